@@ -1,0 +1,47 @@
+#pragma once
+
+#include "Args.h"
+#include "services/Services.h"
+
+#include <QCoreApplication>
+#include <QJsonValue>
+#include <QTextStream>
+
+#include <memory>
+
+/// paydeskctl: parses the global options, opens the database, logs the user in when a verb
+/// needs one, and runs the verb against core. All rules live in core; this only translates
+/// between the command line and core's types.
+class Cli
+{
+    Q_DECLARE_TR_FUNCTIONS(Cli)
+public:
+    Cli();
+    int run(const QStringList &arguments);
+
+    /// Exit codes, also in --help: 0 ok, 1 refused by a rule, 2 usage, 3 not found,
+    /// 4 not allowed / login failed, 5 conflict (state changed), 6 database, 7 channel, 8 internal.
+    static int exitCodeFor(const paydesk::Error &e);
+
+private:
+    int fail(const paydesk::Error &e);
+    int usage(const QString &message);
+    void emitJson(const QJsonValue &v);
+    void say(const QString &line);
+    paydesk::Result<paydesk::User> loginUser();
+    paydesk::Status openServices();
+
+    int cmdInit(const QStringList &args);
+    int cmdDemo(const QStringList &args);
+    int cmdOrder(const QStringList &args);
+    int cmdUser(const QStringList &args);
+    int cmdAudit(const QStringList &args);
+    int cmdStats(const QStringList &args);
+
+    QTextStream m_out;
+    QTextStream m_err;
+    bool m_json = false;
+    QString m_dbUrl;
+    QString m_userLogin;
+    std::unique_ptr<paydesk::Services> m_services;
+};

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "domain/Domain.h"
+#include "storage/Database.h"
+
+#include <QSqlQuery>
+#include <QVariantMap>
+
+namespace paydesk {
+
+/// What the orders table, the CLI and the timer ask for. Filtering and sorting run in SQL.
+struct OrderFilter
+{
+    enum class Sort { CreatedAt, OrderNo, Amount, ExpiresAt, State, Title, Buyer };
+    QList<OrderState> states;          ///< empty: any
+    std::optional<ChannelKind> channel;
+    qint64 createdFrom = 0;            ///< inclusive, ms; 0: open
+    qint64 createdTo = 0;              ///< exclusive, ms; 0: open
+    QString search;                    ///< order no, title or buyer (case-insensitive substring)
+    Sort sort = Sort::CreatedAt;
+    bool descending = true;
+    int limit = 100;
+    qint64 offset = 0;
+};
+
+/// Orders and their payment attempts. Every state change is a compare-and-set checked
+/// against the transition table.
+class OrderRepository final
+{
+    Q_DECLARE_TR_FUNCTIONS(OrderRepository)
+public:
+    explicit OrderRepository(Database &db) : m_db(db) {}
+
+    static QString orderColumns();
+    static Order readOrder(const QSqlQuery &q, int first = 0);
+    static QString attemptColumns();
+    static PaymentAttempt readAttempt(const QSqlQuery &q, int first = 0);
+    static QString searchTextOf(const Order &o);
+
+    /// Inserts and fills in o.id. Runs inside the caller's transaction.
+    Status insert(QSqlDatabase &conn, Order &o);
+    Status insertAttempt(QSqlDatabase &conn, PaymentAttempt &a);
+
+    Result<Order> byNo(const QString &orderNo);
+    Result<Order> byId(qint64 id);
+    Result<QList<Order>> list(const OrderFilter &filter);
+    Result<qint64> count(const OrderFilter &filter);
+    Result<QList<PaymentAttempt>> attemptsOf(qint64 orderId);
+    Result<PaymentAttempt> attemptByOutTradeNo(const QString &outTradeNo);
+
+    /// UPDATE orders SET state=:to (and `sets`) WHERE id=:id AND state=:from.
+    /// Conflict when zero rows changed (someone else moved it first); illegal transitions are
+    /// refused before touching the database.
+    Status casOrder(QSqlDatabase &conn, qint64 id, OrderState from, OrderState to, const QVariantMap &sets = {});
+    Status casAttempt(QSqlDatabase &conn, qint64 id, AttemptState from, AttemptState to, const QVariantMap &sets = {});
+
+    /// Builds WHERE/ORDER BY for a filter; shared with the windowed table model.
+    struct SqlParts
+    {
+        QString where;
+        QString orderBy;
+        QVariantMap binds;
+    };
+    SqlParts sqlFor(const OrderFilter &filter) const;
+
+private:
+    Database &m_db;
+};
+
+/// New identifiers: unique per database, safe for the channels' character rules
+/// (WeChat: 6-32 of [0-9A-Za-z_-|*]).
+namespace Ids {
+QString newOrderNo(qint64 nowMs);
+QString outTradeNo(const QString &orderNo, int attemptIndex);
+QString outRefundNo(const QString &orderNo, int refundIndex);
+} // namespace Ids
+
+} // namespace paydesk

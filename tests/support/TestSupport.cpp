@@ -1,0 +1,103 @@
+#include "TestSupport.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUuid>
+
+namespace paydesk::test {
+
+PasswordHasher fastHasher()
+{
+    return PasswordHasher(PasswordHasher::Params{1024, 1, 1});
+}
+
+QString backend()
+{
+    const QString b = qEnvironmentVariable("PAYDESK_TEST_BACKEND");
+    return b.isEmpty() ? QStringLiteral("sqlite") : b;
+}
+
+namespace {
+// Runs one statement on the server's maintenance database (CREATE/DROP DATABASE cannot run
+// inside a transaction or on the database being dropped).
+QString onServer(const QUrl &server, const QString &sql)
+{
+    const QString name = QStringLiteral("paydesk-test-admin-") + QUuid::createUuid().toString(QUuid::Id128);
+    QString error;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+        db.setHostName(server.host());
+        db.setPort(server.port(5432));
+        db.setUserName(server.userName());
+        db.setPassword(server.password());
+        db.setDatabaseName(server.path().mid(1).isEmpty() ? QStringLiteral("postgres") : server.path().mid(1));
+        if (!db.open()) {
+            error = db.lastError().text();
+        } else {
+            QSqlQuery q(db);
+            if (!q.exec(sql))
+                error = q.lastError().text();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return error;
+}
+} // namespace
+
+ScratchDatabase::ScratchDatabase()
+{
+    if (backend() == QStringLiteral("sqlite")) {
+        m_url = QStringLiteral("sqlite:") + m_dir.filePath(QStringLiteral("test.db"));
+        return;
+    }
+    const QString server = qEnvironmentVariable("PAYDESK_TEST_PG_URL");
+    if (server.isEmpty()) {
+        m_reason = QStringLiteral("PAYDESK_TEST_PG_URL is not set (postgresql://user@host:port/postgres)");
+        return;
+    }
+    const QUrl u(server);
+    m_pgName = QStringLiteral("paydesk_t_") + QUuid::createUuid().toString(QUuid::Id128).left(16);
+    if (const QString err = onServer(u, QStringLiteral("CREATE DATABASE ") + m_pgName); !err.isEmpty()) {
+        m_reason = QStringLiteral("cannot create a database on %1: %2").arg(u.toDisplayString(QUrl::RemovePassword), err);
+        m_pgName.clear();
+        return;
+    }
+    QUrl db = u;
+    db.setPath(u'/' + m_pgName);
+    m_url = db.toString();
+}
+
+ScratchDatabase::~ScratchDatabase()
+{
+    if (!m_pgName.isEmpty())
+        onServer(QUrl(qEnvironmentVariable("PAYDESK_TEST_PG_URL")),
+                 QStringLiteral("DROP DATABASE IF EXISTS ") + m_pgName + QStringLiteral(" WITH (FORCE)"));
+}
+
+std::unique_ptr<Services> makeServices(const QString &url, ManualClock **clockOut)
+{
+    auto db = Database::open(url);
+    if (!db)
+        qFatal("cannot open %s: %s", qPrintable(url), qPrintable(db.error().message));
+    if (Status s = db.value()->migrate(); !s)
+        qFatal("cannot migrate %s: %s", qPrintable(url), qPrintable(s.error().message));
+    auto clock = std::make_unique<ManualClock>();
+    if (clockOut)
+        *clockOut = clock.get();
+    return std::make_unique<Services>(std::move(db.value()), std::move(clock), fastHasher());
+}
+
+QString binary(const QString &name)
+{
+    QString dir = qEnvironmentVariable("PAYDESK_BIN_DIR");
+    if (dir.isEmpty())
+        dir = QCoreApplication::applicationDirPath();
+    return QDir(dir).filePath(name);
+}
+
+} // namespace paydesk::test
