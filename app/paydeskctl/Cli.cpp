@@ -181,6 +181,8 @@ int Cli::run(const QStringList &arguments)
         return cmdAudit(rest);
     if (verb == QStringLiteral("stats"))
         return cmdStats(rest);
+    if (verb == QStringLiteral("channel"))
+        return cmdChannel(rest);
     return usage(tr("Unknown verb \"%1\".").arg(verb));
 }
 

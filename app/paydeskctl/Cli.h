@@ -37,6 +37,8 @@ private:
     int cmdUser(const QStringList &args);
     int cmdAudit(const QStringList &args);
     int cmdStats(const QStringList &args);
+    // CliChannels.cpp: channel add|list|test (payment channel profiles and secrets)
+    int cmdChannel(const QStringList &args);
 
     QTextStream m_out;
     QTextStream m_err;
