@@ -1,6 +1,11 @@
 #pragma once
 
+#include "channels/ChannelRegistry.h"
 #include "services/OrderService.h"
+#include "services/PaymentService.h"
+#include "services/Reconciler.h"
+#include "services/RefundService.h"
+#include "storage/AnomalyRepository.h"
 #include "storage/AuditLog.h"
 #include "storage/Database.h"
 #include "storage/OrderRepository.h"
@@ -15,6 +20,7 @@ namespace paydesk {
 
 /// The composition root's bundle: one of each service, wired through constructors in
 /// dependency order. The GUI, paydeskctl and tests build one; nothing reaches for globals.
+/// Channels are added to `channels` by whoever builds this (simulated, or from profiles).
 class Services final
 {
     Q_DISABLE_COPY_MOVE(Services)
@@ -28,7 +34,11 @@ public:
           users(*db, audit, *this->clock, hasher),
           orders(*db),
           refunds(*db),
-          orderService(*db, orders, audit, settings, *this->clock)
+          anomalies(*db),
+          reconciler(*db, orders, refunds, anomalies, audit, *this->clock),
+          orderService(*db, orders, audit, settings, *this->clock),
+          payments(*db, orders, audit, settings, *this->clock, channels, reconciler, orderService),
+          refundService(*db, orders, refunds, anomalies, audit, settings, *this->clock)
     {
     }
 
@@ -39,7 +49,12 @@ public:
     UserDirectory users;
     OrderRepository orders;
     RefundRepository refunds;
+    AnomalyRepository anomalies;
+    ChannelRegistry channels;
+    Reconciler reconciler;
     OrderService orderService;
+    PaymentService payments;
+    RefundService refundService;
 };
 
 } // namespace paydesk

@@ -115,8 +115,9 @@ QString Database::defaultUrl()
         + QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("paydesk.db"));
 }
 
-Database::Database(Location location)
+Database::Database(Location location, Durability durability)
     : m_location(std::move(location)),
+      m_durability(durability),
       m_prefix(QStringLiteral("paydesk-") + QUuid::createUuid().toString(QUuid::WithoutBraces) + u'-')
 {
 }
@@ -130,7 +131,7 @@ Database::~Database()
     }
 }
 
-Result<std::unique_ptr<Database>> Database::open(const QString &url)
+Result<std::unique_ptr<Database>> Database::open(const QString &url, Durability durability)
 {
     auto loc = parseUrl(url);
     if (!loc)
@@ -140,7 +141,7 @@ Result<std::unique_ptr<Database>> Database::open(const QString &url)
         if (!QDir().mkpath(fi.absolutePath()))
             return Error::storage(tr("Cannot create the folder %1.").arg(fi.absolutePath()));
     }
-    std::unique_ptr<Database> db(new Database(*loc));
+    std::unique_ptr<Database> db(new Database(*loc, durability));
     const QSqlDatabase conn = db->connection();
     if (!conn.isOpen())
         return Error::storage(tr("Cannot open the database %1: %2").arg(loc->display(), conn.lastError().text()));
@@ -182,7 +183,8 @@ Result<QSqlDatabase> Database::openConnection(const QString &name)
     if (!db.open())
         return Error::storage(tr("Cannot open the database %1: %2").arg(m_location.display(), db.lastError().text()));
     if (!pg) {
-        for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL"}) {
+        const char *sync = m_durability == Durability::Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+        for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", sync}) {
             QSqlQuery q(db);
             if (!q.exec(QString::fromLatin1(pragma)))
                 return Sql::errorOf(q, QString::fromLatin1(pragma));

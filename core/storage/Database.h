@@ -46,7 +46,11 @@ public:
 
     /// Opens (creating an SQLite file and its directory if needed) and checks the connection.
     /// Does not migrate; call migrate() for that.
-    static Result<std::unique_ptr<Database>> open(const QString &url);
+    /// Full: synchronous=FULL on SQLite (the books). Relaxed: synchronous=NORMAL (WAL still
+    /// keeps every commit atomic; only the last commits may be lost on power failure) for
+    /// data that can be rebuilt, like the simulated channel's books.
+    enum class Durability { Full, Relaxed };
+    static Result<std::unique_ptr<Database>> open(const QString &url, Durability durability = Durability::Full);
     ~Database();
 
     Dialect dialect() const { return m_location.dialect; }
@@ -69,10 +73,11 @@ public:
     }
 
 private:
-    explicit Database(Location location);
+    Database(Location location, Durability durability);
     Result<QSqlDatabase> openConnection(const QString &name);
 
     Location m_location;
+    Durability m_durability;
     QString m_prefix;
     QMutex m_mutex;
     QHash<Qt::HANDLE, QString> m_connections;

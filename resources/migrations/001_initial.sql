@@ -31,7 +31,11 @@ CREATE TABLE orders (
     paid_at BIGINT NOT NULL DEFAULT 0,
     closed_at BIGINT NOT NULL DEFAULT 0,
     created_by TEXT NOT NULL DEFAULT '',
-    search_text TEXT NOT NULL DEFAULT ''
+    search_text TEXT NOT NULL DEFAULT '',
+    -- The timer claims due work with a lease (owner + until), so several instances never
+    -- run the same job at once and a crashed instance's claims simply run out.
+    lease_owner TEXT NOT NULL DEFAULT '',
+    lease_until BIGINT NOT NULL DEFAULT 0
 );
 -- The timer asks for pending orders by expiry; the GUI lists by state and creation time.
 CREATE INDEX orders_state_expires ON orders (state, expires_at);
@@ -65,7 +69,9 @@ CREATE TABLE payment_attempts (
     paid_at BIGINT NOT NULL DEFAULT 0,
     next_query_at BIGINT NOT NULL DEFAULT 0,
     query_count INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT NOT NULL DEFAULT ''
+    last_error TEXT NOT NULL DEFAULT '',
+    lease_owner TEXT NOT NULL DEFAULT '',
+    lease_until BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX attempts_order ON payment_attempts (order_id);
 CREATE INDEX attempts_state_next_query ON payment_attempts (state, next_query_at);
@@ -88,8 +94,13 @@ CREATE TABLE refunds (
     next_action_at BIGINT NOT NULL DEFAULT 0,
     attempt_count INTEGER NOT NULL DEFAULT 0,
     channel_refund_id TEXT NOT NULL DEFAULT '',
-    last_error TEXT NOT NULL DEFAULT ''
+    last_error TEXT NOT NULL DEFAULT '',
+    -- The same request submitted twice (double click, retry) carries the same key: one refund.
+    request_key TEXT,
+    lease_owner TEXT NOT NULL DEFAULT '',
+    lease_until BIGINT NOT NULL DEFAULT 0
 );
+CREATE UNIQUE INDEX refunds_request_key ON refunds (request_key);
 CREATE INDEX refunds_attempt ON refunds (attempt_id);
 CREATE INDEX refunds_order ON refunds (order_id);
 CREATE INDEX refunds_state_next ON refunds (state, next_action_at);
@@ -142,3 +153,38 @@ CREATE TABLE change_counter (
     value BIGINT NOT NULL
 );
 INSERT INTO change_counter (id, value) VALUES (1, 0);
+
+-- The simulated channel's own books (what "the channel" saw and did), kept apart from ours.
+CREATE TABLE sim_payments (
+    out_trade_no TEXT NOT NULL PRIMARY KEY,
+    amount_minor BIGINT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    paid_at BIGINT NOT NULL DEFAULT 0,
+    closed_at BIGINT NOT NULL DEFAULT 0,
+    txn_id TEXT NOT NULL DEFAULT '',
+    customer TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sim_refunds (
+    out_refund_no TEXT NOT NULL PRIMARY KEY,
+    out_trade_no TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    settle_at BIGINT NOT NULL DEFAULT 0,
+    final_state TEXT NOT NULL DEFAULT 'SUCCESS',
+    refund_id TEXT NOT NULL DEFAULT ''
+);
+-- Every call the simulated channel answered, in order: the ledger tests and
+-- `paydeskctl sim ledger` read.
+CREATE TABLE sim_events (
+    id {{PK}},
+    at BIGINT NOT NULL,
+    op TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    result TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX sim_events_ref ON sim_events (ref);

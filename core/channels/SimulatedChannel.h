@@ -1,0 +1,160 @@
+#pragma once
+
+#include "channels/PaymentChannel.h"
+#include "storage/Database.h"
+#include "util/Clock.h"
+
+#include <QHash>
+#include <QList>
+#include <QTimer>
+
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace paydesk {
+
+/// An in-process payment channel for the demo and the tests. Deterministic from a seed, with
+/// scripted customers and injectable faults, and with its own durable books (tables sim_*):
+/// every payment, close and refund it saw, so anyone can check afterwards what "the channel"
+/// did. Several processes on one database share one simulated channel.
+///
+/// Calls are queued and answered together at the next turn of the event loop, in one
+/// transaction on the simulator's own connection, so a timer that sends a thousand queries
+/// at once costs one commit, not a thousand.
+class SimulatedChannel final : public PaymentChannel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SimulatedChannel)
+public:
+    /// What a simulated customer does with a QR code.
+    enum class Customer {
+        NeverPay,      ///< lets it expire
+        PayAfterDelay, ///< pays `delayMs` after the payment was created (if still open)
+        PayAfterClose, ///< pays `delayMs` after the payment was closed: money after close
+        PayTwice,      ///< pays every attempt of the order (after `delayMs` each): a duplicate
+    };
+    struct Script
+    {
+        Customer customer = Customer::NeverPay;
+        qint64 delayMs = 0;
+    };
+    /// For the demo: who does what, drawn per order from the seed.
+    struct Mix
+    {
+        int payPercent = 70, neverPercent = 24, payAfterClosePercent = 3, payTwicePercent = 3;
+        qint64 minDelayMs = 5'000, maxDelayMs = 5 * 60'000;
+    };
+    enum class RefundOutcome { Success, Abnormal, Closed };
+    struct Fault
+    {
+        QString op;                  ///< create, query, close, refund, query_refund, or * for any
+        ChannelError::Kind kind = ChannelError::Kind::Server;
+        int times = 1;               ///< how many calls it hits
+        bool lands = false;          ///< the call takes effect but the answer is lost (timeouts)
+    };
+
+    /// `db` is opened by the simulator itself from `databaseUrl`, so it has its own
+    /// connections; on SQLite they commit without fsync (a simulator's books need not survive
+    /// a power cut, and this keeps thousands of calls per second cheap).
+    static Result<std::unique_ptr<SimulatedChannel>> create(const QString &databaseUrl, const Clock &clock,
+                                                            quint32 seed = 1, QObject *parent = nullptr);
+    ~SimulatedChannel() override;
+
+    ChannelKind kind() const override { return ChannelKind::Sim; }
+    qint64 minimumExpiryMs() const override { return 1000; }
+
+    void createNative(const CreatePaymentRequest &request, QObject *context, Callback<CreatedPayment> done) override;
+    void queryPayment(const QString &outTradeNo, QObject *context, Callback<PaymentStatus> done) override;
+    void closePayment(const QString &outTradeNo, QObject *context, Callback<Done> done) override;
+    void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) override;
+    void queryRefund(const QString &outRefundNo, const QString &outTradeNo, QObject *context,
+                     Callback<RefundResult> done) override;
+    ChannelReply<ChannelNotification> decodeNotification(const QMap<QByteArray, QByteArray> &headers,
+                                                         const QByteArray &body) const override;
+
+    // ---- scripting ----
+    void setDefaultScript(Script script) { m_defaultScript = script; m_useMix = false; }
+    /// Scripts every payment whose out_trade_no starts with `prefix` (an order number
+    /// scripts all of its attempts).
+    void setScript(const QString &prefix, Script script) { m_scripts.insert(prefix, script); }
+    void setMix(Mix mix) { m_mix = mix; m_useMix = true; }
+    void setLatencyMs(qint64 ms) { m_latencyMs = ms; }
+    void injectFault(const Fault &fault) { m_faults.push_back(fault); }
+    /// Refunds stay PROCESSING for `settleMs`, then end as `outcome`.
+    void setRefundOutcome(RefundOutcome outcome, qint64 settleMs) { m_refundOutcome = outcome; m_refundSettleMs = settleMs; }
+    /// Notifications for payments are posted this long after the money arrives (0: at once).
+    void setNotifyDelayMs(qint64 ms) { m_notifyDelayMs = ms; }
+
+    /// A customer pays now (paydeskctl sim pay). `evenIfClosed` lets money land on a closed
+    /// payment, as when the customer confirmed in the instant before the close.
+    Result<PaymentStatus> customerPays(const QString &outTradeNo, bool evenIfClosed = false);
+
+    /// The books: every call answered, oldest first.
+    struct LedgerEvent
+    {
+        qint64 at = 0;
+        QString op, ref, result;
+        qint64 amountMinor = 0;
+    };
+    Result<QList<LedgerEvent>> ledger(const QString &refPrefix = {});
+    Database &database() { return *m_db; }
+
+    /// Builds the notification a channel would post for `status` (what notify apply reads).
+    static QByteArray encodeNotification(const PaymentStatus &status);
+    /// The Sim-Signature header value for a notification body.
+    static QByteArray signNotification(const QByteArray &body);
+
+signals:
+    /// A payment landed (or money arrived after close): the channel's callback to the
+    /// merchant. Connect it to the reconciler.
+    void notified(const paydesk::ChannelNotification &notification);
+
+private:
+    SimulatedChannel(std::unique_ptr<Database> db, const Clock &clock, quint32 seed, QObject *parent);
+
+    struct Call
+    {
+        QString op;
+        std::function<void(QSqlDatabase &)> run;  ///< inside the batch transaction
+        std::function<void()> answer;             ///< after commit, on the context's thread
+        QPointer<QObject> context;
+    };
+    void enqueue(const QString &op, QObject *context, std::function<void(QSqlDatabase &)> run,
+                 std::function<void()> answer);
+    void flush();
+    std::optional<Fault> takeFault(const QString &op);
+    Script scriptFor(const QString &outTradeNo) const;
+    /// Lets the scripted customer act up to now; returns the payment's row after that.
+    struct Payment
+    {
+        QString outTradeNo, state, txnId;
+        qint64 amountMinor = 0, createdAt = 0, expiresAt = 0, paidAt = 0, closedAt = 0;
+        bool exists = false;
+    };
+    Payment loadPayment(QSqlDatabase &conn, const QString &outTradeNo);
+    Payment settlePayment(QSqlDatabase &conn, const QString &outTradeNo);
+    void markPaid(QSqlDatabase &conn, Payment &p, qint64 at);
+    void logEvent(QSqlDatabase &conn, const QString &op, const QString &ref, const QString &result, qint64 amount);
+    RefundResult settleRefund(QSqlDatabase &conn, const QString &outRefundNo, bool &exists);
+    void scheduleNotification(const PaymentStatus &status, qint64 atMs);
+    static PaymentStatus statusOf(const Payment &p);
+
+    std::unique_ptr<Database> m_db;
+    const Clock &m_clock;
+    quint32 m_seed;
+    Script m_defaultScript;
+    QHash<QString, Script> m_scripts;
+    Mix m_mix;
+    bool m_useMix = false;
+    qint64 m_latencyMs = 0;
+    std::deque<Fault> m_faults;
+    RefundOutcome m_refundOutcome = RefundOutcome::Success;
+    qint64 m_refundSettleMs = 0;
+    qint64 m_notifyDelayMs = 0;
+    QList<Call> m_pending;
+    bool m_flushQueued = false;
+    QList<PaymentStatus> m_toNotify;
+};
+
+} // namespace paydesk

@@ -1,0 +1,328 @@
+#include "services/Reconciler.h"
+
+namespace paydesk {
+
+QString Reconciler::describe(Outcome o)
+{
+    switch (o) {
+    case Outcome::Paid: return tr("paid");
+    case Outcome::AlreadyApplied: return tr("already applied, nothing changed");
+    case Outcome::PaidAfterClose: return tr("money arrived after the order closed: anomaly opened, refund proposed");
+    case Outcome::DuplicatePayment: return tr("second payment for the order: anomaly opened, refund proposed");
+    case Outcome::AttemptClosed: return tr("payment closed at the channel");
+    case Outcome::AttemptFailed: return tr("payment failed at the channel");
+    case Outcome::StillOpen: return tr("not paid yet");
+    case Outcome::RefundSucceeded: return tr("refund succeeded");
+    case Outcome::RefundProcessing: return tr("refund processing at the channel");
+    case Outcome::RefundFailed: return tr("refund abnormal at the channel: anomaly opened");
+    case Outcome::RefundClosed: return tr("refund closed by the channel: anomaly opened");
+    }
+    return {};
+}
+
+Status Reconciler::signalChange(Transaction &tx)
+{
+    auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE change_counter SET value = value + 1 WHERE id = 1"));
+    if (!r)
+        return r.error();
+    if (tx.database().dialect() == Database::Dialect::PostgreSQL) {
+        auto n = Sql::exec(tx.connection(), QStringLiteral("SELECT pg_notify('paydesk_changes', '')"));
+        if (!n)
+            return n.error();
+    }
+    return {};
+}
+
+Result<Reconciler::Applied> Reconciler::applyPayment(const PaymentStatus &status, const QString &actor, const QString &source)
+{
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    auto r = applyPayment(tx, status, actor, source);
+    if (!r)
+        return r;
+    if (r->outcome == Outcome::AlreadyApplied || r->outcome == Outcome::StillOpen) {
+        tx.rollback();
+        return r;
+    }
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return r;
+}
+
+Result<qint64> Reconciler::openAnomaly(Transaction &tx, AnomalyKind kind, const Order &order, const PaymentAttempt &attempt,
+                                       const QString &details, bool proposeRefund)
+{
+    Anomaly a;
+    a.kind = kind;
+    a.orderId = order.id;
+    a.attemptId = attempt.id;
+    a.details = details;
+    a.createdAt = m_clock.nowMs();
+    if (proposeRefund) {
+        Refund r;
+        r.attemptId = attempt.id;
+        r.amountMinor = attempt.amountMinor;
+        r.reason = details;
+        r.requestedBy = systemUser();
+        if (Status s = m_refunds.insertWithinCap(tx, r, m_clock.nowMs()); !s)
+            return s.error();
+        a.refundId = r.id;
+        if (Status s = m_audit.append(tx, systemUser(), QStringLiteral("refund.request"), QStringLiteral("refund:") + r.outRefundNo,
+                                      {{QStringLiteral("amount"), minorToPlain(r.amountMinor, 2)},
+                                       {QStringLiteral("order"), order.orderNo},
+                                       {QStringLiteral("reason"), details}});
+            !s)
+            return s.error();
+    }
+    if (Status s = m_anomalies.insert(tx.connection(), a); !s)
+        return s.error();
+    if (Status s = m_audit.append(tx, systemUser(), QStringLiteral("anomaly.open"), QStringLiteral("order:") + order.orderNo,
+                                  {{QStringLiteral("kind"), toString(kind)}, {QStringLiteral("out_trade_no"), attempt.outTradeNo},
+                                   {QStringLiteral("anomaly"), a.id}});
+        !s)
+        return s.error();
+    return a.id;
+}
+
+Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const PaymentStatus &status, const QString &actor,
+                                                     const QString &source)
+{
+    QSqlDatabase &conn = tx.connection();
+    auto aq = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
+                                  + QStringLiteral(" FROM payment_attempts a WHERE a.out_trade_no = :n") + m_db.forUpdate(),
+                        {{":n", status.outTradeNo}});
+    if (!aq)
+        return aq.error();
+    if (!aq.value().next())
+        return Error::notFound(QStringLiteral("attempt.not_found"), tr("There is no payment %1 in our books.").arg(status.outTradeNo));
+    const PaymentAttempt attempt = OrderRepository::readAttempt(aq.value());
+    auto oq = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::orderColumns()
+                                  + QStringLiteral(" FROM orders o WHERE o.id = :id") + m_db.forUpdate(),
+                        {{":id", attempt.orderId}});
+    if (!oq)
+        return oq.error();
+    if (!oq.value().next())
+        return Error::storage(QStringLiteral("order of attempt missing"));
+    const Order order = OrderRepository::readOrder(oq.value());
+    Applied out;
+    out.orderNo = order.orderNo;
+    out.outTradeNo = attempt.outTradeNo;
+    const qint64 now = m_clock.nowMs();
+    const QString object = QStringLiteral("order:") + order.orderNo;
+
+    switch (status.state) {
+    case TradeState::Success:
+    case TradeState::Refunded: {
+        if (attempt.state == AttemptState::Succeeded) {
+            out.outcome = Outcome::AlreadyApplied;
+            return out;
+        }
+        const qint64 paidAt = status.paidAtMs > 0 ? status.paidAtMs : now;
+        if (Status s = m_orders.casAttempt(conn, attempt.id, attempt.state, AttemptState::Succeeded,
+                                           {{QStringLiteral("paid_at"), paidAt},
+                                            {QStringLiteral("channel_txn_id"), status.channelTxnId},
+                                            {QStringLiteral("next_query_at"), qint64(0)}});
+            !s)
+            return s.error();
+        QJsonObject details{{QStringLiteral("out_trade_no"), attempt.outTradeNo}, {QStringLiteral("source"), source},
+                            {QStringLiteral("channel_txn_id"), status.channelTxnId}};
+        if (status.amountMinor > 0 && status.amountMinor != attempt.amountMinor) {
+            auto id = openAnomaly(tx, AnomalyKind::AmountMismatch, order, attempt,
+                                  tr("The channel reports %1 paid on %2, which was for %3.")
+                                      .arg(minorToPlain(status.amountMinor, 2), attempt.outTradeNo, minorToPlain(attempt.amountMinor, 2)),
+                                  false);
+            if (!id)
+                return id.error();
+            out.anomalyId = id.value();
+        }
+        if (order.state == OrderState::Pending) {
+            if (Status s = m_orders.casOrder(conn, order.id, OrderState::Pending, OrderState::Paid,
+                                             {{QStringLiteral("paid_at"), paidAt}, {QStringLiteral("channel"), toString(attempt.channel)}});
+                !s)
+                return s.error();
+            if (Status s = m_audit.append(tx, actor, QStringLiteral("order.paid"), object, details); !s)
+                return s.error();
+            out.outcome = Outcome::Paid;
+            return out;
+        }
+        const bool closed = order.state == OrderState::Closed;
+        const AnomalyKind kind = closed ? AnomalyKind::PaidAfterClose : AnomalyKind::DuplicatePayment;
+        const QString why = closed ? tr("Payment %1 arrived after order %2 was closed.").arg(attempt.outTradeNo, order.orderNo)
+                                   : tr("Payment %1 is a second payment for order %2.").arg(attempt.outTradeNo, order.orderNo);
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("payment.late"), object, details); !s)
+            return s.error();
+        auto id = openAnomaly(tx, kind, order, attempt, why, true);
+        if (!id)
+            return id.error();
+        out.anomalyId = id.value();
+        out.outcome = closed ? Outcome::PaidAfterClose : Outcome::DuplicatePayment;
+        return out;
+    }
+    case TradeState::Closed:
+    case TradeState::PayError:
+    case TradeState::NotExist: {
+        if (!Transitions::isOpen(attempt.state)) {
+            out.outcome = Outcome::AlreadyApplied;
+            return out;
+        }
+        const AttemptState to = status.state == TradeState::Closed ? AttemptState::Closed : AttemptState::Failed;
+        if (Status s = m_orders.casAttempt(conn, attempt.id, attempt.state, to,
+                                           {{QStringLiteral("next_query_at"), qint64(0)}, {QStringLiteral("last_error"), status.rawState}});
+            !s)
+            return s.error();
+        if (Status s = m_audit.append(tx, actor, to == AttemptState::Closed ? QStringLiteral("payment.closed") : QStringLiteral("payment.failed"),
+                                      object, {{QStringLiteral("out_trade_no"), attempt.outTradeNo}, {QStringLiteral("source"), source},
+                                               {QStringLiteral("channel_state"), status.rawState}});
+            !s)
+            return s.error();
+        out.outcome = to == AttemptState::Closed ? Outcome::AttemptClosed : Outcome::AttemptFailed;
+        return out;
+    }
+    case TradeState::NotPay:
+    case TradeState::UserPaying:
+        if (attempt.state == AttemptState::Created) {
+            if (Status s = m_orders.casAttempt(conn, attempt.id, AttemptState::Created, AttemptState::Paying); !s)
+                return s.error();
+        }
+        out.outcome = Outcome::StillOpen;
+        return out;
+    }
+    return out;
+}
+
+Result<Reconciler::Applied> Reconciler::applyRefund(const RefundResult &result, const QString &actor, qint64 nextPollAt)
+{
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    auto r = applyRefund(tx, result, actor, nextPollAt);
+    if (!r)
+        return r;
+    if (r->outcome == Outcome::AlreadyApplied) {
+        tx.rollback();
+        return r;
+    }
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return r;
+}
+
+Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const RefundResult &result, const QString &actor, qint64 nextPollAt)
+{
+    QSqlDatabase &conn = tx.connection();
+    auto rq = Sql::exec(conn, QStringLiteral("SELECT ") + RefundRepository::refundColumns()
+                                  + QStringLiteral(" FROM refunds r WHERE r.out_refund_no = :n") + m_db.forUpdate(),
+                        {{":n", result.outRefundNo}});
+    if (!rq)
+        return rq.error();
+    if (!rq.value().next())
+        return Error::notFound(QStringLiteral("refund.not_found"), tr("There is no refund %1 in our books.").arg(result.outRefundNo));
+    const Refund refund = RefundRepository::readRefund(rq.value());
+    Applied out;
+    out.outRefundNo = refund.outRefundNo;
+    const qint64 now = m_clock.nowMs();
+    const QString object = QStringLiteral("refund:") + refund.outRefundNo;
+    const bool inFlight = refund.state == RefundState::Approved || refund.state == RefundState::Processing;
+
+    auto oq = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::orderColumns()
+                                  + QStringLiteral(" FROM orders o WHERE o.id = :id") + m_db.forUpdate(),
+                        {{":id", refund.orderId}});
+    if (!oq || !oq.value().next())
+        return oq ? Error::storage(QStringLiteral("order of refund missing")) : oq.error();
+    const Order order = OrderRepository::readOrder(oq.value());
+    out.orderNo = order.orderNo;
+
+    switch (result.status) {
+    case RefundStatus::Processing:
+        if (refund.state == RefundState::Approved) {
+            if (Status s = m_refunds.cas(conn, refund.id, RefundState::Approved, RefundState::Processing,
+                                         {{QStringLiteral("next_action_at"), nextPollAt}, {QStringLiteral("channel_refund_id"), result.channelRefundId},
+                                          {QStringLiteral("attempt_count"), refund.attemptCount + 1}, {QStringLiteral("last_error"), QString()}});
+                !s)
+                return s.error();
+            if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.processing"), object, {{QStringLiteral("channel_refund_id"), result.channelRefundId}}); !s)
+                return s.error();
+        } else if (refund.state == RefundState::Processing) {
+            auto u = Sql::exec(conn, QStringLiteral("UPDATE refunds SET next_action_at = :n, attempt_count = attempt_count + 1 WHERE id = :id AND state = 'PROCESSING'"),
+                               {{":n", nextPollAt}, {":id", refund.id}});
+            if (!u)
+                return u.error();
+        } else {
+            out.outcome = Outcome::AlreadyApplied;
+            return out;
+        }
+        out.outcome = Outcome::RefundProcessing;
+        return out;
+    case RefundStatus::Success: {
+        if (!inFlight) {
+            out.outcome = Outcome::AlreadyApplied;
+            return out;
+        }
+        if (Status s = m_refunds.cas(conn, refund.id, refund.state, RefundState::Succeeded,
+                                     {{QStringLiteral("completed_at"), result.succeededAtMs > 0 ? result.succeededAtMs : now},
+                                      {QStringLiteral("channel_refund_id"), result.channelRefundId},
+                                      {QStringLiteral("next_action_at"), qint64(0)}, {QStringLiteral("last_error"), QString()}});
+            !s)
+            return s.error();
+        // Refunds of extra money (an anomaly's proposal) do not count against the order's own
+        // payment; everything else moves the order to PARTIALLY_REFUNDED / REFUNDED.
+        auto an = Sql::exec(conn, QStringLiteral("SELECT COUNT(*) FROM anomalies WHERE refund_id = :r"), {{":r", refund.id}});
+        if (!an || !an.value().next())
+            return an ? Error::storage(QStringLiteral("anomaly lookup failed")) : an.error();
+        const bool extraMoney = an.value().value(0).toLongLong() > 0;
+        if (!extraMoney && (order.state == OrderState::Paid || order.state == OrderState::PartiallyRefunded)) {
+            const qint64 refunded = qMin(order.amountMinor, order.refundedMinor + refund.amountMinor);
+            const OrderState to = refunded >= order.amountMinor ? OrderState::Refunded : OrderState::PartiallyRefunded;
+            QVariantMap sets{{QStringLiteral("refunded_minor"), refunded}};
+            if (to != order.state) {
+                if (Status s = m_orders.casOrder(conn, order.id, order.state, to, sets); !s)
+                    return s.error();
+            } else {
+                auto u = Sql::exec(conn, QStringLiteral("UPDATE orders SET refunded_minor = :r WHERE id = :id"), {{":r", refunded}, {":id", order.id}});
+                if (!u)
+                    return u.error();
+            }
+        }
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.succeeded"), object,
+                                      {{QStringLiteral("amount"), minorToPlain(refund.amountMinor, 2)}, {QStringLiteral("order"), order.orderNo}});
+            !s)
+            return s.error();
+        out.outcome = Outcome::RefundSucceeded;
+        return out;
+    }
+    case RefundStatus::Abnormal:
+    case RefundStatus::Closed: {
+        if (!inFlight) {
+            out.outcome = Outcome::AlreadyApplied;
+            return out;
+        }
+        const bool abnormal = result.status == RefundStatus::Abnormal;
+        const RefundState to = abnormal ? RefundState::Failed : RefundState::Closed;
+        if (Status s = m_refunds.cas(conn, refund.id, refund.state, to,
+                                     {{QStringLiteral("completed_at"), now}, {QStringLiteral("next_action_at"), qint64(0)},
+                                      {QStringLiteral("last_error"), result.rawStatus}});
+            !s)
+            return s.error();
+        if (Status s = m_audit.append(tx, actor, abnormal ? QStringLiteral("refund.failed") : QStringLiteral("refund.closed"), object,
+                                      {{QStringLiteral("channel_status"), result.rawStatus}});
+            !s)
+            return s.error();
+        PaymentAttempt attempt;
+        attempt.id = refund.attemptId;
+        auto id = openAnomaly(tx, abnormal ? AnomalyKind::RefundAbnormal : AnomalyKind::RefundClosed, order, attempt,
+                              abnormal ? tr("Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); "
+                                            "settle it with the customer another way.").arg(refund.outRefundNo)
+                                       : tr("Refund %1 was closed by the channel without paying out.").arg(refund.outRefundNo),
+                              false);
+        if (!id)
+            return id.error();
+        out.anomalyId = id.value();
+        out.outcome = abnormal ? Outcome::RefundFailed : Outcome::RefundClosed;
+        return out;
+    }
+    }
+    return out;
+}
+
+} // namespace paydesk

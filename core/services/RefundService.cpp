@@ -1,0 +1,287 @@
+#include "services/RefundService.h"
+
+namespace paydesk {
+
+Result<PaymentAttempt> RefundService::paidAttemptOf(const Order &order, const QString &outTradeNo)
+{
+    auto attempts = m_orders.attemptsOf(order.id);
+    if (!attempts)
+        return attempts.error();
+    for (const PaymentAttempt &a : attempts.value()) {
+        if (!outTradeNo.isEmpty() && a.outTradeNo != outTradeNo)
+            continue;
+        if (a.state == AttemptState::Succeeded)
+            return a;
+        if (!outTradeNo.isEmpty())
+            return Error::invalid(QStringLiteral("refund.not_paid"),
+                                  tr("Payment %1 is %2, not paid; only paid money can be refunded.").arg(a.outTradeNo, toString(a.state)));
+    }
+    if (!outTradeNo.isEmpty())
+        return Error::notFound(QStringLiteral("attempt.not_found"), tr("Order %1 has no payment %2.").arg(order.orderNo, outTradeNo));
+    return Error::invalid(QStringLiteral("refund.not_paid"),
+                          tr("Order %1 is %2 and has no paid payment to refund.").arg(order.orderNo, toString(order.state)));
+}
+
+Result<Money> RefundService::refundable(const QString &orderNo, const QString &outTradeNo)
+{
+    auto order = m_orders.byNo(orderNo);
+    if (!order)
+        return order.error();
+    auto attempt = paidAttemptOf(order.value(), outTradeNo);
+    if (!attempt)
+        return attempt.error();
+    QSqlDatabase conn = m_db.connection();
+    auto left = RefundRepository::refundableOn(conn, attempt.value());
+    if (!left)
+        return left.error();
+    return Money(left.value(), Currency::fromCode(attempt->currency).value_or(Currency::cny()));
+}
+
+Result<RefundService::Requested> RefundService::request(const User &actor, const Request &req)
+{
+    auto refuse = [&](const Error &e) -> Result<Requested> {
+        m_audit.recordRefusal(actor.login, QStringLiteral("refund.request.refused"), QStringLiteral("order:") + req.orderNo,
+                              {{QStringLiteral("code"), e.code}, {QStringLiteral("amount"), req.all ? QStringLiteral("all") : req.amount},
+                               {QStringLiteral("message"), e.message}});
+        return e;
+    };
+    if (!actor.active || (actor.role != Role::Clerk && actor.role != Role::Finance))
+        return refuse(Error::forbidden(QStringLiteral("role.refund_request"),
+                                       tr("Refunds are requested by CLERK or FINANCE staff; %1 is %2.").arg(actor.login, toString(actor.role))));
+    if (req.reason.trimmed().isEmpty())
+        return refuse(Error::invalid(QStringLiteral("refund.reason_required"), tr("Give a reason for the refund (the customer will see it).")));
+    if (!req.requestKey.isEmpty()) {
+        auto seen = Sql::exec(m_db.connection(), QStringLiteral("SELECT out_refund_no FROM refunds WHERE request_key = :k"), {{":k", req.requestKey}});
+        if (seen && seen.value().next()) {
+            auto r = m_refunds.byOutRefundNo(seen.value().value(0).toString());
+            if (!r)
+                return r.error();
+            return Requested{r.value(), r->reviewedBy == QStringLiteral("auto"), true};
+        }
+    }
+    auto order = m_orders.byNo(req.orderNo);
+    if (!order)
+        return refuse(order.error());
+    auto attempt = paidAttemptOf(order.value(), req.outTradeNo);
+    if (!attempt)
+        return refuse(attempt.error());
+    const Currency cur = Currency::fromCode(attempt->currency).value_or(Currency::cny());
+
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    Refund r;
+    r.attemptId = attempt->id;
+    r.reason = req.reason.trimmed();
+    r.requestedBy = actor.login;
+    if (req.all) {
+        // "All that is left", computed inside the serialised transaction.
+        auto lock = Sql::exec(tx.connection(), QStringLiteral("SELECT id FROM payment_attempts WHERE id = :id") + m_db.forUpdate(),
+                              {{":id", attempt->id}});
+        if (!lock)
+            return lock.error();
+        auto left = RefundRepository::refundableOn(tx.connection(), attempt.value());
+        if (!left)
+            return left.error();
+        if (left.value() <= 0) {
+            tx.rollback();
+            return refuse(Error::invalid(QStringLiteral("refund.nothing_left"),
+                                         tr("Nothing is left to refund on payment %1.").arg(attempt->outTradeNo)));
+        }
+        r.amountMinor = left.value();
+    } else {
+        auto amount = Money::parse(req.amount, cur, AmountUse::Refund);
+        if (!amount) {
+            tx.rollback();
+            return refuse(amount.error());
+        }
+        r.amountMinor = amount->minor();
+    }
+    if (Status s = m_refunds.insertWithinCap(tx, r, now); !s) {
+        tx.rollback();
+        return refuse(s.error());
+    }
+    if (!req.requestKey.isEmpty()) {
+        auto k = Sql::exec(tx.connection(), QStringLiteral("UPDATE refunds SET request_key = :k WHERE id = :id"), {{":k", req.requestKey}, {":id", r.id}});
+        if (!k)
+            return k.error();
+    }
+    const QString object = QStringLiteral("refund:") + r.outRefundNo;
+    if (Status s = m_audit.append(tx, actor.login, QStringLiteral("refund.request"), object,
+                                  {{QStringLiteral("amount"), Money(r.amountMinor, cur).toPlainString()},
+                                   {QStringLiteral("order"), order->orderNo}, {QStringLiteral("out_trade_no"), attempt->outTradeNo},
+                                   {QStringLiteral("reason"), r.reason}});
+        !s)
+        return s.error();
+    Requested out;
+    const qint64 threshold = m_settings.autoApproveMinor();
+    if (threshold > 0 && r.amountMinor <= threshold) {
+        if (Status s = m_refunds.cas(tx.connection(), r.id, RefundState::Requested, RefundState::Approved,
+                                     {{QStringLiteral("reviewed_by"), QStringLiteral("auto")}, {QStringLiteral("reviewed_at"), now},
+                                      {QStringLiteral("review_note"), tr("approved automatically: at most %1").arg(Money(threshold, cur).toPlainString())},
+                                      {QStringLiteral("next_action_at"), now}});
+            !s)
+            return s.error();
+        if (Status s = m_audit.append(tx, QStringLiteral("auto"), QStringLiteral("refund.auto_approve"), object,
+                                      {{QStringLiteral("threshold"), Money(threshold, cur).toPlainString()}});
+            !s)
+            return s.error();
+        if (Status s = Reconciler::signalChange(tx); !s)
+            return s.error();
+        out.autoApproved = true;
+    }
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    auto stored = m_refunds.byOutRefundNo(r.outRefundNo);
+    if (!stored)
+        return stored.error();
+    out.refund = stored.value();
+    return out;
+}
+
+Result<RefundService::Reviewed> RefundService::approve(const User &actor, const QString &outRefundNo, const QString &note)
+{
+    return review(actor, outRefundNo, note, true);
+}
+
+Result<RefundService::Reviewed> RefundService::reject(const User &actor, const QString &outRefundNo, const QString &note)
+{
+    return review(actor, outRefundNo, note, false);
+}
+
+Result<RefundService::Reviewed> RefundService::review(const User &actor, const QString &outRefundNo, const QString &note, bool approve)
+{
+    const QString action = approve ? QStringLiteral("refund.approve") : QStringLiteral("refund.reject");
+    const QString object = QStringLiteral("refund:") + outRefundNo;
+    auto refuse = [&](const Error &e) -> Result<Reviewed> {
+        m_audit.recordRefusal(actor.login, action + QStringLiteral(".refused"), object, {{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}});
+        return e;
+    };
+    if (!actor.active || actor.role != Role::Finance)
+        return refuse(Error::forbidden(QStringLiteral("role.finance_only"),
+                                       tr("Refunds are reviewed by FINANCE staff; %1 is %2.").arg(actor.login, toString(actor.role))));
+    if (!approve && note.trimmed().isEmpty())
+        return refuse(Error::invalid(QStringLiteral("refund.note_required"), tr("Say why the refund is rejected; the requester will read it.")));
+    auto refund = m_refunds.byOutRefundNo(outRefundNo);
+    if (!refund)
+        return refuse(refund.error());
+    if (refund->requestedBy == actor.login)
+        return refuse(Error::forbidden(QStringLiteral("refund.four_eyes"),
+                                       tr("You requested refund %1 yourself; another FINANCE colleague has to review it.").arg(outRefundNo)));
+    const RefundState target = approve ? RefundState::Approved : RefundState::Rejected;
+    if (refund->state != RefundState::Requested) {
+        // The same decision twice (double click, two windows) is one decision: say what happened.
+        const bool same = (approve && refund->state != RefundState::Rejected && !refund->reviewedBy.isEmpty())
+                       || (!approve && refund->state == RefundState::Rejected);
+        if (same)
+            return Reviewed{refund.value(), true};
+        return refuse(Error::conflict(QStringLiteral("refund.already_reviewed"),
+                                      tr("Refund %1 is already %2 (by %3).").arg(outRefundNo, toString(refund->state), refund->reviewedBy)));
+    }
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    QVariantMap sets{{QStringLiteral("reviewed_by"), actor.login}, {QStringLiteral("reviewed_at"), now},
+                     {QStringLiteral("review_note"), note.trimmed()}};
+    if (approve)
+        sets.insert(QStringLiteral("next_action_at"), now);
+    if (Status s = m_refunds.cas(tx.connection(), refund->id, RefundState::Requested, target, sets); !s) {
+        tx.rollback();
+        auto now2 = m_refunds.byOutRefundNo(outRefundNo);
+        if (now2 && now2->state == target)
+            return Reviewed{now2.value(), true};
+        return s.error();
+    }
+    if (Status s = m_audit.append(tx, actor.login, action, object,
+                                  {{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("amount"), minorToPlain(refund->amountMinor, 2)},
+                                   {QStringLiteral("requested_by"), refund->requestedBy}});
+        !s)
+        return s.error();
+    if (approve)
+        if (Status s = Reconciler::signalChange(tx); !s)
+            return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    auto stored = m_refunds.byOutRefundNo(outRefundNo);
+    if (!stored)
+        return stored.error();
+    return Reviewed{stored.value(), false};
+}
+
+Result<QList<RefundService::Row>> RefundService::list(const Filter &f)
+{
+    QString sql = QStringLiteral("SELECT ") + RefundRepository::refundColumns()
+        + QStringLiteral(", o.order_no, o.title, a.out_trade_no, a.amount_minor FROM refunds r "
+                         "JOIN orders o ON o.id = r.order_id JOIN payment_attempts a ON a.id = r.attempt_id WHERE 1=1");
+    QVariantMap binds;
+    if (!f.states.isEmpty()) {
+        QStringList keys;
+        for (int i = 0; i < f.states.size(); ++i) {
+            keys << QStringLiteral(":s%1").arg(i);
+            binds.insert(keys.last(), toString(f.states[i]));
+        }
+        sql += QStringLiteral(" AND r.state IN (") + keys.join(u',') + u')';
+    }
+    if (!f.orderNo.isEmpty()) {
+        sql += QStringLiteral(" AND o.order_no = :o");
+        binds.insert(QStringLiteral(":o"), f.orderNo);
+    }
+    sql += QStringLiteral(" ORDER BY r.requested_at, r.id LIMIT :l");
+    binds.insert(QStringLiteral(":l"), f.limit);
+    auto q = Sql::prepare(m_db.connection(), sql);
+    if (!q)
+        return q.error();
+    for (auto it = binds.cbegin(); it != binds.cend(); ++it)
+        q.value().bindValue(it.key(), it.value());
+    if (Status s = Sql::execPrepared(q.value()); !s)
+        return s.error();
+    QList<Row> out;
+    while (q.value().next()) {
+        Row row;
+        row.refund = RefundRepository::readRefund(q.value());
+        row.orderNo = q.value().value(18).toString();
+        row.orderTitle = q.value().value(19).toString();
+        row.outTradeNo = q.value().value(20).toString();
+        row.paidMinor = q.value().value(21).toLongLong();
+        out << row;
+    }
+    return out;
+}
+
+Result<QList<Anomaly>> RefundService::anomalies(std::optional<AnomalyState> state)
+{
+    return m_anomalies.list(state);
+}
+
+Result<Anomaly> RefundService::resolveAnomaly(const User &actor, qint64 anomalyId, const QString &note)
+{
+    const QString object = QStringLiteral("anomaly:%1").arg(anomalyId);
+    if (!actor.active || (actor.role != Role::Finance && actor.role != Role::Admin)) {
+        Error e = Error::forbidden(QStringLiteral("role.finance_only"), tr("Anomalies are resolved by FINANCE or ADMIN staff."));
+        m_audit.recordRefusal(actor.login, QStringLiteral("anomaly.resolve.refused"), object, {{QStringLiteral("code"), e.code}});
+        return e;
+    }
+    if (note.trimmed().isEmpty())
+        return Error::invalid(QStringLiteral("anomaly.note_required"), tr("Describe how the anomaly was resolved."));
+    auto a = m_anomalies.byId(anomalyId);
+    if (!a)
+        return a.error();
+    if (a->state == AnomalyState::Resolved)
+        return a; // resolving twice is one resolution
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    if (Status s = m_anomalies.resolve(tx.connection(), anomalyId, actor.login, note.trimmed(), m_clock.nowMs()); !s)
+        return s.error();
+    if (Status s = m_audit.append(tx, actor.login, QStringLiteral("anomaly.resolve"), object,
+                                  {{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("kind"), toString(a->kind)}});
+        !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return m_anomalies.byId(anomalyId);
+}
+
+} // namespace paydesk

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "domain/Domain.h"
+#include "storage/Database.h"
+
+namespace paydesk {
+
+class AnomalyRepository final
+{
+    Q_DECLARE_TR_FUNCTIONS(AnomalyRepository)
+public:
+    explicit AnomalyRepository(Database &db) : m_db(db) {}
+
+    static QString columns();
+    static Anomaly read(const QSqlQuery &q, int first = 0);
+
+    Status insert(QSqlDatabase &conn, Anomaly &a);
+    Result<Anomaly> byId(qint64 id);
+    /// Newest first; `state` nullopt for all.
+    Result<QList<Anomaly>> list(std::optional<AnomalyState> state, int limit = 500);
+    Result<QList<Anomaly>> ofOrder(qint64 orderId);
+    Status resolve(QSqlDatabase &conn, qint64 id, const QString &by, const QString &resolution, qint64 at);
+
+private:
+    Database &m_db;
+};
+
+} // namespace paydesk
