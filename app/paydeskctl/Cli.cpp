@@ -23,6 +23,7 @@ Global options
                   postgresql://user:password@host:port/database
   --json          machine-readable output on stdout
   --user LOGIN    act as this user; the password comes from PAYDESK_PASSWORD or a prompt
+  --time-scale N  run the clock N times faster (demo databases)
 
 Verbs
   init                                   create or upgrade the schema
@@ -33,6 +34,16 @@ Verbs
   order list [--state S[,S]] [--channel C] [--search TEXT] [--from DATE] [--to DATE]
              [--sort created|no|amount|expires|state|title|buyer] [--asc] [--limit N] [--offset N]
   order show ORDER_NO
+  order create ... --channel sim|wechat|alipay [--count N]   counter checkout: prints the QR payload
+  order repay ORDER_NO --channel C | order close ORDER_NO | order refresh ORDER_NO
+  refund request ORDER_NO (--amount A | --all) --reason R [--payment OUT_TRADE_NO] [--key K]
+  refund approve REFUND_NO [--note N] | refund reject REFUND_NO --note N
+  refund list [--state S[,S]] [--order ORDER_NO]
+  anomaly list [--state OPEN|RESOLVED] | anomaly resolve ID --note N
+  sync --once | --until-idle | --daemon [--exit-after 8s]   run the timer headless
+  sim ledger [--prefix P] | sim pay OUT_TRADE_NO [--after-close]
+  sim script PREFIX --customer never|pay|pay-after-close|pay-twice [--delay 2s]
+  notify apply --channel C --headers FILE --body FILE
   user add LOGIN --role CLERK|FINANCE|ADMIN [--name NAME]   (password: PAYDESK_NEW_PASSWORD or prompt)
   user list | user passwd LOGIN | user disable LOGIN | user enable LOGIN
   audit verify | audit list [--object OBJ] [--search TEXT] [--limit N]
@@ -112,7 +123,12 @@ Status Cli::openServices()
     auto db = Database::open(m_dbUrl.isEmpty() ? Database::defaultUrl() : m_dbUrl);
     if (!db)
         return db.error();
-    m_services = std::make_unique<Services>(std::move(db.value()), std::make_unique<SystemClock>());
+    std::unique_ptr<Clock> clock;
+    if (m_timeScale > 1.0)
+        clock = std::make_unique<ScaledClock>(m_timeScale);
+    else
+        clock = std::make_unique<SystemClock>();
+    m_services = std::make_unique<Services>(std::move(db.value()), std::move(clock));
     if (m_services->db->schemaVersion() < Database::latestSchemaVersion())
         return m_services->db->migrate();
     return {};
@@ -144,6 +160,11 @@ int Cli::run(const QStringList &arguments)
             if (i + 1 >= arguments.size())
                 return usage(tr("%1 needs a value.").arg(a));
             (a == QStringLiteral("--db") ? m_dbUrl : m_userLogin) = arguments[++i];
+        } else if (a == QStringLiteral("--time-scale")) {
+            bool ok = false;
+            m_timeScale = i + 1 < arguments.size() ? arguments[++i].toDouble(&ok) : 0;
+            if (!ok || m_timeScale < 1 || m_timeScale > 10000)
+                return usage(tr("--time-scale takes a number from 1 to 10000."));
         } else if (a.startsWith(QStringLiteral("--db="))) {
             m_dbUrl = a.mid(5);
         } else if (a.startsWith(QStringLiteral("--user="))) {
@@ -183,6 +204,16 @@ int Cli::run(const QStringList &arguments)
         return cmdStats(rest);
     if (verb == QStringLiteral("channel"))
         return cmdChannel(rest);
+    if (verb == QStringLiteral("refund"))
+        return cmdRefund(rest);
+    if (verb == QStringLiteral("anomaly"))
+        return cmdAnomaly(rest);
+    if (verb == QStringLiteral("sync"))
+        return cmdSync(rest);
+    if (verb == QStringLiteral("sim"))
+        return cmdSim(rest);
+    if (verb == QStringLiteral("notify"))
+        return cmdNotify(rest);
     return usage(tr("Unknown verb \"%1\".").arg(verb));
 }
 
@@ -280,6 +311,9 @@ int Cli::cmdOrder(const QStringList &argv)
     const QStringList rest = argv.mid(1);
     Services &s = *m_services;
 
+    if (sub == QStringLiteral("repay") || sub == QStringLiteral("close") || sub == QStringLiteral("refresh")
+        || (sub == QStringLiteral("create") && (rest.contains(QStringLiteral("--channel")) || rest.contains(QStringLiteral("--count")))))
+        return cmdOrderAction(sub, rest);
     if (sub == QStringLiteral("create")) {
         auto args = Args::parse(rest, {{QStringLiteral("amount"), QStringLiteral("title"), QStringLiteral("buyer"),
                                         QStringLiteral("timeout"), QStringLiteral("currency")}, {QStringLiteral("free")}});

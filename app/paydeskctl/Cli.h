@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Args.h"
+#include "channels/SimulatedChannel.h"
 #include "services/Services.h"
 
 #include <QCoreApplication>
@@ -39,6 +40,23 @@ private:
     int cmdStats(const QStringList &args);
     // CliChannels.cpp: channel add|list|test (payment channel profiles and secrets)
     int cmdChannel(const QStringList &args);
+
+    // CliActions.cpp: counter actions with channels, refunds, anomalies, the timer, the
+    // simulated channel and notifications.
+    int cmdOrderAction(const QString &sub, const QStringList &args);
+    int cmdRefund(const QStringList &args);
+    int cmdAnomaly(const QStringList &args);
+    int cmdSync(const QStringList &args);
+    int cmdSim(const QStringList &args);
+    int cmdNotify(const QStringList &args);
+    /// Registers the channels this database can use: the simulator on demo databases, and
+    /// the stored WeChat Pay / Alipay profiles.
+    paydesk::Status setupChannels();
+    /// CliChannels.cpp: adds the stored WeChat Pay / Alipay profiles to the registry.
+    paydesk::Status loadStoredChannels();
+    paydesk::SimulatedChannel *simulator();
+    double m_timeScale = 1.0;
+    bool m_channelsReady = false;
 
     QTextStream m_out;
     QTextStream m_err;

@@ -92,6 +92,57 @@ SimulatedChannel::Script SimulatedChannel::scriptFor(const QString &outTradeNo) 
     return s;
 }
 
+std::optional<SimulatedChannel::Customer> SimulatedChannel::customerFromString(QStringView text)
+{
+    if (text == u"never")
+        return Customer::NeverPay;
+    if (text == u"pay")
+        return Customer::PayAfterDelay;
+    if (text == u"pay-after-close")
+        return Customer::PayAfterClose;
+    if (text == u"pay-twice")
+        return Customer::PayTwice;
+    return std::nullopt;
+}
+
+QString SimulatedChannel::toString(Customer c)
+{
+    switch (c) {
+    case Customer::NeverPay: return QStringLiteral("never");
+    case Customer::PayAfterDelay: return QStringLiteral("pay");
+    case Customer::PayAfterClose: return QStringLiteral("pay-after-close");
+    case Customer::PayTwice: return QStringLiteral("pay-twice");
+    }
+    return {};
+}
+
+Status SimulatedChannel::storeScript(const QString &prefix, Script script)
+{
+    Transaction tx(*m_db);
+    if (!tx.begun())
+        return tx.begun();
+    if (auto d = Sql::exec(tx.connection(), QStringLiteral("DELETE FROM sim_scripts WHERE prefix = :p"), {{":p", prefix}}); !d)
+        return d.error();
+    if (auto i = Sql::exec(tx.connection(), QStringLiteral("INSERT INTO sim_scripts (prefix, customer, delay_ms) VALUES (:p, :c, :d)"),
+                           {{":p", prefix}, {":c", toString(script.customer)}, {":d", script.delayMs}});
+        !i)
+        return i.error();
+    m_scripts.insert(prefix, script);
+    return tx.commit();
+}
+
+SimulatedChannel::Script SimulatedChannel::scriptFor(QSqlDatabase &conn, const QString &outTradeNo) const
+{
+    // Scripts stored by another process (paydeskctl sim script) win over in-memory defaults.
+    auto q = Sql::exec(conn, QStringLiteral("SELECT customer, delay_ms FROM sim_scripts WHERE :n LIKE prefix || '%' "
+                                            "ORDER BY LENGTH(prefix) DESC LIMIT 1"), {{":n", outTradeNo}});
+    if (q && q.value().next()) {
+        if (const auto c = customerFromString(q.value().value(0).toString()))
+            return Script{*c, q.value().value(1).toLongLong()};
+    }
+    return scriptFor(outTradeNo);
+}
+
 void SimulatedChannel::enqueue(const QString &op, QObject *context, std::function<void(QSqlDatabase &)> run,
                                std::function<void()> answer)
 {
@@ -186,7 +237,7 @@ SimulatedChannel::Payment SimulatedChannel::settlePayment(QSqlDatabase &conn, co
     Payment p = loadPayment(conn, outTradeNo);
     if (!p.exists || p.state == QStringLiteral("SUCCESS"))
         return p;
-    const Script s = scriptFor(outTradeNo);
+    const Script s = scriptFor(conn, outTradeNo);
     const qint64 now = m_clock.nowMs();
     switch (s.customer) {
     case Customer::NeverPay:
@@ -271,7 +322,8 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
         }
         if (reply->has_value() && reply->value().ok()) {
             // Scripted customers who will pay act on their own time.
-            const Script s = scriptFor(request.outTradeNo);
+            QSqlDatabase scriptConn = m_db->connection();
+            const Script s = scriptFor(scriptConn, request.outTradeNo);
             if (s.customer == Customer::PayAfterDelay || s.customer == Customer::PayTwice) {
                 const qint64 at = now + s.delayMs;
                 const qint64 realDelay = qint64(double(at - m_clock.nowMs()) / m_clock.rate());
@@ -346,7 +398,7 @@ void SimulatedChannel::closePayment(const QString &outTradeNo, QObject *context,
         }
         logEvent(conn, QStringLiteral("close"), outTradeNo, QStringLiteral("OK"), 0);
         *reply = Done{};
-        const Script s = scriptFor(outTradeNo);
+        const Script s = scriptFor(conn, outTradeNo);
         if (s.customer == Customer::PayAfterClose || s.customer == Customer::PayTwice) {
             const qint64 realDelay = qint64(double(s.delayMs) / m_clock.rate());
             QMetaObject::invokeMethod(this, [this, outTradeNo, realDelay]() {
@@ -534,7 +586,7 @@ QByteArray SimulatedChannel::encodeNotification(const PaymentStatus &st)
     const QJsonObject o{{QStringLiteral("id"), QString(QStringLiteral("SIMN-") + st.outTradeNo)},
                         {QStringLiteral("event_type"), QStringLiteral("TRANSACTION.SUCCESS")},
                         {QStringLiteral("out_trade_no"), st.outTradeNo},
-                        {QStringLiteral("trade_state"), toString(st.state)},
+                        {QStringLiteral("trade_state"), paydesk::toString(st.state)},
                         {QStringLiteral("transaction_id"), st.channelTxnId},
                         {QStringLiteral("amount_minor"), st.amountMinor},
                         {QStringLiteral("success_time"), st.paidAtMs}};

@@ -78,6 +78,10 @@ public:
     /// Scripts every payment whose out_trade_no starts with `prefix` (an order number
     /// scripts all of its attempts).
     void setScript(const QString &prefix, Script script) { m_scripts.insert(prefix, script); }
+    /// The same, kept in the simulator's books so every process on this database follows it.
+    Status storeScript(const QString &prefix, Script script);
+    static std::optional<Customer> customerFromString(QStringView text);
+    static QString toString(Customer c);
     void setMix(Mix mix) { m_mix = mix; m_useMix = true; }
     void setLatencyMs(qint64 ms) { m_latencyMs = ms; }
     void injectFault(const Fault &fault) { m_faults.push_back(fault); }
@@ -125,6 +129,7 @@ private:
     void flush();
     std::optional<Fault> takeFault(const QString &op);
     Script scriptFor(const QString &outTradeNo) const;
+    Script scriptFor(QSqlDatabase &conn, const QString &outTradeNo) const;
     /// Lets the scripted customer act up to now; returns the payment's row after that.
     struct Payment
     {

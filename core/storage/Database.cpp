@@ -24,6 +24,7 @@ struct Migration
 // Versioned migrations, applied in order. Add a file to resources/migrations and a row here.
 const Migration kMigrations[] = {
     {1, QStringLiteral(":/paydesk/migrations/001_initial.sql")},
+    {2, QStringLiteral(":/paydesk/migrations/002_channels.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:
@@ -122,13 +123,34 @@ Database::Database(Location location, Durability durability)
 {
 }
 
+namespace {
+/// The connections the current thread opened, by Database. When the thread ends, its
+/// connections are closed and removed in that thread, so a later thread that happens to get
+/// the same thread id starts with a connection of its own instead of a dead one.
+struct ThreadConnections
+{
+    QHash<QString, QString> byDatabase; ///< Database prefix -> connection name
+    ~ThreadConnections()
+    {
+        for (const QString &name : std::as_const(byDatabase))
+            QSqlDatabase::removeDatabase(name);
+    }
+};
+ThreadConnections &threadConnections()
+{
+    thread_local ThreadConnections connections;
+    return connections;
+}
+} // namespace
+
 Database::~Database()
 {
+    threadConnections().byDatabase.remove(m_prefix);
     QMutexLocker lock(&m_mutex);
-    for (const QString &name : std::as_const(m_connections)) {
-        QSqlDatabase::database(name, false).close();
+    // Removing a connection closes it (the driver closes on destruction); connections of
+    // threads that already ended were removed by those threads.
+    for (const QString &name : std::as_const(m_connections))
         QSqlDatabase::removeDatabase(name);
-    }
 }
 
 Result<std::unique_ptr<Database>> Database::open(const QString &url, Durability durability)
@@ -150,18 +172,17 @@ Result<std::unique_ptr<Database>> Database::open(const QString &url, Durability 
 
 QSqlDatabase Database::connection()
 {
-    const Qt::HANDLE thread = QThread::currentThreadId();
-    QString name;
-    {
-        QMutexLocker lock(&m_mutex);
-        name = m_connections.value(thread);
-    }
+    ThreadConnections &mine = threadConnections();
+    QString name = mine.byDatabase.value(m_prefix);
     if (!name.isEmpty())
         return QSqlDatabase::database(name, false);
-    name = m_prefix + QString::number(reinterpret_cast<quintptr>(thread));
+    {
+        QMutexLocker lock(&m_mutex);
+        name = m_prefix + QString::number(++m_nextConnection);
+        m_connections << name;
+    }
+    mine.byDatabase.insert(m_prefix, name);
     auto conn = openConnection(name);
-    QMutexLocker lock(&m_mutex);
-    m_connections.insert(thread, name);
     return conn ? *conn : QSqlDatabase::database(name, false);
 }
 

@@ -80,7 +80,11 @@ private:
     Durability m_durability;
     QString m_prefix;
     QMutex m_mutex;
-    QHash<Qt::HANDLE, QString> m_connections;
+    /// Every connection this Database opened, in any thread. Which one belongs to the calling
+    /// thread is kept in thread-local storage (see connection()), not by thread id: ids are
+    /// reused once a thread ends, and a Qt SQL connection works only in its own thread.
+    QStringList m_connections;
+    int m_nextConnection = 0;
 };
 
 /// Runs one prepared statement with named bindings. Every SQL statement in core goes through

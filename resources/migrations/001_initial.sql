@@ -177,6 +177,13 @@ CREATE TABLE sim_refunds (
     final_state TEXT NOT NULL DEFAULT 'SUCCESS',
     refund_id TEXT NOT NULL DEFAULT ''
 );
+-- Scripted simulated customers (prefix of out_trade_no or an order number), shared by every
+-- process on this database.
+CREATE TABLE sim_scripts (
+    prefix TEXT NOT NULL PRIMARY KEY,
+    customer TEXT NOT NULL,
+    delay_ms BIGINT NOT NULL DEFAULT 0
+);
 -- Every call the simulated channel answered, in order: the ledger tests and
 -- `paydeskctl sim ledger` read.
 CREATE TABLE sim_events (
