@@ -1,0 +1,321 @@
+// AlipayChannel against the real paydesk-sandbox binary over loopback.
+
+#include "SandboxFixture.h"
+
+#include "channels/AlipayChannel.h"
+#include "channels/AlipayProtocol.h"
+#include "crypto/Crypto.h"
+#include "util/Clock.h"
+
+#include <QTest>
+#include <QUuid>
+
+using namespace paydesk;
+using namespace paydesk::test;
+using namespace Qt::StringLiterals;
+
+namespace {
+QString newNo(const char *prefix)
+{
+    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(20);
+}
+} // namespace
+
+class TestAlipayChannel : public QObject
+{
+    Q_OBJECT
+
+    SandboxProcess m_sandbox;
+    SystemClock m_clock;
+    std::unique_ptr<AlipayChannel> m_channel;
+
+    CreatePaymentRequest request(const QString &no, qint64 amount = 12345) const
+    {
+        CreatePaymentRequest r;
+        r.outTradeNo = no;
+        r.amountMinor = amount;
+        r.description = u"PayDesk 支付宝测试"_s;
+        r.expiresAtMs = m_clock.nowMs() + 30 * 60'000;
+        return r;
+    }
+    template <typename T>
+    static ChannelReply<T> wait(const std::function<void(QObject *, PaymentChannel::Callback<T>)> &call)
+    {
+        bool inside = true;
+        auto out = await<T>(call, &inside);
+        if (inside)
+            qFatal("a channel call answered inside the call");
+        if (!out)
+            return ChannelError::make(ChannelError::Kind::Timeout, u"TEST_TIMEOUT"_s, u"no answer"_s);
+        return *out;
+    }
+    ChannelReply<CreatedPayment> create(AlipayChannel &ch, const CreatePaymentRequest &r)
+    {
+        return wait<CreatedPayment>([&](QObject *ctx, auto done) { ch.createNative(r, ctx, done); });
+    }
+    ChannelReply<PaymentStatus> query(AlipayChannel &ch, const QString &no)
+    {
+        return wait<PaymentStatus>([&](QObject *ctx, auto done) { ch.queryPayment(no, ctx, done); });
+    }
+    ChannelReply<Done> close(AlipayChannel &ch, const QString &no)
+    {
+        return wait<Done>([&](QObject *ctx, auto done) { ch.closePayment(no, ctx, done); });
+    }
+    ChannelReply<RefundResult> refund(AlipayChannel &ch, const QString &no, const QString &refundNo, qint64 amount, qint64 total)
+    {
+        RefundRequest r;
+        r.outTradeNo = no;
+        r.outRefundNo = refundNo;
+        r.refundMinor = amount;
+        r.totalMinor = total;
+        r.reason = u"退货"_s;
+        return wait<RefundResult>([&](QObject *ctx, auto done) { ch.refund(r, ctx, done); });
+    }
+    ChannelReply<RefundResult> queryRefund(AlipayChannel &ch, const QString &refundNo, const QString &no)
+    {
+        return wait<RefundResult>([&](QObject *ctx, auto done) { ch.queryRefund(refundNo, no, ctx, done); });
+    }
+    QString paidOrder(qint64 amount)
+    {
+        const QString no = newNo("ALP");
+        if (!create(*m_channel, request(no, amount)).ok())
+            return {};
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + no, {{u"channel"_s, u"alipay"_s}}, &status);
+        return status == 200 ? no : QString();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        const QString err = m_sandbox.start();
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        auto ch = AlipayChannel::create(m_sandbox.profile(ChannelKind::Alipay), m_clock);
+        QVERIFY2(ch, ch ? "" : qPrintable(ch.error().message));
+        m_channel = std::move(ch.value());
+        m_channel->setTransferTimeoutMs(5000);
+        QVERIFY(m_channel->kind() == ChannelKind::Alipay);
+    }
+    void init() { m_sandbox.control("DELETE", u"/sandbox/faults"_s); }
+    void cleanupTestCase() { m_channel.reset(); }
+
+    void precreateScanPayClose()
+    {
+        const QString no = newNo("AL");
+        auto created = create(*m_channel, request(no, 12345));
+        QVERIFY2(created.ok(), qPrintable(created.ok() ? QString() : created.error().describe()));
+        QVERIFY(created->codeUrl.startsWith(u"https://qr.alipay.com/"_s));
+        QCOMPARE(create(*m_channel, request(no, 12345))->codeUrl, created->codeUrl);
+        // Before the buyer scans, Alipay has no trade.
+        auto before = query(*m_channel, no);
+        QVERIFY(!before.ok());
+        QCOMPARE(before.error().kind, ChannelError::Kind::NotFound);
+        QCOMPARE(before.error().code, u"ACQ.TRADE_NOT_EXIST"_s);
+        m_sandbox.control("POST", u"/sandbox/scan/"_s + no);
+        auto waiting = query(*m_channel, no);
+        QVERIFY(waiting.ok());
+        QVERIFY(waiting->state == TradeState::NotPay);
+        QCOMPARE(waiting->rawState, u"WAIT_BUYER_PAY"_s);
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + no, {{u"channel"_s, u"alipay"_s}}, &status);
+        QCOMPARE(status, 200);
+        auto paid = query(*m_channel, no);
+        QVERIFY(paid.ok());
+        QVERIFY(paid->state == TradeState::Success);
+        QCOMPARE(paid->amountMinor, qint64(12345)); // "123.45" converted exactly
+        QVERIFY(!paid->channelTxnId.isEmpty());
+        QVERIFY(qAbs(paid->paidAtMs - m_clock.nowMs()) < 120'000);
+        auto closePaid = close(*m_channel, no);
+        QVERIFY(!closePaid.ok());
+        QCOMPARE(closePaid.error().kind, ChannelError::Kind::AlreadyPaid);
+        QCOMPARE(closePaid.error().code, u"ACQ.TRADE_HAS_SUCCESS"_s);
+    }
+
+    void closeUnscannedCountsAsClosed()
+    {
+        const QString no = newNo("AL");
+        QVERIFY(create(*m_channel, request(no)).ok());
+        auto c = close(*m_channel, no); // ACQ.TRADE_NOT_EXIST: closed
+        QVERIFY2(c.ok(), qPrintable(c.ok() ? QString() : c.error().describe()));
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + no, {{u"channel"_s, u"alipay"_s}}, &status);
+        QCOMPARE(status, 409);
+        // A trade that never existed closes too; a scanned one really closes.
+        QVERIFY(close(*m_channel, u"ALNEVERSEEN0001"_s).ok());
+        const QString scanned = newNo("AL");
+        QVERIFY(create(*m_channel, request(scanned)).ok());
+        m_sandbox.control("POST", u"/sandbox/scan/"_s + scanned);
+        QVERIFY(close(*m_channel, scanned).ok());
+        QVERIFY(query(*m_channel, scanned)->state == TradeState::Closed);
+        QVERIFY(close(*m_channel, scanned).ok()); // ACQ.TRADE_HAS_CLOSE: closed
+    }
+
+    void refunds()
+    {
+        const QString no = paidOrder(1000);
+        QVERIFY(!no.isEmpty());
+        const QString refundNo = newNo("RF");
+        auto r = refund(*m_channel, no, refundNo, 1, 1000); // "0.01"
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().describe()));
+        QVERIFY(r->status == RefundStatus::Success);
+        QCOMPARE(r->amountMinor, qint64(1));
+        QCOMPARE(r->outRefundNo, refundNo);
+        // The same out_request_no again: no second refund (fund_change N), confirmed by query.
+        auto again = refund(*m_channel, no, refundNo, 1, 1000);
+        QVERIFY(again.ok());
+        QVERIFY(again->status == RefundStatus::Processing);
+        auto q = queryRefund(*m_channel, refundNo, no);
+        QVERIFY(q.ok());
+        QVERIFY(q->status == RefundStatus::Success);
+        QCOMPARE(q->amountMinor, qint64(1));
+        // Unknown refund: NotFound (it may be sent again with the same out_request_no).
+        auto unknown = queryRefund(*m_channel, u"RFNEVERSEEN"_s, no);
+        QVERIFY(!unknown.ok());
+        QCOMPARE(unknown.error().kind, ChannelError::Kind::NotFound);
+        // Over the rest: refused. The rest exactly: fine, and the trade is then closed (refunded).
+        auto over = refund(*m_channel, no, newNo("RF"), 1000, 1000);
+        QVERIFY(!over.ok());
+        QCOMPARE(over.error().code, u"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"_s);
+        QVERIFY(refund(*m_channel, no, newNo("RF"), 999, 1000).ok());
+        auto trade = query(*m_channel, no);
+        QVERIFY(trade.ok());
+        QVERIFY(trade->state == TradeState::Refunded);
+        // A business refusal.
+        const QString other = paidOrder(500);
+        m_sandbox.fault(u"alipay"_s, u"refund"_s, u"refund_fail"_s);
+        auto fail = refund(*m_channel, other, newNo("RF"), 100, 500);
+        QVERIFY(!fail.ok());
+        QCOMPARE(fail.error().kind, ChannelError::Kind::Rejected);
+        QCOMPARE(fail.error().code, u"ACQ.SELLER_BALANCE_NOT_ENOUGH"_s);
+    }
+
+    void faults_data()
+    {
+        QTest::addColumn<QString>("op");
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<int>("expectedKind");
+        QTest::addColumn<QString>("expectedCode");
+        using K = ChannelError::Kind;
+        for (const QString &op : {u"create"_s, u"query"_s, u"close"_s, u"refund"_s, u"query_refund"_s}) {
+            QTest::newRow(qPrintable(op + u" 5xx"_s)) << op << u"http_500"_s << int(K::Server) << u"HTTP_500"_s;
+            QTest::newRow(qPrintable(op + u" drop"_s)) << op << u"drop"_s << int(K::Network) << u"NETWORK"_s;
+            QTest::newRow(qPrintable(op + u" latency"_s)) << op << u"latency"_s << int(K::Timeout) << u"TIMEOUT"_s;
+            QTest::newRow(qPrintable(op + u" unsigned"_s)) << op << u"unsigned"_s << int(K::Signature) << u"UNSIGNED"_s;
+            QTest::newRow(qPrintable(op + u" bad signature"_s)) << op << u"bad_signature"_s << int(K::Signature) << u"BAD_SIGNATURE"_s;
+            QTest::newRow(qPrintable(op + u" tampered"_s)) << op << u"tamper_body"_s << int(K::Signature) << u"BAD_SIGNATURE"_s;
+        }
+    }
+    void faults()
+    {
+        QFETCH(QString, op);
+        QFETCH(QString, kind);
+        QFETCH(int, expectedKind);
+        QFETCH(QString, expectedCode);
+        const QString paid = paidOrder(2000);
+        QVERIFY(!paid.isEmpty());
+        const QString refundNo = newNo("RF");
+        if (op == u"query_refund"_s)
+            QVERIFY(refund(*m_channel, paid, refundNo, 100, 2000).ok());
+        const QString open = newNo("ALF");
+        QVERIFY(create(*m_channel, request(open)).ok());
+        m_sandbox.control("POST", u"/sandbox/scan/"_s + open);
+        m_channel->setTransferTimeoutMs(kind == u"latency"_s ? 700 : 5000);
+        m_sandbox.fault(u"alipay"_s, op, kind, kind == u"drop"_s ? 5 : 1, kind == u"latency"_s ? 3000 : 0);
+        ChannelError error;
+        bool ok = true;
+        auto take = [&](const auto &reply) {
+            ok = reply.ok();
+            if (!ok)
+                error = reply.error();
+        };
+        if (op == u"create"_s)
+            take(create(*m_channel, request(newNo("ALF"))));
+        else if (op == u"query"_s)
+            take(query(*m_channel, open));
+        else if (op == u"close"_s)
+            take(close(*m_channel, open));
+        else if (op == u"refund"_s)
+            take(refund(*m_channel, paid, newNo("RF"), 100, 2000));
+        else
+            take(queryRefund(*m_channel, refundNo, paid));
+        m_channel->setTransferTimeoutMs(5000);
+        QVERIFY2(!ok, "a faulty answer was accepted");
+        QCOMPARE(int(error.kind), expectedKind);
+        QCOMPARE(error.code, expectedCode);
+        QCOMPARE(error.retrySafe, expectedKind == int(ChannelError::Kind::Server) || expectedKind == int(ChannelError::Kind::Network)
+                                      || expectedKind == int(ChannelError::Kind::Timeout));
+    }
+
+    void paymentLandsBetweenQueryAndClose()
+    {
+        const QString no = newNo("AL");
+        QVERIFY(create(*m_channel, request(no)).ok());
+        m_sandbox.control("POST", u"/sandbox/scan/"_s + no);
+        QVERIFY(query(*m_channel, no)->state == TradeState::NotPay);
+        m_sandbox.fault(u"alipay"_s, u"close"_s, u"pay_before_close"_s);
+        auto c = close(*m_channel, no);
+        QVERIFY(!c.ok());
+        QCOMPARE(c.error().kind, ChannelError::Kind::AlreadyPaid);
+        QVERIFY(query(*m_channel, no)->state == TradeState::Success);
+    }
+
+    void wrongAppKey()
+    {
+        ChannelProfile p = m_sandbox.profile(ChannelKind::Alipay);
+        p.privateKeyPem = crypto::PrivateKey::generateRsa(2048).value().toPem();
+        auto ch = AlipayChannel::create(p, m_clock);
+        QVERIFY(ch);
+        auto r = query(*ch.value(), u"ALANY0001"_s);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().kind, ChannelError::Kind::Rejected);
+        QCOMPARE(r.error().code, u"isv.invalid-signature"_s);
+        // The wrong Alipay public key: every signed answer is refused.
+        ChannelProfile k = m_sandbox.profile(ChannelKind::Alipay);
+        k.platformPublicKeyPem = crypto::PrivateKey::generateRsa(2048).value().publicKey().toPem();
+        auto ch2 = AlipayChannel::create(k, m_clock);
+        QVERIFY(ch2);
+        QCOMPARE(query(*ch2.value(), u"ALANY0001"_s).error().code, u"BAD_SIGNATURE"_s);
+    }
+
+    void notifications()
+    {
+        NotificationSink sink;
+        m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, sink.url()}});
+        const QString no = newNo("ALN");
+        QVERIFY(create(*m_channel, request(no, 10)).ok());
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + no, {{u"channel"_s, u"alipay"_s}});
+        QVERIFY(spinUntil([&] { return sink.received.size() >= 1; }));
+        const auto n = m_channel->decodeNotification(sink.received.at(0).headers, sink.received.at(0).body);
+        QVERIFY2(n.ok(), qPrintable(n.ok() ? QString() : n.error().describe()));
+        QCOMPARE(n->kind, ChannelNotification::Kind::Payment);
+        QCOMPARE(n->payment.outTradeNo, no);
+        QVERIFY(n->payment.state == TradeState::Success);
+        QCOMPARE(n->payment.amountMinor, qint64(10)); // "0.10"
+        QVERIFY(!n->id.isEmpty());
+        // Changing the amount in a genuine notification breaks it.
+        QByteArray tampered = sink.received.at(0).body;
+        tampered.replace("total_amount=0.10", "total_amount=9.10");
+        QCOMPARE(m_channel->decodeNotification({}, tampered).error().code, u"BAD_SIGNATURE"_s);
+        const struct { const char16_t *kind; const char16_t *code; } cases[] = {
+            {u"unsigned", u"UNSIGNED"}, {u"bad_signature", u"BAD_SIGNATURE"}, {u"tamper_body", u"BAD_SIGNATURE"}};
+        for (const auto &c : cases) {
+            m_sandbox.fault(u"alipay"_s, u"notify"_s, QString::fromUtf16(c.kind));
+            const qsizetype before = sink.received.size();
+            m_sandbox.control("POST", u"/sandbox/notify/"_s + no, {{u"channel"_s, u"alipay"_s}});
+            QVERIFY(spinUntil([&] { return sink.received.size() > before; }));
+            const auto bad = m_channel->decodeNotification({}, sink.received.last().body);
+            QVERIFY(!bad.ok());
+            QCOMPARE(bad.error().code, QString::fromUtf16(c.code));
+        }
+        // Another app's notification, even correctly signed, is refused.
+        ChannelProfile other = m_sandbox.profile(ChannelKind::Alipay);
+        other.appId = u"2021000000000000"_s;
+        auto ch = AlipayChannel::create(other, m_clock);
+        QVERIFY(ch);
+        QCOMPARE(ch.value()->decodeNotification({}, sink.received.at(0).body).error().code, u"MISMATCH"_s);
+        m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, QString()}});
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAlipayChannel)
+#include "tst_alipay_channel.moc"

@@ -1,0 +1,154 @@
+// paydeskctl channel add|list|test|remove, end to end: the real paydeskctl binary against the
+// real paydesk-sandbox, secrets in the encrypted file.
+
+#include "SandboxFixture.h"
+#include "TestSupport.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace paydesk;
+using namespace paydesk::test;
+using namespace Qt::StringLiterals;
+
+class TestChannelCli : public QObject
+{
+    Q_OBJECT
+
+    SandboxProcess m_sandbox;
+    QTemporaryDir m_dir;
+
+    struct Run
+    {
+        int exitCode = -1;
+        QByteArray out, err;
+        QJsonDocument json() const { return QJsonDocument::fromJson(out); }
+    };
+
+    Run ctl(const QString &db, const QStringList &args, const QHash<QString, QString> &env = {})
+    {
+        QProcess p;
+        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+        e.insert(u"PAYDESK_SECRET_STORE"_s, u"file"_s);
+        e.insert(u"PAYDESK_SECRET_PASSPHRASE"_s, u"a long test passphrase"_s);
+        e.remove(u"PAYDESK_SECRET_FILE"_s);
+        for (auto it = env.cbegin(); it != env.cend(); ++it) {
+            if (it.value().isNull())
+                e.remove(it.key());
+            else
+                e.insert(it.key(), it.value());
+        }
+        p.setProcessEnvironment(e);
+        p.start(binary(u"paydeskctl"_s), QStringList{u"--db"_s, db, u"--json"_s} + args);
+        if (!p.waitForFinished(120'000))
+            qFatal("paydeskctl hung");
+        return Run{p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+    }
+
+    QString db(const char *name) const { return u"sqlite:"_s + m_dir.filePath(QString::fromLatin1(name)); }
+
+private slots:
+    void initTestCase()
+    {
+        const QString err = m_sandbox.start();
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+    }
+
+    void addListTestRemove()
+    {
+        const QString url = db("a.db");
+        Run list = ctl(url, {u"channel"_s, u"list"_s});
+        QCOMPARE(list.exitCode, 0);
+        QVERIFY(list.json().array().isEmpty());
+
+        Run add = ctl(url, {u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
+        QVERIFY2(add.exitCode == 0, add.err.constData());
+        QCOMPARE(add.json().object().value(u"secret_store"_s).toString(), u"file"_s);
+        QCOMPARE(add.json().object().value(u"channel"_s).toString(), u"wechat"_s);
+        QVERIFY(!add.out.contains("PRIVATE KEY"));
+        Run addAli = ctl(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::Alipay)});
+        QVERIFY2(addAli.exitCode == 0, addAli.err.constData());
+
+        Run mismatch = ctl(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
+        QCOMPARE(mismatch.exitCode, 1);
+        QCOMPARE(mismatch.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"profile.kind_mismatch"_s);
+        Run sim = ctl(url, {u"channel"_s, u"add"_s, u"sim"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
+        QCOMPARE(sim.exitCode, 2);
+
+        list = ctl(url, {u"channel"_s, u"list"_s});
+        QCOMPARE(list.exitCode, 0);
+        QCOMPARE(list.json().array().size(), 2);
+        QVERIFY(!list.out.contains("PRIVATE KEY"));
+        QVERIFY(!list.out.contains(m_sandbox.profile(ChannelKind::WeChat).apiV3Key));
+
+        Run test = ctl(url, {u"channel"_s, u"test"_s});
+        QVERIFY2(test.exitCode == 0, test.err.constData());
+        const QJsonArray results = test.json().array();
+        QCOMPARE(results.size(), 2);
+        for (const QJsonValue &r : results)
+            QVERIFY2(r.toObject().value(u"ok"_s).toBool(), QJsonDocument(r.toObject()).toJson().constData());
+
+        // A forged answer fails the test with the channel exit code.
+        m_sandbox.fault(u"wechat"_s, u"query"_s, u"unsigned"_s);
+        Run forged = ctl(url, {u"channel"_s, u"test"_s, u"wechat"_s});
+        QCOMPARE(forged.exitCode, 7);
+        QCOMPARE(forged.json().array().at(0).toObject().value(u"ok"_s).toBool(), false);
+        QVERIFY(forged.json().array().at(0).toObject().value(u"answer"_s).toString().contains(u"UNSIGNED"_s));
+
+        // The wrong passphrase cannot read the secrets.
+        Run wrong = ctl(url, {u"channel"_s, u"test"_s}, {{u"PAYDESK_SECRET_PASSPHRASE"_s, u"not it"_s}});
+        QCOMPARE(wrong.exitCode, 4);
+        QVERIFY(wrong.err.contains("secrets.wrong_passphrase"));
+        // No passphrase at all: a clear refusal.
+        Run none = ctl(url, {u"channel"_s, u"test"_s}, {{u"PAYDESK_SECRET_PASSPHRASE"_s, QString()}});
+        QCOMPARE(none.exitCode, 1);
+        QVERIFY(none.err.contains("secrets.no_passphrase"));
+
+        // Nothing secret in the database.
+        QByteArray all;
+        for (const QString &suffix : {QString(), u"-wal"_s}) {
+            QFile f(m_dir.filePath(u"a.db"_s) + suffix);
+            if (f.open(QIODevice::ReadOnly))
+                all += f.readAll();
+        }
+        QVERIFY(!all.contains("PRIVATE KEY"));
+        QVERIFY(!all.contains(m_sandbox.profile(ChannelKind::WeChat).apiV3Key));
+        QVERIFY(QFile::exists(m_dir.filePath(u"a.db.secrets"_s)));
+
+        Run removed = ctl(url, {u"channel"_s, u"remove"_s, u"alipay"_s});
+        QCOMPARE(removed.exitCode, 0);
+        QCOMPARE(ctl(url, {u"channel"_s, u"list"_s}).json().array().size(), 1);
+        Run testGone = ctl(url, {u"channel"_s, u"test"_s, u"alipay"_s});
+        QCOMPARE(testGone.exitCode, 3);
+    }
+
+    void adminOnlyOnceUsersExist()
+    {
+        const QString url = db("b.db");
+        const QString strong = u"Correct-Horse-42-Battery!"_s;
+        Run admin = ctl(url, {u"user"_s, u"add"_s, u"admin"_s, u"--role"_s, u"ADMIN"_s}, {{u"PAYDESK_NEW_PASSWORD"_s, strong}});
+        QVERIFY2(admin.exitCode == 0, admin.err.constData());
+        Run clerk = ctl(url, {u"--user"_s, u"admin"_s, u"user"_s, u"add"_s, u"clerk"_s, u"--role"_s, u"CLERK"_s},
+                        {{u"PAYDESK_PASSWORD"_s, strong}, {u"PAYDESK_NEW_PASSWORD"_s, strong}});
+        QVERIFY2(clerk.exitCode == 0, clerk.err.constData());
+        const QStringList add{u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)};
+        Run anonymous = ctl(url, add);
+        QCOMPARE(anonymous.exitCode, 4);
+        Run asClerk = ctl(url, QStringList{u"--user"_s, u"clerk"_s} + add, {{u"PAYDESK_PASSWORD"_s, strong}});
+        QCOMPARE(asClerk.exitCode, 4);
+        QCOMPARE(asClerk.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"channel.admin_only"_s);
+        Run asAdmin = ctl(url, QStringList{u"--user"_s, u"admin"_s} + add, {{u"PAYDESK_PASSWORD"_s, strong}});
+        QVERIFY2(asAdmin.exitCode == 0, asAdmin.err.constData());
+        Run audit = ctl(url, {u"--user"_s, u"admin"_s, u"audit"_s, u"list"_s, u"--object"_s, u"channel:wechat"_s},
+                        {{u"PAYDESK_PASSWORD"_s, strong}});
+        QVERIFY(audit.out.contains("channel.configure"));
+        QVERIFY(!audit.out.contains("PRIVATE KEY"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestChannelCli)
+#include "tst_channel_cli.moc"

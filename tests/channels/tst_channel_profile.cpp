@@ -1,0 +1,356 @@
+// Channel profiles (JSON import/export and validation), the secret stores, and the profile
+// store that fills a ChannelRegistry.
+
+#include "TestSupport.h"
+
+#include "channels/AlipayChannel.h"
+#include "channels/ChannelProfile.h"
+#include "channels/ChannelProfileStore.h"
+#include "channels/ChannelRegistry.h"
+#include "channels/SecretStore.h"
+#include "channels/WeChatPayChannel.h"
+#include "crypto/Crypto.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace paydesk;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Keys
+{
+    QByteArray merchantPem, platformPub, certPem;
+    QString certSerial;
+};
+
+const Keys &keys()
+{
+    static const Keys k = [] {
+        Keys out;
+        out.merchantPem = crypto::PrivateKey::generateRsa(2048).value().toPem();
+        const auto platform = crypto::PrivateKey::generateRsa(2048).value();
+        out.platformPub = platform.publicKey().toPem();
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        out.certPem = crypto::makeSelfSignedCertificate(platform, u"platform"_s, QByteArray::fromHex("0A0B0C0D"), now,
+                                                        now + 86'400'000)
+                          .value();
+        out.certSerial = u"0A0B0C0D"_s;
+        return out;
+    }();
+    return k;
+}
+
+QJsonObject wechatJson()
+{
+    return QJsonObject{{u"channel"_s, u"wechat"_s},
+                       {u"name"_s, u"shop"_s},
+                       {u"merchant_id"_s, u"1900000109"_s},
+                       {u"app_id"_s, u"wxd678efh567hg6787"_s},
+                       {u"merchant_serial"_s, u"5f1c72e2a8931b72a2e13af8dee92471eb397115"_s},
+                       {u"private_key"_s, QString::fromUtf8(keys().merchantPem)},
+                       {u"api_v3_key"_s, u"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"_s},
+                       {u"platform_certificates"_s, QJsonArray{QString::fromUtf8(keys().certPem)}},
+                       {u"platform_public_key_id"_s, u"PUB_KEY_ID_0114232134912410000000000000"_s},
+                       {u"platform_public_key"_s, QString::fromUtf8(keys().platformPub)},
+                       {u"gateway_url"_s, u"https://api.mch.weixin.qq.com"_s},
+                       {u"notify_url"_s, u"https://shop.example/notify"_s}};
+}
+
+QJsonObject alipayJson()
+{
+    return QJsonObject{{u"channel"_s, u"alipay"_s},
+                       {u"app_id"_s, u"2021000000000001"_s},
+                       {u"private_key"_s, QString::fromUtf8(keys().merchantPem)},
+                       {u"platform_public_key"_s, QString::fromUtf8(keys().platformPub)}};
+}
+
+} // namespace
+
+class TestChannelProfile : public QObject
+{
+    Q_OBJECT
+private slots:
+    void wechatRoundTrip()
+    {
+        auto p = ChannelProfile::fromJson(wechatJson());
+        QVERIFY2(p, p ? "" : qPrintable(p.error().message));
+        QVERIFY(p->kind == ChannelKind::WeChat);
+        QCOMPARE(p->merchantSerial, u"5F1C72E2A8931B72A2E13AF8DEE92471EB397115"_s); // normalised
+        QCOMPARE(p->platformCertificates.size(), 1);
+        // Export with secrets reads back the same; without, it carries none.
+        auto again = ChannelProfile::fromJson(p->toJson(true));
+        QVERIFY(again);
+        QCOMPARE(again->privateKeyPem, p->privateKeyPem);
+        QCOMPARE(again->apiV3Key, p->apiV3Key);
+        const QByteArray pub = QJsonDocument(p->toPublicJson()).toJson();
+        QVERIFY(!pub.contains("PRIVATE KEY"));
+        QVERIFY(!pub.contains("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+        QVERIFY(pub.contains("0A0B0C0D")); // the certificate serial is shown
+        const QByteArray noSecrets = QJsonDocument(p->toJson(false)).toJson();
+        QVERIFY(!noSecrets.contains("PRIVATE KEY"));
+        QVERIFY(!noSecrets.contains("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+    }
+
+    void alipayDefaults()
+    {
+        auto p = ChannelProfile::fromJson(alipayJson());
+        QVERIFY2(p, p ? "" : qPrintable(p.error().message));
+        QCOMPARE(p->gatewayUrl, u"https://openapi.alipay.com/gateway.do"_s);
+        QVERIFY(AlipayChannel::create(p.value(), SystemClock()).ok());
+    }
+
+    void keyFiles()
+    {
+        QTemporaryDir dir;
+        QFile key(dir.filePath(u"apiclient_key.pem"_s));
+        QVERIFY(key.open(QIODevice::WriteOnly));
+        key.write(keys().merchantPem);
+        key.close();
+        QJsonObject o = wechatJson();
+        o.remove(u"private_key"_s);
+        o.insert(u"private_key_file"_s, u"apiclient_key.pem"_s);
+        QFile profile(dir.filePath(u"wechat.json"_s));
+        QVERIFY(profile.open(QIODevice::WriteOnly));
+        profile.write(QJsonDocument(o).toJson());
+        profile.close();
+        auto p = ChannelProfile::fromFile(profile.fileName());
+        QVERIFY2(p, p ? "" : qPrintable(p.error().message));
+        QCOMPARE(p->privateKeyPem, keys().merchantPem);
+        QCOMPARE(ChannelProfile::fromFile(dir.filePath(u"missing.json"_s)).error().code, u"profile.file_missing"_s);
+    }
+
+    void refusals_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QJsonValue>("value");
+        QTest::addColumn<QString>("code");
+        QTest::newRow("plain http") << u"gateway_url"_s << QJsonValue(u"http://api.mch.weixin.qq.com"_s) << u"profile.insecure_gateway"_s;
+        QTest::newRow("http to a LAN host") << u"gateway_url"_s << QJsonValue(u"http://192.168.1.10:8080"_s) << u"profile.insecure_gateway"_s;
+        QTest::newRow("ftp") << u"gateway_url"_s << QJsonValue(u"ftp://example.com"_s) << u"profile.bad_gateway"_s;
+        QTest::newRow("16-byte APIv3 key") << u"api_v3_key"_s << QJsonValue(u"testMchAPIv3Key0"_s) << u"profile.bad_api_v3_key"_s;
+        QTest::newRow("bad private key") << u"private_key"_s << QJsonValue(u"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"_s)
+                                         << u"crypto.bad_private_key"_s;
+        QTest::newRow("no mchid") << u"merchant_id"_s << QJsonValue(QString()) << u"profile.missing"_s;
+        QTest::newRow("no serial") << u"merchant_serial"_s << QJsonValue(QString()) << u"profile.missing"_s;
+        QTest::newRow("unknown key") << u"mch_id"_s << QJsonValue(u"1"_s) << u"profile.unknown_key"_s;
+        QTest::newRow("bad channel") << u"channel"_s << QJsonValue(u"paypal"_s) << u"profile.bad_channel"_s;
+        QTest::newRow("sim channel") << u"channel"_s << QJsonValue(u"sim"_s) << u"profile.bad_channel"_s;
+        QTest::newRow("bad certificate") << u"platform_certificates"_s << QJsonValue(QJsonArray{u"nope"_s}) << u"crypto.bad_certificate"_s;
+        QTest::newRow("not a string") << u"app_id"_s << QJsonValue(42) << u"profile.bad_value"_s;
+    }
+    void refusals()
+    {
+        QFETCH(QString, key);
+        QFETCH(QJsonValue, value);
+        QFETCH(QString, code);
+        QJsonObject o = wechatJson();
+        o.insert(key, value);
+        auto p = ChannelProfile::fromJson(o);
+        QVERIFY(!p);
+        QCOMPARE(p.error().code, code);
+        QVERIFY(!p.error().message.isEmpty());
+        QVERIFY(!p.error().message.contains(u"PRIVATE KEY"_s));
+    }
+
+    void loopbackHttpAllowed_data()
+    {
+        QTest::addColumn<QString>("url");
+        QTest::addColumn<bool>("ok");
+        QTest::newRow("127.0.0.1") << u"http://127.0.0.1:8080"_s << true;
+        QTest::newRow("127.1.2.3") << u"http://127.1.2.3:8080"_s << true;
+        QTest::newRow("::1") << u"http://[::1]:8080"_s << true;
+        QTest::newRow("localhost") << u"http://localhost:8080"_s << true;
+        QTest::newRow("LOCALHOST") << u"http://LOCALHOST"_s << true;
+        QTest::newRow("https anywhere") << u"https://api2.mch.weixin.qq.com"_s << true;
+        QTest::newRow("localhost.evil.com") << u"http://localhost.evil.com"_s << false;
+        QTest::newRow("128.0.0.1") << u"http://128.0.0.1"_s << false;
+        QTest::newRow("0.0.0.0") << u"http://0.0.0.0:80"_s << false;
+        QTest::newRow("::ffff:10.0.0.1") << u"http://[::ffff:10.0.0.1]"_s << false;
+    }
+    void loopbackHttpAllowed()
+    {
+        QFETCH(QString, url);
+        QFETCH(bool, ok);
+        QCOMPARE(checkGatewayUrl(url).ok(), ok);
+    }
+
+    void wechatNeedsAVerificationKey()
+    {
+        QJsonObject o = wechatJson();
+        o.remove(u"platform_certificates"_s);
+        o.remove(u"platform_public_key"_s);
+        QCOMPARE(ChannelProfile::fromJson(o).error().code, u"profile.missing"_s);
+        QJsonObject noId = wechatJson();
+        noId.remove(u"platform_public_key_id"_s);
+        QCOMPARE(ChannelProfile::fromJson(noId).error().code, u"profile.missing"_s);
+    }
+
+    // ---- secret stores ----
+    void encryptedFileStore()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"secrets.bin"_s);
+        const crypto::ScryptParams cheap{1024, 8, 1};
+        {
+            EncryptedFileSecretStore store(path, "correct horse battery staple", cheap);
+            QCOMPARE(store.read(u"missing"_s).error().kind, Error::Kind::NotFound);
+            QVERIFY(store.write(u"a/private_key"_s, keys().merchantPem));
+            QVERIFY(store.write(u"a/api_v3_key"_s, "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+            QCOMPARE(store.read(u"a/private_key"_s).value(), keys().merchantPem);
+        }
+        // Nothing readable on disk, owner-only permissions.
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray raw = f.readAll();
+        f.close();
+        QVERIFY(!raw.contains("PRIVATE KEY"));
+        QVERIFY(!raw.contains("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+        QVERIFY(!raw.contains(keys().merchantPem.mid(40, 30)));
+        QVERIFY(raw.contains("scrypt"));
+        QCOMPARE(QFile::permissions(path) & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions());
+        // Another process with the same passphrase reads it; a wrong passphrase does not.
+        EncryptedFileSecretStore again(path, "correct horse battery staple", cheap);
+        QCOMPARE(again.read(u"a/api_v3_key"_s).value(), QByteArray("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+        QVERIFY(again.remove(u"a/api_v3_key"_s));
+        QCOMPARE(again.read(u"a/api_v3_key"_s).error().kind, Error::Kind::NotFound);
+        QVERIFY(again.remove(u"never-there"_s));
+        EncryptedFileSecretStore wrong(path, "Tr0ub4dor&3", cheap);
+        auto denied = wrong.read(u"a/private_key"_s);
+        QVERIFY(!denied);
+        QCOMPARE(denied.error().code, u"secrets.wrong_passphrase"_s);
+        QVERIFY(!wrong.write(u"b"_s, "x")); // and cannot overwrite it either
+        // A flipped byte in the ciphertext: refused, not garbage.
+        QJsonObject o = QJsonDocument::fromJson(raw).object();
+        QByteArray data = QByteArray::fromBase64(o.value(u"data"_s).toString().toLatin1());
+        data[5] = char(data[5] ^ 0x40);
+        o.insert(u"data"_s, QString::fromLatin1(data.toBase64()));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QJsonDocument(o).toJson());
+        f.close();
+        EncryptedFileSecretStore tampered(path, "correct horse battery staple", cheap);
+        QCOMPARE(tampered.read(u"a/private_key"_s).error().code, u"secrets.wrong_passphrase"_s);
+    }
+
+    void defaultStoreSelection()
+    {
+        QTemporaryDir dir;
+        qputenv("PAYDESK_SECRET_STORE", "file");
+        qunsetenv("PAYDESK_SECRET_PASSPHRASE");
+        auto none = SecretStore::openDefault(dir.filePath(u"s.bin"_s));
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, u"secrets.no_passphrase"_s);
+        qputenv("PAYDESK_SECRET_PASSPHRASE", "pass");
+        auto file = SecretStore::openDefault(dir.filePath(u"s.bin"_s));
+        QVERIFY(file);
+        QCOMPARE(file.value()->kind(), u"file"_s);
+        QCOMPARE(file.value()->location(), dir.filePath(u"s.bin"_s));
+        qputenv("PAYDESK_SECRET_STORE", "vault");
+        QCOMPARE(SecretStore::openDefault(dir.filePath(u"s.bin"_s)).error().code, u"secrets.bad_store"_s);
+        qunsetenv("PAYDESK_SECRET_STORE");
+        auto implicit = SecretStore::openDefault(dir.filePath(u"s.bin"_s)); // passphrase set: the file
+        QVERIFY(implicit);
+        QCOMPARE(implicit.value()->kind(), u"file"_s);
+        qunsetenv("PAYDESK_SECRET_PASSPHRASE");
+    }
+
+    // ---- the profile store ----
+    void storeAndBuildRegistry()
+    {
+        test::ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        auto services = test::makeServices(scratch.url());
+        QTemporaryDir dir;
+        EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
+        ChannelProfileStore store(*services->db, secrets, services->audit, *services->clock);
+        QCOMPARE(store.load(ChannelKind::WeChat).error().code, u"channel.not_configured"_s);
+
+        auto wechat = ChannelProfile::fromJson(wechatJson());
+        auto alipayProfile = ChannelProfile::fromJson(alipayJson());
+        QVERIFY(store.save(wechat.value(), u"admin"_s));
+        QVERIFY(store.save(alipayProfile.value(), u"admin"_s));
+        auto listed = store.list();
+        QVERIFY(listed);
+        QCOMPARE(listed->size(), 2);
+        for (const ChannelProfile &p : listed.value()) {
+            QVERIFY(p.privateKeyPem.isEmpty());
+            QVERIFY(p.apiV3Key.isEmpty());
+            QVERIFY(!p.secretRef.isEmpty());
+        }
+        auto loaded = store.load(ChannelKind::WeChat);
+        QVERIFY2(loaded, loaded ? "" : qPrintable(loaded.error().message));
+        QCOMPARE(loaded->privateKeyPem, keys().merchantPem);
+        QCOMPARE(loaded->apiV3Key, QByteArray("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+        QCOMPARE(loaded->platformCertificates, wechat->platformCertificates);
+        QCOMPARE(loaded->notifyUrl, u"https://shop.example/notify"_s);
+
+        // Replacing a profile keeps one row per kind.
+        QJsonObject changed = wechatJson();
+        changed.insert(u"name"_s, u"shop 2"_s);
+        QVERIFY(store.save(ChannelProfile::fromJson(changed).value(), u"admin"_s));
+        QCOMPARE(store.list()->size(), 2);
+        QCOMPARE(store.load(ChannelKind::WeChat)->name, u"shop 2"_s);
+
+        // The registry gets both channels.
+        ChannelRegistry registry;
+        const ChannelLoadReport report = addConfiguredChannels(store, registry, *services->clock);
+        QVERIFY(report.errors.isEmpty());
+        QCOMPARE(report.added.size(), 2);
+        QVERIFY(qobject_cast<WeChatPayChannel *>(registry.channel(ChannelKind::WeChat)));
+        QVERIFY(qobject_cast<AlipayChannel *>(registry.channel(ChannelKind::Alipay)));
+
+        // Audited, without secrets.
+        auto audit = services->audit.list({u"channel:wechat"_s, {}, 0, 50});
+        QVERIFY(audit);
+        QCOMPARE(audit->size(), 2);
+        for (const AuditEntry &e : audit.value())
+            QCOMPARE(e.action, u"channel.configure"_s);
+
+        // No secret anywhere in the database file.
+        services.reset();
+        if (test::backend() == u"sqlite"_s) {
+            const QString dbPath = scratch.url().mid(7);
+            QByteArray all;
+            for (const QString &suffix : {QString(), u"-wal"_s}) {
+                QFile db(dbPath + suffix);
+                if (db.open(QIODevice::ReadOnly))
+                    all += db.readAll();
+            }
+            QVERIFY(!all.isEmpty());
+            QVERIFY(!all.contains("PRIVATE KEY"));
+            QVERIFY(!all.contains("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+            QVERIFY(all.contains("wxd678efh567hg6787"));
+        }
+    }
+
+    void storeRefusesOtherSecretStore()
+    {
+        test::ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        auto services = test::makeServices(scratch.url());
+        QTemporaryDir dir;
+        EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
+        ChannelProfileStore store(*services->db, secrets, services->audit, *services->clock);
+        QVERIFY(store.save(ChannelProfile::fromJson(alipayJson()).value(), u"admin"_s));
+        // Same table, secrets file lost: a clear NotFound, and the registry reports it.
+        EncryptedFileSecretStore empty(dir.filePath(u"other.bin"_s), "pass", {1024, 8, 1});
+        ChannelProfileStore store2(*services->db, empty, services->audit, *services->clock);
+        QCOMPARE(store2.load(ChannelKind::Alipay).error().kind, Error::Kind::NotFound);
+        ChannelRegistry registry;
+        const ChannelLoadReport report = addConfiguredChannels(store2, registry, *services->clock);
+        QCOMPARE(report.added.size(), 0);
+        QCOMPARE(report.errors.size(), 1);
+        QVERIFY(!registry.channel(ChannelKind::Alipay));
+        QVERIFY(store.remove(ChannelKind::Alipay, u"admin"_s));
+        QCOMPARE(store.list()->size(), 0);
+        QCOMPARE(secrets.read(u"anything"_s).error().kind, Error::Kind::NotFound);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestChannelProfile)
+#include "tst_channel_profile.moc"
