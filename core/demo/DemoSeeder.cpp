@@ -108,6 +108,15 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
     if (userCount.value() > 0 && !m_settings.isDemo())
         return Error::forbidden(QStringLiteral("demo.real_database"),
                                 tr("This database has real users; demo data goes only into a new or demo database."));
+    // Refuse a database with orders before marking it a demo or adding demo users, so a
+    // refusal changes nothing. (Checked again inside the seeding transaction.)
+    auto orderCount = Sql::exec(m_db.connection(), QStringLiteral("SELECT COUNT(*) FROM orders"));
+    if (!orderCount)
+        return orderCount.error();
+    orderCount.value().next();
+    if (const qint64 n = orderCount.value().value(0).toLongLong(); n > 0 && opt.orders > 0)
+        return Error::conflict(QStringLiteral("demo.not_empty"),
+                               tr("The database already has %1 orders; seed demo data into an empty one.").arg(n));
     if (Status s = m_settings.setValue(QStringLiteral("demo"), QStringLiteral("1")); !s)
         return s.error();
     const std::array<std::pair<const char *, Role>, 3> demoUsers{{
@@ -283,8 +292,10 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
                 return s.error();
 
         // Refunds on about one paid order in nine, in every state.
+        // extraMoney: the refund of a duplicate or late payment (an anomaly's proposal), which
+        // does not count against the order's own amount (as in Reconciler).
         auto addRefund = [&](const A &attempt, qint64 refundAmount, RefundState rs, const QString &why,
-                             const QString &requester, qint64 requestedAt) -> Status {
+                             const QString &requester, qint64 requestedAt, bool extraMoney) -> Status {
             ++refundId;
             ++sum.refunds;
             const bool reviewed = rs != RefundState::Requested;
@@ -316,7 +327,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             if (done)
                 if (Status s = log.append(completedAt, timer, QStringLiteral("refund.") + toString(rs).toLower(), robj, {}); !s)
                     return s;
-            if (rs == RefundState::Succeeded)
+            if (rs == RefundState::Succeeded && !extraMoney)
                 refunded += refundAmount;
             return {};
         };
@@ -331,7 +342,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             static const std::array<const char *, 5> reasons{"Damaged on arrival", "Wrong size", "Customer changed mind",
                                                              "Duplicate purchase", "Out of stock"};
             const QString why = QString::fromLatin1(reasons[rng.bounded(quint32(reasons.size()))]);
-            if (Status s = addRefund(attempts.back(), refundAmount, rs, why, clerk, paidAt + qint64(rng.bounded(1u, 72u)) * 60 * kMinute);
+            if (Status s = addRefund(attempts.back(), refundAmount, rs, why, clerk, paidAt + qint64(rng.bounded(1u, 72u)) * 60 * kMinute, false);
                 !s)
                 return s.error();
         }
@@ -341,7 +352,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             const RefundState rs = resolved ? RefundState::Succeeded : RefundState::Requested;
             const QString why = fate == Fate::PaidAfterClose ? QStringLiteral("Payment arrived after the order closed")
                                                              : QStringLiteral("Second payment for the same order");
-            if (Status s = addRefund(extra, amount, rs, why, timer, extra.paidAt + 1000); !s)
+            if (Status s = addRefund(extra, amount, rs, why, timer, extra.paidAt + 1000, true); !s)
                 return s.error();
             const AnomalyKind kind = fate == Fate::PaidAfterClose ? AnomalyKind::PaidAfterClose : AnomalyKind::DuplicatePayment;
             if (Status s = run(st.anomaly, toString(kind), orderId, extra.id, refundId,
