@@ -1,0 +1,334 @@
+#include "ListModels.h"
+
+#include "Labels.h"
+#include "storage/AnomalyRepository.h"
+
+#include <QJsonDocument>
+#include <QLocale>
+
+#include <algorithm>
+
+namespace paydesk {
+
+namespace {
+
+QString money(qint64 minor, const QString &currency)
+{
+    return Money(minor, Currency::fromCode(currency).value_or(Currency::cny())).toDisplayString(QLocale());
+}
+
+QVariant rightAligned() { return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter); }
+
+} // namespace
+
+// ---- attempts -------------------------------------------------------------------------------
+
+Status AttemptModel::load(OrderRepository &orders, qint64 orderId)
+{
+    auto rows = orders.attemptsOf(orderId);
+    if (!rows)
+        return rows.error();
+    setRows(rows.value());
+    return {};
+}
+
+QVariant AttemptModel::header(int column) const
+{
+    switch (column) {
+    case OutTradeNo: return tr("Payment no");
+    case Channel: return tr("Channel");
+    case Amount: return tr("Amount");
+    case State: return tr("State");
+    case Created: return tr("Created");
+    case Expires: return tr("Expires");
+    case Paid: return tr("Paid at");
+    case LastError: return tr("Last error");
+    }
+    return {};
+}
+
+QVariant AttemptModel::cell(const PaymentAttempt &a, int column, int role) const
+{
+    if (role == RawRole)
+        return a.outTradeNo;
+    if (role == MinorRole && column == Amount)
+        return a.amountMinor;
+    if (role == Qt::TextAlignmentRole && column == Amount)
+        return rightAligned();
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (column) {
+    case OutTradeNo: return a.outTradeNo;
+    case Channel: return Labels::of(a.channel);
+    case Amount: return money(a.amountMinor, a.currency);
+    case State: return Labels::of(a.state);
+    case Created: return Labels::time(a.createdAt);
+    case Expires: return Labels::time(a.expiresAt);
+    case Paid: return Labels::time(a.paidAt);
+    case LastError: return a.lastError;
+    }
+    return {};
+}
+
+// ---- refunds --------------------------------------------------------------------------------
+
+Status RefundModel::load(RefundService &refunds, const RefundService::Filter &filter)
+{
+    auto rows = refunds.list(filter);
+    if (!rows)
+        return rows.error();
+    setRows(rows.value());
+    return {};
+}
+
+QVariant RefundModel::header(int column) const
+{
+    switch (column) {
+    case RefundNo: return tr("Refund no");
+    case OrderNo: return tr("Order no");
+    case Payment: return tr("Payment no");
+    case Amount: return tr("Amount");
+    case State: return tr("State");
+    case RequestedBy: return tr("Requested by");
+    case Reason: return tr("Reason");
+    case Requested: return tr("Requested");
+    case ReviewedBy: return tr("Reviewed by");
+    case Note: return tr("Review note");
+    }
+    return {};
+}
+
+QVariant RefundModel::cell(const RefundService::Row &r, int column, int role) const
+{
+    const Refund &f = r.refund;
+    if (role == RawRole)
+        return f.outRefundNo;
+    if (role == MinorRole && column == Amount)
+        return f.amountMinor;
+    if (role == StateColourRole && column == State)
+        return Labels::colour(f.state);
+    if (role == Qt::TextAlignmentRole && column == Amount)
+        return rightAligned();
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (column) {
+    case RefundNo: return f.outRefundNo;
+    case OrderNo: return r.orderNo;
+    case Payment: return r.outTradeNo;
+    case Amount: return money(f.amountMinor, f.currency);
+    case State: return Labels::of(f.state);
+    case RequestedBy: return f.requestedBy;
+    case Reason: return f.reason;
+    case Requested: return Labels::time(f.requestedAt);
+    case ReviewedBy: return f.reviewedBy;
+    case Note: return f.reviewNote;
+    }
+    return {};
+}
+
+// ---- review queue ---------------------------------------------------------------------------
+
+Status ReviewQueueModel::reload()
+{
+    RefundService::Filter f;
+    f.states = {RefundState::Requested};
+    f.limit = 1000;
+    auto rows = m_refunds.list(f);
+    if (!rows)
+        return rows.error();
+    QList<RefundService::Row> list = rows.value();
+    std::stable_sort(list.begin(), list.end(), [](const RefundService::Row &a, const RefundService::Row &b) {
+        return a.refund.requestedAt < b.refund.requestedAt;
+    });
+    setRows(std::move(list));
+    return {};
+}
+
+QVariant ReviewQueueModel::header(int column) const
+{
+    switch (column) {
+    case RefundNo: return tr("Refund no");
+    case OrderNo: return tr("Order");
+    case Payment: return tr("Payment");
+    case Amount: return tr("Amount");
+    case RequestedBy: return tr("Requested by");
+    case Reason: return tr("Reason");
+    case Age: return tr("Waiting");
+    }
+    return {};
+}
+
+QVariant ReviewQueueModel::cell(const RefundService::Row &r, int column, int role) const
+{
+    const Refund &f = r.refund;
+    if (role == RawRole)
+        return f.outRefundNo;
+    if (role == MinorRole && column == Amount)
+        return f.amountMinor;
+    if (role == Qt::TextAlignmentRole && column == Amount)
+        return rightAligned();
+    if (role == Qt::ToolTipRole && column == OrderNo)
+        return r.orderTitle;
+    if (role == Qt::ToolTipRole && column == Age)
+        return Labels::time(f.requestedAt);
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (column) {
+    case RefundNo: return f.outRefundNo;
+    case OrderNo: return r.orderNo;
+    case Payment: return r.outTradeNo;
+    case Amount: return money(f.amountMinor, f.currency);
+    case RequestedBy: return f.requestedBy;
+    case Reason: return f.reason;
+    case Age: return Labels::age(m_clock.nowMs() - f.requestedAt);
+    }
+    return {};
+}
+
+// ---- timeline -------------------------------------------------------------------------------
+
+Status TimelineModel::load(AuditLog &audit, const QStringList &objects)
+{
+    QList<AuditEntry> all;
+    for (const QString &object : objects) {
+        AuditLog::Filter f;
+        f.object = object;
+        f.limit = 500;
+        auto rows = audit.list(f);
+        if (!rows)
+            return rows.error();
+        all += rows.value();
+    }
+    std::sort(all.begin(), all.end(), [](const AuditEntry &a, const AuditEntry &b) { return a.seq < b.seq; });
+    setRows(std::move(all));
+    return {};
+}
+
+QVariant TimelineModel::header(int column) const
+{
+    switch (column) {
+    case Time: return tr("Time");
+    case User: return tr("By");
+    case Action: return tr("What");
+    case Details: return tr("Details");
+    }
+    return {};
+}
+
+QVariant TimelineModel::cell(const AuditEntry &e, int column, int role) const
+{
+    if (role == RawRole)
+        return e.seq;
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (column) {
+    case Time: return Labels::time(e.at);
+    case User: return e.user;
+    case Action: return role == Qt::ToolTipRole ? e.action : Labels::action(e.action);
+    case Details: return QString::fromUtf8(QJsonDocument(e.details).toJson(QJsonDocument::Compact));
+    }
+    return {};
+}
+
+// ---- anomalies ------------------------------------------------------------------------------
+
+Status AnomalyModel::reload(std::optional<AnomalyState> state, int limit)
+{
+    QString sql = QStringLiteral("SELECT %1, o.order_no, o.amount_minor FROM anomalies n JOIN orders o ON o.id = n.order_id")
+                      .arg(AnomalyRepository::columns());
+    if (state)
+        sql += QStringLiteral(" WHERE n.state = :state");
+    sql += QStringLiteral(" ORDER BY n.created_at DESC, n.id DESC LIMIT :limit");
+    auto q = Sql::prepare(m_db.connection(), sql);
+    if (!q)
+        return q.error();
+    if (state)
+        q.value().bindValue(QStringLiteral(":state"), toString(*state));
+    q.value().bindValue(QStringLiteral(":limit"), limit);
+    if (Status s = Sql::execPrepared(q.value()); !s)
+        return s;
+    QList<AnomalyRow> rows;
+    while (q.value().next()) {
+        AnomalyRow r;
+        r.anomaly = AnomalyRepository::read(q.value());
+        r.orderNo = q.value().value(11).toString();
+        r.orderAmountMinor = q.value().value(12).toLongLong();
+        rows << r;
+    }
+    setRows(std::move(rows));
+    return {};
+}
+
+QVariant AnomalyModel::header(int column) const
+{
+    switch (column) {
+    case Id: return tr("No");
+    case Kind: return tr("Kind");
+    case OrderNo: return tr("Order");
+    case State: return tr("State");
+    case Details: return tr("Details");
+    case Created: return tr("Opened");
+    case Resolution: return tr("Resolution");
+    case ResolvedBy: return tr("Resolved by");
+    }
+    return {};
+}
+
+QVariant AnomalyModel::cell(const AnomalyRow &r, int column, int role) const
+{
+    const Anomaly &a = r.anomaly;
+    if (role == RawRole)
+        return a.id;
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (column) {
+    case Id: return a.id;
+    case Kind: return Labels::of(a.kind);
+    case OrderNo: return r.orderNo;
+    case State: return Labels::of(a.state);
+    case Details: return a.details;
+    case Created: return Labels::time(a.createdAt);
+    case Resolution: return a.resolution;
+    case ResolvedBy: return a.resolvedBy;
+    }
+    return {};
+}
+
+// ---- users ----------------------------------------------------------------------------------
+
+Status UserModel::reload()
+{
+    auto rows = m_users.list();
+    if (!rows)
+        return rows.error();
+    setRows(rows.value());
+    return {};
+}
+
+QVariant UserModel::header(int column) const
+{
+    switch (column) {
+    case Login: return tr("Login");
+    case Name: return tr("Name");
+    case Role_: return tr("Role");
+    case Active: return tr("Status");
+    }
+    return {};
+}
+
+QVariant UserModel::cell(const User &u, int column, int role) const
+{
+    if (role == RawRole)
+        return u.login;
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (column) {
+    case Login: return u.login;
+    case Name: return u.displayName;
+    case Role_: return Labels::of(u.role);
+    case Active: return u.active ? tr("Active") : tr("Disabled");
+    }
+    return {};
+}
+
+} // namespace paydesk

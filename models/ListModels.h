@@ -1,0 +1,138 @@
+#pragma once
+
+#include "RowTableModel.h"
+
+#include "services/RefundService.h"
+#include "storage/AuditLog.h"
+#include "storage/OrderRepository.h"
+#include "storage/UserDirectory.h"
+#include "util/Clock.h"
+
+#include <QObject>
+
+namespace paydesk {
+
+/// Roles shared by the small list models.
+enum ListRole {
+    RawRole = Qt::UserRole + 100, ///< the row's key (id, out_refund_no, login ...)
+    MinorRole,                    ///< money columns: minor units
+    StateColourRole,              ///< a QColor for chip-painted state columns
+};
+
+/// The payment attempts of one order (detail pane).
+class AttemptModel final : public RowTableModel<PaymentAttempt>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AttemptModel)
+public:
+    enum Column { OutTradeNo, Channel, Amount, State, Created, Expires, Paid, LastError, ColumnCount };
+    using RowTableModel::RowTableModel;
+    Status load(OrderRepository &orders, qint64 orderId);
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const PaymentAttempt &a, int column, int role) const override;
+};
+
+/// Refunds with their order: one order's refunds in the detail pane, or a list by state.
+class RefundModel final : public RowTableModel<RefundService::Row>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RefundModel)
+public:
+    enum Column { RefundNo, OrderNo, Payment, Amount, State, RequestedBy, Reason, Requested, ReviewedBy, Note, ColumnCount };
+    using RowTableModel::RowTableModel;
+    Status load(RefundService &refunds, const RefundService::Filter &filter);
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const RefundService::Row &r, int column, int role) const override;
+};
+
+/// Finance's queue: REQUESTED refunds, oldest first, with their age.
+class ReviewQueueModel final : public RowTableModel<RefundService::Row>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ReviewQueueModel)
+public:
+    enum Column { RefundNo, OrderNo, Payment, Amount, RequestedBy, Reason, Age, ColumnCount };
+    ReviewQueueModel(RefundService &refunds, const Clock &clock, QObject *parent = nullptr)
+        : RowTableModel(parent), m_refunds(refunds), m_clock(clock) {}
+    Status reload();
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const RefundService::Row &r, int column, int role) const override;
+
+private:
+    RefundService &m_refunds;
+    const Clock &m_clock;
+};
+
+/// What happened to an order, from the audit log (its own entries and its refunds').
+class TimelineModel final : public RowTableModel<AuditEntry>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TimelineModel)
+public:
+    enum Column { Time, User, Action, Details, ColumnCount };
+    using RowTableModel::RowTableModel;
+    /// Entries whose object is one of `objects` ("order:PD...", "refund:RF..."), oldest first.
+    Status load(AuditLog &audit, const QStringList &objects);
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const AuditEntry &e, int column, int role) const override;
+};
+
+struct AnomalyRow
+{
+    Anomaly anomaly;
+    QString orderNo;
+    qint64 orderAmountMinor = 0;
+};
+
+/// Anomalies joined with their order numbers (a read-only SQL helper of its own).
+class AnomalyModel final : public RowTableModel<AnomalyRow>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AnomalyModel)
+public:
+    enum Column { Id, Kind, OrderNo, State, Details, Created, Resolution, ResolvedBy, ColumnCount };
+    AnomalyModel(Database &db, QObject *parent = nullptr) : RowTableModel(parent), m_db(db) {}
+    /// nullopt: all states.
+    Status reload(std::optional<AnomalyState> state, int limit = 1000);
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const AnomalyRow &r, int column, int role) const override;
+
+private:
+    Database &m_db;
+};
+
+/// Staff accounts (Settings page).
+class UserModel final : public RowTableModel<User>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UserModel)
+public:
+    enum Column { Login, Name, Role_, Active, ColumnCount };
+    UserModel(UserDirectory &users, QObject *parent = nullptr) : RowTableModel(parent), m_users(users) {}
+    Status reload();
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const User &u, int column, int role) const override;
+
+private:
+    UserDirectory &m_users;
+};
+
+} // namespace paydesk

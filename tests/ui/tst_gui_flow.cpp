@@ -1,0 +1,370 @@
+// The counter and finance flows with real widgets on the offscreen platform: sign in, filter,
+// open an order, new order with QR, repay (QR shown, refusal when too late), close (answered
+// through the MessageBox seam), refund with a bad then a good amount, approval by another
+// user (and not by the requester), and the finance chart following a new payment.
+#include "DbWorker.h"
+#include "FinancePage.h"
+#include "LoginDialog.h"
+#include "MainWindow.h"
+#include "MessageBox.h"
+#include "NewOrderDialog.h"
+#include "OrderDetailPane.h"
+#include "OrderTableModel.h"
+#include "OrdersPage.h"
+#include "PaymentPanel.h"
+#include "QrWidget.h"
+#include "RefundDialog.h"
+#include "RepayDialog.h"
+#include "ReviewPage.h"
+#include "UiContext.h"
+#include "ListModels.h"
+
+#include "TestSupport.h"
+#include "channels/SimulatedChannel.h"
+#include "demo/DemoSeeder.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTableView>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace paydesk;
+
+class TestGuiFlow : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void signIn();
+    void filterOrders();
+    void newOrderShowsQr();
+    void openOrderShowsDetail();
+    void repayShowsNewQr();
+    void repayRefusedWhenTooLate();
+    void closeAsksAndCloses();
+    void refundBadThenGood();
+    void approveAsAnotherUser();
+    void chartFollowsPayments();
+    void shortcuts();
+
+private:
+    std::optional<Order> findPaidOrder();
+    QString checkout(const QString &amount, qint64 timeoutMs);
+    void pay(const QString &outTradeNo);
+
+    test::ScratchDatabase m_scratch;
+    std::unique_ptr<Services> m_s;
+    ManualClock *m_clock = nullptr;
+    SimulatedChannel *m_sim = nullptr;
+    std::unique_ptr<DbWorker> m_worker;
+    std::unique_ptr<ui::UiContext> m_clerkCtx;
+    std::unique_ptr<ui::UiContext> m_financeCtx;
+    std::unique_ptr<ui::MainWindow> m_window;
+    QString m_newOrderNo;
+    QString m_refundNo;
+};
+
+void TestGuiFlow::initTestCase()
+{
+    PAYDESK_REQUIRE_DB(m_scratch);
+    m_s = test::makeServices(m_scratch.url(), &m_clock);
+    DemoSeeder seeder(*m_s->db, m_s->users, m_s->settings, *m_s->clock);
+    DemoSeeder::Options o;
+    o.orders = 600;
+    o.days = 5;
+    QVERIFY(seeder.seed(o).ok());
+    auto sim = SimulatedChannel::create(m_scratch.url(), *m_s->clock);
+    QVERIFY(sim.ok());
+    m_sim = sim.value().get();
+    m_sim->setDefaultScript({SimulatedChannel::Customer::NeverPay, 0});
+    m_s->channels.add(std::move(sim.value()));
+    m_worker = std::make_unique<DbWorker>(*m_s->db);
+}
+
+void TestGuiFlow::cleanupTestCase()
+{
+    m_window.reset();
+    m_worker.reset();
+}
+
+void TestGuiFlow::signIn()
+{
+    ui::LoginDialog login(*m_s, true);
+    login.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&login));
+    QTest::keyClicks(login.loginEdit(), u"clerk"_s);
+    QTest::keyClicks(login.passwordEdit(), u"not-the-password"_s);
+    QTest::mouseClick(login.signInButton(), Qt::LeftButton);
+    QVERIFY(!login.problemText().isEmpty());
+    QCOMPARE(login.result(), int(QDialog::Rejected));
+    QTest::keyClicks(login.passwordEdit(), u"clerk"_s);
+    QTest::keyClick(login.passwordEdit(), Qt::Key_Return);
+    QCOMPARE(login.result(), int(QDialog::Accepted));
+    QCOMPARE(login.user().login, u"clerk"_s);
+    QCOMPARE(toString(login.user().role), toString(Role::Clerk));
+
+    m_clerkCtx.reset(new ui::UiContext{*m_s, *m_worker, nullptr, login.user(), true});
+    m_window = std::make_unique<ui::MainWindow>(*m_clerkCtx);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QCOMPARE(m_window->currentPage(), int(ui::MainWindow::Orders));
+    QVERIFY(m_window->findChild<QWidget *>(u"demoBadge"_s)->isVisible());
+}
+
+void TestGuiFlow::filterOrders()
+{
+    ui::OrdersPage *page = m_window->ordersPage();
+    OrderTableModel *model = page->model();
+    QCOMPARE(model->rowCount(), 600);
+    page->stateBox()->setCurrentIndex(page->stateBox()->findData(int(OrderState::Closed)));
+    OrderFilter closed;
+    closed.states = {OrderState::Closed};
+    QCOMPARE(model->rowCount(), int(m_s->orders.count(closed).value()));
+    QTest::keyClicks(page->searchEdit(), u"tea"_s);
+    OrderFilter both = closed;
+    both.search = u"tea"_s;
+    QTRY_COMPARE(model->rowCount(), int(m_s->orders.count(both).value()));
+    page->searchEdit()->clear();
+    page->stateBox()->setCurrentIndex(0);
+    page->applyFilter();
+    QCOMPARE(model->rowCount(), 600);
+    // Sorting by clicking the header runs in SQL.
+    page->table()->sortByColumn(OrderTableModel::Amount, Qt::DescendingOrder);
+    QCOMPARE(model->filter().sort, OrderFilter::Sort::Amount);
+    QVERIFY(model->orderAt(0)->amountMinor >= model->orderAt(1)->amountMinor);
+    page->table()->sortByColumn(OrderTableModel::Created, Qt::DescendingOrder);
+}
+
+QString TestGuiFlow::checkout(const QString &amount, qint64 timeoutMs)
+{
+    NewOrder n;
+    n.amount = amount;
+    n.title = u"Test order"_s;
+    n.timeoutMs = timeoutMs;
+    auto r = m_s->payments.checkout(m_clerkCtx->user, n, ChannelKind::Sim);
+    if (!r)
+        qWarning("%s", qPrintable(r.error().message));
+    return r ? r->order.orderNo : QString();
+}
+
+void TestGuiFlow::pay(const QString &outTradeNo)
+{
+    auto status = m_sim->customerPays(outTradeNo);
+    QVERIFY2(status.ok(), status.ok() ? "" : qPrintable(status.error().message));
+    auto applied = m_s->reconciler.applyPayment(status.value(), Reconciler::systemUser(), u"test"_s);
+    QVERIFY(applied.ok());
+}
+
+void TestGuiFlow::newOrderShowsQr()
+{
+    ui::NewOrderDialog dialog(*m_clerkCtx, m_window.get());
+    dialog.show();
+    QVERIFY(!dialog.createButton()->isEnabled());
+    QTest::keyClicks(dialog.amountEdit(), u"12.345"_s);
+    QVERIFY(!dialog.problemText().isEmpty()); // too many decimals: the rule says so
+    dialog.amountEdit()->clear();
+    QTest::keyClicks(dialog.amountEdit(), u"25.80"_s);
+    QTest::keyClicks(dialog.titleEdit(), u"Longjing tea 250g"_s);
+    dialog.buyerEdit()->setText(u"张伟"_s); // keyClicks types Latin-1 only
+    QVERIFY(dialog.createButton()->isEnabled());
+    QTest::mouseClick(dialog.createButton(), Qt::LeftButton);
+    QVERIFY(dialog.isShowingCode());
+    m_newOrderNo = dialog.orderNo();
+    QVERIFY(m_newOrderNo.startsWith(u"PD"_s));
+    QTRY_VERIFY(dialog.panel()->qr()->modules() > 0);
+    QVERIFY(dialog.panel()->qr()->payload().size() > 5);
+    QVERIFY(!dialog.panel()->countdownText().isEmpty());
+}
+
+void TestGuiFlow::openOrderShowsDetail()
+{
+    ui::OrdersPage *page = m_window->ordersPage();
+    page->refresh();
+    QVERIFY(page->selectOrder(m_newOrderNo));
+    QVERIFY(page->detail()->headline().contains(m_newOrderNo));
+    QCOMPARE(page->detail()->attempts()->rowCount(), 1);
+    QVERIFY(page->repayAction()->isEnabled());
+    QVERIFY(page->closeAction()->isEnabled());
+    QVERIFY(!page->refundAction()->isEnabled());
+    QVERIFY(page->refundAction()->toolTip().contains(u"paid"_s)); // says why
+}
+
+void TestGuiFlow::repayShowsNewQr()
+{
+    const Order order = m_s->orders.byNo(m_newOrderNo).value();
+    ui::RepayDialog dialog(*m_clerkCtx, order, m_window.get());
+    dialog.show();
+    QVERIFY(dialog.issueButton()->isEnabled());
+    QVERIFY(dialog.windowText().contains(u"valid for"_s));
+    QTest::mouseClick(dialog.issueButton(), Qt::LeftButton);
+    QTRY_VERIFY(dialog.isShowingCode());
+    QTRY_VERIFY(dialog.panel()->qr()->modules() > 0);
+    QVERIFY(dialog.panel()->qr()->payload().contains(m_newOrderNo) || !dialog.panel()->qr()->payload().isEmpty());
+    QCOMPARE(m_s->orders.attemptsOf(order.id).value().size(), 2);
+}
+
+void TestGuiFlow::repayRefusedWhenTooLate()
+{
+    const QString no = checkout(u"9.90"_s, 90'000); // 90 s to pay
+    QVERIFY(!no.isEmpty());
+    m_clock->advanceMs(45'000);                     // 45 s left: less than the 60 s buffer + minimum
+    const Order order = m_s->orders.byNo(no).value();
+    ui::RepayDialog dialog(*m_clerkCtx, order, m_window.get());
+    QVERIFY(!dialog.issueButton()->isEnabled());
+    QVERIFY2(!dialog.windowText().trimmed().isEmpty(), qPrintable(dialog.windowText()));
+    QCOMPARE(dialog.issueButton()->toolTip(), m_s->payments.repayWindow(order, ChannelKind::Sim).error().message);
+}
+
+void TestGuiFlow::closeAsksAndCloses()
+{
+    ui::OrdersPage *page = m_window->ordersPage();
+    page->refresh();
+    QVERIFY(page->selectOrder(m_newOrderNo));
+    ui::MessageBox::setNextAnswer(QMessageBox::No);
+    page->closeOrder();
+    QCOMPARE(toString(m_s->orders.byNo(m_newOrderNo)->state), toString(OrderState::Pending));
+    QVERIFY(ui::MessageBox::lastText().contains(m_newOrderNo));
+    QVERIFY(ui::MessageBox::lastText().contains(u"25.80"_s));
+    ui::MessageBox::setNextAnswer(QMessageBox::Yes);
+    page->closeOrder();
+    QTRY_VERIFY(m_s->orders.byNo(m_newOrderNo)->state == OrderState::Closed);
+    QTRY_VERIFY(!page->closeAction()->isEnabled());
+}
+
+std::optional<Order> TestGuiFlow::findPaidOrder()
+{
+    auto q = Sql::exec(m_s->db->connection(), u"SELECT o.order_no FROM orders o WHERE o.state = 'PAID' AND o.refunded_minor = 0 "
+                                              "AND o.amount_minor > 500 AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) LIMIT 1"_s);
+    if (!q || !q.value().next())
+        return std::nullopt;
+    return m_s->orders.byNo(q.value().value(0).toString()).value();
+}
+
+void TestGuiFlow::refundBadThenGood()
+{
+    const auto order = findPaidOrder();
+    QVERIFY(order);
+    ui::RefundDialog dialog(*m_clerkCtx, *order, m_window.get());
+    dialog.show();
+    QTest::keyClicks(dialog.amountEdit(), u"-5"_s);
+    QVERIFY(!dialog.problemText().isEmpty());
+    QVERIFY(!dialog.submitButton()->isEnabled());
+    dialog.amountEdit()->clear();
+    QTest::keyClicks(dialog.amountEdit(), Money(order->amountMinor + 1, Currency::cny()).toPlainString());
+    QVERIFY(dialog.problemText().contains(Money(order->amountMinor, Currency::cny()).toDisplayString(QLocale())));
+    QVERIFY(!dialog.submitButton()->isEnabled());
+    QTest::mouseClick(dialog.allButton(), Qt::LeftButton);
+    QCOMPARE(dialog.amountEdit()->text(), Money(order->amountMinor, Currency::cny()).toPlainString());
+    dialog.amountEdit()->clear();
+    QTest::keyClicks(dialog.amountEdit(), u"1.50"_s);
+    QVERIFY(dialog.problemText().isEmpty());
+    QVERIFY(!dialog.submitButton()->isEnabled()); // no reason yet
+    QTest::keyClicks(dialog.reasonEdit(), u"Customer returned one item"_s);
+    QVERIFY(dialog.submitButton()->isEnabled());
+    QTest::mouseClick(dialog.submitButton(), Qt::LeftButton);
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    m_refundNo = dialog.refundNo();
+    QVERIFY(!m_refundNo.isEmpty());
+    const Refund r = m_s->refunds.byOutRefundNo(m_refundNo).value();
+    QCOMPARE(r.amountMinor, 150);
+    QCOMPARE(toString(r.state), toString(RefundState::Requested));
+    QCOMPARE(r.requestedBy, u"clerk"_s);
+}
+
+void TestGuiFlow::approveAsAnotherUser()
+{
+    // The clerk cannot review at all; finance can, unless it asked for the refund itself.
+    {
+        ui::ReviewPage page(*m_clerkCtx);
+        QVERIFY(page.selectRefund(m_refundNo));
+        QVERIFY(!page.approveButton()->isEnabled());
+        QVERIFY(page.approveButton()->toolTip().contains(u"FINANCE"_s));
+    }
+    auto finance = m_s->users.login(u"finance"_s, u"finance"_s);
+    QVERIFY(finance.ok());
+    m_financeCtx.reset(new ui::UiContext{*m_s, *m_worker, nullptr, finance.value(), true});
+    {
+        // A refund finance requested itself cannot be approved by finance.
+        const auto order = findPaidOrder();
+        QVERIFY(order);
+        RefundService::Request req;
+        req.orderNo = order->orderNo;
+        req.amount = u"1.00"_s;
+        req.reason = u"own request"_s;
+        auto own = m_s->refundService.request(m_financeCtx->user, req);
+        QVERIFY(own.ok());
+        ui::ReviewPage page(*m_financeCtx);
+        QVERIFY(page.selectRefund(own->refund.outRefundNo));
+        QVERIFY(!page.approveButton()->isEnabled());
+        QVERIFY(page.approveButton()->toolTip().contains(u"another"_s));
+    }
+    ui::ReviewPage page(*m_financeCtx);
+    page.show();
+    QVERIFY(page.selectRefund(m_refundNo));
+    QVERIFY(page.approveButton()->isEnabled());
+    QTest::keyClicks(page.noteEdit(), u"Receipt checked"_s);
+    QTest::mouseClick(page.approveButton(), Qt::LeftButton);
+    const Refund r = m_s->refunds.byOutRefundNo(m_refundNo).value();
+    QCOMPARE(toString(r.state), toString(RefundState::Approved));
+    QCOMPARE(r.reviewedBy, u"finance"_s);
+    QCOMPARE(r.reviewNote, u"Receipt checked"_s);
+    QVERIFY(!page.selectRefund(m_refundNo)); // gone from the queue
+}
+
+void TestGuiFlow::chartFollowsPayments()
+{
+    ui::MainWindow window(*m_financeCtx);
+    window.show();
+    QCOMPARE(window.currentPage(), int(ui::MainWindow::Review)); // finance starts in review
+    window.showPage(ui::MainWindow::Finance);
+    ui::FinancePage *page = window.financePage();
+    page->rangeBox()->setCurrentIndex(page->rangeBox()->findData(0 + 1)); // Today
+    QTRY_VERIFY(!page->isLoading() && !page->report().days.isEmpty());
+    QTRY_COMPARE(page->report().days.size(), 1);
+    const qint64 before = page->report().totalPaid();
+    const QString no = checkout(u"88.00"_s, 600'000);
+    const auto attempt = m_s->orders.attemptsOf(m_s->orders.byNo(no)->id).value().constFirst();
+    QTRY_VERIFY(m_s->orders.attemptsOf(m_s->orders.byNo(no)->id).value().constFirst().state == AttemptState::Paying
+                || m_s->orders.attemptsOf(m_s->orders.byNo(no)->id).value().constFirst().state == AttemptState::Created);
+    QTest::qWait(50); // let the pay task's channel call land
+    pay(attempt.outTradeNo);
+    QSignalSpy reloaded(page, &ui::FinancePage::reloaded);
+    window.booksChanged(); // what PaymentService/SyncEngine signal
+    QTRY_VERIFY(reloaded.count() >= 1);
+    QCOMPARE(page->report().totalPaid(), before + 8800);
+    // The chart shows it (in yuan, converted at the last step).
+    auto *series = qobject_cast<QBarSeries *>(page->chart(FinanceTableModel::Table::Daily)->series().value(0));
+    QVERIFY(series);
+    QCOMPARE(series->barSets().at(0)->at(0), (before + 8800) / 100.0);
+    // The table behind the chart exports.
+    QTemporaryDir dir;
+    QVERIFY(page->exportTable(FinanceTableModel::Table::Daily, dir.filePath(u"d.csv"_s)).ok());
+    QVERIFY(QFile::exists(dir.filePath(u"d.csv"_s)));
+}
+
+void TestGuiFlow::shortcuts()
+{
+    ui::OrdersPage *page = m_window->ordersPage();
+    QCOMPARE(page->newOrderAction()->shortcut(), QKeySequence(QKeySequence::New));
+    QVERIFY(page->refreshAction()->shortcuts().contains(QKeySequence(Qt::Key_F5)));
+    QVERIFY(page->refreshAction()->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_R)));
+    // Ctrl+3 goes to Anomalies.
+    QApplication::setActiveWindow(m_window.get());
+    QTRY_VERIFY(m_window->isActiveWindow());
+    QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : m_window.get(), Qt::Key_3, Qt::ControlModifier);
+    QTRY_COMPARE(m_window->currentPage(), int(ui::MainWindow::Anomalies));
+}
+
+QTEST_MAIN(TestGuiFlow)
+#include "tst_gui_flow.moc"

@@ -1,0 +1,220 @@
+#include "MainWindow.h"
+
+#include "AnomaliesPage.h"
+#include "AuditPage.h"
+#include "DbWorker.h"
+#include "FinancePage.h"
+#include "Labels.h"
+#include "OrdersPage.h"
+#include "ReviewPage.h"
+#include "SettingsPage.h"
+#include "services/Services.h"
+#include "sync/SyncEngine.h"
+#include "util/Duration.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+namespace paydesk::ui {
+
+MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
+    : QMainWindow(parent), m_ctx(ctx), m_nav(new QListWidget(this)), m_stack(new QStackedWidget(this)),
+      m_dbLabel(new QLabel(this)), m_timerLabel(new QLabel(this)), m_channelLabel(new QLabel(this)), m_userLabel(new QLabel(this)),
+      m_workerLabel(new QLabel(this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(ctx.demo ? tr("PayDesk — %1 (%2) — DEMO").arg(ctx.user.login, Labels::of(ctx.user.role))
+                            : tr("PayDesk — %1 (%2)").arg(ctx.user.login, Labels::of(ctx.user.role)));
+    auto *central = new QWidget(this);
+    auto *row = new QHBoxLayout(central);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->setSpacing(0);
+
+    // ---- side navigation ----
+    auto *side = new QWidget(central);
+    side->setObjectName(QStringLiteral("sideBar"));
+    side->setAutoFillBackground(true);
+    QPalette sidePal = side->palette();
+    sidePal.setColor(QPalette::Window, sidePal.color(QPalette::AlternateBase));
+    side->setPalette(sidePal);
+    auto *sideLayout = new QVBoxLayout(side);
+    sideLayout->setContentsMargins(8, 12, 8, 8);
+    auto *brand = new QLabel(tr("PayDesk"), side);
+    QFont bf = brand->font();
+    bf.setPointSizeF(bf.pointSizeF() * 1.5);
+    bf.setBold(true);
+    brand->setFont(bf);
+    sideLayout->addWidget(brand);
+    if (ctx.demo) {
+        auto *badge = new QLabel(tr("DEMO — simulated payments"), side);
+        badge->setObjectName(QStringLiteral("demoBadge"));
+        badge->setAlignment(Qt::AlignCenter);
+        badge->setWordWrap(true);
+        badge->setStyleSheet(QStringLiteral("background: #f5a623; color: #ffffff; font-weight: bold; border-radius: 4px; padding: 4px;"));
+        badge->setToolTip(tr("Offline demo: a simulated channel and scripted customers; no real money moves."));
+        sideLayout->addWidget(badge);
+    }
+    m_nav->setObjectName(QStringLiteral("navigation"));
+    m_nav->setFrameShape(QFrame::NoFrame);
+    m_nav->setSpacing(2);
+    QFont nf = m_nav->font();
+    nf.setPointSizeF(nf.pointSizeF() * 1.1);
+    m_nav->setFont(nf);
+    m_nav->setAccessibleName(tr("Pages"));
+    const QString names[] = {tr("Orders"), tr("Refund review"), tr("Anomalies"), tr("Finance"), tr("Audit log"), tr("Settings")};
+    for (int i = 0; i < PageCount; ++i) {
+        auto *item = new QListWidgetItem(names[i], m_nav);
+        item->setSizeHint(QSize(160, m_nav->fontMetrics().height() + 14));
+        item->setToolTip(tr("%1 (Ctrl+%2)").arg(names[i]).arg(i + 1));
+    }
+    sideLayout->addWidget(m_nav, 1);
+    m_userLabel->setWordWrap(true);
+    m_userLabel->setText(tr("Signed in as %1\n%2").arg(ctx.user.displayName.isEmpty() ? ctx.user.login : ctx.user.displayName,
+                                                       Labels::of(ctx.user.role)));
+    sideLayout->addWidget(m_userLabel);
+    side->setFixedWidth(190);
+    row->addWidget(side);
+    row->addWidget(m_stack, 1);
+    setCentralWidget(central);
+
+    // ---- pages ----
+    m_orders = new OrdersPage(ctx, m_stack);
+    m_review = new ReviewPage(ctx, m_stack);
+    m_anomalies = new AnomaliesPage(ctx, m_stack);
+    m_finance = new FinancePage(ctx, m_stack);
+    m_audit = new AuditPage(ctx, m_stack);
+    m_settings = new SettingsPage(ctx, m_stack);
+    m_pages = {m_orders, m_review, m_anomalies, m_finance, m_audit, m_settings};
+    for (Page *p : m_pages) {
+        m_stack->addWidget(p);
+        connect(p, &Page::message, this, &MainWindow::showMessage);
+        connect(p, &Page::booksChanged, this, [this, p] {
+            for (Page *other : std::as_const(m_pages))
+                if (other != p)
+                    other->markStale();
+        });
+    }
+    connect(m_nav, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+    connect(m_anomalies, &AnomaliesPage::openOrder, this, [this](const QString &no) {
+        showPage(Orders);
+        m_orders->selectOrder(no);
+    });
+    for (int i = 0; i < PageCount; ++i) {
+        auto *go = new QAction(this);
+        go->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+        addAction(go);
+        connect(go, &QAction::triggered, this, [this, i] { showPage(i); });
+    }
+    auto *quit = new QAction(tr("Quit"), this);
+    quit->setShortcut(QKeySequence::Quit);
+    addAction(quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    // The default page for the role: finance starts in the review queue.
+    showPage(ctx.user.role == Role::Finance ? Review : Orders);
+
+    // ---- status bar ----
+    m_dbLabel->setText(tr("Database: %1").arg(ctx.services.db->location().display()));
+    m_dbLabel->setObjectName(QStringLiteral("statusDatabase"));
+    m_timerLabel->setObjectName(QStringLiteral("statusTimer"));
+    m_channelLabel->setObjectName(QStringLiteral("statusChannel"));
+    statusBar()->addPermanentWidget(m_workerLabel);
+    statusBar()->addPermanentWidget(m_channelLabel);
+    statusBar()->addPermanentWidget(m_timerLabel);
+    statusBar()->addPermanentWidget(m_dbLabel);
+    if (ctx.demo) {
+        auto *badge = new QLabel(tr(" DEMO "), this);
+        badge->setStyleSheet(QStringLiteral("background: #f5a623; color: white; font-weight: bold; border-radius: 3px;"));
+        statusBar()->addPermanentWidget(badge);
+    }
+    connect(&ctx.worker, &DbWorker::busyChanged, this, [this](bool busy) { m_workerLabel->setText(busy ? tr("Working…") : QString()); });
+    if (ctx.sync) {
+        connect(ctx.sync, &SyncEngine::statusChanged, this, &MainWindow::syncStatusChanged);
+        connect(ctx.sync, &SyncEngine::booksChanged, this, &MainWindow::booksChanged);
+        syncStatusChanged(ctx.sync->status());
+    } else {
+        m_timerLabel->setText(tr("Timer: off"));
+    }
+    connect(&ctx.services.payments, &PaymentService::booksChanged, this, &MainWindow::booksChanged);
+    m_refreshDelay.setSingleShot(true);
+    m_refreshDelay.setInterval(300);
+    connect(&m_refreshDelay, &QTimer::timeout, this, &MainWindow::refreshNow);
+    // The status bar's "next due in" only; cheap (one label) and only while visible.
+    m_statusTick.setInterval(1000);
+    connect(&m_statusTick, &QTimer::timeout, this, &MainWindow::updateTimerLabel);
+    m_statusTick.start();
+    resize(1440, 860);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::showPage(int index)
+{
+    if (index < 0 || index >= PageCount)
+        return;
+    m_nav->setCurrentRow(index);
+    m_stack->setCurrentIndex(index);
+}
+
+int MainWindow::currentPage() const { return m_stack->currentIndex(); }
+
+void MainWindow::booksChanged()
+{
+    if (!m_refreshDelay.isActive())
+        m_refreshDelay.start();
+}
+
+void MainWindow::refreshNow()
+{
+    m_refreshDelay.stop();
+    ++m_refreshes;
+    auto *current = qobject_cast<Page *>(m_stack->currentWidget());
+    for (Page *p : std::as_const(m_pages)) {
+        if (p == current)
+            p->refresh();
+        else
+            p->markStale();
+    }
+}
+
+void MainWindow::showMessage(const QString &text)
+{
+    statusBar()->showMessage(text, 8000);
+}
+
+QString MainWindow::statusText() const
+{
+    return QStringList{statusBar()->currentMessage(), m_timerLabel->text(), m_channelLabel->text(), m_dbLabel->text()}.join(u'\n');
+}
+
+void MainWindow::syncStatusChanged(const SyncStatus &status)
+{
+    m_nextDueAt = status.nextDueAt;
+    m_inFlight = status.inFlight;
+    QStringList errors;
+    for (auto it = status.lastError.cbegin(); it != status.lastError.cend(); ++it)
+        if (!it.value().isEmpty())
+            errors << QStringLiteral("%1: %2").arg(it.key(), it.value());
+    m_channelLabel->setText(errors.isEmpty() ? QString() : tr("Channel error — %1").arg(errors.join(QStringLiteral("; "))));
+    m_channelLabel->setStyleSheet(errors.isEmpty() ? QString() : QStringLiteral("color: #c62828;"));
+    updateTimerLabel();
+}
+
+void MainWindow::updateTimerLabel()
+{
+    if (!m_ctx.sync)
+        return;
+    QString next = tr("idle");
+    if (m_nextDueAt > 0) {
+        const qint64 left = m_nextDueAt - m_ctx.services.clock->nowMs();
+        next = left > 0 ? tr("next in %1").arg(Duration::countdown(left)) : tr("running");
+    }
+    m_timerLabel->setText(tr("Timer: %1 · %n job(s) in flight", nullptr, m_inFlight).arg(next));
+}
+
+} // namespace paydesk::ui

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "UiContext.h"
+
+#include <QMainWindow>
+#include <QTimer>
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+
+namespace paydesk {
+struct SyncStatus;
+}
+
+namespace paydesk::ui {
+
+class AnomaliesPage;
+class AuditPage;
+class FinancePage;
+class OrdersPage;
+class Page;
+class ReviewPage;
+class SettingsPage;
+
+/// The main window: side navigation (Orders, Refund review, Anomalies, Finance, Audit log,
+/// Settings), one page at a time, and a status bar with the database, the timer and the
+/// channels. Changes made by the timer, the CLI or another instance arrive as booksChanged
+/// and refresh the visible page (coalesced), the others when next shown.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+public:
+    enum PageIndex { Orders, Review, Anomalies, Finance, Audit, SettingsPageIndex, PageCount };
+
+    explicit MainWindow(UiContext &ctx, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    void showPage(int index);
+    int currentPage() const;
+    OrdersPage *ordersPage() const { return m_orders; }
+    ReviewPage *reviewPage() const { return m_review; }
+    AnomaliesPage *anomaliesPage() const { return m_anomalies; }
+    FinancePage *financePage() const { return m_finance; }
+    AuditPage *auditPage() const { return m_audit; }
+    SettingsPage *settingsPage() const { return m_settings; }
+    QListWidget *navigation() const { return m_nav; }
+    QString statusText() const;
+    quint64 refreshCount() const { return m_refreshes; }
+
+    /// The books changed somewhere (timer, channel notification, another instance): refresh
+    /// soon, at most a few times a second.
+    void booksChanged();
+    /// Runs the pending refresh now (tests).
+    void refreshNow();
+
+private:
+    void syncStatusChanged(const SyncStatus &status);
+    void updateTimerLabel();
+    void showMessage(const QString &text);
+
+    UiContext &m_ctx;
+    QListWidget *m_nav;
+    QStackedWidget *m_stack;
+    OrdersPage *m_orders;
+    ReviewPage *m_review;
+    AnomaliesPage *m_anomalies;
+    FinancePage *m_finance;
+    AuditPage *m_audit;
+    SettingsPage *m_settings;
+    QList<Page *> m_pages;
+    QLabel *m_dbLabel;
+    QLabel *m_timerLabel;
+    QLabel *m_channelLabel;
+    QLabel *m_userLabel;
+    QLabel *m_workerLabel;
+    QTimer m_refreshDelay;
+    QTimer m_statusTick;
+    qint64 m_nextDueAt = 0;
+    int m_inFlight = 0;
+    quint64 m_refreshes = 0;
+};
+
+} // namespace paydesk::ui

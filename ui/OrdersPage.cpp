@@ -1,0 +1,480 @@
+#include "OrdersPage.h"
+
+#include "ActionPolicy.h"
+#include "DateRange.h"
+#include "DbWorker.h"
+#include "Delegates.h"
+#include "FileDialogs.h"
+#include "Labels.h"
+#include "MessageBox.h"
+#include "NewOrderDialog.h"
+#include "OrderDetailPane.h"
+#include "OrderExport.h"
+#include "OrderTableModel.h"
+#include "RefundDialog.h"
+#include "RepayDialog.h"
+#include "services/Services.h"
+#include "sync/SyncEngine.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDateEdit>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPointer>
+#include <QProgressDialog>
+#include <QSplitter>
+#include <QTableView>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace paydesk::ui {
+
+namespace {
+QAction *makeAction(QWidget *owner, const QString &text, const QList<QKeySequence> &keys)
+{
+    auto *a = new QAction(text, owner);
+    a->setShortcuts(keys);
+    a->setShortcutContext(Qt::WindowShortcut);
+    owner->addAction(a);
+    return a;
+}
+
+QString withShortcut(const QString &text, const QAction *a)
+{
+    if (a->shortcut().isEmpty())
+        return text;
+    return QStringLiteral("%1 (%2)").arg(text, a->shortcut().toString(QKeySequence::NativeText));
+}
+} // namespace
+
+OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
+    : Page(parent), m_ctx(ctx),
+      m_model(new OrderTableModel(*ctx.services.db, ctx.services.orders, *ctx.services.clock, this)),
+      m_table(new QTableView(this)), m_detail(new OrderDetailPane(ctx, this)), m_search(new QLineEdit(this)),
+      m_state(new QComboBox(this)), m_channel(new QComboBox(this)), m_range(new QComboBox(this)),
+      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this))
+{
+    setObjectName(QStringLiteral("ordersPage"));
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+
+    // ---- actions ----
+    m_newOrder = makeAction(this, tr("&New order…"), {QKeySequence::New});
+    m_repay = makeAction(this, tr("Re&pay…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P)});
+    m_close = makeAction(this, tr("C&lose order…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)});
+    m_refund = makeAction(this, tr("Re&fund…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R)});
+    m_refreshOne = makeAction(this, tr("As&k channel"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q)});
+    m_refresh = makeAction(this, tr("&Refresh"), {QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
+    m_export = makeAction(this, tr("&Export CSV…"), {QKeySequence(Qt::CTRL | Qt::Key_E)});
+    auto *focusSearch = makeAction(this, tr("Search"), {QKeySequence::Find});
+    m_newOrder->setObjectName(QStringLiteral("newOrderAction"));
+    m_repay->setObjectName(QStringLiteral("repayAction"));
+    m_close->setObjectName(QStringLiteral("closeAction"));
+    m_refund->setObjectName(QStringLiteral("refundAction"));
+    m_refreshOne->setObjectName(QStringLiteral("askChannelAction"));
+    m_refresh->setObjectName(QStringLiteral("refreshAction"));
+    connect(m_newOrder, &QAction::triggered, this, &OrdersPage::newOrder);
+    connect(m_repay, &QAction::triggered, this, &OrdersPage::repay);
+    connect(m_close, &QAction::triggered, this, &OrdersPage::closeOrder);
+    connect(m_refund, &QAction::triggered, this, &OrdersPage::requestRefund);
+    connect(m_refreshOne, &QAction::triggered, this, &OrdersPage::refreshOrder);
+    connect(m_refresh, &QAction::triggered, this, &OrdersPage::refresh);
+    connect(m_export, &QAction::triggered, this, &OrdersPage::exportCsv);
+    connect(focusSearch, &QAction::triggered, this, [this] {
+        m_search->setFocus(Qt::ShortcutFocusReason);
+        m_search->selectAll();
+    });
+
+    auto *toolbar = new QToolBar(this);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    toolbar->addAction(m_newOrder);
+    toolbar->addSeparator();
+    toolbar->addAction(m_repay);
+    toolbar->addAction(m_close);
+    toolbar->addAction(m_refund);
+    toolbar->addAction(m_refreshOne);
+    toolbar->addSeparator();
+    toolbar->addAction(m_refresh);
+    toolbar->addAction(m_export);
+    // Tool buttons are not in the tab chain by default; every action must be keyboard reachable.
+    for (QAction *a : toolbar->actions())
+        if (QWidget *w = toolbar->widgetForAction(a))
+            w->setFocusPolicy(Qt::TabFocus);
+    layout->addWidget(toolbar);
+
+    // ---- filter bar ----
+    auto *bar = new QHBoxLayout;
+    bar->setContentsMargins(8, 0, 8, 0);
+    m_search->setPlaceholderText(tr("Search order no, title or buyer (Ctrl+F)"));
+    m_search->setClearButtonEnabled(true);
+    m_search->setObjectName(QStringLiteral("orderSearch"));
+    m_search->setAccessibleName(tr("Search orders"));
+    m_state->addItem(tr("All states"), -1);
+    for (OrderState s : {OrderState::Pending, OrderState::Paid, OrderState::PartiallyRefunded, OrderState::Refunded, OrderState::Closed})
+        m_state->addItem(Labels::of(s), int(s));
+    m_state->setAccessibleName(tr("State filter"));
+    m_channel->addItem(tr("All channels"), -1);
+    for (ChannelKind c : {ChannelKind::WeChat, ChannelKind::Alipay, ChannelKind::Sim})
+        m_channel->addItem(Labels::of(c), int(c));
+    m_channel->setAccessibleName(tr("Channel filter"));
+    DateRange::fill(m_range, true);
+    m_range->setAccessibleName(tr("Date range"));
+    for (QDateEdit *d : {m_from, m_to}) {
+        d->setCalendarPopup(true);
+        d->setDisplayFormat(QStringLiteral("yyyy-MM-dd"));
+        d->setVisible(false);
+    }
+    m_from->setAccessibleName(tr("From date"));
+    m_to->setAccessibleName(tr("To date"));
+    auto *searchLabel = new QLabel(tr("&Search:"), this);
+    searchLabel->setBuddy(m_search);
+    bar->addWidget(searchLabel);
+    bar->addWidget(m_search, 2);
+    auto *stateLabel = new QLabel(tr("S&tate:"), this);
+    stateLabel->setBuddy(m_state);
+    bar->addWidget(stateLabel);
+    bar->addWidget(m_state);
+    auto *channelLabel = new QLabel(tr("C&hannel:"), this);
+    channelLabel->setBuddy(m_channel);
+    bar->addWidget(channelLabel);
+    bar->addWidget(m_channel);
+    auto *rangeLabel = new QLabel(tr("&Date:"), this);
+    rangeLabel->setBuddy(m_range);
+    bar->addWidget(rangeLabel);
+    bar->addWidget(m_range);
+    bar->addWidget(m_from);
+    bar->addWidget(m_to);
+    bar->addStretch(1);
+    m_count->setObjectName(QStringLiteral("orderCount"));
+    bar->addWidget(m_count);
+    layout->addLayout(bar);
+
+    // ---- table and detail ----
+    m_table->setObjectName(QStringLiteral("ordersTable"));
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSortingEnabled(true);
+    m_table->horizontalHeader()->setSortIndicator(OrderTableModel::Created, Qt::DescendingOrder);
+    m_table->horizontalHeader()->setSectionsMovable(true);
+    m_table->horizontalHeader()->setHighlightSections(false);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->setTabKeyNavigation(false);
+    m_table->verticalHeader()->hide();
+    // Fixed row height: the view never measures rows it does not show (a million rows).
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 10);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    const QFontMetrics fm = m_table->fontMetrics();
+    const int widths[] = {fm.horizontalAdvance(QStringLiteral("PD202601010001234567")) + 14,
+                          fm.horizontalAdvance(QStringLiteral("2026-01-01 00:00")) + 14, 170, 96,
+                          fm.horizontalAdvance(QStringLiteral("¥10,000.00")) + 16, 110, 80,
+                          fm.horizontalAdvance(QStringLiteral("00:00:00")) + 24,
+                          fm.horizontalAdvance(QStringLiteral("¥10,000.00")) + 16};
+    for (int c = 0; c < OrderTableModel::ColumnCount; ++c)
+        m_table->setColumnWidth(c, widths[c]);
+    m_table->setItemDelegateForColumn(OrderTableModel::TimeLeft,
+                                      new CountdownDelegate(*ctx.services.clock, OrderTableModel::ExpiresAtRole,
+                                                            OrderTableModel::StateRole, m_table));
+    m_table->setItemDelegateForColumn(OrderTableModel::State,
+                                      new StateChipDelegate(StateChipDelegate::Kind::Order, OrderTableModel::StateRole, m_table));
+    m_ticker = new CountdownTicker(m_table, OrderTableModel::TimeLeft, this);
+
+    auto *split = new QSplitter(Qt::Horizontal, this);
+    split->addWidget(m_table);
+    split->addWidget(m_detail);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    split->setChildrenCollapsible(false);
+    split->setSizes({1180, 320});
+    layout->addWidget(split, 1);
+
+    m_searchDelay.setSingleShot(true);
+    m_searchDelay.setInterval(250);
+    connect(&m_searchDelay, &QTimer::timeout, this, &OrdersPage::applyFilter);
+    connect(m_search, &QLineEdit::textChanged, this, [this] { m_searchDelay.start(); });
+    connect(m_search, &QLineEdit::returnPressed, this, &OrdersPage::applyFilter);
+    connect(m_state, &QComboBox::currentIndexChanged, this, &OrdersPage::applyFilter);
+    connect(m_channel, &QComboBox::currentIndexChanged, this, &OrdersPage::applyFilter);
+    connect(m_range, &QComboBox::currentIndexChanged, this, &OrdersPage::rangeChanged);
+    connect(m_from, &QDateEdit::dateChanged, this, &OrdersPage::applyFilter);
+    connect(m_to, &QDateEdit::dateChanged, this, &OrdersPage::applyFilter);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &OrdersPage::currentChanged);
+    connect(m_model, &OrderTableModel::modelReset, this, &OrdersPage::currentChanged);
+    connect(m_model, &OrderTableModel::layoutChanged, this, &OrdersPage::currentChanged);
+    connect(m_model, &OrderTableModel::countChanged, this, &OrdersPage::updateCountLabel);
+    connect(m_model, &OrderTableModel::queryFailed, this, &OrdersPage::message);
+    connect(m_table, &QTableView::activated, this, [this] {
+        if (m_repay->isEnabled())
+            repay();
+    });
+
+    setTabOrder(m_search, m_state);
+    setTabOrder(m_state, m_channel);
+    setTabOrder(m_channel, m_range);
+    setTabOrder(m_range, m_from);
+    setTabOrder(m_from, m_to);
+    setTabOrder(m_to, m_table);
+    updateCountLabel();
+    updateActions();
+}
+
+OrderFilter OrdersPage::filterFromBar() const
+{
+    OrderFilter f = m_model->filter();
+    f.states.clear();
+    if (const int s = m_state->currentData().toInt(); s >= 0)
+        f.states = {OrderState(s)};
+    f.channel.reset();
+    if (const int c = m_channel->currentData().toInt(); c >= 0)
+        f.channel = ChannelKind(c);
+    const auto kind = DateRange::Kind(m_range->currentData().toInt());
+    f.createdFrom = f.createdTo = 0;
+    if (kind != DateRange::Any) {
+        QDate first = m_from->date(), last = m_to->date();
+        if (kind != DateRange::Custom)
+            std::tie(first, last) = DateRange::days(kind, m_ctx.services.clock->now().toLocalTime().date());
+        f.createdFrom = first.startOfDay().toMSecsSinceEpoch();
+        f.createdTo = last.addDays(1).startOfDay().toMSecsSinceEpoch();
+    }
+    f.search = m_search->text().trimmed();
+    return f;
+}
+
+void OrdersPage::rangeChanged()
+{
+    const auto kind = DateRange::Kind(m_range->currentData().toInt());
+    const bool custom = kind == DateRange::Custom;
+    if (custom) {
+        const auto [first, last] = DateRange::days(DateRange::Last7, m_ctx.services.clock->now().toLocalTime().date());
+        const QSignalBlocker b1(m_from), b2(m_to);
+        m_from->setDate(first);
+        m_to->setDate(last);
+    }
+    m_from->setVisible(custom);
+    m_to->setVisible(custom);
+    applyFilter();
+}
+
+void OrdersPage::applyFilter()
+{
+    m_searchDelay.stop();
+    const OrderFilter f = filterFromBar();
+    const OrderFilter &cur = m_model->filter();
+    if (f.states == cur.states && f.channel == cur.channel && f.createdFrom == cur.createdFrom && f.createdTo == cur.createdTo
+        && f.search == cur.search)
+        return;
+    m_model->setFilter(f);
+    m_table->scrollToTop();
+}
+
+void OrdersPage::updateCountLabel()
+{
+    m_count->setText(tr("%n order(s)", nullptr, int(qMin<qint64>(m_model->totalCount(), INT_MAX))));
+}
+
+void OrdersPage::currentChanged()
+{
+    const QModelIndex cur = m_table->currentIndex();
+    std::optional<Order> o = cur.isValid() ? m_model->orderAt(cur.row()) : std::nullopt;
+    if (o && m_selected && o->id == m_selected->id && o->state == m_selected->state && o->refundedMinor == m_selected->refundedMinor)
+        return;
+    m_selected = o;
+    showSelected();
+}
+
+void OrdersPage::showSelected()
+{
+    m_refundable = -1;
+    if (m_selected && (m_selected->state == OrderState::Paid || m_selected->state == OrderState::PartiallyRefunded)) {
+        auto r = m_ctx.services.refundService.refundable(m_selected->orderNo);
+        m_refundable = r ? r->minor() : 0;
+    }
+    m_detail->showOrder(m_selected);
+    updateActions();
+}
+
+void OrdersPage::updateActions()
+{
+    const Order *o = m_selected ? &*m_selected : nullptr;
+    const qint64 now = m_ctx.services.clock->nowMs();
+    const Role role = m_ctx.user.role;
+    struct Item { QAction *action; ActionPolicy::Action kind; QString help; };
+    const Item items[] = {
+        {m_newOrder, ActionPolicy::Action::NewOrder, tr("Take a payment at the counter and show its QR code")},
+        {m_repay, ActionPolicy::Action::Repay, tr("Issue a new payment code for this order")},
+        {m_close, ActionPolicy::Action::Close, tr("Close this unpaid order at the channel and here")},
+        {m_refund, ActionPolicy::Action::Refund, tr("Ask for money back to the customer (reviewed by finance)")},
+        {m_refreshOne, ActionPolicy::Action::Refresh, tr("Ask the channel about this order's payments now")},
+    };
+    for (const Item &item : items) {
+        const ActionVerdict v = ActionPolicy::check(item.kind, role, o, now, m_refundable);
+        item.action->setEnabled(v.allowed);
+        item.action->setToolTip(v.allowed ? withShortcut(item.help, item.action) : v.reason);
+        item.action->setStatusTip(v.allowed ? item.help : v.reason);
+    }
+    m_refresh->setToolTip(withShortcut(tr("Re-read the orders now"), m_refresh));
+    m_export->setToolTip(withShortcut(tr("Write the orders that match the filter to a CSV file"), m_export));
+}
+
+void OrdersPage::refresh()
+{
+    const qint64 selectedId = m_selected ? m_selected->id : 0;
+    m_model->refresh();
+    if (selectedId) {
+        // Keep the same order selected even if the rows above it changed.
+        const QModelIndex cur = m_table->currentIndex();
+        const auto atCur = cur.isValid() ? m_model->orderAt(cur.row()) : std::nullopt;
+        if (!atCur || atCur->id != selectedId) {
+            const int row = m_model->cachedRowOf(selectedId);
+            if (row >= 0) {
+                const QSignalBlocker block(m_table->selectionModel());
+                m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0),
+                                                           QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+                m_table->viewport()->update();
+            }
+        }
+        auto fresh = m_ctx.services.orders.byId(selectedId);
+        if (fresh) {
+            m_selected = fresh.value();
+            showSelected();
+        }
+    } else {
+        updateActions();
+    }
+}
+
+bool OrdersPage::selectOrder(const QString &orderNo)
+{
+    for (int pass = 0; pass < 2; ++pass) {
+        const int rows = qMin(m_model->rowCount(), OrderTableModel::kPageSize);
+        for (int r = 0; r < rows; ++r) {
+            if (m_model->data(m_model->index(r, OrderTableModel::OrderNo), OrderTableModel::OrderNoRole).toString() == orderNo) {
+                m_table->setCurrentIndex(m_model->index(r, OrderTableModel::OrderNo));
+                m_table->scrollTo(m_table->currentIndex());
+                return true;
+            }
+        }
+        if (pass == 0) {
+            m_search->setText(orderNo);
+            applyFilter();
+        }
+    }
+    return false;
+}
+
+void OrdersPage::newOrder()
+{
+    if (!m_newOrder->isEnabled())
+        return;
+    NewOrderDialog dialog(m_ctx, this);
+    dialog.exec();
+    refresh();
+    if (!dialog.orderNo().isEmpty())
+        emit message(tr("Order %1 created.").arg(dialog.orderNo()));
+}
+
+void OrdersPage::repay()
+{
+    if (!m_repay->isEnabled() || !m_selected)
+        return;
+    RepayDialog dialog(m_ctx, *m_selected, this);
+    dialog.exec();
+    refresh();
+}
+
+void OrdersPage::closeOrder()
+{
+    if (!m_close->isEnabled() || !m_selected)
+        return;
+    const Order o = *m_selected;
+    const auto answer = MessageBox::question(
+        this, tr("Close order"),
+        tr("Close order %1 (%2, %3)?\n\nThe customer can no longer pay it; any open payment code is closed at the channel first.")
+            .arg(o.orderNo, o.title, o.amount().toDisplayString(QLocale())),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer != QMessageBox::Yes)
+        return;
+    m_close->setEnabled(false);
+    emit message(tr("Closing %1…").arg(o.orderNo));
+    m_ctx.services.payments.close(m_ctx.user, o.orderNo, this, [this](const Result<PaymentService::Closed> &r) {
+        if (!r) {
+            MessageBox::warning(this, tr("Order not closed"), r.error().message);
+        } else {
+            emit message(r->message.isEmpty() ? tr("Order %1 closed.").arg(r->order.orderNo) : r->message);
+        }
+        refresh();
+    });
+}
+
+void OrdersPage::requestRefund()
+{
+    if (!m_refund->isEnabled() || !m_selected)
+        return;
+    RefundDialog dialog(m_ctx, *m_selected, this);
+    if (dialog.exec() == QDialog::Accepted) {
+        emit message(dialog.autoApproved() ? tr("Refund %1 requested and approved automatically.").arg(dialog.refundNo())
+                                           : tr("Refund %1 requested; it waits for review by finance.").arg(dialog.refundNo()));
+        emit booksChanged();
+    }
+    refresh();
+}
+
+void OrdersPage::refreshOrder()
+{
+    if (!m_refreshOne->isEnabled() || !m_selected)
+        return;
+    const QString no = m_selected->orderNo;
+    emit message(tr("Asking the channel about %1…").arg(no));
+    m_ctx.services.payments.refresh(m_ctx.user.login, no, this, [this, no](const Result<PaymentService::Refreshed> &r) {
+        if (!r)
+            emit message(r.error().message);
+        else if (!r->problems.isEmpty())
+            emit message(tr("%1: %2").arg(no, r->problems.join(QStringLiteral("; "))));
+        else
+            emit message(tr("%1 is %2.").arg(no, Labels::of(r->order.state)));
+        refresh();
+    });
+}
+
+void OrdersPage::exportCsv()
+{
+    const QString path = FileDialogs::saveFileName(this, tr("Export orders"), QStringLiteral("orders.csv"), tr("CSV files (*.csv)"));
+    if (path.isEmpty())
+        return;
+    auto *progress = new QProgressDialog(tr("Exporting orders…"), tr("Cancel"), 0, 100, this);
+    progress->setWindowModality(Qt::WindowModal);
+    progress->setMinimumDuration(300);
+    progress->setAttribute(Qt::WA_DeleteOnClose);
+    DbWorker &worker = m_ctx.worker;
+    worker.clearCancel();
+    connect(progress, &QProgressDialog::canceled, this, [&worker] { worker.cancel(); });
+    Database *db = m_ctx.services.db.get();
+    OrderRepository *orders = &m_ctx.services.orders;
+    const OrderFilter filter = m_model->filter();
+    QPointer<QProgressDialog> guard(progress);
+    worker.run<Result<qint64>>(
+        [db, orders, filter, path, guard, page = this, &worker]() -> Result<qint64> {
+            return OrderExport::toCsv(*db, *orders, filter, path, [guard, page](qint64 done, qint64 total) {
+                DbWorker::report(page, [guard, done, total] {
+                    if (guard)
+                        guard->setValue(total > 0 ? int(done * 100 / total) : 0);
+                });
+            }, worker.stopFlag());
+        },
+        this, [this, guard, path](Result<qint64> r) {
+            if (guard)
+                guard->close();
+            if (r)
+                emit message(tr("Exported %n order(s) to %1.", nullptr, int(r.value())).arg(path));
+            else
+                MessageBox::warning(this, tr("Export"), r.error().message);
+        });
+}
+
+} // namespace paydesk::ui

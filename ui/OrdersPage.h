@@ -1,0 +1,99 @@
+#pragma once
+
+#include "Page.h"
+#include "UiContext.h"
+
+#include "storage/OrderRepository.h"
+
+#include <QTimer>
+
+#include <optional>
+
+class QAction;
+class QComboBox;
+class QDateEdit;
+class QLabel;
+class QLineEdit;
+class QTableView;
+class QToolButton;
+
+namespace paydesk {
+class OrderTableModel;
+}
+
+namespace paydesk::ui {
+
+class CountdownTicker;
+class OrderDetailPane;
+
+/// Orders: filter bar, the windowed table with live countdowns, the detail pane and the
+/// counter actions (New order, Repay, Close, Refund, Refresh, Export).
+class OrdersPage final : public Page
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(OrdersPage)
+public:
+    OrdersPage(UiContext &ctx, QWidget *parent = nullptr);
+
+    void refresh() override;
+
+    OrderTableModel *model() const { return m_model; }
+    QTableView *table() const { return m_table; }
+    OrderDetailPane *detail() const { return m_detail; }
+    QLineEdit *searchEdit() const { return m_search; }
+    QComboBox *stateBox() const { return m_state; }
+    QComboBox *channelBox() const { return m_channel; }
+    QComboBox *rangeBox() const { return m_range; }
+    CountdownTicker *ticker() const { return m_ticker; }
+    QAction *newOrderAction() const { return m_newOrder; }
+    QAction *repayAction() const { return m_repay; }
+    QAction *closeAction() const { return m_close; }
+    QAction *refundAction() const { return m_refund; }
+    QAction *refreshAction() const { return m_refresh; }
+    QAction *exportAction() const { return m_export; }
+
+    /// Applies the filter bar now (the search box waits 250 ms after typing otherwise).
+    void applyFilter();
+    /// Selects the order `orderNo` if it is among the loaded rows (or searches for it).
+    bool selectOrder(const QString &orderNo);
+
+    void newOrder();
+    void repay();
+    void closeOrder();
+    void requestRefund();
+    void refreshOrder();
+    void exportCsv();
+
+private:
+    void currentChanged();
+    void showSelected();
+    void updateActions();
+    void updateCountLabel();
+    void rangeChanged();
+    OrderFilter filterFromBar() const;
+
+    UiContext &m_ctx;
+    OrderTableModel *m_model;
+    QTableView *m_table;
+    OrderDetailPane *m_detail;
+    CountdownTicker *m_ticker;
+    QLineEdit *m_search;
+    QComboBox *m_state;
+    QComboBox *m_channel;
+    QComboBox *m_range;
+    QDateEdit *m_from;
+    QDateEdit *m_to;
+    QLabel *m_count;
+    QAction *m_newOrder;
+    QAction *m_repay;
+    QAction *m_close;
+    QAction *m_refund;
+    QAction *m_refreshOne;
+    QAction *m_refresh;
+    QAction *m_export;
+    QTimer m_searchDelay;
+    std::optional<Order> m_selected;
+    qint64 m_refundable = -1;
+};
+
+} // namespace paydesk::ui

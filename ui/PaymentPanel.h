@@ -1,0 +1,52 @@
+#pragma once
+
+#include "domain/Domain.h"
+
+#include <QPointer>
+#include <QTimer>
+#include <QWidget>
+
+class QLabel;
+
+namespace paydesk {
+class Clock;
+class PayTask;
+} // namespace paydesk
+
+namespace paydesk::ui {
+
+class QrWidget;
+
+/// The customer-facing half of checkout and repay: the QR code of one payment attempt, the
+/// attempt's own countdown (to its channel expiry, not the order's) and what the channel
+/// call is doing (PayTask progress).
+class PaymentPanel final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(PaymentPanel)
+public:
+    PaymentPanel(const Clock &clock, QWidget *parent = nullptr);
+    /// Shows `attempt` and follows `task` (may be null) until it finishes.
+    void show(const Order &order, const PaymentAttempt &attempt, PayTask *task);
+    void clear();
+    QrWidget *qr() const { return m_qr; }
+    QString statusText() const;
+    QString countdownText() const;
+
+signals:
+    void taskFinished(bool ok);
+
+private:
+    void tick();
+    const Clock &m_clock;
+    QrWidget *m_qr;
+    QLabel *m_amount;
+    QLabel *m_countdown;
+    QLabel *m_status;
+    QLabel *m_payload;
+    QTimer m_timer;
+    qint64 m_expiresAt = 0;
+    QPointer<PayTask> m_task;
+};
+
+} // namespace paydesk::ui

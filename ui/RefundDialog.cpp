@@ -1,0 +1,125 @@
+#include "RefundDialog.h"
+
+#include "services/Services.h"
+#include "sync/SyncEngine.h"
+
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QUuid>
+#include <QVBoxLayout>
+
+namespace paydesk::ui {
+
+RefundDialog::RefundDialog(UiContext &ctx, const Order &order, QWidget *parent)
+    : QDialog(parent), m_ctx(ctx), m_order(order), m_refundable(0, order.amount().currency()),
+      m_requestKey(QUuid::createUuid().toString(QUuid::WithoutBraces)), m_amount(new QLineEdit(this)),
+      m_reason(new QPlainTextEdit(this)), m_available(new QLabel(this)), m_problem(new QLabel(this)),
+      m_all(new QPushButton(tr("&All that is left"), this)), m_submit(new QPushButton(tr("&Request refund"), this))
+{
+    setWindowTitle(tr("Refund %1").arg(order.orderNo));
+    auto *layout = new QVBoxLayout(this);
+    auto *intro = new QLabel(tr("Order %1, %2, paid %3.").arg(order.orderNo, order.title, order.amount().toDisplayString(QLocale())), this);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
+    auto *form = new QFormLayout;
+    auto refundable = ctx.services.refundService.refundable(order.orderNo);
+    if (refundable)
+        m_refundable = refundable.value();
+    m_available->setText(refundable ? tr("%1 can still be refunded.").arg(m_refundable.toDisplayString(QLocale()))
+                                    : refundable.error().message);
+    m_available->setObjectName(QStringLiteral("refundable"));
+    form->addRow(tr("Refundable:"), m_available);
+    auto *amountRow = new QHBoxLayout;
+    m_amount->setPlaceholderText(tr("e.g. 12.30"));
+    m_amount->setAccessibleName(tr("Refund amount"));
+    amountRow->addWidget(m_amount, 1);
+    amountRow->addWidget(m_all);
+    form->addRow(tr("&Amount (%1):").arg(order.amount().currency().symbol()), amountRow);
+    m_reason->setPlaceholderText(tr("Why the money goes back (required; the reviewer reads it)"));
+    m_reason->setTabChangesFocus(true);
+    m_reason->setMaximumHeight(90);
+    form->addRow(tr("R&eason:"), m_reason);
+    layout->addLayout(form);
+    m_problem->setWordWrap(true);
+    m_problem->setObjectName(QStringLiteral("refundProblem"));
+    m_problem->setStyleSheet(QStringLiteral("color: #c62828;"));
+    layout->addWidget(m_problem);
+    auto *note = new QLabel(tr("A FINANCE user other than you reviews the request before any money moves."), this);
+    note->setWordWrap(true);
+    note->setForegroundRole(QPalette::PlaceholderText);
+    layout->addWidget(note);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
+    buttons->addButton(m_submit, QDialogButtonBox::AcceptRole);
+    layout->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_submit, &QPushButton::clicked, this, &RefundDialog::submit);
+    connect(m_amount, &QLineEdit::textEdited, this, [this] {
+        m_useAll = false;
+        validate();
+    });
+    connect(m_reason, &QPlainTextEdit::textChanged, this, &RefundDialog::validate);
+    connect(m_all, &QPushButton::clicked, this, [this] {
+        m_amount->setText(m_refundable.toPlainString());
+        m_useAll = true;
+        validate();
+        m_reason->setFocus();
+    });
+    m_all->setEnabled(m_refundable.minor() > 0);
+    m_submit->setDefault(true);
+    validate();
+    resize(460, 340);
+}
+
+QString RefundDialog::problemText() const { return m_problem->text(); }
+
+void RefundDialog::validate()
+{
+    QString problem;
+    const QString text = m_amount->text().trimmed();
+    bool amountOk = false;
+    if (!text.isEmpty()) {
+        auto amount = Money::parse(text, m_order.amount().currency(), AmountUse::Refund);
+        if (!amount)
+            problem = amount.error().message;
+        else if (amount->minor() > m_refundable.minor())
+            problem = tr("At most %1 can be refunded on this order.").arg(m_refundable.toDisplayString(QLocale()));
+        else
+            amountOk = true;
+    }
+    const bool reasonOk = !m_reason->toPlainText().trimmed().isEmpty();
+    m_problem->setText(problem);
+    m_amount->setStyleSheet(problem.isEmpty() ? QString() : QStringLiteral("border: 1px solid #c62828;"));
+    m_submit->setEnabled(amountOk && reasonOk);
+    m_submit->setToolTip(!amountOk ? tr("Enter an amount within what is refundable.")
+                                   : !reasonOk ? tr("Give a reason for the refund.") : QString());
+}
+
+void RefundDialog::submit()
+{
+    if (!m_submit->isEnabled())
+        return;
+    RefundService::Request req;
+    req.orderNo = m_order.orderNo;
+    req.amount = m_amount->text().trimmed();
+    req.all = m_useAll;
+    req.reason = m_reason->toPlainText().trimmed();
+    req.requestKey = m_requestKey;
+    auto r = m_ctx.services.refundService.request(m_ctx.user, req);
+    if (!r) {
+        m_problem->setText(r.error().message);
+        return;
+    }
+    m_refundNo = r->refund.outRefundNo;
+    m_autoApproved = r->autoApproved;
+    if (m_ctx.sync)
+        m_ctx.sync->poke();
+    accept();
+}
+
+} // namespace paydesk::ui

@@ -1,0 +1,135 @@
+#include "ReviewPage.h"
+
+#include "ActionPolicy.h"
+#include "ListModels.h"
+#include "MessageBox.h"
+#include "services/Services.h"
+#include "sync/SyncEngine.h"
+
+#include <QAction>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace paydesk::ui {
+
+ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
+    : Page(parent), m_ctx(ctx), m_model(new ReviewQueueModel(ctx.services.refundService, *ctx.services.clock, this)),
+      m_table(new QTableView(this)), m_note(new QLineEdit(this)), m_approve(new QPushButton(tr("&Approve"), this)),
+      m_reject(new QPushButton(tr("Re&ject"), this)), m_summary(new QLabel(this))
+{
+    setObjectName(QStringLiteral("reviewPage"));
+    auto *layout = new QVBoxLayout(this);
+    auto *heading = new QLabel(tr("Refund review"), this);
+    QFont f = heading->font();
+    f.setPointSizeF(f.pointSizeF() * 1.3);
+    f.setBold(true);
+    heading->setFont(f);
+    layout->addWidget(heading);
+    m_summary->setObjectName(QStringLiteral("reviewSummary"));
+    layout->addWidget(m_summary);
+    m_table->setModel(m_model);
+    m_table->setObjectName(QStringLiteral("reviewTable"));
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->verticalHeader()->hide();
+    m_table->setAlternatingRowColors(true);
+    m_table->setTabKeyNavigation(false);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(ReviewQueueModel::Reason, QHeaderView::Stretch);
+    layout->addWidget(m_table, 1);
+    auto *row = new QHBoxLayout;
+    auto *noteLabel = new QLabel(tr("&Note:"), this);
+    noteLabel->setBuddy(m_note);
+    m_note->setPlaceholderText(tr("What you checked (required to reject)"));
+    m_note->setObjectName(QStringLiteral("reviewNote"));
+    row->addWidget(noteLabel);
+    row->addWidget(m_note, 1);
+    row->addWidget(m_approve);
+    row->addWidget(m_reject);
+    layout->addLayout(row);
+    m_approve->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    connect(m_approve, &QPushButton::clicked, this, &ReviewPage::approve);
+    connect(m_reject, &QPushButton::clicked, this, &ReviewPage::reject);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &ReviewPage::updateButtons);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &ReviewPage::updateButtons);
+    connect(m_note, &QLineEdit::textChanged, this, &ReviewPage::updateButtons);
+    auto *refresh = new QAction(this);
+    refresh->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
+    addAction(refresh);
+    connect(refresh, &QAction::triggered, this, &ReviewPage::refresh);
+    ReviewPage::refresh();
+}
+
+void ReviewPage::refresh()
+{
+    const QString current = m_table->currentIndex().isValid()
+        ? m_model->data(m_model->index(m_table->currentIndex().row(), 0), RawRole).toString() : QString();
+    if (Status s = m_model->reload(); !s)
+        emit message(s.error().message);
+    if (!current.isEmpty())
+        selectRefund(current);
+    qint64 total = 0;
+    for (const auto &r : m_model->rows())
+        total += r.refund.amountMinor;
+    m_summary->setText(tr("%n refund(s) waiting, %1 in total.", nullptr, m_model->rowCount())
+                           .arg(Money::cny(total).toDisplayString(QLocale())));
+    updateButtons();
+}
+
+bool ReviewPage::selectRefund(const QString &outRefundNo)
+{
+    for (int r = 0; r < m_model->rowCount(); ++r) {
+        if (m_model->data(m_model->index(r, 0), RawRole).toString() == outRefundNo) {
+            m_table->setCurrentIndex(m_model->index(r, 0));
+            return true;
+        }
+    }
+    return false;
+}
+
+void ReviewPage::updateButtons()
+{
+    const auto *row = m_model->rowAt(m_table->currentIndex().row());
+    ActionVerdict v = ActionPolicy::check(ActionPolicy::Action::ReviewRefund, m_ctx.user.role, nullptr, 0);
+    if (v.allowed && !row)
+        v = {false, tr("Select a refund in the queue first.")};
+    if (v.allowed && row->refund.requestedBy == m_ctx.user.login)
+        v = {false, tr("You requested this refund; another FINANCE user must review it.")};
+    m_approve->setEnabled(v.allowed);
+    m_approve->setToolTip(v.allowed ? tr("Approve: the timer sends the refund to the channel (Ctrl+Enter)") : v.reason);
+    const bool noteOk = !m_note->text().trimmed().isEmpty();
+    m_reject->setEnabled(v.allowed && noteOk);
+    m_reject->setToolTip(!v.allowed ? v.reason : noteOk ? tr("Reject: the amount becomes refundable again") : tr("Write a note saying why."));
+}
+
+void ReviewPage::approve() { review(true); }
+void ReviewPage::reject() { review(false); }
+
+void ReviewPage::review(bool approve)
+{
+    const auto *row = m_model->rowAt(m_table->currentIndex().row());
+    if (!row)
+        return;
+    const QString no = row->refund.outRefundNo;
+    const QString note = m_note->text().trimmed();
+    auto r = approve ? m_ctx.services.refundService.approve(m_ctx.user, no, note)
+                     : m_ctx.services.refundService.reject(m_ctx.user, no, note);
+    if (!r) {
+        MessageBox::warning(this, approve ? tr("Not approved") : tr("Not rejected"), r.error().message);
+    } else {
+        m_note->clear();
+        emit message(approve ? tr("Refund %1 approved.").arg(no) : tr("Refund %1 rejected.").arg(no));
+        if (m_ctx.sync)
+            m_ctx.sync->poke();
+        emit booksChanged();
+    }
+    refresh();
+}
+
+} // namespace paydesk::ui
