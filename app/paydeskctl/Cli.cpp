@@ -44,10 +44,18 @@ Verbs
   sim ledger [--prefix P] | sim pay OUT_TRADE_NO [--after-close]
   sim script PREFIX --customer never|pay|pay-after-close|pay-twice [--delay 2s]
   notify apply --channel C --headers FILE --body FILE
+  channel add wechat|alipay --profile FILE | channel list | channel test [wechat|alipay] [--timeout MS]
+  channel remove wechat|alipay           real channels (ADMIN, or the owner of the SQLite file)
   user add LOGIN --role CLERK|FINANCE|ADMIN [--name NAME]   (password: PAYDESK_NEW_PASSWORD or prompt)
   user list | user passwd LOGIN | user disable LOGIN | user enable LOGIN
   audit verify | audit list [--object OBJ] [--search TEXT] [--limit N]
   stats
+
+Channel secrets (private key, APIv3 key) never go into the database: they go to the OS keychain,
+or, when PAYDESK_SECRET_PASSPHRASE is set (a server, CI), to an encrypted file:
+  PAYDESK_SECRET_PASSPHRASE=...   the file's passphrase (AES-256-GCM, key derived with Argon2id)
+  PAYDESK_SECRET_STORE=keychain|file   force one store
+  PAYDESK_SECRET_FILE=PATH        where the file lives (default: next to the SQLite file)
 
 Exit codes: 0 ok, 1 refused by a rule, 2 usage, 3 not found, 4 not allowed or login failed,
 5 conflict (someone changed it first), 6 database, 7 channel, 8 internal.

@@ -1,6 +1,7 @@
 #include "channels/ChannelProfileStore.h"
 
 #include "channels/AlipayChannel.h"
+#include "channels/AuditingChannel.h"
 #include "channels/ChannelRegistry.h"
 #include "channels/SecretStore.h"
 #include "channels/WeChatPayChannel.h"
@@ -239,7 +240,7 @@ ChannelLoadReport addConfiguredChannels(ChannelProfileStore &store, ChannelRegis
             report.errors << e;
             continue;
         }
-        registry.add(std::move(channel.value()));
+        registry.add(std::make_unique<AuditingChannel>(std::move(channel.value()), store.audit()));
         report.added << stub.kind;
     }
     return report;

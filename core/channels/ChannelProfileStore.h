@@ -40,6 +40,9 @@ public:
     /// file ("<file>.secrets"), or in the user's data folder for PostgreSQL.
     static QString defaultSecretFile(const Database &db);
 
+    /// Where refusals concerning these channels are recorded.
+    AuditLog &audit() const { return m_audit; }
+
 private:
     Database &m_db;
     SecretStore &m_secrets;
@@ -59,7 +62,7 @@ struct ChannelLoadReport
 
 /// The composition root's call: builds a channel for every stored profile (secrets from the
 /// store) and adds it to `registry`, replacing a channel of the same kind. The channels live on
-/// the calling thread.
+/// the calling thread. Each is wrapped in an AuditingChannel, so forged answers are audited.
 ChannelLoadReport addConfiguredChannels(ChannelProfileStore &store, ChannelRegistry &registry, const Clock &clock);
 
 } // namespace paydesk

@@ -8,6 +8,7 @@ target_sources(paydesk_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/ChannelProfile.h ${CMAKE_CURRENT_LIST_DIR}/ChannelProfile.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ChannelProfileStore.h ${CMAKE_CURRENT_LIST_DIR}/ChannelProfileStore.cpp
     ${CMAKE_CURRENT_LIST_DIR}/SecretStore.h ${CMAKE_CURRENT_LIST_DIR}/SecretStore.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/AuditingChannel.h ${CMAKE_CURRENT_LIST_DIR}/AuditingChannel.cpp
 )
 # The OS keychain (QtKeychain), private like OpenSSL.
 target_link_libraries(paydesk_core PRIVATE qt6keychain)

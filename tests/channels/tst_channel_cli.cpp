@@ -136,8 +136,6 @@ private slots:
                         {{u"PAYDESK_PASSWORD"_s, strong}, {u"PAYDESK_NEW_PASSWORD"_s, strong}});
         QVERIFY2(clerk.exitCode == 0, clerk.err.constData());
         const QStringList add{u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)};
-        Run anonymous = ctl(url, add);
-        QCOMPARE(anonymous.exitCode, 4);
         Run asClerk = ctl(url, QStringList{u"--user"_s, u"clerk"_s} + add, {{u"PAYDESK_PASSWORD"_s, strong}});
         QCOMPARE(asClerk.exitCode, 4);
         QCOMPARE(asClerk.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"channel.admin_only"_s);
@@ -147,6 +145,70 @@ private slots:
                         {{u"PAYDESK_PASSWORD"_s, strong}});
         QVERIFY(audit.out.contains("channel.configure"));
         QVERIFY(!audit.out.contains("PRIVATE KEY"));
+
+        // Without a login, only the owner of the SQLite file may configure (they hold every key
+        // to it anyway); the audit names the operating-system account.
+        Run owner = ctl(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::Alipay)});
+        QVERIFY2(owner.exitCode == 0, owner.err.constData());
+        Run ownerAudit = ctl(url, {u"--user"_s, u"admin"_s, u"audit"_s, u"list"_s, u"--object"_s, u"channel:alipay"_s},
+                             {{u"PAYDESK_PASSWORD"_s, strong}});
+        QVERIFY2(ownerAudit.out.contains("\"os:"), ownerAudit.out.constData());
+    }
+
+    // Issue 3's acceptance, as written: a payment made at the sandbox becomes PAID through
+    // `order refresh`; with a forged answer the order stays PENDING and the refusal is audited.
+    void refreshAppliesTheChannelsAnswer_data()
+    {
+        QTest::addColumn<QString>("channel");
+        QTest::newRow("wechat") << u"wechat"_s;
+        QTest::newRow("alipay") << u"alipay"_s;
+    }
+    void refreshAppliesTheChannelsAnswer()
+    {
+        QFETCH(QString, channel);
+        const QString url = db(channel == u"wechat"_s ? "c.db" : "d.db");
+        QCOMPARE(ctl(url, {u"demo"_s, u"seed"_s, u"--orders"_s, u"0"_s}).exitCode, 0);
+        const ChannelKind kind = channel == u"wechat"_s ? ChannelKind::WeChat : ChannelKind::Alipay;
+        Run add = ctl(url, {u"channel"_s, u"add"_s, channel, u"--profile"_s, m_sandbox.profilePath(kind)});
+        QVERIFY2(add.exitCode == 0, add.err.constData());
+        const QHash<QString, QString> clerk{{u"PAYDESK_PASSWORD"_s, u"clerk"_s}};
+
+        auto create = [&] {
+            Run r = ctl(url, {u"--user"_s, u"clerk"_s, u"order"_s, u"create"_s, u"--amount"_s, u"0.50"_s, u"--title"_s, u"tea"_s,
+                              u"--channel"_s, channel}, clerk);
+            if (r.exitCode != 0)
+                qWarning("order create: %s", r.err.constData());
+            return r.json().object();
+        };
+        auto stateOf = [&](const QString &orderNo) {
+            return ctl(url, {u"order"_s, u"show"_s, orderNo}).json().object().value(u"state"_s).toString();
+        };
+
+        const QJsonObject paid = create();
+        const QString orderNo = paid.value(u"order_no"_s).toString();
+        QVERIFY(!orderNo.isEmpty());
+        QVERIFY(!paid.value(u"code_url"_s).toString().isEmpty());
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + paid.value(u"out_trade_no"_s).toString(), {}, &status);
+        QCOMPARE(status, 200);
+        QCOMPARE(stateOf(orderNo), u"PENDING"_s); // nothing changes until someone asks the channel
+        Run refresh = ctl(url, {u"order"_s, u"refresh"_s, orderNo});
+        QVERIFY2(refresh.exitCode == 0, refresh.err.constData());
+        QCOMPARE(stateOf(orderNo), u"PAID"_s);
+
+        const QJsonObject forged = create();
+        const QString forgedNo = forged.value(u"order_no"_s).toString();
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + forged.value(u"out_trade_no"_s).toString(), {}, &status);
+        m_sandbox.fault(channel, u"query"_s, u"bad_signature"_s);
+        Run refused = ctl(url, {u"order"_s, u"refresh"_s, forgedNo});
+        QCOMPARE(refused.exitCode, 7);
+        const QByteArray said = refused.out + refused.err;
+        QVERIFY2(said.contains("BAD_SIGNATURE"), said.constData());
+        QCOMPARE(stateOf(forgedNo), u"PENDING"_s);
+        Run audit = ctl(url, {u"--user"_s, u"clerk"_s, u"audit"_s, u"list"_s, u"--object"_s, u"order:"_s + forgedNo}, clerk);
+        QVERIFY2(audit.out.contains("channel.answer.refused"), audit.out.constData());
+        QVERIFY(audit.out.contains("BAD_SIGNATURE"));
+        QCOMPARE(ctl(url, {u"audit"_s, u"verify"_s}).exitCode, 0);
     }
 };
 
