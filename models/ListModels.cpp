@@ -42,7 +42,7 @@ QVariant AttemptModel::header(int column) const
     case Created: return tr("Created");
     case Expires: return tr("Expires");
     case Paid: return tr("Paid at");
-    case LastError: return tr("Last error");
+    case LastError: return tr("Channel's answer");
     }
     return {};
 }

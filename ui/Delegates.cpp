@@ -98,6 +98,11 @@ void StateChipDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
     QRect chip(option.rect.left() + 4, option.rect.center().y() - h / 2, qMin(w, option.rect.width() - 8), h);
     QColor fill = c;
     fill.setAlpha(40);
+    if (option.state & QStyle::State_Selected) {
+        // Keep the chip readable on the selection colour: a light chip with the state's border.
+        fill = option.palette.color(QPalette::Base);
+        fill.setAlpha(235);
+    }
     painter->setPen(QPen(c, 1));
     painter->setBrush(fill);
     painter->drawRoundedRect(chip, h / 2.0, h / 2.0);

@@ -18,15 +18,41 @@ constexpr Item kItems[] = {
 const char16_t *const kBuyers[] = {u"张伟", u"王芳", u"李娜", u"Emily Chen", u"David Wang", u"", u"刘洋", u"Grace Lin"};
 } // namespace
 
-DemoDriver::DemoDriver(Services &services, SimulatedChannel &channel, User clerk, QObject *parent)
-    : QObject(parent), m_services(services), m_channel(channel), m_clerk(std::move(clerk))
+DemoDriver::DemoDriver(Services &services, const QList<SimulatedChannel *> &channels, User clerk, QObject *parent)
+    : QObject(parent), m_services(services), m_clerk(std::move(clerk))
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
         createOrder();
         start();
     });
-    connect(&m_channel, &SimulatedChannel::notified, this, &DemoDriver::notified);
+    for (SimulatedChannel *channel : channels) {
+        connect(channel, &SimulatedChannel::notified, this, &DemoDriver::notified);
+        if (services.channels.channel(channel->kind()) == channel)
+            m_kinds << channel->kind();
+    }
+}
+
+ChannelKind DemoDriver::pickChannel()
+{
+    // Roughly a Chinese shop's counter: most pay with WeChat, many with Alipay, a few test
+    // payments on the simulator itself.
+    const QList<std::pair<ChannelKind, int>> weights{{ChannelKind::WeChat, 55}, {ChannelKind::Alipay, 38}, {ChannelKind::Sim, 7}};
+    int total = 0;
+    for (const auto &[kind, w] : weights)
+        if (m_kinds.contains(kind))
+            total += w;
+    if (total == 0)
+        return m_kinds.value(0, ChannelKind::Sim);
+    int r = int(m_random.bounded(total));
+    for (const auto &[kind, w] : weights) {
+        if (!m_kinds.contains(kind))
+            continue;
+        if (r < w)
+            return kind;
+        r -= w;
+    }
+    return m_kinds.constFirst();
 }
 
 void DemoDriver::start()
@@ -35,7 +61,7 @@ void DemoDriver::start()
     m_timer.start(m_intervalMs - jitter + int(m_random.bounded(2 * jitter + 1)));
 }
 
-void DemoDriver::createOrder()
+QString DemoDriver::createOrder()
 {
     const Item &item = kItems[m_random.bounded(int(std::size(kItems)))];
     const int qty = 1 + int(m_random.bounded(3));
@@ -45,19 +71,23 @@ void DemoDriver::createOrder()
                         : QCoreApplication::translate("DemoDriver", item.title);
     req.buyer = QString::fromUtf16(kBuyers[m_random.bounded(int(std::size(kBuyers)))]);
     // Short deadlines so the countdowns visibly run out in a demo.
-    req.timeoutMs = qint64(2 + m_random.bounded(9)) * 60'000;
-    auto r = m_services.payments.checkout(m_clerk, req, ChannelKind::Sim);
+    req.timeoutMs = qint64(3 + m_random.bounded(8)) * 60'000;
+    if (m_kinds.isEmpty())
+        return {};
+    auto r = m_services.payments.checkout(m_clerk, req, pickChannel());
     if (!r) {
         qWarning("demo: checkout refused: %s", qPrintable(r.error().message));
-        return;
+        return {};
     }
     ++m_created;
     emit orderCreated(r->order.orderNo);
     emit booksChanged();
+    return r->order.orderNo;
 }
 
 void DemoDriver::notified(const ChannelNotification &n)
 {
+    ++m_notified;
     if (n.kind == ChannelNotification::Kind::Payment) {
         auto r = m_services.reconciler.applyPayment(n.payment, Reconciler::systemUser(), QStringLiteral("notify"));
         if (!r)

@@ -2,6 +2,7 @@
 
 #include "domain/Domain.h"
 
+#include <QList>
 #include <QObject>
 #include <QRandomGenerator>
 #include <QTimer>
@@ -14,22 +15,28 @@ struct ChannelNotification;
 
 namespace paydesk::ui {
 
-/// The offline demo's shop floor: every few seconds a counter order is checked out on the
-/// simulated channel (whose scripted customers pay, ignore it, pay late or pay twice), and
-/// the channel's payment notifications are applied to the books like a real callback.
+/// The offline demo's shop floor: every few seconds a counter order is checked out on one of
+/// the simulated channels (WeChat Pay, Alipay or the simulator itself, in a shop's usual mix),
+/// whose scripted customers pay, ignore it, pay late or pay twice; and the channels' payment
+/// notifications are applied to the books like a real callback.
 class DemoDriver final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(DemoDriver)
 public:
-    DemoDriver(Services &services, SimulatedChannel &channel, User clerk, QObject *parent = nullptr);
+    /// Listens to every channel in `channels`; counter orders go to those of them registered in
+    /// `services.channels`.
+    DemoDriver(Services &services, const QList<SimulatedChannel *> &channels, User clerk, QObject *parent = nullptr);
     /// Real milliseconds between new orders (jittered ±50%).
     void setIntervalMs(int ms) { m_intervalMs = ms; }
+    /// Starts taking counter orders (notifications are applied from construction on).
     void start();
     void stop() { m_timer.stop(); }
+    bool isRunning() const { return m_timer.isActive(); }
     int ordersCreated() const { return m_created; }
-    /// Creates one order now.
-    void createOrder();
+    int paymentsNotified() const { return m_notified; }
+    /// Creates one order now; returns its number (empty if refused).
+    QString createOrder();
 
 signals:
     void booksChanged();
@@ -37,13 +44,15 @@ signals:
 
 private:
     void notified(const ChannelNotification &notification);
+    ChannelKind pickChannel();
     Services &m_services;
-    SimulatedChannel &m_channel;
+    QList<ChannelKind> m_kinds;
     User m_clerk;
     QTimer m_timer;
     QRandomGenerator m_random{20260101};
     int m_intervalMs = 6000;
     int m_created = 0;
+    int m_notified = 0;
 };
 
 } // namespace paydesk::ui

@@ -112,9 +112,9 @@ FinancePage::FinancePage(UiContext &ctx, QWidget *parent)
     grid->addWidget(chartBox(Table::States, tr("Orders by state")), 1, 0);
     grid->addWidget(chartBox(Table::Channels, tr("Money received by channel")), 1, 1);
     grid->addWidget(chartBox(Table::Backlog, tr("Refund backlog (now)")), 0, 2, 2, 1);
-    grid->setColumnStretch(0, 2);
-    grid->setColumnStretch(1, 2);
-    grid->setColumnStretch(2, 2);
+    grid->setColumnStretch(0, 5);
+    grid->setColumnStretch(1, 5);
+    grid->setColumnStretch(2, 4);
     grid->setRowStretch(0, 3);
     grid->setRowStretch(1, 2);
     layout->addLayout(grid, 1);
@@ -289,7 +289,12 @@ void FinancePage::rebuildCharts()
             }
         }
         chart->addSeries(series);
-        chart->legend()->setAlignment(Qt::AlignBottom);
+        // One legend entry per line beside the ring, so "Partially refunded 2.1%" is never cut.
+        chart->legend()->setAlignment(Qt::AlignRight);
+        QFont lf = chart->legend()->font();
+        lf.setPointSizeF(lf.pointSizeF() * 0.9);
+        chart->legend()->setFont(lf);
+        chart->legend()->setShowToolTips(true);
         m_views[int(which)]->setChart(chart);
         delete old;
     }
@@ -301,6 +306,7 @@ void FinancePage::rebuildCharts()
         auto *series = new QHorizontalBarSeries;
         auto *set = new QBarSet(tr("Amount"));
         set->setColor(QColor(0xF5, 0xA6, 0x23));
+        set->setLabelColor(palette().color(QPalette::Text));
         QStringList labels;
         qreal max = 0;
         for (int r = 0; r < t->rowCount(); ++r) {
@@ -311,10 +317,13 @@ void FinancePage::rebuildCharts()
         series->append(set);
         series->setLabelsVisible(true);
         series->setLabelsFormat(QStringLiteral("@value"));
+        // Beside the bar, not in it: a small backlog's bar is too short for its own number.
+        series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
+        series->setLabelsPrecision(12);
         chart->addSeries(series);
         auto *axisY = new QBarCategoryAxis;
         axisY->append(labels);
-        auto *axisX = moneyAxis(max);
+        auto *axisX = moneyAxis(max * 1.2); // room for the labels beside the longest bar
         chart->addAxis(axisY, Qt::AlignLeft);
         chart->addAxis(axisX, Qt::AlignBottom);
         series->attachAxis(axisY);

@@ -33,6 +33,24 @@ LoginDialog::LoginDialog(Services &services, bool demo, QWidget *parent)
     m_password->setEchoMode(QLineEdit::Password);
     form->addRow(tr("&User:"), m_login);
     form->addRow(tr("&Password:"), m_password);
+    const auto users = services.users.count();
+    if (!demo && users && users.value() == 0) {
+        // A new database: its first account is the ADMIN who then adds the staff.
+        setWindowTitle(tr("Set up PayDesk"));
+        auto *first = new QLabel(tr("This database has no users yet. Create the first administrator account; it adds "
+                                    "the other staff in Settings."),
+                                 this);
+        first->setWordWrap(true);
+        first->setObjectName(QStringLiteral("firstRun"));
+        layout->addWidget(first);
+        m_repeat = new QLineEdit(this);
+        m_repeat->setObjectName(QStringLiteral("repeatPassword"));
+        m_repeat->setEchoMode(QLineEdit::Password);
+        m_password->setPlaceholderText(tr("At least %n characters", nullptr, UserDirectory::kMinPasswordLength));
+        m_login->setPlaceholderText(tr("e.g. admin"));
+        form->addRow(tr("&Repeat:"), m_repeat);
+        m_signIn->setText(tr("&Create and sign in"));
+    }
     layout->addLayout(form);
     if (demo) {
         auto *hint = new QLabel(tr("Demo logins (password = login): clerk (counter), finance (refund review), admin (settings)."), this);
@@ -63,7 +81,25 @@ void LoginDialog::signIn()
         m_login->setFocus();
         return;
     }
+    if (m_repeat) {
+        if (m_password->text() != m_repeat->text()) {
+            m_problem->setText(tr("The two passwords differ."));
+            m_repeat->clear();
+            m_repeat->setFocus();
+            return;
+        }
+        auto added = m_services.users.add(QString(), m_login->text().trimmed(), QString(), Role::Admin, m_password->text());
+        if (!added) {
+            m_problem->setText(added.error().message);
+            m_password->clear();
+            m_repeat->clear();
+            m_password->setFocus();
+            return;
+        }
+    }
     auto r = m_services.users.login(m_login->text().trimmed(), m_password->text());
+    if (m_repeat)
+        m_repeat->clear();
     m_password->clear();
     if (!r) {
         m_problem->setText(r.error().message);

@@ -2,23 +2,31 @@
 
 #include "AnomaliesPage.h"
 #include "AuditPage.h"
+#include "ChannelSetup.h"
 #include "DbWorker.h"
 #include "FinancePage.h"
 #include "Labels.h"
 #include "OrdersPage.h"
 #include "ReviewPage.h"
 #include "SettingsPage.h"
+#include "channels/ChannelRegistry.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 #include "util/Duration.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
+#include <QLocale>
+#include <QPushButton>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QVBoxLayout>
 
 namespace paydesk::ui {
@@ -78,6 +86,12 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     m_userLabel->setText(tr("Signed in as %1\n%2").arg(ctx.user.displayName.isEmpty() ? ctx.user.login : ctx.user.displayName,
                                                        Labels::of(ctx.user.role)));
     sideLayout->addWidget(m_userLabel);
+    auto *shortcutsButton = new QPushButton(tr("Keyboard shortcuts (F1)"), side);
+    shortcutsButton->setObjectName(QStringLiteral("shortcutsButton"));
+    shortcutsButton->setFlat(true);
+    shortcutsButton->setFocusPolicy(Qt::TabFocus);
+    shortcutsButton->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 0px;"));
+    sideLayout->addWidget(shortcutsButton);
     side->setFixedWidth(190);
     row->addWidget(side);
     row->addWidget(m_stack, 1);
@@ -101,6 +115,7 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
         });
     }
     connect(m_nav, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+    connect(m_settings, &SettingsPage::channelsChanged, this, &MainWindow::channelsChanged);
     connect(m_anomalies, &AnomaliesPage::openOrder, this, [this](const QString &no) {
         showPage(Orders);
         m_orders->selectOrder(no);
@@ -115,6 +130,12 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     quit->setShortcut(QKeySequence::Quit);
     addAction(quit);
     connect(quit, &QAction::triggered, this, &QWidget::close);
+    auto *help = new QAction(tr("Keyboard shortcuts"), this);
+    help->setObjectName(QStringLiteral("shortcutsAction"));
+    help->setShortcuts({QKeySequence::HelpContents, QKeySequence(Qt::CTRL | Qt::Key_Slash)});
+    addAction(help);
+    connect(help, &QAction::triggered, this, &MainWindow::showShortcuts);
+    connect(shortcutsButton, &QPushButton::clicked, this, &MainWindow::showShortcuts);
     // The default page for the role: finance starts in the review queue.
     showPage(ctx.user.role == Role::Finance ? Review : Orders);
 
@@ -139,6 +160,7 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
         syncStatusChanged(ctx.sync->status());
     } else {
         m_timerLabel->setText(tr("Timer: off"));
+        updateChannelLabel();
     }
     connect(&ctx.services.payments, &PaymentService::booksChanged, this, &MainWindow::booksChanged);
     m_refreshDelay.setSingleShot(true);
@@ -182,6 +204,62 @@ void MainWindow::refreshNow()
     }
 }
 
+QList<std::pair<QString, QString>> MainWindow::shortcutList()
+{
+    auto keys = [](std::initializer_list<QKeySequence> seqs) {
+        QStringList out;
+        for (const QKeySequence &k : seqs)
+            out << k.toString(QKeySequence::NativeText);
+        return out.join(tr(" or "));
+    };
+    return {
+        {keys({QKeySequence(Qt::CTRL | Qt::Key_1)}) + tr(" … ") + keys({QKeySequence(Qt::CTRL | Qt::Key_6)}),
+         tr("Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings")},
+        {keys({QKeySequence::Find}), tr("Search the orders (order no, title, buyer)")},
+        {keys({QKeySequence::New}), tr("New order at the counter (shows the QR code)")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P)}) + tr(" or Enter on an order"), tr("Repay: a new payment code for the selected order")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)}), tr("Close the selected unpaid order (asks first)")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R)}), tr("Request a refund on the selected paid order")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q)}), tr("Ask the channel about the selected order now")},
+        {keys({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}), tr("Refresh the page")},
+        {keys({QKeySequence(Qt::CTRL | Qt::Key_E)}), tr("Export the filtered orders as CSV")},
+        {keys({QKeySequence(Qt::CTRL | Qt::Key_Return)}), tr("Refund review: approve the selected refund (asks first)")},
+        {tr("Alt+underlined letter"), tr("Jump to that field or press that button")},
+        {tr("Tab / Shift+Tab, arrows"), tr("Move between fields; move in tables")},
+        {keys({QKeySequence::HelpContents}), tr("This list")},
+        {keys({QKeySequence::Quit}), tr("Quit PayDesk")},
+    };
+}
+
+void MainWindow::showShortcuts()
+{
+    QDialog dialog(this);
+    dialog.setObjectName(QStringLiteral("shortcutsDialog"));
+    dialog.setWindowTitle(tr("Keyboard shortcuts"));
+    auto *layout = new QVBoxLayout(&dialog);
+    auto *table = new QTableWidget(&dialog);
+    const auto list = shortcutList();
+    table->setColumnCount(2);
+    table->setRowCount(int(list.size()));
+    table->setHorizontalHeaderLabels({tr("Keys"), tr("What it does")});
+    for (int r = 0; r < list.size(); ++r) {
+        table->setItem(r, 0, new QTableWidgetItem(list.at(r).first));
+        table->setItem(r, 1, new QTableWidgetItem(list.at(r).second));
+    }
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->setSelectionMode(QAbstractItemView::NoSelection);
+    table->verticalHeader()->hide();
+    table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->resizeColumnsToContents();
+    layout->addWidget(table);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog.resize(qMax(640, table->horizontalHeader()->length() + 60), 520);
+    dialog.exec();
+}
+
 void MainWindow::showMessage(const QString &text)
 {
     statusBar()->showMessage(text, 8000);
@@ -196,13 +274,58 @@ void MainWindow::syncStatusChanged(const SyncStatus &status)
 {
     m_nextDueAt = status.nextDueAt;
     m_inFlight = status.inFlight;
-    QStringList errors;
-    for (auto it = status.lastError.cbegin(); it != status.lastError.cend(); ++it)
-        if (!it.value().isEmpty())
-            errors << QStringLiteral("%1: %2").arg(it.key(), it.value());
-    m_channelLabel->setText(errors.isEmpty() ? QString() : tr("Channel error — %1").arg(errors.join(QStringLiteral("; "))));
-    m_channelLabel->setStyleSheet(errors.isEmpty() ? QString() : QStringLiteral("color: #c62828;"));
+    m_syncErrors = status.lastError;
+    updateChannelLabel();
     updateTimerLabel();
+}
+
+void MainWindow::showChannelProblem(const QString &text)
+{
+    if (!m_setupProblems.contains(text))
+        m_setupProblems << text;
+    updateChannelLabel();
+}
+
+void MainWindow::channelsChanged()
+{
+    m_setupProblems.clear();
+    updateChannelLabel();
+    m_orders->refresh();
+}
+
+void MainWindow::updateChannelLabel()
+{
+    QStringList errors = m_setupProblems;
+    QStringList names(m_syncErrors.keys());
+    names.sort();
+    for (const QString &name : std::as_const(names)) {
+        const QString text = m_syncErrors.value(name);
+        if (text.isEmpty())
+            continue;
+        const auto kind = fromString<ChannelKind>(name);
+        errors << tr("%1: %2").arg(kind ? Labels::of(*kind) : name, text);
+    }
+    const ChannelRegistry &registry = m_ctx.services.channels;
+    QStringList connected;
+    bool allSimulated = true;
+    for (ChannelKind kind : ChannelSetup::choices(registry)) {
+        connected << Labels::of(kind);
+        allSimulated = allSimulated && registry.isSimulated(kind);
+    }
+    if (!errors.isEmpty()) {
+        m_channelLabel->setText(tr("Channel error — %1").arg(errors.join(QStringLiteral("; "))));
+        m_channelLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
+    } else if (connected.isEmpty()) {
+        m_channelLabel->setText(tr("No payment channel connected"));
+        m_channelLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
+    } else {
+        const QString list = QLocale().createSeparatedList(connected);
+        m_channelLabel->setText(allSimulated ? tr("Channels (simulated): %1").arg(list) : tr("Channels: %1").arg(list));
+        m_channelLabel->setStyleSheet(QString());
+    }
+    m_channelLabel->setToolTip(allSimulated && !connected.isEmpty()
+                                   ? tr("Every channel is simulated: scripted customers pay, ignore or pay late; no real money moves.")
+                                   : tr("The payment channels this window talks to, and the last error the timer met on each."));
 }
 
 void MainWindow::updateTimerLabel()

@@ -2,6 +2,7 @@
 
 #include "UiContext.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QTimer>
 
@@ -47,6 +48,8 @@ public:
     SettingsPage *settingsPage() const { return m_settings; }
     QListWidget *navigation() const { return m_nav; }
     QString statusText() const;
+    /// Every keyboard shortcut with what it does (the F1 list).
+    static QList<std::pair<QString, QString>> shortcutList();
     quint64 refreshCount() const { return m_refreshes; }
 
     /// The books changed somewhere (timer, channel notification, another instance): refresh
@@ -54,11 +57,18 @@ public:
     void booksChanged();
     /// Runs the pending refresh now (tests).
     void refreshNow();
+    /// A channel that could not be connected (a broken profile, no keychain): shown in the
+    /// status bar with the timer's channel errors.
+    void showChannelProblem(const QString &text);
+    /// The connected channels changed (a profile was added or removed in Settings).
+    void channelsChanged();
 
 private:
     void syncStatusChanged(const SyncStatus &status);
     void updateTimerLabel();
     void showMessage(const QString &text);
+    void updateChannelLabel();
+    void showShortcuts();
 
     UiContext &m_ctx;
     QListWidget *m_nav;
@@ -77,6 +87,8 @@ private:
     QLabel *m_workerLabel;
     QTimer m_refreshDelay;
     QTimer m_statusTick;
+    QHash<QString, QString> m_syncErrors;
+    QStringList m_setupProblems;
     qint64 m_nextDueAt = 0;
     int m_inFlight = 0;
     quint64 m_refreshes = 0;

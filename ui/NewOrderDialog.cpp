@@ -1,7 +1,9 @@
 #include "NewOrderDialog.h"
 
+#include "ChannelSetup.h"
 #include "Labels.h"
 #include "PaymentPanel.h"
+#include "channels/ChannelRegistry.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 
@@ -40,8 +42,8 @@ NewOrderDialog::NewOrderDialog(UiContext &ctx, QWidget *parent)
     m_timeout->setSuffix(tr(" min"));
     m_timeout->setValue(int(std::clamp<qint64>(ctx.services.settings.payTimeoutS() / 60, 1, 7 * 24 * 60)));
     form->addRow(tr("Time to &pay:"), m_timeout);
-    for (ChannelKind kind : ctx.services.channels.kinds())
-        m_channel->addItem(Labels::of(kind), int(kind));
+    for (ChannelKind kind : ChannelSetup::choices(ctx.services.channels))
+        m_channel->addItem(ChannelSetup::label(ctx.services.channels, kind), int(kind));
     form->addRow(tr("C&hannel:"), m_channel);
     m_problem->setWordWrap(true);
     m_problem->setObjectName(QStringLiteral("newOrderProblem"));
@@ -58,6 +60,8 @@ NewOrderDialog::NewOrderDialog(UiContext &ctx, QWidget *parent)
     connect(m_create, &QPushButton::clicked, this, &NewOrderDialog::create);
     connect(m_amount, &QLineEdit::textChanged, this, &NewOrderDialog::validate);
     connect(m_title, &QLineEdit::textChanged, this, &NewOrderDialog::validate);
+    connect(m_timeout, &QSpinBox::valueChanged, this, &NewOrderDialog::validate);
+    connect(m_channel, &QComboBox::currentIndexChanged, this, &NewOrderDialog::validate);
     validate();
     resize(420, 520);
 }
@@ -73,10 +77,28 @@ void NewOrderDialog::validate()
         if (!money)
             problem = money.error().message;
     }
+    if (problem.isEmpty() && m_channel->count() > 0) {
+        // The channel must accept the code's lifetime: at least its minimum, with some margin.
+        const auto kind = ChannelKind(m_channel->currentData().toInt());
+        if (const PaymentChannel *ch = m_ctx.services.channels.channel(kind)) {
+            const qint64 needed = ch->minimumExpiryMs() + 30'000;
+            if (qint64(m_timeout->value()) * 60'000 < needed)
+                problem = tr("%1 needs more time to pay than %2 min: choose at least %3 min.")
+                              .arg(m_channel->currentText())
+                              .arg(m_timeout->value())
+                              .arg((needed + 59'999) / 60'000);
+        }
+    }
     if (m_channel->count() == 0)
         problem = tr("No payment channel is set up. Add a channel profile in Settings.");
     m_problem->setText(problem);
-    m_create->setEnabled(problem.isEmpty() && !m_amount->text().trimmed().isEmpty() && !m_title->text().trimmed().isEmpty());
+    const bool hasAmount = !m_amount->text().trimmed().isEmpty();
+    const bool hasTitle = !m_title->text().trimmed().isEmpty();
+    m_create->setEnabled(problem.isEmpty() && hasAmount && hasTitle);
+    m_create->setToolTip(!problem.isEmpty() ? problem
+                         : !hasAmount       ? tr("Enter the amount the customer pays.")
+                         : !hasTitle        ? tr("Enter a title: what the customer buys (they see it when paying).")
+                                            : tr("Create the order and show its payment code (Enter)"));
 }
 
 void NewOrderDialog::create()
@@ -98,8 +120,10 @@ void NewOrderDialog::create()
     if (m_ctx.sync)
         m_ctx.sync->poke();
     m_create->hide();
-    if (r->attempt)
+    if (r->attempt) {
+        m_panel->setChannelLabel(ChannelSetup::label(m_ctx.services.channels, r->attempt->channel));
         m_panel->show(r->order, *r->attempt, r->task.data());
+    }
     m_stack->setCurrentWidget(m_panel);
 }
 

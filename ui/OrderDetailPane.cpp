@@ -5,6 +5,7 @@
 #include "ListModels.h"
 #include "services/Services.h"
 
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
@@ -18,8 +19,12 @@ OrderDetailPane::OrderDetailPane(UiContext &ctx, QWidget *parent)
     : QWidget(parent), m_ctx(ctx), m_title(new QLabel(this)), m_fields(new QLabel(this)), m_tabs(new QTabWidget(this)),
       m_attempts(new AttemptModel(this)), m_refunds(new RefundModel(this)), m_timeline(new TimelineModel(this))
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(8, 0, 0, 0);
+    // Below the orders table: the order's fields on the left, its payments, refunds and
+    // timeline on the right, each table as wide as the window allows.
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(8, 4, 8, 0);
+    auto *left = new QVBoxLayout;
+    left->setContentsMargins(0, 0, 0, 0);
     QFont f = m_title->font();
     f.setPointSizeF(f.pointSizeF() * 1.25);
     f.setBold(true);
@@ -31,8 +36,14 @@ OrderDetailPane::OrderDetailPane(UiContext &ctx, QWidget *parent)
     m_fields->setWordWrap(true);
     m_fields->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     m_fields->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    layout->addWidget(m_title);
-    layout->addWidget(m_fields);
+    left->addWidget(m_title);
+    left->addWidget(m_fields);
+    left->addStretch(1);
+    auto *leftBox = new QWidget(this);
+    leftBox->setLayout(left);
+    leftBox->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("PD202601010001234567 · ")) + 120);
+    leftBox->setMaximumWidth(leftBox->minimumWidth() + 120);
+    layout->addWidget(leftBox);
     auto *refundView = makeTable(m_refunds);
     refundView->setItemDelegateForColumn(RefundModel::State,
                                          new StateChipDelegate(StateChipDelegate::Kind::Refund, StateColourRole, refundView));
@@ -42,6 +53,7 @@ OrderDetailPane::OrderDetailPane(UiContext &ctx, QWidget *parent)
     m_tabs->addTab(makeTable(m_timeline), tr("T&imeline"));
     m_tabs->setObjectName(QStringLiteral("detailTabs"));
     layout->addWidget(m_tabs, 1);
+    setMinimumHeight(fontMetrics().height() * 11);
     showOrder(std::nullopt);
 }
 

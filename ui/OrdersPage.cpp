@@ -171,13 +171,23 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 10);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     const QFontMetrics fm = m_table->fontMetrics();
+    // Wide enough for the longest state chip and channel name in the current language.
+    int stateWidth = 0, channelWidth = 0;
+    for (OrderState st : {OrderState::Pending, OrderState::Paid, OrderState::PartiallyRefunded, OrderState::Refunded, OrderState::Closed})
+        stateWidth = qMax(stateWidth, fm.horizontalAdvance(Labels::of(st)) * 92 / 100 + 30);
+    for (ChannelKind c : {ChannelKind::WeChat, ChannelKind::Alipay, ChannelKind::Sim})
+        channelWidth = qMax(channelWidth, fm.horizontalAdvance(Labels::of(c)) + 14);
     const int widths[] = {fm.horizontalAdvance(QStringLiteral("PD202601010001234567")) + 14,
                           fm.horizontalAdvance(QStringLiteral("2026-01-01 00:00")) + 14, 170, 96,
-                          fm.horizontalAdvance(QStringLiteral("¥10,000.00")) + 16, 110, 80,
+                          fm.horizontalAdvance(QStringLiteral("¥10,000.00")) + 16, stateWidth, channelWidth,
                           fm.horizontalAdvance(QStringLiteral("00:00:00")) + 24,
                           fm.horizontalAdvance(QStringLiteral("¥10,000.00")) + 16};
     for (int c = 0; c < OrderTableModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
+    // The title takes what the other columns leave, so every column (refunded included) shows
+    // without scrolling sideways at the window's default size.
+    m_table->horizontalHeader()->setMinimumSectionSize(40);
+    m_table->horizontalHeader()->setSectionResizeMode(OrderTableModel::Title, QHeaderView::Stretch);
     m_table->setItemDelegateForColumn(OrderTableModel::TimeLeft,
                                       new CountdownDelegate(*ctx.services.clock, OrderTableModel::ExpiresAtRole,
                                                             OrderTableModel::StateRole, m_table));
@@ -185,13 +195,15 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
                                       new StateChipDelegate(StateChipDelegate::Kind::Order, OrderTableModel::StateRole, m_table));
     m_ticker = new CountdownTicker(m_table, OrderTableModel::TimeLeft, this);
 
-    auto *split = new QSplitter(Qt::Horizontal, this);
+    // The detail pane goes below the table, so all nine columns fit the table's full width.
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->setObjectName(QStringLiteral("ordersSplitter"));
     split->addWidget(m_table);
     split->addWidget(m_detail);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
-    split->setSizes({1180, 320});
+    split->setSizes({560, 250});
     layout->addWidget(split, 1);
 
     m_searchDelay.setSingleShot(true);

@@ -48,7 +48,7 @@ void PaymentPanel::show(const Order &order, const PaymentAttempt &attempt, PayTa
 {
     m_expiresAt = attempt.expiresAt;
     m_amount->setText(tr("%1 — %2").arg(Money(attempt.amountMinor, order.amount().currency()).toDisplayString(QLocale()),
-                                        Labels::of(attempt.channel)));
+                                        m_channelLabel.isEmpty() ? Labels::of(attempt.channel) : m_channelLabel));
     m_qr->setPayload(attempt.codeUrl);
     m_payload->setText(attempt.outTradeNo);
     m_task = task;

@@ -28,6 +28,9 @@ public:
     PaymentPanel(const Clock &clock, QWidget *parent = nullptr);
     /// Shows `attempt` and follows `task` (may be null) until it finishes.
     void show(const Order &order, const PaymentAttempt &attempt, PayTask *task);
+    /// How to name the channel above the code (e.g. "WeChat Pay (simulated)" in the demo);
+    /// empty: its plain name.
+    void setChannelLabel(const QString &label) { m_channelLabel = label; }
     void clear();
     QrWidget *qr() const { return m_qr; }
     QString statusText() const;
@@ -47,6 +50,7 @@ private:
     QTimer m_timer;
     qint64 m_expiresAt = 0;
     QPointer<PayTask> m_task;
+    QString m_channelLabel;
 };
 
 } // namespace paydesk::ui

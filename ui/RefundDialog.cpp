@@ -1,5 +1,6 @@
 #include "RefundDialog.h"
 
+#include "MessageBox.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 
@@ -103,6 +104,21 @@ void RefundDialog::validate()
 void RefundDialog::submit()
 {
     if (!m_submit->isEnabled())
+        return;
+    const auto amount = Money::parse(m_amount->text().trimmed(), m_order.amount().currency(), AmountUse::Refund);
+    if (!amount) {
+        m_problem->setText(amount.error().message);
+        return;
+    }
+    // A money action: say what will happen and ask, "No" being the default.
+    const qint64 threshold = m_ctx.services.settings.autoApproveMinor();
+    const bool automatic = threshold > 0 && amount->minor() <= threshold;
+    const QString what = tr("Request a refund of %1 on order %2 (%3)?").arg(amount->toDisplayString(QLocale()), m_order.orderNo, m_order.title);
+    const QString next = automatic
+        ? tr("It is within the auto-approve limit of %1: it is approved at once and the money goes back to the customer.")
+              .arg(Money(threshold, m_order.amount().currency()).toDisplayString(QLocale()))
+        : tr("No money moves until a FINANCE user other than you approves it.");
+    if (MessageBox::question(this, tr("Request refund"), what + QStringLiteral("\n\n") + next) != QMessageBox::Yes)
         return;
     RefundService::Request req;
     req.orderNo = m_order.orderNo;

@@ -1,7 +1,9 @@
 #include "RepayDialog.h"
 
+#include "ChannelSetup.h"
 #include "Labels.h"
 #include "PaymentPanel.h"
+#include "channels/ChannelRegistry.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 #include "util/Duration.h"
@@ -30,8 +32,8 @@ RepayDialog::RepayDialog(UiContext &ctx, const Order &order, QWidget *parent)
 
     auto *choose = new QWidget(this);
     auto *form = new QFormLayout(choose);
-    for (ChannelKind kind : ctx.services.channels.kinds())
-        m_channel->addItem(Labels::of(kind), int(kind));
+    for (ChannelKind kind : ChannelSetup::choices(ctx.services.channels))
+        m_channel->addItem(ChannelSetup::label(ctx.services.channels, kind), int(kind));
     if (order.channel) {
         const int i = m_channel->findData(int(*order.channel));
         if (i >= 0)
@@ -107,8 +109,10 @@ void RepayDialog::issue()
         m_issue->hide();
         if (m_ctx.sync)
             m_ctx.sync->poke();
-        if (r->attempt)
+        if (r->attempt) {
+            m_panel->setChannelLabel(ChannelSetup::label(m_ctx.services.channels, r->attempt->channel));
             m_panel->show(r->order, *r->attempt, r->task.data());
+        }
         m_stack->setCurrentWidget(m_panel);
     });
 }

@@ -118,6 +118,17 @@ void ReviewPage::review(bool approve)
         return;
     const QString no = row->refund.outRefundNo;
     const QString note = m_note->text().trimmed();
+    const QString amount = Money(row->refund.amountMinor, Currency::cny()).toDisplayString(QLocale());
+    // Money leaves the shop once a refund is approved (the timer sends it at once): ask first,
+    // naming the refund, the order and the amount, with "No" as the default answer.
+    const QString question = approve
+        ? tr("Approve refund %1 of %2 on order %3 (requested by %4)?\n\nThe timer sends it to the channel right away; "
+             "money that reached the customer cannot be taken back.")
+              .arg(no, amount, row->orderNo, row->refund.requestedBy)
+        : tr("Reject refund %1 of %2 on order %3?\n\nNo money moves; %4 is refundable again and %5 sees your note.")
+              .arg(no, amount, row->orderNo, amount, row->refund.requestedBy);
+    if (MessageBox::question(this, approve ? tr("Approve refund") : tr("Reject refund"), question) != QMessageBox::Yes)
+        return;
     auto r = approve ? m_ctx.services.refundService.approve(m_ctx.user, no, note)
                      : m_ctx.services.refundService.reject(m_ctx.user, no, note);
     if (!r) {

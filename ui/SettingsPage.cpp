@@ -1,6 +1,7 @@
 #include "SettingsPage.h"
 
 #include "ActionPolicy.h"
+#include "ChannelProfilesBox.h"
 #include "Labels.h"
 #include "ListModels.h"
 #include "MessageBox.h"
@@ -89,21 +90,11 @@ SettingsPage::SettingsPage(UiContext &ctx, QWidget *parent)
     langForm->addRow(langNote);
     left->addWidget(language);
 
-    // ---- channel profiles: built by the channels work (core/channels/ChannelProfile) ----
-    auto *channels = new QGroupBox(tr("Payment channels"), this);
-    channels->setObjectName(QStringLiteral("channelProfilesPlaceholder"));
-    auto *chLayout = new QVBoxLayout(channels);
-    QStringList configured;
-    for (ChannelKind k : ctx.services.channels.kinds())
-        configured << Labels::of(k);
-    auto *chText = new QLabel(tr("Connected now: %1.\n\nWeChat Pay and Alipay merchant profiles (merchant id, certificates, "
-                                 "keys kept in the system keychain) will be managed here. Until then, add them with "
-                                 "\"paydeskctl channel\".")
-                                  .arg(configured.isEmpty() ? tr("none") : configured.join(QStringLiteral(", "))),
-                              this);
-    chText->setWordWrap(true);
-    chLayout->addWidget(chText);
-    left->addWidget(channels);
+    // ---- channel profiles (secrets into the keychain) ----
+    m_channels = new ChannelProfilesBox(ctx, admin.allowed, this);
+    connect(m_channels, &ChannelProfilesBox::message, this, &SettingsPage::message);
+    connect(m_channels, &ChannelProfilesBox::channelsChanged, this, &SettingsPage::channelsChanged);
+    right->addWidget(m_channels, 1);
     left->addStretch(1);
 
     // ---- users ----
@@ -150,6 +141,7 @@ void SettingsPage::refresh()
     m_buffer->setValue(int(std::clamp<qint64>(s.repayBufferS(), 0, 3600)));
     m_autoApprove->setText(Money::cny(s.autoApproveMinor()).toPlainString());
     (void)m_users->reload();
+    m_channels->reload();
 }
 
 void SettingsPage::save()
@@ -161,6 +153,14 @@ void SettingsPage::save()
         return;
     }
     Settings &s = m_ctx.services.settings;
+    // Raising the auto-approve limit lets money leave without a second person: ask first.
+    if (threshold->minor() > s.autoApproveMinor()
+        && MessageBox::question(this, tr("Auto-approve refunds"),
+                                tr("Refunds of up to %1 will be approved at once, without a FINANCE review, and sent to the "
+                                   "customer. Save this limit?")
+                                    .arg(threshold->toDisplayString(QLocale())))
+               != QMessageBox::Yes)
+        return;
     for (const auto &[key, value] : {std::pair{QStringLiteral("pay_timeout_s"), qint64(m_timeout->value()) * 60},
                                      std::pair{QStringLiteral("repay_buffer_s"), qint64(m_buffer->value())},
                                      std::pair{QStringLiteral("auto_approve_minor"), threshold->minor()}}) {

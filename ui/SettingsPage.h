@@ -16,8 +16,11 @@ class UserModel;
 
 namespace paydesk::ui {
 
-/// Merchant settings (ADMIN): pay timeout, repay buffer, auto-approve threshold; staff
-/// accounts; the display language (this computer only); and the place for channel profiles.
+class ChannelProfilesBox;
+
+/// Merchant settings (ADMIN): pay timeout, repay buffer, auto-approve threshold; the payment
+/// channels' merchant profiles (secrets into the keychain); staff accounts; and the display
+/// language (this computer only).
 class SettingsPage final : public Page
 {
     Q_OBJECT
@@ -31,10 +34,15 @@ public:
     QLineEdit *autoApproveEdit() const { return m_autoApprove; }
     QPushButton *saveButton() const { return m_save; }
     UserModel *users() const { return m_users; }
+    ChannelProfilesBox *channels() const { return m_channels; }
     QString problemText() const;
     void save();
     /// Adds a user (what the Add user dialog does once filled in).
     Status addUser(const QString &login, const QString &name, Role role, const QString &password);
+
+signals:
+    /// A channel profile was saved and connected (or removed).
+    void channelsChanged();
 
 private:
     void addUserDialog();
@@ -50,6 +58,7 @@ private:
     QPushButton *m_addUser;
     QPushButton *m_toggleUser;
     QComboBox *m_language;
+    ChannelProfilesBox *m_channels = nullptr;
 };
 
 } // namespace paydesk::ui

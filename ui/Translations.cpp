@@ -26,6 +26,10 @@ QString Translations::install(QCoreApplication &app, const QString &requested)
     const bool chinese = locale.language() == QLocale::Chinese;
     if (!chinese) {
         QLocale::setDefault(language.isEmpty() ? QLocale::system() : QLocale(QLocale::English, QLocale::UnitedStates));
+        // The English catalogue holds the plural forms ("1 order", "2 orders") of %n texts.
+        auto *english = new QTranslator(&app);
+        if (english->load(QStringLiteral(":/i18n/paydesk_en.qm")))
+            QCoreApplication::installTranslator(english);
         return QStringLiteral("en");
     }
     locale = QLocale(QLocale::Chinese, QLocale::SimplifiedChineseScript, QLocale::China);

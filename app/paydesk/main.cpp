@@ -2,10 +2,14 @@
 // channels -> timer -> sign in -> main window. Everything else lives in ui/ and below.
 #include "AppOptions.h"
 
+#include "ChannelSetup.h"
 #include "DbWorker.h"
 #include "DemoDriver.h"
 #include "LoginDialog.h"
 #include "MainWindow.h"
+#include "OrderTableModel.h"
+#include "OrdersPage.h"
+#include "RepayDialog.h"
 #include "Translations.h"
 #include "UiContext.h"
 #include "channels/SimulatedChannel.h"
@@ -13,12 +17,19 @@
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDir>
 #include <QIcon>
+#include <QLocale>
 #include <QMessageBox>
+#include <QPainter>
+#include <QPixmap>
+#include <QProgressDialog>
+#include <QPushButton>
 #include <QScreen>
 #include <QTemporaryDir>
+#include <QTextStream>
 #include <QTimer>
 
 #include <memory>
@@ -92,23 +103,50 @@ int main(int argc, char *argv[])
             DemoSeeder seeder(*services.db, services.users, services.settings, *services.clock);
             DemoSeeder::Options so;
             so.orders = opt.demoOrders;
-            if (auto r = seeder.seed(so); !r)
+            // A big demo takes a while to write: say so, and keep the progress moving.
+            std::unique_ptr<QProgressDialog> progress;
+            if (so.orders >= 20'000) {
+                progress = std::make_unique<QProgressDialog>(
+                    QApplication::translate("main", "Writing the demo's history (%1 orders)…").arg(QLocale().toString(so.orders)),
+                    QString(), 0, so.orders);
+                progress->setWindowTitle(QApplication::translate("main", "PayDesk demo"));
+                progress->setMinimumDuration(0);
+                progress->setValue(0);
+            }
+            auto r = seeder.seed(so, [&progress](int done, int) {
+                if (progress) {
+                    progress->setValue(done);
+                    QCoreApplication::processEvents();
+                }
+            });
+            progress.reset();
+            if (!r)
                 return fail(r.error().message);
         }
     }
     const bool demo = services.settings.isDemo();
-    SimulatedChannel *sim = nullptr;
+    if (opt.demo && !demo)
+        return fail(QApplication::translate("main", "%1 is not a demo database: --demo opens a new one or an earlier demo. "
+                                                    "Leave out --demo to work on it.")
+                        .arg(services.db->location().display()));
+    QList<SimulatedChannel *> sims;
+    QStringList channelProblems;
     if (demo) {
-        auto channel = SimulatedChannel::create(url, *services.clock);
-        if (!channel)
-            return fail(channel.error().message);
-        sim = channel.value().get();
-        sim->setMix(SimulatedChannel::Mix{});
-        sim->setLatencyMs(300);
-        services.channels.add(std::move(channel.value()));
+        // Offline: the simulator stands in for every channel the demo's orders use (WeChat Pay,
+        // Alipay and itself), on one ledger that the seeder filled with the same history.
+        auto channels = SimulatedChannel::addDemoChannels(services.channels, url, *services.clock);
+        if (!channels)
+            return fail(channels.error().message);
+        sims = channels.value();
+        for (SimulatedChannel *sim : std::as_const(sims)) {
+            sim->setMix(SimulatedChannel::Mix{});
+            sim->setLatencyMs(300);
+            sim->setRefundOutcome(SimulatedChannel::RefundOutcome::Success, 20'000);
+        }
+    } else {
+        // Real channels (WeChat Pay, Alipay) from the stored channel profiles.
+        channelProblems = ui::ChannelSetup::connectConfigured(services);
     }
-    // Real channels (WeChat Pay, Alipay) come from the stored channel profiles; their loader
-    // is being built in core/channels and plugs in here.
 
     // ---- the timer ----
     SyncEngine sync(services, SyncEngine::Options{});
@@ -132,27 +170,91 @@ int main(int argc, char *argv[])
     DbWorker worker(*services.db);
     ui::UiContext ctx{services, worker, &sync, user, demo};
     ui::MainWindow window(ctx);
+    for (const QString &problem : std::as_const(channelProblems))
+        window.showChannelProblem(problem);
     std::unique_ptr<ui::DemoDriver> driver;
-    if (opt.demo && sim) {
+    if (!sims.isEmpty()) {
         User clerk = user;
         if (user.role == Role::Finance) {
             if (auto c = services.users.find(QStringLiteral("clerk")); c)
                 clerk = c.value();
         }
-        driver = std::make_unique<ui::DemoDriver>(services, *sim, clerk);
+        // Payments the scripted customers make reach the books through the channels'
+        // notifications; with --demo new counter orders keep coming too.
+        driver = std::make_unique<ui::DemoDriver>(services, sims, clerk);
         driver->setIntervalMs(opt.demoIntervalMs);
         QObject::connect(driver.get(), &ui::DemoDriver::booksChanged, &window, &ui::MainWindow::booksChanged);
-        driver->start();
+        if (auto woken = sims.constFirst()->wakeCustomers(); !woken)
+            qWarning("paydesk: the simulated customers cannot start: %s", qPrintable(woken.error().message));
+        if (opt.demo)
+            driver->start();
     }
     if (const int page = pageIndex(opt.page); page >= 0)
         window.showPage(page);
     window.show();
+    if (!opt.select.isEmpty()) {
+        QString no = opt.select;
+        if (no == QStringLiteral("first-pending")) {
+            no.clear();
+            const OrderTableModel *model = window.ordersPage()->model();
+            for (int r = 0; r < qMin(model->rowCount(), OrderTableModel::kPageSize) && no.isEmpty(); ++r)
+                if (const auto o = model->orderAt(r); o && o->state == OrderState::Pending)
+                    no = o->orderNo;
+        }
+        if (no.isEmpty() || !window.ordersPage()->selectOrder(no))
+            qWarning("paydesk: no order %s to select", qPrintable(opt.select));
+    }
+    if (!opt.open.isEmpty()) {
+        // For screenshots and documentation: a dialog open over the window (the repay dialog
+        // with a new code issued).
+        QTimer::singleShot(300, &window, [&window, what = opt.open] {
+            if (what == QStringLiteral("repay")) {
+                QTimer::singleShot(1000, &window, [] {
+                    if (auto *d = qobject_cast<ui::RepayDialog *>(QApplication::activeModalWidget()))
+                        d->issueButton()->click();
+                });
+                window.ordersPage()->repay();
+            } else if (what == QStringLiteral("new-order")) {
+                window.ordersPage()->newOrder();
+            } else if (auto *help = window.findChild<QAction *>(QStringLiteral("shortcutsAction"))) {
+                help->trigger();
+            }
+        });
+    }
 
     if (!opt.screenshot.isEmpty()) {
-        QTimer::singleShot(opt.screenshotAfterMs, &window, [&window, path = opt.screenshot] {
-            const bool ok = window.grab().save(path);
+        QTimer::singleShot(opt.screenshotAfterMs, &window, [&window, &sync, &driver, &channelProblems, path = opt.screenshot] {
+            QPixmap shot = window.grab();
+            if (QWidget *modal = QApplication::activeModalWidget(); modal && modal != &window) {
+                // A dialog is open: paint it where it stands over the window, framed.
+                QPainter p(&shot);
+                const QPoint at = window.mapFromGlobal(modal->mapToGlobal(QPoint(0, 0)));
+                p.fillRect(QRect(at + QPoint(4, 6), modal->size()), QColor(0, 0, 0, 60));
+                p.drawPixmap(at, modal->grab());
+                p.setPen(QColor(0x80, 0x80, 0x80));
+                p.drawRect(QRect(at, modal->size()).adjusted(-1, -1, 0, 0));
+            }
+            const bool ok = shot.save(path);
             if (!ok)
                 qCritical("paydesk: cannot save the screenshot to %s", qPrintable(path));
+            // What the window showed, for the smoke test and whoever runs this by hand.
+            QTextStream out(stdout);
+            out << "screenshot: " << path << '\n';
+            for (const QString &line : window.statusText().split(u'\n'))
+                if (!line.trimmed().isEmpty())
+                    out << "status: " << line << '\n';
+            const SyncStatus st = sync.status();
+            QStringList errors = channelProblems;
+            for (auto it = st.lastError.cbegin(); it != st.lastError.cend(); ++it)
+                if (!it.value().isEmpty())
+                    errors << it.key() + QStringLiteral(": ") + it.value();
+            out << "channel errors: " << errors.size() << (errors.isEmpty() ? QString() : QStringLiteral(" (") + errors.join(QStringLiteral("; ")) + u')')
+                << '\n';
+            out << "timer jobs done: " << st.jobsDone << '\n';
+            if (driver)
+                out << "demo counter orders: " << driver->ordersCreated() << ", payment notifications: " << driver->paymentsNotified()
+                    << '\n';
+            out.flush();
             QApplication::exit(ok ? 0 : 1);
         });
     }

@@ -4,6 +4,7 @@
 #include "sync/SyncEngine.h"
 #include "util/Duration.h"
 
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
@@ -182,24 +183,20 @@ int Cli::cmdOrderAction(const QString &sub, const QStringList &argv)
         if (!ok || count < 1 || count > 100000)
             return usage(tr("--count takes a number from 1 to 100000."));
         QJsonArray created;
-        QList<QPointer<PayTask>> tasks;
-        QList<PaymentService::Started> started;
+        int failures = 0;
+        int failedCode = 0;
         for (int i = 0; i < count; ++i) {
             auto st = s.payments.checkout(user.value(), req, *channel);
             if (!st)
                 return fail(st.error());
-            started << st.value();
-            tasks << st->task;
             // One at a time: each payment is at the channel before the next order is made,
-            // so a short pay timeout is not eaten by the orders queued behind it.
-            waitForTask(st->task.data());
-        }
-        int failures = 0;
-        for (qsizetype i = 0; i < started.size(); ++i) {
-            const PayTask *t = tasks[i].data();
-            if (t && t->state() == PayTask::State::Failed)
-                ++failures;
-            created.append(startedJson(started[i], t));
+            // so a short pay timeout is not eaten by the orders queued behind it. The task is
+            // read as soon as it ends: it deletes itself once the event loop turns again.
+            PayTask *task = st->task.data();
+            waitForTask(task);
+            if (task && task->state() == PayTask::State::Failed && ++failures == 1)
+                failedCode = exitCodeFor(task->error()); // 7 at the channel, 5 given up meanwhile
+            created.append(startedJson(st.value(), task));
         }
         if (m_json) {
             emitJson(count == 1 ? QJsonValue(created.first()) : QJsonValue(created));
@@ -212,7 +209,7 @@ int Cli::cmdOrderAction(const QString &sub, const QStringList &argv)
                              o.value(QStringLiteral("payment_error")).toString(o.value(QStringLiteral("code_url")).toString())));
             }
         }
-        return failures == 0 ? 0 : 7;
+        return failures == 0 ? 0 : failedCode;
     }
 
     if (args->positional.size() != 1)
@@ -234,7 +231,7 @@ int Cli::cmdOrderAction(const QString &sub, const QStringList &argv)
             say(tr("Order %1: new payment %2, pay by %3: %4")
                     .arg(orderNo, o.value(QStringLiteral("out_trade_no")).toString(), isoTime(r->attempt->expiresAt),
                          o.value(QStringLiteral("payment_error")).toString(o.value(QStringLiteral("code_url")).toString())));
-        return task && task->state() == PayTask::State::Failed ? 7 : 0;
+        return task && task->state() == PayTask::State::Failed ? exitCodeFor(task->error()) : 0;
     }
 
     if (sub == QStringLiteral("close")) {
@@ -428,7 +425,7 @@ int Cli::cmdSync(const QStringList &argv)
     Services &s = *m_services;
     SyncEngine engine(s, SyncEngine::Options{});
     QEventLoop loop;
-    QObject::connect(&engine, &SyncEngine::actionTaken, &loop, [this](const QString &line) {
+    auto print = [this](const QString &line) {
         if (m_json) {
             m_out << QJsonDocument(QJsonObject{{QStringLiteral("at"), isoTime(m_services->clock->nowMs())}, {QStringLiteral("action"), line}})
                          .toJson(QJsonDocument::Compact)
@@ -437,25 +434,60 @@ int Cli::cmdSync(const QStringList &argv)
             m_out << isoTime(m_services->clock->nowMs()) << "  " << line << '\n';
         }
         m_out.flush();
-    });
+    };
+    QObject::connect(&engine, &SyncEngine::actionTaken, &loop, print);
+    // Payments left open on orders that are no longer pending (paid through another QR code,
+    // closed while one was being made) are closed at their channels: at the start, and again
+    // whenever the timer has caught up (at most every 2 s).
+    bool sweeping = false, quitAfterSweep = false;
+    QElapsedTimer sinceSweep;
+    auto sweep = [&]() {
+        if (sweeping)
+            return;
+        sweeping = true;
+        sinceSweep.start();
+        s.payments.closeLeftovers(QStringLiteral("timer"), &loop, [&](const Result<PaymentService::Leftovers> &r) {
+            sweeping = false;
+            if (!r) {
+                m_err << tr("paydeskctl: could not close leftover payments: %1").arg(r.error().message) << '\n';
+            } else {
+                for (const Reconciler::Applied &a : r->applied)
+                    if (a.outcome != Reconciler::Outcome::AlreadyApplied)
+                        print(tr("payment %1 was left open on order %2: %3").arg(a.outTradeNo, a.orderNo, Reconciler::describe(a.outcome)));
+                for (const QString &p : r->problems)
+                    print(tr("leftover payment %1; will try again").arg(p));
+            }
+            if (quitAfterSweep)
+                loop.quit();
+        });
+    };
+    auto quit = [&]() {
+        if (sweeping)
+            quitAfterSweep = true;
+        else
+            loop.quit();
+    };
     const bool once = args->flag(QStringLiteral("once"));
     const bool untilIdle = args->flag(QStringLiteral("until-idle"));
-    if (once || untilIdle) {
+    QObject::connect(&engine, &SyncEngine::becameIdle, &loop, [&]() {
+        if (!once && !untilIdle) {
+            if (!sinceSweep.isValid() || sinceSweep.elapsed() >= 2000)
+                sweep();
+            return;
+        }
+        if (once) {
+            quit();
+            return;
+        }
         // Quick follow-ups (query backoff, a retry in a few seconds) belong to this run;
         // anything due later is left for the next one.
-        QObject::connect(&engine, &SyncEngine::becameIdle, &loop, [&]() {
-            if (once) {
-                loop.quit();
-                return;
-            }
-            QTimer::singleShot(50, &loop, [&]() {
-                const SyncStatus st = engine.status();
-                const qint64 horizon = s.clock->nowMs() + qint64(5000 * s.clock->rate());
-                if (engine.isIdle() && (st.nextDueAt == 0 || st.nextDueAt > horizon))
-                    loop.quit();
-            });
+        QTimer::singleShot(50, &loop, [&]() {
+            const SyncStatus st = engine.status();
+            const qint64 horizon = s.clock->nowMs() + qint64(5000 * s.clock->rate());
+            if (engine.isIdle() && (st.nextDueAt == 0 || st.nextDueAt > horizon))
+                quit();
         });
-    }
+    });
     if (args->has(QStringLiteral("exit-after"))) {
         auto d = Duration::parseMs(args->value(QStringLiteral("exit-after")));
         if (!d)
@@ -472,6 +504,7 @@ int Cli::cmdSync(const QStringList &argv)
     stopCheck.start(250);
     if (Status st = engine.start(); !st)
         return fail(st.error());
+    sweep();
     loop.exec();
     engine.stop();
     const SyncStatus st = engine.status();

@@ -1,5 +1,7 @@
 #include "channels/ChannelRegistry.h"
 
+#include "channels/SimulatedChannel.h"
+
 namespace paydesk {
 
 ChannelRegistry::~ChannelRegistry()
@@ -17,6 +19,11 @@ void ChannelRegistry::add(std::unique_ptr<PaymentChannel> channel)
 PaymentChannel *ChannelRegistry::channel(ChannelKind kind) const
 {
     return m_channels.value(int(kind), nullptr);
+}
+
+bool ChannelRegistry::isSimulated(ChannelKind kind) const
+{
+    return qobject_cast<SimulatedChannel *>(channel(kind)) != nullptr;
 }
 
 QList<ChannelKind> ChannelRegistry::kinds() const

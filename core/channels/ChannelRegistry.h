@@ -21,6 +21,9 @@ public:
     /// nullptr when no channel of that kind is configured.
     PaymentChannel *channel(ChannelKind kind) const;
     QList<ChannelKind> kinds() const;
+    /// Whether the channel of that kind is a simulator (the demo's stand-ins for WeChat Pay and
+    /// Alipay are): a window says so, since no real money moves through it.
+    bool isSimulated(ChannelKind kind) const;
 
 private:
     QHash<int, PaymentChannel *> m_channels;

@@ -1,11 +1,15 @@
 #include "channels/SimulatedChannel.h"
 
+#include "channels/ChannelRegistry.h"
+
 #include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMessageAuthenticationCode>
 #include <QRandomGenerator>
 #include <QTimer>
+
+#include <vector>
 
 namespace paydesk {
 
@@ -39,16 +43,59 @@ const QByteArray kNotifyKey = QByteArrayLiteral("paydesk-simulated-channel-notif
 Result<std::unique_ptr<SimulatedChannel>> SimulatedChannel::create(const QString &databaseUrl, const Clock &clock,
                                                                    quint32 seed, QObject *parent)
 {
+    return createAs(ChannelKind::Sim, databaseUrl, clock, seed, parent);
+}
+
+Result<std::unique_ptr<SimulatedChannel>> SimulatedChannel::createAs(ChannelKind kind, const QString &databaseUrl,
+                                                                     const Clock &clock, quint32 seed, QObject *parent)
+{
     auto db = Database::open(databaseUrl, Database::Durability::Relaxed);
     if (!db)
         return db.error();
     if (Status s = db.value()->migrate(); !s)
         return s.error();
-    return std::unique_ptr<SimulatedChannel>(new SimulatedChannel(std::move(db.value()), clock, seed, parent));
+    return std::unique_ptr<SimulatedChannel>(
+        new SimulatedChannel(std::shared_ptr<Database>(std::move(db.value())), kind, clock, seed, parent));
 }
 
-SimulatedChannel::SimulatedChannel(std::unique_ptr<Database> db, const Clock &clock, quint32 seed, QObject *parent)
-    : PaymentChannel(parent), m_db(std::move(db)), m_clock(clock), m_seed(seed)
+std::unique_ptr<SimulatedChannel> SimulatedChannel::twin(ChannelKind kind) const
+{
+    std::unique_ptr<SimulatedChannel> t(new SimulatedChannel(m_db, kind, m_clock, m_seed, nullptr));
+    t->m_defaultScript = m_defaultScript;
+    t->m_scripts = m_scripts;
+    t->m_mix = m_mix;
+    t->m_useMix = m_useMix;
+    t->m_latencyMs = m_latencyMs;
+    t->m_refundOutcome = m_refundOutcome;
+    t->m_refundSettleMs = m_refundSettleMs;
+    t->m_notifyDelayMs = m_notifyDelayMs;
+    return t;
+}
+
+Result<QList<SimulatedChannel *>> SimulatedChannel::addDemoChannels(ChannelRegistry &registry, const QString &databaseUrl,
+                                                                    const Clock &clock, quint32 seed,
+                                                                    const QList<ChannelKind> &kinds)
+{
+    QList<SimulatedChannel *> out;
+    if (kinds.isEmpty())
+        return out;
+    auto first = createAs(kinds.first(), databaseUrl, clock, seed);
+    if (!first)
+        return first.error();
+    std::vector<std::unique_ptr<SimulatedChannel>> made;
+    made.push_back(std::move(first.value()));
+    for (qsizetype i = 1; i < kinds.size(); ++i)
+        made.push_back(made.front()->twin(kinds.at(i)));
+    for (auto &channel : made) {
+        out << channel.get();
+        registry.add(std::move(channel));
+    }
+    return out;
+}
+
+SimulatedChannel::SimulatedChannel(std::shared_ptr<Database> db, ChannelKind kind, const Clock &clock, quint32 seed,
+                                   QObject *parent)
+    : PaymentChannel(parent), m_db(std::move(db)), m_kind(kind), m_clock(clock), m_seed(seed)
 {
 }
 
@@ -290,7 +337,9 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
         }
         if (request.amountMinor <= 0 || request.expiresAtMs <= now + minimumExpiryMs()) {
             *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("PARAM_ERROR"),
-                                        QStringLiteral("amount must be positive and time_expire at least 1 s ahead"), 400);
+                                        QStringLiteral("amount must be positive and time_expire at least %1 s ahead")
+                                            .arg(minimumExpiryMs() / 1000),
+                                        400);
             logEvent(conn, QStringLiteral("create"), request.outTradeNo, QStringLiteral("PARAM_ERROR"), request.amountMinor);
             return;
         }
@@ -313,7 +362,11 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
         }
         logEvent(conn, QStringLiteral("create"), request.outTradeNo, p.exists ? QStringLiteral("REPEAT") : QStringLiteral("OK"),
                  request.amountMinor);
-        *reply = CreatedPayment{QStringLiteral("paydesk-sim://pay/") + request.outTradeNo};
+        // A simulated code says what it is, so it can never be mistaken for a real one.
+        QString code = QStringLiteral("paydesk-sim://pay/") + request.outTradeNo;
+        if (m_kind != ChannelKind::Sim)
+            code += QStringLiteral("?channel=") + paydesk::toString(m_kind);
+        *reply = CreatedPayment{code};
     };
     auto answer = [this, reply, fault, done, request, now]() {
         if (fault) {
@@ -324,13 +377,8 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
             // Scripted customers who will pay act on their own time.
             QSqlDatabase scriptConn = m_db->connection();
             const Script s = scriptFor(scriptConn, request.outTradeNo);
-            if (s.customer == Customer::PayAfterDelay || s.customer == Customer::PayTwice) {
-                const qint64 at = now + s.delayMs;
-                const qint64 realDelay = qint64(double(at - m_clock.nowMs()) / m_clock.rate());
-                QTimer::singleShot(qMax<qint64>(0, realDelay), this, [this, otn = request.outTradeNo]() {
-                    enqueue(QStringLiteral("customer"), this, [this, otn](QSqlDatabase &conn) { settlePayment(conn, otn); }, {});
-                });
-            }
+            if (s.customer == Customer::PayAfterDelay || s.customer == Customer::PayTwice)
+                wakeCustomerAt(request.outTradeNo, now + s.delayMs);
         }
         done(reply->has_value() ? reply->value()
                                 : ChannelReply<CreatedPayment>(ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), QStringLiteral("no answer"), 500)));
@@ -536,6 +584,40 @@ void SimulatedChannel::queryRefund(const QString &outRefundNo, const QString &, 
             done(reply->value());
     };
     enqueue(QStringLiteral("query_refund"), context, std::move(run), std::move(answer));
+}
+
+void SimulatedChannel::wakeCustomerAt(const QString &outTradeNo, qint64 atMs)
+{
+    const qint64 realDelay = qint64(double(atMs - m_clock.nowMs()) / m_clock.rate());
+    QTimer::singleShot(qMax<qint64>(0, realDelay), this, [this, outTradeNo]() {
+        enqueue(QStringLiteral("customer"), this, [this, outTradeNo](QSqlDatabase &conn) { settlePayment(conn, outTradeNo); }, {});
+    });
+}
+
+Result<int> SimulatedChannel::wakeCustomers()
+{
+    QSqlDatabase conn = m_db->connection();
+    auto q = Sql::exec(conn, QStringLiteral("SELECT out_trade_no, created_at, expires_at FROM sim_payments "
+                                            "WHERE state = 'NOTPAY' AND expires_at > :now ORDER BY created_at"),
+                       {{":now", m_clock.nowMs()}});
+    if (!q)
+        return q.error();
+    struct Open { QString outTradeNo; qint64 createdAt, expiresAt; };
+    QList<Open> open;
+    while (q.value().next())
+        open << Open{q.value().value(0).toString(), q.value().value(1).toLongLong(), q.value().value(2).toLongLong()};
+    int woken = 0;
+    for (const Open &p : std::as_const(open)) {
+        const Script s = scriptFor(conn, p.outTradeNo);
+        if (s.customer != Customer::PayAfterDelay && s.customer != Customer::PayTwice)
+            continue;
+        const qint64 at = p.createdAt + s.delayMs;
+        if (s.customer == Customer::PayAfterDelay && at >= p.expiresAt)
+            continue; // too slow: the code runs out first
+        wakeCustomerAt(p.outTradeNo, at);
+        ++woken;
+    }
+    return woken;
 }
 
 Result<PaymentStatus> SimulatedChannel::customerPays(const QString &outTradeNo, bool evenIfClosed)

@@ -14,10 +14,18 @@
 
 namespace paydesk {
 
+class ChannelRegistry;
+
 /// An in-process payment channel for the demo and the tests. Deterministic from a seed, with
 /// scripted customers and injectable faults, and with its own durable books (tables sim_*):
 /// every payment, close and refund it saw, so anyone can check afterwards what "the channel"
 /// did. Several processes on one database share one simulated channel.
+///
+/// By default it is the "sim" channel. For the offline demo it also stands in for WeChat Pay
+/// and Alipay (createAs / twin / addDemoChannels): the same simulator registered under those
+/// kinds, with their one-minute minimum expiry, on one shared ledger, so every order of a demo
+/// database is served whichever channel it was taken on. Such a channel says so (simulated()
+/// and the paydesk-sim:// payload of its QR codes): no real money ever moves.
 ///
 /// Calls are queued and answered together at the next turn of the event loop, in one
 /// transaction on the simulator's own connection, so a timer that sends a thousand queries
@@ -59,10 +67,26 @@ public:
     /// a power cut, and this keeps thousands of calls per second cheap).
     static Result<std::unique_ptr<SimulatedChannel>> create(const QString &databaseUrl, const Clock &clock,
                                                             quint32 seed = 1, QObject *parent = nullptr);
+    /// The same, registered as `kind`: a simulated stand-in for WeChat Pay or Alipay.
+    static Result<std::unique_ptr<SimulatedChannel>> createAs(ChannelKind kind, const QString &databaseUrl, const Clock &clock,
+                                                              quint32 seed = 1, QObject *parent = nullptr);
+    /// Another simulated channel of kind `kind` on this one's ledger (same database connection,
+    /// clock and seed; scripts, mix, latency and refund outcome copied). Faults are not copied.
+    std::unique_ptr<SimulatedChannel> twin(ChannelKind kind) const;
+    /// The offline demo's channels: a simulator for every kind in `kinds` (all of them by
+    /// default), on one ledger, added to `registry` (replacing what was there). Returns them,
+    /// owned by the registry, so the caller can connect their notifications and script them.
+    static Result<QList<SimulatedChannel *>> addDemoChannels(ChannelRegistry &registry, const QString &databaseUrl,
+                                                             const Clock &clock, quint32 seed = 1,
+                                                             const QList<ChannelKind> &kinds = {ChannelKind::WeChat, ChannelKind::Alipay,
+                                                                                                ChannelKind::Sim});
     ~SimulatedChannel() override;
 
-    ChannelKind kind() const override { return ChannelKind::Sim; }
-    qint64 minimumExpiryMs() const override { return 1000; }
+    ChannelKind kind() const override { return m_kind; }
+    /// 1 s as the simulator; as a stand-in, the real channel's minute.
+    qint64 minimumExpiryMs() const override { return m_kind == ChannelKind::Sim ? 1000 : 60'000; }
+    /// Always true: lets a registry or a window say that no real money moves.
+    static constexpr bool simulated() { return true; }
 
     void createNative(const CreatePaymentRequest &request, QObject *context, Callback<CreatedPayment> done) override;
     void queryPayment(const QString &outTradeNo, QObject *context, Callback<PaymentStatus> done) override;
@@ -90,6 +114,13 @@ public:
     /// Notifications for payments are posted this long after the money arrives (0: at once).
     void setNotifyDelayMs(qint64 ms) { m_notifyDelayMs = ms; }
 
+    /// Lets the scripted customers of payments that are still open in the ledger act on their
+    /// own time: for every NOTPAY payment whose script pays, a wake-up at the moment they pay
+    /// (then the money lands and a notification follows, as for a payment made through
+    /// createNative). For a database seeded with open payments (the demo), call it once at start.
+    /// Returns how many customers were woken.
+    Result<int> wakeCustomers();
+
     /// A customer pays now (paydeskctl sim pay). `evenIfClosed` lets money land on a closed
     /// payment, as when the customer confirmed in the instant before the close.
     Result<PaymentStatus> customerPays(const QString &outTradeNo, bool evenIfClosed = false);
@@ -115,7 +146,8 @@ signals:
     void notified(const paydesk::ChannelNotification &notification);
 
 private:
-    SimulatedChannel(std::unique_ptr<Database> db, const Clock &clock, quint32 seed, QObject *parent);
+    SimulatedChannel(std::shared_ptr<Database> db, ChannelKind kind, const Clock &clock, quint32 seed, QObject *parent);
+    void wakeCustomerAt(const QString &outTradeNo, qint64 atMs);
 
     struct Call
     {
@@ -145,7 +177,8 @@ private:
     void scheduleNotification(const PaymentStatus &status, qint64 atMs);
     static PaymentStatus statusOf(const Payment &p);
 
-    std::unique_ptr<Database> m_db;
+    std::shared_ptr<Database> m_db; ///< shared by twins: one ledger, one connection per thread
+    ChannelKind m_kind = ChannelKind::Sim;
     const Clock &m_clock;
     quint32 m_seed;
     Script m_defaultScript;

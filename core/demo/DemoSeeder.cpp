@@ -46,6 +46,7 @@ enum class Fate { Pending, Paid, Expired, Manual, PaidAfterClose, DuplicatePayme
 struct Statements
 {
     QSqlQuery order, attempt, refund, anomaly;
+    QSqlQuery simPayment, simRefund, simScript; ///< the simulated channel's side of the same history
 };
 
 Result<Statements> prepareAll(QSqlDatabase &conn)
@@ -64,13 +65,23 @@ Result<Statements> prepareAll(QSqlDatabase &conn)
     auto n = Sql::prepare(conn, QStringLiteral(
         "INSERT INTO anomalies (kind, order_id, attempt_id, refund_id, state, details, resolution, resolved_by, created_at, resolved_at) "
         "VALUES (?,?,?,?,?,?,?,?,?,?)"));
-    for (auto *res : {&o, &a, &r, &n})
+    auto sp = Sql::prepare(conn, QStringLiteral(
+        "INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at, paid_at, closed_at, "
+        "txn_id) VALUES (?,?,?,?,?,?,?,?,?)"));
+    auto sr = Sql::prepare(conn, QStringLiteral(
+        "INSERT INTO sim_refunds (out_refund_no, out_trade_no, amount_minor, state, created_at, settle_at, final_state, refund_id) "
+        "VALUES (?,?,?,?,?,?,?,?)"));
+    auto ss = Sql::prepare(conn, QStringLiteral("INSERT INTO sim_scripts (prefix, customer, delay_ms) VALUES (?,?,?)"));
+    for (auto *res : {&o, &a, &r, &n, &sp, &sr, &ss})
         if (!*res)
             return res->error();
     s.order = std::move(o.value());
     s.attempt = std::move(a.value());
     s.refund = std::move(r.value());
     s.anomaly = std::move(n.value());
+    s.simPayment = std::move(sp.value());
+    s.simRefund = std::move(sr.value());
+    s.simScript = std::move(ss.value());
     return s;
 }
 
@@ -90,6 +101,32 @@ QString randomToken(QRandomGenerator &rng, int length)
     for (int i = 0; i < length; ++i)
         out += alphabet[int(rng.bounded(quint32(alphabet.size())))];
     return out;
+}
+
+/// What the customer of a seeded pending order does, in the simulated channel's script table
+/// (paydesk-sim reads it for every payment of the order): most pay while you watch, some never
+/// do (the order runs out, turns red and closes), a few pay just after the close (an anomaly).
+/// Delays count from the payment's creation, as the simulator's scripts do.
+Status scriptCustomer(QSqlQuery &insert, QRandomGenerator &rng, const QString &orderNo, qint64 createdAt,
+                      qint64 attemptExpiresAt, qint64 now)
+{
+    const quint32 r = rng.bounded(100u);
+    const qint64 left = attemptExpiresAt - now;
+    QString customer;
+    qint64 delay = 0;
+    if (r < 55 && left > 15'000) {
+        // Pays between 8 s from now and (at most) 12 minutes from now, before the code runs out.
+        const qint64 latest = qMin<qint64>(left - 5'000, 12 * kMinute);
+        const qint64 in = 8'000 + qint64(rng.bounded(quint64(qMax<qint64>(1, latest - 8'000))));
+        customer = QStringLiteral("pay");
+        delay = now + in - createdAt;
+    } else if (r < 88) {
+        customer = QStringLiteral("never");
+    } else {
+        customer = QStringLiteral("pay-after-close");
+        delay = 3'000 + qint64(rng.bounded(20'000u));
+    }
+    return run(insert, orderNo, customer, delay);
 }
 
 } // namespace
@@ -143,6 +180,13 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         return Error::conflict(QStringLiteral("demo.not_empty"),
                                tr("The database already has %1 orders; seed demo data into an empty one.")
                                    .arg(existing.value().value(0).toLongLong()));
+    existing.value().finish();
+    // A dozen indexes on orders take random keys (title, buyer, amount): with SQLite's default
+    // 2 MiB page cache every insert reads index pages back from the file.
+    if (m_db.dialect() == Database::Dialect::SQLite && opt.orders >= 5000) {
+        if (auto r = Sql::exec(conn, QStringLiteral("PRAGMA cache_size=-262144")); !r) // 256 MiB while seeding
+            return r.error();
+    }
     auto stmts = prepareAll(conn);
     if (!stmts)
         return stmts.error();
@@ -153,6 +197,9 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
     AuditLog::Batch &log = audit.value();
 
     QRandomGenerator rng(opt.seed);
+    // The simulated customers' scripts draw from their own sequence, so the books stay the
+    // same for a seed whatever the scripts do.
+    QRandomGenerator scriptRng(opt.seed ^ 0x5eed5c1bu);
     const qint64 now = m_clock.nowMs();
     const int pendingCount = opt.orders == 0 ? 0 : std::clamp(opt.orders / 100, std::min(opt.orders, 5), 200);
 
@@ -230,7 +277,8 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         std::vector<A> attempts;
         const bool repaid = fate == Fate::Paid && rng.bounded(100u) < 6;
         int attemptIndex = 0;
-        auto addAttempt = [&](AttemptState s, qint64 at, qint64 paid) -> Status {
+        // `closedAtChannel`: when the channel closed a closed attempt (its sim ledger row).
+        auto addAttempt = [&](AttemptState s, qint64 at, qint64 paid, qint64 closedAtChannel = 0) -> Status {
             A a{++attemptId, Ids::outTradeNo(orderNo, ++attemptIndex), s, paid, at};
             const QString code = channel == ChannelKind::WeChat ? QStringLiteral("weixin://wxpay/bizpayurl?pr=") + randomToken(rng, 7)
                                : channel == ChannelKind::Alipay ? QStringLiteral("https://qr.alipay.com/bax0") + randomToken(rng, 20)
@@ -240,8 +288,18 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
                                          : QString();
             const qint64 nextQuery = s == AttemptState::Paying ? now + qint64(rng.bounded(1u, 30u)) * 1000 : 0;
             attempts.push_back(a);
-            return run(st.attempt, a.id, orderId, a.otn, toString(channel), amount, cny, toString(s), at, expiresAt - 60'000,
-                       code, txn, paid, nextQuery, int(rng.bounded(4u)), none);
+            if (Status r = run(st.attempt, a.id, orderId, a.otn, toString(channel), amount, cny, toString(s), at, expiresAt - 60'000,
+                               code, txn, paid, nextQuery, int(rng.bounded(4u)), none);
+                !r)
+                return r;
+            // The same payment in the simulated channel's books, so that in the demo (where the
+            // simulator stands in for every channel) the timer's queries, closes and refunds
+            // find what the merchant's books say the channel has.
+            const QString simState = s == AttemptState::Succeeded ? QStringLiteral("SUCCESS")
+                                   : s == AttemptState::Closed    ? QStringLiteral("CLOSED")
+                                                                  : QStringLiteral("NOTPAY");
+            return run(st.simPayment, a.otn, amount, title, simState, at, expiresAt - 60'000, paid,
+                       s == AttemptState::Closed ? qMax(at, closedAtChannel) : qint64(0), txn);
         };
 
         const QString search = (orderNo + u' ' + title + u' ' + buyer).toLower();
@@ -258,10 +316,12 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         switch (fate) {
         case Fate::Pending:
             as = addAttempt(AttemptState::Paying, createdAt, 0);
+            if (as)
+                as = scriptCustomer(st.simScript, scriptRng, orderNo, createdAt, expiresAt - 60'000, now);
             break;
         case Fate::Paid:
             if (repaid)
-                if (Status s = addAttempt(AttemptState::Closed, createdAt, 0); !s)
+                if (Status s = addAttempt(AttemptState::Closed, createdAt, 0, createdAt + 3 * kMinute); !s)
                     return s.error();
             as = addAttempt(AttemptState::Succeeded, repaid ? createdAt + 3 * kMinute : createdAt, paidAt);
             break;
@@ -272,7 +332,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             break;
         case Fate::Expired:
         case Fate::Manual:
-            as = addAttempt(AttemptState::Closed, createdAt, 0);
+            as = addAttempt(AttemptState::Closed, createdAt, 0, closedAt);
             break;
         case Fate::PaidAfterClose:
             as = addAttempt(AttemptState::Succeeded, createdAt, closedAt + 2000);
@@ -313,6 +373,20 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
                                rs == RefundState::Failed ? QStringLiteral("ABNORMAL") : QString());
                 !s)
                 return s;
+            // A refund that reached the channel is in its books too; one still PROCESSING
+            // settles (successfully) a little after the demo starts.
+            if (rs == RefundState::Processing || done) {
+                const QString simState = rs == RefundState::Processing ? QStringLiteral("PROCESSING")
+                                       : rs == RefundState::Succeeded  ? QStringLiteral("SUCCESS")
+                                       : rs == RefundState::Failed     ? QStringLiteral("ABNORMAL")
+                                                                       : QStringLiteral("CLOSED");
+                const qint64 settleAt = rs == RefundState::Processing ? now + qint64(scriptRng.bounded(20u, 180u)) * 1000 : completedAt;
+                if (Status s = run(st.simRefund, outRefundNo, attempt.otn, refundAmount, simState, reviewedAt, settleAt,
+                                   rs == RefundState::Processing ? QStringLiteral("SUCCESS") : simState,
+                                   QStringLiteral("SIMR%1").arg(refundId, 12, 10, QChar(u'0')));
+                    !s)
+                    return s;
+            }
             const QString robj = QStringLiteral("refund:") + outRefundNo;
             if (Status s = log.append(requestedAt, requester, QStringLiteral("refund.request"), robj,
                                       {{QStringLiteral("amount"), minorToPlain(refundAmount, 2)}, {QStringLiteral("order"), orderNo}});
@@ -398,6 +472,8 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         sum.auditEntries = count.value().value(0).toLongLong();
     if (Status s = tx.commit(); !s)
         return s.error();
+    if (m_db.dialect() == Database::Dialect::SQLite) // back to the default, freeing the pages
+        (void)Sql::exec(m_db.connection(), QStringLiteral("PRAGMA cache_size=-2000"));
     if (progress)
         progress(opt.orders, opt.orders);
     return sum;

@@ -46,12 +46,18 @@ Result<qint64> PaymentService::repayWindow(const Order &order, ChannelKind chann
 
 Result<PaymentService::Started> PaymentService::checkout(const User &actor, const NewOrder &request, ChannelKind channel)
 {
+    auto refuse = [&](const Error &e) -> Result<Started> {
+        m_audit.recordRefusal(actor.login, QStringLiteral("order.create.refused"), QStringLiteral("order:-"),
+                              {{QStringLiteral("code"), e.code}, {QStringLiteral("amount"), request.amount},
+                               {QStringLiteral("channel"), toString(channel)}});
+        return e;
+    };
     if (Status s = checkRole(actor, tr("Checkout")); !s)
-        return s.error();
+        return refuse(s.error());
     PaymentChannel *ch = m_channels.channel(channel);
     if (!ch)
-        return Error::invalid(QStringLiteral("channel.not_configured"),
-                              tr("The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.").arg(toString(channel)));
+        return refuse(Error::invalid(QStringLiteral("channel.not_configured"),
+                                     tr("The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.").arg(toString(channel))));
     auto order = m_orderService.create(actor, request);
     if (!order)
         return order.error();
@@ -164,7 +170,17 @@ void PaymentService::runTask(PayTask *task, QString description)
                 fail(s.error().code, s.error().message);
                 return;
             }
-            // A Conflict means the timer or a notification moved it on already; that is fine.
+            if (!s) {
+                // Someone moved the attempt on while the channel was making it. PAYING or
+                // SUCCEEDED (the timer, a notification) is fine; FAILED or CLOSED means a close
+                // or repay elsewhere gave it up before the channel knew it, and the QR code the
+                // channel has just made must not stay open.
+                auto stored = m_orders.attemptByOutTradeNo(a.outTradeNo);
+                if (stored && !Transitions::isOpen(stored->state) && stored->state != AttemptState::Succeeded) {
+                    abandonCreated(task, stored.value());
+                    return;
+                }
+            }
             a.state = AttemptState::Paying;
             a.codeUrl = r->codeUrl;
             a.nextQueryAt = now + 1000;
@@ -187,8 +203,37 @@ void PaymentService::runTask(PayTask *task, QString description)
     });
 }
 
-Result<Order> PaymentService::applyOutcomes(const QString &actor, const Order &order, const QList<AttemptOutcome> &outcomes,
-                                            bool closeOrder, CloseReason reason, QString *problem)
+void PaymentService::abandonCreated(PayTask *task, const PaymentAttempt &attempt)
+{
+    closeAttemptsAtChannels(m_channels, {attempt}, false, this, [this, task, attempt](const QList<AttemptOutcome> &outcomes) {
+        QString problem;
+        for (const AttemptOutcome &o : outcomes) {
+            if (o.kind == AttemptOutcome::Kind::Failed) {
+                problem = o.error.describe();
+                continue;
+            }
+            // Closed: nothing changes (the attempt is final already). Paid: the money counts,
+            // or opens an anomaly with a proposed refund if the order is closed or paid.
+            if (auto applied = m_reconciler.applyPayment(o.status, Reconciler::systemUser(), QStringLiteral("abandoned")); !applied)
+                problem = applied.error().message;
+        }
+        if (!problem.isEmpty())
+            qWarning("paydesk: payment %s was given up while the channel made it, and closing it there failed: %s",
+                     qPrintable(attempt.outTradeNo), qPrintable(problem));
+        if (auto stored = m_orders.attemptByOutTradeNo(attempt.outTradeNo); stored)
+            task->m_attempt = stored.value();
+        task->m_state = PayTask::State::Failed;
+        task->m_error = Error::conflict(QStringLiteral("payment.abandoned"),
+                                        tr("Payment %1 was given up (the order was closed or re-issued elsewhere) while the channel made it; "
+                                           "it was closed at the channel again.").arg(attempt.outTradeNo));
+        emit task->progressed(task->m_error.message);
+        emit task->finished();
+        emit booksChanged();
+    });
+}
+
+Result<PaymentService::Outcomes> PaymentService::applyOutcomes(const QString &actor, const Order &order, const QList<AttemptOutcome> &outcomes,
+                                                               bool closeOrder, CloseReason reason, QString *problem)
 {
     Transaction tx(m_db);
     if (!tx.begun())
@@ -210,22 +255,49 @@ Result<Order> PaymentService::applyOutcomes(const QString &actor, const Order &o
             return applied.error();
         paid = paid || o.kind == AttemptOutcome::Kind::Paid;
     }
+    Outcomes out;
     if (closeOrder && !paid && !failed) {
-        if (Status s = m_orders.casOrder(tx.connection(), order.id, OrderState::Pending, OrderState::Closed,
-                                         {{QStringLiteral("close_reason"), toString(reason)}, {QStringLiteral("closed_at"), m_clock.nowMs()}});
-            !s)
-            return s.error();
-        if (Status s = m_audit.append(tx, actor, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
-                                      {{QStringLiteral("reason"), toString(reason)}, {QStringLiteral("amount"), order.amount().toPlainString()}});
-            !s)
-            return s.error();
+        // Decide on the order as it is now, under its lock (a repay locks it too before it adds a
+        // payment): someone else may have closed it, the money may have come, or a new payment
+        // may have been issued since we looked, which must be closed at the channel first.
+        // The payments are locked before the order, as everywhere (Reconciler).
+        auto cur = Sql::exec(tx.connection(), QStringLiteral("SELECT state FROM orders WHERE id = :id") + m_db.forUpdate(), {{":id", order.id}});
+        if (!cur)
+            return cur.error();
+        if (!cur.value().next())
+            return Error::notFound(QStringLiteral("order.not_found"), tr("Order %1 is gone.").arg(order.orderNo));
+        if (cur.value().value(0).toString() == toString(OrderState::Pending)) {
+            auto open = Sql::exec(tx.connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
+                                                       + QStringLiteral(" FROM payment_attempts a WHERE a.order_id = :id "
+                                                                        "AND a.state IN ('CREATED', 'PAYING') ORDER BY a.id"),
+                                  {{":id", order.id}});
+            if (!open)
+                return open.error();
+            while (open.value().next())
+                out.stillOpen << OrderRepository::readAttempt(open.value());
+            if (out.stillOpen.isEmpty()) {
+                if (Status s = m_orders.casOrder(tx.connection(), order.id, OrderState::Pending, OrderState::Closed,
+                                                 {{QStringLiteral("close_reason"), toString(reason)}, {QStringLiteral("closed_at"), m_clock.nowMs()}});
+                    !s)
+                    return s.error();
+                if (Status s = m_audit.append(tx, actor, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
+                                              {{QStringLiteral("reason"), toString(reason)}, {QStringLiteral("amount"), order.amount().toPlainString()}});
+                    !s)
+                    return s.error();
+                out.closedHere = true;
+            }
+        }
     }
     if (Status s = Reconciler::signalChange(tx); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
     emit booksChanged();
-    return m_orders.byId(order.id);
+    auto now = m_orders.byId(order.id);
+    if (!now)
+        return now.error();
+    out.order = now.value();
+    return out;
 }
 
 void PaymentService::close(const User &actor, const QString &orderNo, QObject *context, std::function<void(const Result<Closed> &)> done)
@@ -244,8 +316,11 @@ void PaymentService::close(const User &actor, const QString &orderNo, QObject *c
         return;
     }
     auto order = m_orders.byNo(orderNo);
-    if (!order)
+    if (!order) {
+        m_audit.recordRefusal(actor.login, QStringLiteral("order.close.refused"), QStringLiteral("order:") + orderNo,
+                              {{QStringLiteral("code"), order.error().code}});
         return reply(order.error());
+    }
     if (order->state == OrderState::Closed) {
         Closed c{order.value(), true, tr("Order %1 was already closed (%2).").arg(orderNo, toString(order->closeReason))};
         return reply(c);
@@ -264,23 +339,36 @@ void PaymentService::close(const User &actor, const QString &orderNo, QObject *c
         if (Transitions::isOpen(a.state))
             open << a;
     m_closing.insert(key, {reply});
-    const Order before = order.value();
-    const QString login = actor.login;
-    closeAttemptsAtChannels(m_channels, open, false, this, [this, key, before, login](const QList<AttemptOutcome> &outcomes) {
+    closeRound(key, actor.login, order.value(), open, 1);
+}
+
+void PaymentService::closeRound(const QString &key, const QString &login, const Order &before, const QList<PaymentAttempt> &open, int round)
+{
+    closeAttemptsAtChannels(m_channels, open, false, this, [this, key, before, login, round](const QList<AttemptOutcome> &outcomes) {
         QString problem;
         auto after = applyOutcomes(login, before, outcomes, true, CloseReason::Manual, &problem);
         Result<Closed> result = Error::storage(QString());
         if (!after) {
             result = after.error();
-        } else if (after->state == OrderState::Closed) {
-            result = Closed{after.value(), false, tr("Order %1 is closed.").arg(before.orderNo)};
-        } else if (after->state == OrderState::Pending) {
+        } else if (after->order.state == OrderState::Closed) {
+            // Closed by this call, or by someone else first (another window, the timer): one
+            // close either way, and the answer says which.
+            result = after->closedHere ? Closed{after->order, false, tr("Order %1 is closed.").arg(before.orderNo)}
+                                       : Closed{after->order, true, tr("Order %1 was already closed (%2).")
+                                                                        .arg(before.orderNo, toString(after->order.closeReason))};
+        } else if (after->order.state == OrderState::Pending && !problem.isEmpty()) {
             result = Error{Error::Kind::Channel, QStringLiteral("close.channel_failed"),
                            tr("Could not close the payment at the channel (%1); the order stays pending. Try again.").arg(problem)};
+        } else if (after->order.state == OrderState::Pending) {
+            // A payment was issued while we closed the others: close it at the channel too.
+            if (!after->stillOpen.isEmpty() && round < 3)
+                return closeRound(key, login, before, after->stillOpen, round + 1);
+            result = Error::conflict(QStringLiteral("close.concurrent"),
+                                     tr("Order %1 got a new payment while it was being closed; it stays pending. Try again.").arg(before.orderNo));
         } else {
             result = Error::conflict(QStringLiteral("close.already_paid"),
                                      tr("Order %1 was paid by the customer before it could be closed; it is now %2.")
-                                         .arg(before.orderNo, toString(after->state)));
+                                         .arg(before.orderNo, toString(after->order.state)));
         }
         for (const auto &waiter : m_closing.take(key))
             waiter(result);
@@ -307,7 +395,7 @@ void PaymentService::repay(const User &actor, const QString &orderNo, ChannelKin
     }
     auto order = m_orders.byNo(orderNo);
     if (!order)
-        return reply(order.error());
+        return refuse(order.error());
     if (order->state != OrderState::Pending)
         return refuse(Error::conflict(QStringLiteral("order.not_pending"),
                                       tr("Order %1 is %2; only a pending order can be repaid.").arg(orderNo, toString(order->state))));
@@ -332,7 +420,10 @@ void PaymentService::repay(const User &actor, const QString &orderNo, ChannelKin
         auto after = applyOutcomes(who.login, before, outcomes, false, CloseReason::None, &problem);
         if (!after)
             return finish(after.error());
-        if (after->state != OrderState::Pending)
+        if (after->order.state == OrderState::Closed)
+            return finish(Error::conflict(QStringLiteral("order.not_pending"),
+                                          tr("Order %1 was closed while the old payment was being closed; nothing new was created.").arg(before.orderNo)));
+        if (after->order.state != OrderState::Pending)
             return finish(Error::conflict(QStringLiteral("repay.already_paid"),
                                           tr("Order %1 was paid while the old payment was being closed; nothing new was created.").arg(before.orderNo)));
         for (const AttemptOutcome &o : outcomes)
@@ -346,52 +437,114 @@ void PaymentService::repay(const User &actor, const QString &orderNo, ChannelKin
 void PaymentService::repayAfterClosing(const User &actor, const QString &orderNo, ChannelKind channel,
                                        std::function<void(const Result<Started> &)> done)
 {
-    auto order = m_orders.byNo(orderNo);
-    if (!order)
-        return done(order.error());
-    auto window = repayWindow(order.value(), channel); // time passed while closing
-    if (!window)
-        return done(window.error());
-    auto attempts = m_orders.attemptsOf(order->id);
-    if (!attempts)
-        return done(attempts.error());
-    PaymentAttempt a;
-    a.orderId = order->id;
-    a.outTradeNo = Ids::outTradeNo(order->orderNo, int(attempts->size()) + 1);
-    a.channel = channel;
-    a.amountMinor = order->amountMinor;
-    a.currency = order->currency;
-    a.createdAt = m_clock.nowMs();
-    a.expiresAt = a.createdAt + window.value();
+    auto found = m_orders.byNo(orderNo);
+    if (!found)
+        return done(found.error());
     Transaction tx(m_db);
     if (!tx.begun())
         return done(tx.begun().error());
-    if (Status s = m_orders.insertAttempt(tx.connection(), a); !s) {
+    QSqlDatabase &conn = tx.connection();
+    auto refuse = [&](const Error &e) {
+        tx.rollback();
+        if (e.kind != Error::Kind::Storage)
+            m_audit.recordRefusal(actor.login, QStringLiteral("order.repay.refused"), QStringLiteral("order:") + orderNo,
+                                  {{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}});
+        done(e);
+    };
+    // Decide under the order's lock (a close takes it too before it closes the order): the
+    // order may have been closed or paid, or re-issued by someone else, since we looked.
+    auto cur = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::orderColumns() + QStringLiteral(" FROM orders o WHERE o.id = :id")
+                                   + m_db.forUpdate(),
+                         {{":id", found->id}});
+    if (!cur)
+        return refuse(cur.error());
+    if (!cur.value().next())
+        return refuse(Error::notFound(QStringLiteral("order.not_found"), tr("Order %1 is gone.").arg(orderNo)));
+    const Order order = OrderRepository::readOrder(cur.value());
+    if (order.state != OrderState::Pending)
+        return refuse(Error::conflict(QStringLiteral("order.not_pending"),
+                                      tr("Order %1 became %2 meanwhile; only a pending order can be repaid.").arg(orderNo, toString(order.state))));
+    auto window = repayWindow(order, channel); // time passed while closing
+    if (!window)
+        return refuse(window.error());
+    auto attempts = Sql::exec(conn, QStringLiteral("SELECT COUNT(*), COALESCE(SUM(CASE WHEN state IN ('CREATED', 'PAYING') THEN 1 ELSE 0 END), 0) "
+                                                   "FROM payment_attempts WHERE order_id = :id"),
+                              {{":id", order.id}});
+    if (!attempts)
+        return refuse(attempts.error());
+    if (!attempts.value().next())
+        return refuse(Error::storage(QStringLiteral("attempt count failed")));
+    if (attempts.value().value(1).toLongLong() > 0)
+        return refuse(Error::conflict(QStringLiteral("repay.concurrent"),
+                                      tr("Someone else re-issued the payment of order %1 just now; refresh to see it.").arg(orderNo)));
+    PaymentAttempt a;
+    a.orderId = order.id;
+    a.outTradeNo = Ids::outTradeNo(order.orderNo, attempts.value().value(0).toInt() + 1);
+    a.channel = channel;
+    a.amountMinor = order.amountMinor;
+    a.currency = order.currency;
+    a.createdAt = m_clock.nowMs();
+    a.expiresAt = a.createdAt + window.value();
+    if (Status s = m_orders.insertAttempt(conn, a); !s) {
         if (s.error().kind == Error::Kind::Conflict)
-            return done(Error::conflict(QStringLiteral("repay.concurrent"),
-                                        tr("Someone else re-issued the payment of order %1 just now; refresh to see it.").arg(orderNo)));
-        return done(s.error());
+            return refuse(Error::conflict(QStringLiteral("repay.concurrent"),
+                                          tr("Someone else re-issued the payment of order %1 just now; refresh to see it.").arg(orderNo)));
+        return refuse(s.error());
     }
-    if (auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE orders SET channel = :c WHERE id = :id AND state = 'PENDING'"),
-                           {{":c", toString(channel)}, {":id", order->id}});
+    if (auto r = Sql::exec(conn, QStringLiteral("UPDATE orders SET channel = :c WHERE id = :id AND state = 'PENDING'"),
+                           {{":c", toString(channel)}, {":id", order.id}});
         !r)
-        return done(r.error());
+        return refuse(r.error());
     if (Status s = m_audit.append(tx, actor.login, QStringLiteral("order.repay"), QStringLiteral("order:") + orderNo,
                                   {{QStringLiteral("out_trade_no"), a.outTradeNo}, {QStringLiteral("channel"), toString(channel)},
                                    {QStringLiteral("expires_at"), a.expiresAt}});
         !s)
-        return done(s.error());
+        return refuse(s.error());
     if (Status s = Reconciler::signalChange(tx); !s)
-        return done(s.error());
+        return refuse(s.error());
     if (Status s = tx.commit(); !s)
         return done(s.error());
     Started out;
-    out.order = order.value();
+    out.order = order;
     out.order.channel = channel;
     out.attempt = a;
-    out.task = startTask(a, order->title);
+    out.task = startTask(a, order.title);
     emit booksChanged();
     done(out);
+}
+
+void PaymentService::closeLeftovers(const QString &actor, QObject *context, std::function<void(const Result<Leftovers> &)> done)
+{
+    auto reply = [context, done](const Result<Leftovers> &r) {
+        QMetaObject::invokeMethod(context, [done, r]() { done(r); }, Qt::QueuedConnection);
+    };
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
+                                              + QStringLiteral(" FROM payment_attempts a JOIN orders o ON o.id = a.order_id "
+                                                               "WHERE a.state IN ('CREATED', 'PAYING') AND o.state <> 'PENDING' "
+                                                               "ORDER BY a.id LIMIT 500"));
+    if (!q)
+        return reply(q.error());
+    QList<PaymentAttempt> open;
+    while (q.value().next())
+        open << OrderRepository::readAttempt(q.value());
+    if (open.isEmpty())
+        return reply(Leftovers{});
+    closeAttemptsAtChannels(m_channels, open, true, this, [this, actor, reply](const QList<AttemptOutcome> &outcomes) {
+        Leftovers out;
+        for (const AttemptOutcome &o : outcomes) {
+            if (o.kind == AttemptOutcome::Kind::Failed) {
+                out.problems << tr("%1: %2").arg(o.attempt.outTradeNo, o.error.describe());
+                continue;
+            }
+            auto applied = m_reconciler.applyPayment(o.status, actor, QStringLiteral("leftover"));
+            if (applied)
+                out.applied << applied.value();
+            else if (applied.error().kind != Error::Kind::Conflict)
+                out.problems << tr("%1: %2").arg(o.attempt.outTradeNo, applied.error().message);
+        }
+        emit booksChanged();
+        reply(out);
+    });
 }
 
 void PaymentService::refresh(const QString &actor, const QString &orderNo, QObject *context,

@@ -95,6 +95,19 @@ public:
     /// Asks the channel about every open attempt of the order now and applies the answers.
     void refresh(const QString &actor, const QString &orderNo, QObject *context, std::function<void(const Result<Refreshed> &)> done);
 
+    struct Leftovers
+    {
+        QList<Reconciler::Applied> applied; ///< one per payment closed (or found paid)
+        QStringList problems;               ///< payments the channel could not close now
+    };
+    /// Payments still open on orders that are no longer pending: the order was paid through
+    /// another of its payments (money for an old QR code that landed as its close did), or it
+    /// was closed while this payment was being made. Each is closed at its channel (asked
+    /// first, so money that came meanwhile is applied: an anomaly and a proposed refund), so
+    /// no QR code of a finished order can take money. A job for the timer; paydeskctl sync
+    /// runs it.
+    void closeLeftovers(const QString &actor, QObject *context, std::function<void(const Result<Leftovers> &)> done);
+
     /// The time a repay on `order` through `channel` could still give the customer, or the
     /// refusal (with the time left) if it is too little.
     Result<qint64> repayWindow(const Order &order, ChannelKind channel) const;
@@ -107,8 +120,19 @@ private:
     Status checkRole(const User &actor, const QString &what) const;
     PayTask *startTask(const PaymentAttempt &attempt, const QString &description);
     void runTask(PayTask *task, QString description);
-    Result<Order> applyOutcomes(const QString &actor, const Order &order, const QList<AttemptOutcome> &outcomes,
-                                bool closeOrder, CloseReason reason, QString *problem);
+    /// The channel made the payment, but meanwhile someone gave the attempt up (a close or
+    /// repay elsewhere found nothing at the channel yet): close it there too, so no QR code of
+    /// an order stays open behind our back, and apply what the channel says.
+    void abandonCreated(PayTask *task, const PaymentAttempt &attempt);
+    struct Outcomes
+    {
+        Order order;                          ///< as it is after the transaction
+        bool closedHere = false;              ///< this call closed the order
+        QList<PaymentAttempt> stillOpen;      ///< payments issued meanwhile (the order was not closed)
+    };
+    Result<Outcomes> applyOutcomes(const QString &actor, const Order &order, const QList<AttemptOutcome> &outcomes,
+                                   bool closeOrder, CloseReason reason, QString *problem);
+    void closeRound(const QString &key, const QString &login, const Order &before, const QList<PaymentAttempt> &open, int round);
     void repayAfterClosing(const User &actor, const QString &orderNo, ChannelKind channel,
                            std::function<void(const Result<Started> &)> done);
 

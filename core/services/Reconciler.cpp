@@ -166,6 +166,13 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
             out.outcome = Outcome::AlreadyApplied;
             return out;
         }
+        if (status.state == TradeState::NotExist && attempt.state == AttemptState::Paying) {
+            // The channel confirmed this payment (we only get to PAYING from its answer), so a
+            // "no such payment" is older than the payment: a close or query that crossed the
+            // creation. Believing it would leave a live QR code behind a payment we call failed.
+            out.outcome = Outcome::StillOpen;
+            return out;
+        }
         const AttemptState to = status.state == TradeState::Closed ? AttemptState::Closed : AttemptState::Failed;
         if (Status s = m_orders.casAttempt(conn, attempt.id, attempt.state, to,
                                            {{QStringLiteral("next_query_at"), qint64(0)}, {QStringLiteral("last_error"), status.rawState}});

@@ -7,15 +7,34 @@ Result<PaymentAttempt> RefundService::paidAttemptOf(const Order &order, const QS
     auto attempts = m_orders.attemptsOf(order.id);
     if (!attempts)
         return attempts.error();
+    std::optional<PaymentAttempt> extraMoney;
     for (const PaymentAttempt &a : attempts.value()) {
         if (!outTradeNo.isEmpty() && a.outTradeNo != outTradeNo)
             continue;
-        if (a.state == AttemptState::Succeeded)
+        if (a.state == AttemptState::Succeeded) {
+            if (!outTradeNo.isEmpty())
+                return a;
+            // The order's own payment is the one that paid it. Money that came a second time or
+            // after the close carries an anomaly and a proposed refund of its own; a refund of
+            // "the order" goes there only when there is nothing else.
+            auto late = Sql::exec(m_db.connection(), QStringLiteral("SELECT COUNT(*) FROM anomalies WHERE attempt_id = :a "
+                                                                    "AND kind IN ('PAID_AFTER_CLOSE', 'DUPLICATE_PAYMENT')"),
+                                  {{":a", a.id}});
+            if (!late)
+                return late.error();
+            if (late.value().next() && late.value().value(0).toLongLong() > 0) {
+                if (!extraMoney)
+                    extraMoney = a;
+                continue;
+            }
             return a;
+        }
         if (!outTradeNo.isEmpty())
             return Error::invalid(QStringLiteral("refund.not_paid"),
                                   tr("Payment %1 is %2, not paid; only paid money can be refunded.").arg(a.outTradeNo, toString(a.state)));
     }
+    if (extraMoney)
+        return *extraMoney;
     if (!outTradeNo.isEmpty())
         return Error::notFound(QStringLiteral("attempt.not_found"), tr("Order %1 has no payment %2.").arg(order.orderNo, outTradeNo));
     return Error::invalid(QStringLiteral("refund.not_paid"),
@@ -71,16 +90,38 @@ Result<RefundService::Requested> RefundService::request(const User &actor, const
     Transaction tx(m_db);
     if (!tx.begun())
         return tx.begun().error();
+    // Serialise with every other refund of this payment (the cap) and of this order (refund
+    // numbers count the order's refunds): the payment's row, then the order's, the order in
+    // which the Reconciler takes them when it proposes a refund. On SQLite the transaction
+    // alone serialises.
+    for (const auto &[table, id] : {std::pair{QStringLiteral("payment_attempts"), attempt->id}, std::pair{QStringLiteral("orders"), order->id}}) {
+        auto lock = Sql::exec(tx.connection(), QStringLiteral("SELECT id FROM %1 WHERE id = :id").arg(table) + m_db.forUpdate(), {{":id", id}});
+        if (!lock)
+            return lock.error();
+    }
+    auto repeated = [&]() -> std::optional<Result<Requested>> {
+        auto seen = Sql::exec(tx.connection(), QStringLiteral("SELECT out_refund_no FROM refunds WHERE request_key = :k"), {{":k", req.requestKey}});
+        if (!seen || !seen.value().next())
+            return std::nullopt;
+        const QString no = seen.value().value(0).toString();
+        tx.rollback();
+        auto r = m_refunds.byOutRefundNo(no);
+        if (!r)
+            return Result<Requested>(r.error());
+        return Result<Requested>(Requested{r.value(), r->reviewedBy == QStringLiteral("auto"), true});
+    };
+    if (!req.requestKey.isEmpty()) {
+        // Again under the locks: the same request submitted twice at once (two windows, a
+        // retry while the first was still being written) is one refund.
+        if (auto again = repeated())
+            return *again;
+    }
     Refund r;
     r.attemptId = attempt->id;
     r.reason = req.reason.trimmed();
     r.requestedBy = actor.login;
     if (req.all) {
         // "All that is left", computed inside the serialised transaction.
-        auto lock = Sql::exec(tx.connection(), QStringLiteral("SELECT id FROM payment_attempts WHERE id = :id") + m_db.forUpdate(),
-                              {{":id", attempt->id}});
-        if (!lock)
-            return lock.error();
         auto left = RefundRepository::refundableOn(tx.connection(), attempt.value());
         if (!left)
             return left.error();
@@ -104,6 +145,18 @@ Result<RefundService::Requested> RefundService::request(const User &actor, const
     }
     if (!req.requestKey.isEmpty()) {
         auto k = Sql::exec(tx.connection(), QStringLiteral("UPDATE refunds SET request_key = :k WHERE id = :id"), {{":k", req.requestKey}, {":id", r.id}});
+        if (!k && k.error().kind == Error::Kind::Conflict) {
+            // The key was taken meanwhile for another payment: that request is this one.
+            tx.rollback();
+            auto seen = Sql::exec(m_db.connection(), QStringLiteral("SELECT out_refund_no FROM refunds WHERE request_key = :k"), {{":k", req.requestKey}});
+            if (seen && seen.value().next()) {
+                auto existing = m_refunds.byOutRefundNo(seen.value().value(0).toString());
+                if (!existing)
+                    return existing.error();
+                return Requested{existing.value(), existing->reviewedBy == QStringLiteral("auto"), true};
+            }
+            return k.error();
+        }
         if (!k)
             return k.error();
     }
@@ -189,10 +242,17 @@ Result<RefundService::Reviewed> RefundService::review(const User &actor, const Q
         sets.insert(QStringLiteral("next_action_at"), now);
     if (Status s = m_refunds.cas(tx.connection(), refund->id, RefundState::Requested, target, sets); !s) {
         tx.rollback();
+        if (s.error().kind != Error::Kind::Conflict)
+            return s.error();
+        // Someone decided it at the same moment: the same decision is one decision, the other
+        // one is refused like any review of a decided refund.
         auto now2 = m_refunds.byOutRefundNo(outRefundNo);
-        if (now2 && now2->state == target)
+        if (!now2)
+            return now2.error();
+        if (now2->state == target || (approve && now2->state != RefundState::Rejected))
             return Reviewed{now2.value(), true};
-        return s.error();
+        return refuse(Error::conflict(QStringLiteral("refund.already_reviewed"),
+                                      tr("Refund %1 is already %2 (by %3).").arg(outRefundNo, toString(now2->state), now2->reviewedBy)));
     }
     if (Status s = m_audit.append(tx, actor.login, action, object,
                                   {{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("amount"), minorToPlain(refund->amountMinor, 2)},
@@ -263,11 +323,16 @@ Result<Anomaly> RefundService::resolveAnomaly(const User &actor, qint64 anomalyI
         m_audit.recordRefusal(actor.login, QStringLiteral("anomaly.resolve.refused"), object, {{QStringLiteral("code"), e.code}});
         return e;
     }
-    if (note.trimmed().isEmpty())
-        return Error::invalid(QStringLiteral("anomaly.note_required"), tr("Describe how the anomaly was resolved."));
+    if (note.trimmed().isEmpty()) {
+        Error e = Error::invalid(QStringLiteral("anomaly.note_required"), tr("Describe how the anomaly was resolved."));
+        m_audit.recordRefusal(actor.login, QStringLiteral("anomaly.resolve.refused"), object, {{QStringLiteral("code"), e.code}});
+        return e;
+    }
     auto a = m_anomalies.byId(anomalyId);
-    if (!a)
+    if (!a) {
+        m_audit.recordRefusal(actor.login, QStringLiteral("anomaly.resolve.refused"), object, {{QStringLiteral("code"), a.error().code}});
         return a.error();
+    }
     if (a->state == AnomalyState::Resolved)
         return a; // resolving twice is one resolution
     Transaction tx(m_db);

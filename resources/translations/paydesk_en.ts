@@ -1,2933 +1,3467 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
-    <context>
-        <name>ActionPolicy</name>
-        <message>
-            <source>Taking payments is a counter action for CLERK or ADMIN users.</source>
-            <translation>Taking payments is a counter action for CLERK or ADMIN users.</translation>
-        </message>
-        <message>
-            <source>Only a FINANCE user can review refunds.</source>
-            <translation>Only a FINANCE user can review refunds.</translation>
-        </message>
-        <message>
-            <source>Only FINANCE or ADMIN users can resolve anomalies.</source>
-            <translation>Only FINANCE or ADMIN users can resolve anomalies.</translation>
-        </message>
-        <message>
-            <source>Only an ADMIN can change settings.</source>
-            <translation>Only an ADMIN can change settings.</translation>
-        </message>
-        <message>
-            <source>Select an order first.</source>
-            <translation>Select an order first.</translation>
-        </message>
-        <message>
-            <source>Repay is a counter action for CLERK or ADMIN users.</source>
-            <translation>Repay is a counter action for CLERK or ADMIN users.</translation>
-        </message>
-        <message>
-            <source>Only a pending order can be paid again; this one is %1.</source>
-            <translation>Only a pending order can be paid again; this one is %1.</translation>
-        </message>
-        <message>
-            <source>A free order needs no payment.</source>
-            <translation>A free order needs no payment.</translation>
-        </message>
-        <message>
-            <source>The order's time is up; it is being closed.</source>
-            <translation>The order's time is up; it is being closed.</translation>
-        </message>
-        <message>
-            <source>Closing an order is a counter action for CLERK or ADMIN users.</source>
-            <translation>Closing an order is a counter action for CLERK or ADMIN users.</translation>
-        </message>
-        <message>
-            <source>Only a pending order can be closed; this one is %1.</source>
-            <translation>Only a pending order can be closed; this one is %1.</translation>
-        </message>
-        <message>
-            <source>Refunds are requested by CLERK or FINANCE users.</source>
-            <translation>Refunds are requested by CLERK or FINANCE users.</translation>
-        </message>
-        <message>
-            <source>Only a paid order can be refunded; this one is %1.</source>
-            <translation>Only a paid order can be refunded; this one is %1.</translation>
-        </message>
-        <message>
-            <source>Nothing is left to refund on this order.</source>
-            <translation>Nothing is left to refund on this order.</translation>
-        </message>
-    </context>
-    <context>
-        <name>AnomalyRepository</name>
-        <message>
-            <source>There is no anomaly %1.</source>
-            <translation>There is no anomaly %1.</translation>
-        </message>
-        <message>
-            <source>The anomaly was already resolved.</source>
-            <translation>The anomaly was already resolved.</translation>
-        </message>
-    </context>
-    <context>
-        <name>AttemptCloser</name>
-        <message>
-            <source>The %1 channel is not configured.</source>
-            <translation>The %1 channel is not configured.</translation>
-        </message>
-    </context>
-    <context>
-        <name>AuditLog</name>
-        <message>
-            <source>The audit log has no head row; the database is damaged.</source>
-            <translation>The audit log has no head row; the database is damaged.</translation>
-        </message>
-        <message>
-            <source>entry %1 is missing (the next one is %2)</source>
-            <translation>entry %1 is missing (the next one is %2)</translation>
-        </message>
-        <message>
-            <source>its details are not the canonical JSON that was hashed</source>
-            <translation>its details are not the canonical JSON that was hashed</translation>
-        </message>
-        <message>
-            <source>it does not follow the entry before it (previous hash differs)</source>
-            <translation>it does not follow the entry before it (previous hash differs)</translation>
-        </message>
-        <message>
-            <source>its contents do not match its hash (the row was edited)</source>
-            <translation>its contents do not match its hash (the row was edited)</translation>
-        </message>
-        <message>
-            <source>the chain head is missing</source>
-            <translation>the chain head is missing</translation>
-        </message>
-        <message>
-            <source>the log ends at entry %1 but the chain head says %2 (entries were removed)</source>
-            <translation>the log ends at entry %1 but the chain head says %2 (entries were removed)</translation>
-        </message>
-    </context>
-    <context>
-        <name>ChannelProfile</name>
-        <message>
-            <source>Cannot read %1: %2</source>
-            <translation>Cannot read %1: %2</translation>
-        </message>
-        <message>
-            <source>The gateway URL "%1" is not an absolute http(s) URL.</source>
-            <translation>The gateway URL "%1" is not an absolute http(s) URL.</translation>
-        </message>
-        <message>
-            <source>Refusing plain http to %1: only https is allowed, except for a loopback sandbox (127.0.0.0/8, ::1, localhost).</source>
-            <translation>Refusing plain http to %1: only https is allowed, except for a loopback sandbox (127.0.0.0/8, ::1, localhost).</translation>
-        </message>
-        <message>
-            <source>The gateway URL must be https (got "%1").</source>
-            <translation>The gateway URL must be https (got "%1").</translation>
-        </message>
-        <message>
-            <source>Unknown key "%1" in the channel profile.</source>
-            <translation>Unknown key "%1" in the channel profile.</translation>
-        </message>
-        <message>
-            <source>"%1" must be a string.</source>
-            <translation>"%1" must be a string.</translation>
-        </message>
-        <message>
-            <source>"channel" must be "wechat" or "alipay" (got "%1").</source>
-            <translation>"channel" must be "wechat" or "alipay" (got "%1").</translation>
-        </message>
-        <message>
-            <source>"platform_certificates" must be a list of PEM texts.</source>
-            <translation>"platform_certificates" must be a list of PEM texts.</translation>
-        </message>
-        <message>
-            <source>%1 is not a JSON object: %2</source>
-            <translation>%1 is not a JSON object: %2</translation>
-        </message>
-        <message>
-            <source>A profile is for WeChat Pay or Alipay.</source>
-            <translation>A profile is for WeChat Pay or Alipay.</translation>
-        </message>
-        <message>
-            <source>The profile has no app_id.</source>
-            <translation>The profile has no app_id.</translation>
-        </message>
-        <message>
-            <source>A WeChat Pay profile needs merchant_id (mchid).</source>
-            <translation>A WeChat Pay profile needs merchant_id (mchid).</translation>
-        </message>
-        <message>
-            <source>A WeChat Pay profile needs merchant_serial (the merchant API certificate serial).</source>
-            <translation>A WeChat Pay profile needs merchant_serial (the merchant API certificate serial).</translation>
-        </message>
-        <message>
-            <source>notify_url "%1" is not an absolute http(s) URL.</source>
-            <translation>notify_url "%1" is not an absolute http(s) URL.</translation>
-        </message>
-        <message>
-            <source>The profile has no private_key.</source>
-            <translation>The profile has no private_key.</translation>
-        </message>
-        <message>
-            <source>private_key: %1</source>
-            <translation>private_key: %1</translation>
-        </message>
-        <message>
-            <source>api_v3_key must be exactly 32 bytes (it has %1).</source>
-            <translation>api_v3_key must be exactly 32 bytes (it has %1).</translation>
-        </message>
-        <message>
-            <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay's answers.</source>
-            <translation>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay's answers.</translation>
-        </message>
-        <message>
-            <source>platform_public_key needs its platform_public_key_id (PUB_KEY_ID_...).</source>
-            <translation>platform_public_key needs its platform_public_key_id (PUB_KEY_ID_...).</translation>
-        </message>
-        <message>
-            <source>platform_certificates: %1</source>
-            <translation>platform_certificates: %1</translation>
-        </message>
-        <message>
-            <source>An Alipay profile needs platform_public_key (the Alipay public key).</source>
-            <translation>An Alipay profile needs platform_public_key (the Alipay public key).</translation>
-        </message>
-        <message>
-            <source>platform_public_key: %1</source>
-            <translation>platform_public_key: %1</translation>
-        </message>
-    </context>
-    <context>
-        <name>ChannelProfileStore</name>
-        <message>
-            <source>No %1 channel is configured: add one with paydeskctl channel add %1 --profile FILE.</source>
-            <translation>No %1 channel is configured: add one with paydeskctl channel add %1 --profile FILE.</translation>
-        </message>
-        <message>
-            <source>The secrets of the %1 profile are in the %2 store, but this run uses the %3 store (%4). Run with the same secret store, or add the profile again.</source>
-            <translation>The secrets of the %1 profile are in the %2 store, but this run uses the %3 store (%4). Run with the same secret store, or add the profile again.</translation>
-        </message>
-        <message>
-            <source>No %1 channel is configured.</source>
-            <translation>No %1 channel is configured.</translation>
-        </message>
-        <message>
-            <source>The simulated channel has no profile.</source>
-            <translation>The simulated channel has no profile.</translation>
-        </message>
-        <message>
-            <source>%1 channel: %2</source>
-            <translation>%1 channel: %2</translation>
-        </message>
-    </context>
-    <context>
-        <name>Database</name>
-        <message>
-            <source>"%1" is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
-            <translation>"%1" is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</translation>
-        </message>
-        <message>
-            <source>Unknown database URL "%1": use sqlite:/path/file.db or postgresql://user@host/db.</source>
-            <translation>Unknown database URL "%1": use sqlite:/path/file.db or postgresql://user@host/db.</translation>
-        </message>
-        <message>
-            <source>The SQLite URL has no file path.</source>
-            <translation>The SQLite URL has no file path.</translation>
-        </message>
-        <message>
-            <source>Cannot create the folder %1.</source>
-            <translation>Cannot create the folder %1.</translation>
-        </message>
-        <message>
-            <source>Cannot open the database %1: %2</source>
-            <translation>Cannot open the database %1: %2</translation>
-        </message>
-        <message>
-            <source>Migration %1 is missing from the program.</source>
-            <translation>Migration %1 is missing from the program.</translation>
-        </message>
-        <message>
-            <source>migration %1</source>
-            <translation>migration %1</translation>
-        </message>
-    </context>
-    <context>
-        <name>DateRange</name>
-        <message>
-            <source>Any time</source>
-            <translation>Any time</translation>
-        </message>
-        <message>
-            <source>Today</source>
-            <translation>Today</translation>
-        </message>
-        <message>
-            <source>Last 7 days</source>
-            <translation>Last 7 days</translation>
-        </message>
-        <message>
-            <source>Last 30 days</source>
-            <translation>Last 30 days</translation>
-        </message>
-        <message>
-            <source>This month</source>
-            <translation>This month</translation>
-        </message>
-        <message>
-            <source>Custom…</source>
-            <translation>Custom…</translation>
-        </message>
-    </context>
-    <context>
-        <name>DemoDriver</name>
-        <message>
-            <source>Pearl milk tea</source>
-            <translation>Pearl milk tea</translation>
-        </message>
-        <message>
-            <source>Americano</source>
-            <translation>Americano</translation>
-        </message>
-        <message>
-            <source>Caffe latte</source>
-            <translation>Caffe latte</translation>
-        </message>
-        <message>
-            <source>Soup dumplings</source>
-            <translation>Soup dumplings</translation>
-        </message>
-        <message>
-            <source>Beef noodle soup</source>
-            <translation>Beef noodle soup</translation>
-        </message>
-        <message>
-            <source>Matcha cake</source>
-            <translation>Matcha cake</translation>
-        </message>
-        <message>
-            <source>Phone case</source>
-            <translation>Phone case</translation>
-        </message>
-        <message>
-            <source>Thermos flask</source>
-            <translation>Thermos flask</translation>
-        </message>
-        <message>
-            <source>Flower bouquet</source>
-            <translation>Flower bouquet</translation>
-        </message>
-        <message>
-            <source>Parking fee</source>
-            <translation>Parking fee</translation>
-        </message>
-    </context>
-    <context>
-        <name>DemoSeeder</name>
-        <message>
-            <source>The demo can seed between 0 and 5,000,000 orders.</source>
-            <translation>The demo can seed between 0 and 5,000,000 orders.</translation>
-        </message>
-        <message>
-            <source>The demo history spans 1 to 3650 days.</source>
-            <translation>The demo history spans 1 to 3650 days.</translation>
-        </message>
-        <message>
-            <source>This database has real users; demo data goes only into a new or demo database.</source>
-            <translation>This database has real users; demo data goes only into a new or demo database.</translation>
-        </message>
-        <message>
-            <source>The database already has %1 orders; seed demo data into an empty one.</source>
-            <translation>The database already has %1 orders; seed demo data into an empty one.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Duration</name>
-        <message>
-            <source>"%1" is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
-            <translation>"%1" is not a duration: use a whole number with ms, s, m, h or d, like 30m.</translation>
-        </message>
-        <message>
-            <source>%1d %2h</source>
-            <translation>%1d %2h</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n s</source>
-            <translation>
-                <numerusform>%n s</numerusform>
-                <numerusform>%n s</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>%1 min %2 s</source>
-            <translation>%1 min %2 s</translation>
-        </message>
-        <message>
-            <source>%1 h %2 min</source>
-            <translation>%1 h %2 min</translation>
-        </message>
-    </context>
-    <context>
-        <name>EncryptedFileSecretStore</name>
-        <message>
-            <source>The encrypted secrets file needs a passphrase in PAYDESK_SECRET_PASSPHRASE.</source>
-            <translation>The encrypted secrets file needs a passphrase in PAYDESK_SECRET_PASSPHRASE.</translation>
-        </message>
-        <message>
-            <source>No secrets file: set PAYDESK_SECRET_FILE.</source>
-            <translation>No secrets file: set PAYDESK_SECRET_FILE.</translation>
-        </message>
-        <message>
-            <source>Cannot read the secrets file %1: %2</source>
-            <translation>Cannot read the secrets file %1: %2</translation>
-        </message>
-        <message>
-            <source>%1 is not a PayDesk secrets file.</source>
-            <translation>%1 is not a PayDesk secrets file.</translation>
-        </message>
-        <message>
-            <source>%1 has unusable key-derivation parameters.</source>
-            <translation>%1 has unusable key-derivation parameters.</translation>
-        </message>
-        <message>
-            <source>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</source>
-            <translation>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</translation>
-        </message>
-        <message>
-            <source>Cannot write the secrets file %1: %2</source>
-            <translation>Cannot write the secrets file %1: %2</translation>
-        </message>
-        <message>
-            <source>No secret %1: %2 does not exist.</source>
-            <translation>No secret %1: %2 does not exist.</translation>
-        </message>
-        <message>
-            <source>No secret %1 in %2.</source>
-            <translation>No secret %1 in %2.</translation>
-        </message>
-    </context>
-    <context>
-        <name>FinanceStats</name>
-        <message>
-            <source>Choose a range whose end is not before its start.</source>
-            <translation>Choose a range whose end is not before its start.</translation>
-        </message>
-        <message>
-            <source>Choose a range of at most three years.</source>
-            <translation>Choose a range of at most three years.</translation>
-        </message>
-        <message>
-            <source>Cannot write %1: %2</source>
-            <translation>Cannot write %1: %2</translation>
-        </message>
-    </context>
-    <context>
-        <name>KeychainSecretStore</name>
-        <message>
-            <source>PAYDESK_SECRET_STORE must be "keychain" or "file" (got "%1").</source>
-            <translation>PAYDESK_SECRET_STORE must be "keychain" or "file" (got "%1").</translation>
-        </message>
-        <message>
-            <source>No OS keychain answers here. Set PAYDESK_SECRET_PASSPHRASE to keep the channel secrets in an encrypted file instead (%1).</source>
-            <translation>No OS keychain answers here. Set PAYDESK_SECRET_PASSPHRASE to keep the channel secrets in an encrypted file instead (%1).</translation>
-        </message>
-        <message>
-            <source>No secret %1 in the keychain.</source>
-            <translation>No secret %1 in the keychain.</translation>
-        </message>
-        <message>
-            <source>The keychain refused access to %1: %2</source>
-            <translation>The keychain refused access to %1: %2</translation>
-        </message>
-        <message>
-            <source>OS keychain (service %1)</source>
-            <translation>OS keychain (service %1)</translation>
-        </message>
-        <message>
-            <source>The keychain did not answer in time.</source>
-            <translation>The keychain did not answer in time.</translation>
-        </message>
-        <message>
-            <source>The keychain failed on %1: %2. Where no keychain runs, set PAYDESK_SECRET_PASSPHRASE to keep the secrets in an encrypted file.</source>
-            <translation>The keychain failed on %1: %2. Where no keychain runs, set PAYDESK_SECRET_PASSPHRASE to keep the secrets in an encrypted file.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Labels</name>
-        <message>
-            <source>Pending</source>
-            <translation>Pending</translation>
-        </message>
-        <message>
-            <source>Paid</source>
-            <translation>Paid</translation>
-        </message>
-        <message>
-            <source>Partly refunded</source>
-            <translation>Partly refunded</translation>
-        </message>
-        <message>
-            <source>Refunded</source>
-            <translation>Refunded</translation>
-        </message>
-        <message>
-            <source>Closed</source>
-            <translation>Closed</translation>
-        </message>
-        <message>
-            <source>Created</source>
-            <translation>Created</translation>
-        </message>
-        <message>
-            <source>Waiting for payment</source>
-            <translation>Waiting for payment</translation>
-        </message>
-        <message>
-            <source>Failed</source>
-            <translation>Failed</translation>
-        </message>
-        <message>
-            <source>Requested</source>
-            <translation>Requested</translation>
-        </message>
-        <message>
-            <source>Approved</source>
-            <translation>Approved</translation>
-        </message>
-        <message>
-            <source>Rejected</source>
-            <translation>Rejected</translation>
-        </message>
-        <message>
-            <source>Processing</source>
-            <translation>Processing</translation>
-        </message>
-        <message>
-            <source>Paid after close</source>
-            <translation>Paid after close</translation>
-        </message>
-        <message>
-            <source>Duplicate payment</source>
-            <translation>Duplicate payment</translation>
-        </message>
-        <message>
-            <source>Amount mismatch</source>
-            <translation>Amount mismatch</translation>
-        </message>
-        <message>
-            <source>Refund abnormal</source>
-            <translation>Refund abnormal</translation>
-        </message>
-        <message>
-            <source>Refund closed by channel</source>
-            <translation>Refund closed by channel</translation>
-        </message>
-        <message>
-            <source>Open</source>
-            <translation>Open</translation>
-        </message>
-        <message>
-            <source>Resolved</source>
-            <translation>Resolved</translation>
-        </message>
-        <message>
-            <source>Clerk</source>
-            <translation>Clerk</translation>
-        </message>
-        <message>
-            <source>Finance</source>
-            <translation>Finance</translation>
-        </message>
-        <message>
-            <source>Administrator</source>
-            <translation>Administrator</translation>
-        </message>
-        <message>
-            <source>Simulator</source>
-            <translation>Simulator</translation>
-        </message>
-        <message>
-            <source>WeChat Pay</source>
-            <translation>WeChat Pay</translation>
-        </message>
-        <message>
-            <source>Alipay</source>
-            <translation>Alipay</translation>
-        </message>
-        <message>
-            <source>time ran out</source>
-            <translation>time ran out</translation>
-        </message>
-        <message>
-            <source>closed by hand</source>
-            <translation>closed by hand</translation>
-        </message>
-        <message>
-            <source>just now</source>
-            <translation>just now</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n min ago</source>
-            <translation>
-                <numerusform>%n min ago</numerusform>
-                <numerusform>%n min ago</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n h ago</source>
-            <translation>
-                <numerusform>%n h ago</numerusform>
-                <numerusform>%n h ago</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n d ago</source>
-            <translation>
-                <numerusform>%n d ago</numerusform>
-                <numerusform>%n d ago</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Order created</source>
-            <translation>Order created</translation>
-        </message>
-        <message>
-            <source>Order refused</source>
-            <translation>Order refused</translation>
-        </message>
-        <message>
-            <source>Payment re-issued</source>
-            <translation>Payment re-issued</translation>
-        </message>
-        <message>
-            <source>Repay refused</source>
-            <translation>Repay refused</translation>
-        </message>
-        <message>
-            <source>Order closed</source>
-            <translation>Order closed</translation>
-        </message>
-        <message>
-            <source>Close refused</source>
-            <translation>Close refused</translation>
-        </message>
-        <message>
-            <source>Order paid</source>
-            <translation>Order paid</translation>
-        </message>
-        <message>
-            <source>Payment issued</source>
-            <translation>Payment issued</translation>
-        </message>
-        <message>
-            <source>Payment could not be issued</source>
-            <translation>Payment could not be issued</translation>
-        </message>
-        <message>
-            <source>Payment closed</source>
-            <translation>Payment closed</translation>
-        </message>
-        <message>
-            <source>Payment failed</source>
-            <translation>Payment failed</translation>
-        </message>
-        <message>
-            <source>Late payment</source>
-            <translation>Late payment</translation>
-        </message>
-        <message>
-            <source>Refund requested</source>
-            <translation>Refund requested</translation>
-        </message>
-        <message>
-            <source>Refund refused</source>
-            <translation>Refund refused</translation>
-        </message>
-        <message>
-            <source>Refund approved automatically</source>
-            <translation>Refund approved automatically</translation>
-        </message>
-        <message>
-            <source>Refund approved</source>
-            <translation>Refund approved</translation>
-        </message>
-        <message>
-            <source>Refund rejected</source>
-            <translation>Refund rejected</translation>
-        </message>
-        <message>
-            <source>Refund sent</source>
-            <translation>Refund sent</translation>
-        </message>
-        <message>
-            <source>Refund completed</source>
-            <translation>Refund completed</translation>
-        </message>
-        <message>
-            <source>Refund failed</source>
-            <translation>Refund failed</translation>
-        </message>
-        <message>
-            <source>Refund closed</source>
-            <translation>Refund closed</translation>
-        </message>
-        <message>
-            <source>Anomaly opened</source>
-            <translation>Anomaly opened</translation>
-        </message>
-        <message>
-            <source>Anomaly resolved</source>
-            <translation>Anomaly resolved</translation>
-        </message>
-        <message>
-            <source>Anomaly resolution refused</source>
-            <translation>Anomaly resolution refused</translation>
-        </message>
-        <message>
-            <source>Signed in</source>
-            <translation>Signed in</translation>
-        </message>
-        <message>
-            <source>Sign-in failed</source>
-            <translation>Sign-in failed</translation>
-        </message>
-        <message>
-            <source>Sign-in slowed down</source>
-            <translation>Sign-in slowed down</translation>
-        </message>
-        <message>
-            <source>User added</source>
-            <translation>User added</translation>
-        </message>
-        <message>
-            <source>User enabled</source>
-            <translation>User enabled</translation>
-        </message>
-        <message>
-            <source>User disabled</source>
-            <translation>User disabled</translation>
-        </message>
-        <message>
-            <source>Password changed</source>
-            <translation>Password changed</translation>
-        </message>
-        <message>
-            <source>Channel configured</source>
-            <translation>Channel configured</translation>
-        </message>
-        <message>
-            <source>Channel removed</source>
-            <translation>Channel removed</translation>
-        </message>
-        <message>
-            <source>Demo data created</source>
-            <translation>Demo data created</translation>
-        </message>
-    </context>
-    <context>
-        <name>Money</name>
-        <message>
-            <source>The amount cannot be negative.</source>
-            <translation>The amount cannot be negative.</translation>
-        </message>
-        <message>
-            <source>A refund must be at least %1.</source>
-            <translation>A refund must be at least %1.</translation>
-        </message>
-        <message>
-            <source>A payment must be at least %1; zero is only allowed as an order total.</source>
-            <translation>A payment must be at least %1; zero is only allowed as an order total.</translation>
-        </message>
-        <message>
-            <source>The amount is above the channel maximum of %1 %2.</source>
-            <translation>The amount is above the channel maximum of %1 %2.</translation>
-        </message>
-        <message>
-            <source>Enter an amount.</source>
-            <translation>Enter an amount.</translation>
-        </message>
-        <message>
-            <source>"%1" is not an amount: use digits and at most one decimal point, like 12.30.</source>
-            <translation>"%1" is not an amount: use digits and at most one decimal point, like 12.30.</translation>
-        </message>
-        <message>
-            <source>%1 amounts have no decimals.</source>
-            <translation>%1 amounts have no decimals.</translation>
-        </message>
-        <message>
-            <source>%1 amounts have at most %2 decimal places.</source>
-            <translation>%1 amounts have at most %2 decimal places.</translation>
-        </message>
-    </context>
-    <context>
-        <name>OrderExport</name>
-        <message>
-            <source>Cannot write %1: %2</source>
-            <translation>Cannot write %1: %2</translation>
-        </message>
-        <message>
-            <source>The export was cancelled; no file was written.</source>
-            <translation>The export was cancelled; no file was written.</translation>
-        </message>
-    </context>
-    <context>
-        <name>OrderRepository</name>
-        <message>
-            <source>There is no order %1.</source>
-            <translation>There is no order %1.</translation>
-        </message>
-        <message>
-            <source>There is no order with id %1.</source>
-            <translation>There is no order with id %1.</translation>
-        </message>
-        <message>
-            <source>There is no payment %1.</source>
-            <translation>There is no payment %1.</translation>
-        </message>
-        <message>
-            <source>The order is no longer %1: someone else changed it first.</source>
-            <translation>The order is no longer %1: someone else changed it first.</translation>
-        </message>
-        <message>
-            <source>The payment is no longer %1: someone else changed it first.</source>
-            <translation>The payment is no longer %1: someone else changed it first.</translation>
-        </message>
-    </context>
-    <context>
-        <name>OrderService</name>
-        <message>
-            <source>Unknown currency "%1"; use CNY, USD, HKD, JPY or EUR.</source>
-            <translation>Unknown currency "%1"; use CNY, USD, HKD, JPY or EUR.</translation>
-        </message>
-        <message>
-            <source>A free order has a total of 0, not %1.</source>
-            <translation>A free order has a total of 0, not %1.</translation>
-        </message>
-        <message>
-            <source>An order needs a title (what is being sold).</source>
-            <translation>An order needs a title (what is being sold).</translation>
-        </message>
-        <message>
-            <source>The title is %1 characters; the channels accept at most %2.</source>
-            <translation>The title is %1 characters; the channels accept at most %2.</translation>
-        </message>
-        <message>
-            <source>The pay timeout must be between 1 second and 7 days, not %1.</source>
-            <translation>The pay timeout must be between 1 second and 7 days, not %1.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Reconciler</name>
-        <message>
-            <source>paid</source>
-            <translation>paid</translation>
-        </message>
-        <message>
-            <source>already applied, nothing changed</source>
-            <translation>already applied, nothing changed</translation>
-        </message>
-        <message>
-            <source>money arrived after the order closed: anomaly opened, refund proposed</source>
-            <translation>money arrived after the order closed: anomaly opened, refund proposed</translation>
-        </message>
-        <message>
-            <source>second payment for the order: anomaly opened, refund proposed</source>
-            <translation>second payment for the order: anomaly opened, refund proposed</translation>
-        </message>
-        <message>
-            <source>payment closed at the channel</source>
-            <translation>payment closed at the channel</translation>
-        </message>
-        <message>
-            <source>payment failed at the channel</source>
-            <translation>payment failed at the channel</translation>
-        </message>
-        <message>
-            <source>not paid yet</source>
-            <translation>not paid yet</translation>
-        </message>
-        <message>
-            <source>refund succeeded</source>
-            <translation>refund succeeded</translation>
-        </message>
-        <message>
-            <source>refund processing at the channel</source>
-            <translation>refund processing at the channel</translation>
-        </message>
-        <message>
-            <source>refund abnormal at the channel: anomaly opened</source>
-            <translation>refund abnormal at the channel: anomaly opened</translation>
-        </message>
-        <message>
-            <source>refund closed by the channel: anomaly opened</source>
-            <translation>refund closed by the channel: anomaly opened</translation>
-        </message>
-        <message>
-            <source>There is no payment %1 in our books.</source>
-            <translation>There is no payment %1 in our books.</translation>
-        </message>
-        <message>
-            <source>The channel reports %1 paid on %2, which was for %3.</source>
-            <translation>The channel reports %1 paid on %2, which was for %3.</translation>
-        </message>
-        <message>
-            <source>Payment %1 arrived after order %2 was closed.</source>
-            <translation>Payment %1 arrived after order %2 was closed.</translation>
-        </message>
-        <message>
-            <source>Payment %1 is a second payment for order %2.</source>
-            <translation>Payment %1 is a second payment for order %2.</translation>
-        </message>
-        <message>
-            <source>There is no refund %1 in our books.</source>
-            <translation>There is no refund %1 in our books.</translation>
-        </message>
-        <message>
-            <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); settle it with the customer another way.</source>
-            <translation>Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); settle it with the customer another way.</translation>
-        </message>
-        <message>
-            <source>Refund %1 was closed by the channel without paying out.</source>
-            <translation>Refund %1 was closed by the channel without paying out.</translation>
-        </message>
-    </context>
-    <context>
-        <name>RefundRepository</name>
-        <message>
-            <source>The payment to refund does not exist.</source>
-            <translation>The payment to refund does not exist.</translation>
-        </message>
-        <message>
-            <source>Payment %1 is %2, not paid; only paid money can be refunded.</source>
-            <translation>Payment %1 is %2, not paid; only paid money can be refunded.</translation>
-        </message>
-        <message>
-            <source>Payment %1 was made more than 365 days ago; the channels refuse refunds after that.</source>
-            <translation>Payment %1 was made more than 365 days ago; the channels refuse refunds after that.</translation>
-        </message>
-        <message>
-            <source>Payment %1 already has %2 refunds, the most a channel accepts.</source>
-            <translation>Payment %1 already has %2 refunds, the most a channel accepts.</translation>
-        </message>
-        <message>
-            <source>Only %1 is left to refund on payment %2; %3 is too much.</source>
-            <translation>Only %1 is left to refund on payment %2; %3 is too much.</translation>
-        </message>
-        <message>
-            <source>There is no refund %1.</source>
-            <translation>There is no refund %1.</translation>
-        </message>
-        <message>
-            <source>The refund is no longer %1: someone else changed it first.</source>
-            <translation>The refund is no longer %1: someone else changed it first.</translation>
-        </message>
-    </context>
-    <context>
-        <name>RefundService</name>
-        <message>
-            <source>Payment %1 is %2, not paid; only paid money can be refunded.</source>
-            <translation>Payment %1 is %2, not paid; only paid money can be refunded.</translation>
-        </message>
-        <message>
-            <source>Order %1 has no payment %2.</source>
-            <translation>Order %1 has no payment %2.</translation>
-        </message>
-        <message>
-            <source>Order %1 is %2 and has no paid payment to refund.</source>
-            <translation>Order %1 is %2 and has no paid payment to refund.</translation>
-        </message>
-        <message>
-            <source>Refunds are requested by CLERK or FINANCE staff; %1 is %2.</source>
-            <translation>Refunds are requested by CLERK or FINANCE staff; %1 is %2.</translation>
-        </message>
-        <message>
-            <source>Give a reason for the refund (the customer will see it).</source>
-            <translation>Give a reason for the refund (the customer will see it).</translation>
-        </message>
-        <message>
-            <source>Nothing is left to refund on payment %1.</source>
-            <translation>Nothing is left to refund on payment %1.</translation>
-        </message>
-        <message>
-            <source>approved automatically: at most %1</source>
-            <translation>approved automatically: at most %1</translation>
-        </message>
-        <message>
-            <source>Refunds are reviewed by FINANCE staff; %1 is %2.</source>
-            <translation>Refunds are reviewed by FINANCE staff; %1 is %2.</translation>
-        </message>
-        <message>
-            <source>Say why the refund is rejected; the requester will read it.</source>
-            <translation>Say why the refund is rejected; the requester will read it.</translation>
-        </message>
-        <message>
-            <source>You requested refund %1 yourself; another FINANCE colleague has to review it.</source>
-            <translation>You requested refund %1 yourself; another FINANCE colleague has to review it.</translation>
-        </message>
-        <message>
-            <source>Refund %1 is already %2 (by %3).</source>
-            <translation>Refund %1 is already %2 (by %3).</translation>
-        </message>
-        <message>
-            <source>Anomalies are resolved by FINANCE or ADMIN staff.</source>
-            <translation>Anomalies are resolved by FINANCE or ADMIN staff.</translation>
-        </message>
-        <message>
-            <source>Describe how the anomaly was resolved.</source>
-            <translation>Describe how the anomaly was resolved.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Sql</name>
-        <message>
-            <source>%1: already exists (%2)</source>
-            <translation>%1: already exists (%2)</translation>
-        </message>
-        <message>
-            <source>Database error in %1: %2</source>
-            <translation>Database error in %1: %2</translation>
-        </message>
-    </context>
-    <context>
-        <name>Transitions</name>
-        <message>
-            <source>Cannot go from %1 to %2.</source>
-            <translation>Cannot go from %1 to %2.</translation>
-        </message>
-    </context>
-    <context>
-        <name>UserDirectory</name>
-        <message>
-            <source>There is no user "%1".</source>
-            <translation>There is no user "%1".</translation>
-        </message>
-        <message>
-            <source>Only an administrator can manage users.</source>
-            <translation>Only an administrator can manage users.</translation>
-        </message>
-        <message>
-            <source>A password needs at least %1 characters.</source>
-            <translation>A password needs at least %1 characters.</translation>
-        </message>
-        <message>
-            <source>A login is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.</source>
-            <translation>A login is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.</translation>
-        </message>
-        <message>
-            <source>Could not hash the password.</source>
-            <translation>Could not hash the password.</translation>
-        </message>
-        <message>
-            <source>The first user of a database must be an ADMIN.</source>
-            <translation>The first user of a database must be an ADMIN.</translation>
-        </message>
-        <message>
-            <source>There is already a user "%1".</source>
-            <translation>There is already a user "%1".</translation>
-        </message>
-        <message>
-            <source>Wrong login or password.</source>
-            <translation>Wrong login or password.</translation>
-        </message>
-        <message numerus="yes">
-            <source>Too many failed logins for "%1"; try again in %n second(s).</source>
-            <translation>
-                <numerusform>Too many failed logins for "%1"; try again in %n second.</numerusform>
-                <numerusform>Too many failed logins for "%1"; try again in %n seconds.</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>The account "%1" is disabled.</source>
-            <translation>The account "%1" is disabled.</translation>
-        </message>
-        <message>
-            <source>You cannot disable your own account.</source>
-            <translation>You cannot disable your own account.</translation>
-        </message>
-    </context>
-    <context>
-        <name>main</name>
-        <message>
-            <source>PayDesk: back office for WeChat Pay and Alipay merchants.</source>
-            <translation>PayDesk: back office for WeChat Pay and Alipay merchants.</translation>
-        </message>
-        <message>
-            <source>Run the offline demo (simulated channel, scripted customers).</source>
-            <translation>Run the offline demo (simulated channel, scripted customers).</translation>
-        </message>
-        <message>
-            <source>Keep the demo database in DIR (default: a temporary folder).</source>
-            <translation>Keep the demo database in DIR (default: a temporary folder).</translation>
-        </message>
-        <message>
-            <source>Orders in the demo history (default 2000).</source>
-            <translation>Orders in the demo history (default 2000).</translation>
-        </message>
-        <message>
-            <source>Seconds between new demo counter orders (default 6).</source>
-            <translation>Seconds between new demo counter orders (default 6).</translation>
-        </message>
-        <message>
-            <source>Run time N times faster (demo).</source>
-            <translation>Run time N times faster (demo).</translation>
-        </message>
-        <message>
-            <source>Database URL: sqlite:/path/file.db or postgresql://user@host/db.</source>
-            <translation>Database URL: sqlite:/path/file.db or postgresql://user@host/db.</translation>
-        </message>
-        <message>
-            <source>Language: en or zh_CN (default: settings, then the system).</source>
-            <translation>Language: en or zh_CN (default: settings, then the system).</translation>
-        </message>
-        <message>
-            <source>Sign in as LOGIN; the password comes from PAYDESK_PASSWORD.</source>
-            <translation>Sign in as LOGIN; the password comes from PAYDESK_PASSWORD.</translation>
-        </message>
-        <message>
-            <source>Open this page: orders, review, anomalies, finance, audit, settings.</source>
-            <translation>Open this page: orders, review, anomalies, finance, audit, settings.</translation>
-        </message>
-        <message>
-            <source>Save a screenshot of the main window to FILE and quit.</source>
-            <translation>Save a screenshot of the main window to FILE and quit.</translation>
-        </message>
-        <message>
-            <source>Milliseconds to wait before the screenshot (default 2500).</source>
-            <translation>Milliseconds to wait before the screenshot (default 2500).</translation>
-        </message>
-        <message>
-            <source>--time-scale takes a number from 1 to 10000.</source>
-            <translation>--time-scale takes a number from 1 to 10000.</translation>
-        </message>
-        <message>
-            <source>--demo-orders takes a number from 0 to 5000000.</source>
-            <translation>--demo-orders takes a number from 0 to 5000000.</translation>
-        </message>
-        <message>
-            <source>--demo-interval takes seconds from 0.2 to 3600.</source>
-            <translation>--demo-interval takes seconds from 0.2 to 3600.</translation>
-        </message>
-        <message>
-            <source>Use either --db or --demo-dir for the demo, not both.</source>
-            <translation>Use either --db or --demo-dir for the demo, not both.</translation>
-        </message>
-        <message>
-            <source>PayDesk cannot start</source>
-            <translation>PayDesk cannot start</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk</name>
-        <message>
-            <source>Unknown trade_status "%1".</source>
-            <translation>Unknown trade_status "%1".</translation>
-        </message>
-        <message>
-            <source>Asked about %1 but Alipay answered about "%2".</source>
-            <translation>Asked about %1 but Alipay answered about "%2".</translation>
-        </message>
-        <message>
-            <source>A paid trade with a malformed total_amount "%1".</source>
-            <translation>A paid trade with a malformed total_amount "%1".</translation>
-        </message>
-        <message>
-            <source>Unknown trade_state "%1".</source>
-            <translation>Unknown trade_state "%1".</translation>
-        </message>
-        <message>
-            <source>Asked about %1 but WeChat Pay answered about "%2".</source>
-            <translation>Asked about %1 but WeChat Pay answered about "%2".</translation>
-        </message>
-        <message>
-            <source>The answer is for merchant %1, not %2.</source>
-            <translation>The answer is for merchant %1, not %2.</translation>
-        </message>
-        <message>
-            <source>A paid transaction without amount.total.</source>
-            <translation>A paid transaction without amount.total.</translation>
-        </message>
-        <message>
-            <source>Unknown refund status "%1".</source>
-            <translation>Unknown refund status "%1".</translation>
-        </message>
-        <message>
-            <source>Asked about refund %1 but WeChat Pay answered about "%2".</source>
-            <translation>Asked about refund %1 but WeChat Pay answered about "%2".</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::AlipayChannel</name>
-        <message>
-            <source>This is not an Alipay profile.</source>
-            <translation>This is not an Alipay profile.</translation>
-        </message>
-        <message>
-            <source>The Alipay gateway answered HTTP %1.</source>
-            <translation>The Alipay gateway answered HTTP %1.</translation>
-        </message>
-        <message>
-            <source>The answer has no %1 object.</source>
-            <translation>The answer has no %1 object.</translation>
-        </message>
-        <message>
-            <source>The Alipay answer is not signed; it is treated as forged.</source>
-            <translation>The Alipay answer is not signed; it is treated as forged.</translation>
-        </message>
-        <message>
-            <source>The Alipay answer's signature does not match its content: it was altered or forged.</source>
-            <translation>The Alipay answer's signature does not match its content: it was altered or forged.</translation>
-        </message>
-        <message>
-            <source>Alipay QR payments take a positive CNY amount.</source>
-            <translation>Alipay QR payments take a positive CNY amount.</translation>
-        </message>
-        <message>
-            <source>The answer is about another trade.</source>
-            <translation>The answer is about another trade.</translation>
-        </message>
-        <message>
-            <source>The answer has no qr_code.</source>
-            <translation>The answer has no qr_code.</translation>
-        </message>
-        <message>
-            <source>A refund needs a positive CNY amount no larger than the payment.</source>
-            <translation>A refund needs a positive CNY amount no larger than the payment.</translation>
-        </message>
-        <message>
-            <source>Alipay has no refund %1 for %2.</source>
-            <translation>Alipay has no refund %1 for %2.</translation>
-        </message>
-        <message>
-            <source>The answer is about another refund.</source>
-            <translation>The answer is about another refund.</translation>
-        </message>
-        <message>
-            <source>Malformed refund_amount.</source>
-            <translation>Malformed refund_amount.</translation>
-        </message>
-        <message>
-            <source>The Alipay notification is not signed; it is treated as forged.</source>
-            <translation>The Alipay notification is not signed; it is treated as forged.</translation>
-        </message>
-        <message>
-            <source>Unsupported sign_type "%1" (only RSA2).</source>
-            <translation>Unsupported sign_type "%1" (only RSA2).</translation>
-        </message>
-        <message>
-            <source>The Alipay notification's signature does not match: it was altered or forged.</source>
-            <translation>The Alipay notification's signature does not match: it was altered or forged.</translation>
-        </message>
-        <message>
-            <source>The notification is for app %1, not %2.</source>
-            <translation>The notification is for app %1, not %2.</translation>
-        </message>
-        <message>
-            <source>Malformed refund_fee.</source>
-            <translation>Malformed refund_fee.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::AnomalyModel</name>
-        <message>
-            <source>No</source>
-            <translation>No</translation>
-        </message>
-        <message>
-            <source>Kind</source>
-            <translation>Kind</translation>
-        </message>
-        <message>
-            <source>Order</source>
-            <translation>Order</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Details</source>
-            <translation>Details</translation>
-        </message>
-        <message>
-            <source>Opened</source>
-            <translation>Opened</translation>
-        </message>
-        <message>
-            <source>Resolution</source>
-            <translation>Resolution</translation>
-        </message>
-        <message>
-            <source>Resolved by</source>
-            <translation>Resolved by</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::AttemptModel</name>
-        <message>
-            <source>Payment no</source>
-            <translation>Payment no</translation>
-        </message>
-        <message>
-            <source>Channel</source>
-            <translation>Channel</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Created</source>
-            <translation>Created</translation>
-        </message>
-        <message>
-            <source>Expires</source>
-            <translation>Expires</translation>
-        </message>
-        <message>
-            <source>Paid at</source>
-            <translation>Paid at</translation>
-        </message>
-        <message>
-            <source>Last error</source>
-            <translation>Last error</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::AuditModel</name>
-        <message>
-            <source>No</source>
-            <translation>No</translation>
-        </message>
-        <message>
-            <source>Time</source>
-            <translation>Time</translation>
-        </message>
-        <message>
-            <source>User</source>
-            <translation>User</translation>
-        </message>
-        <message>
-            <source>Action</source>
-            <translation>Action</translation>
-        </message>
-        <message>
-            <source>Object</source>
-            <translation>Object</translation>
-        </message>
-        <message>
-            <source>Details</source>
-            <translation>Details</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ChannelHttp</name>
-        <message>
-            <source>No answer within %1 ms (the request may have landed).</source>
-            <translation>No answer within %1 ms (the request may have landed).</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::FinanceTableModel</name>
-        <message>
-            <source>Day</source>
-            <translation>Day</translation>
-        </message>
-        <message>
-            <source>Paid</source>
-            <translation>Paid</translation>
-        </message>
-        <message>
-            <source>Payments</source>
-            <translation>Payments</translation>
-        </message>
-        <message>
-            <source>Refunded</source>
-            <translation>Refunded</translation>
-        </message>
-        <message>
-            <source>Refunds</source>
-            <translation>Refunds</translation>
-        </message>
-        <message>
-            <source>Net</source>
-            <translation>Net</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Channel</source>
-            <translation>Channel</translation>
-        </message>
-        <message>
-            <source>Refund state</source>
-            <translation>Refund state</translation>
-        </message>
-        <message>
-            <source>Orders</source>
-            <translation>Orders</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::OrderTableModel</name>
-        <message>
-            <source>Order no</source>
-            <translation>Order no</translation>
-        </message>
-        <message>
-            <source>Created</source>
-            <translation>Created</translation>
-        </message>
-        <message>
-            <source>Title</source>
-            <translation>Title</translation>
-        </message>
-        <message>
-            <source>Buyer</source>
-            <translation>Buyer</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Channel</source>
-            <translation>Channel</translation>
-        </message>
-        <message>
-            <source>Time left</source>
-            <translation>Time left</translation>
-        </message>
-        <message>
-            <source>Refunded</source>
-            <translation>Refunded</translation>
-        </message>
-        <message>
-            <source>This column cannot be sorted.</source>
-            <translation>This column cannot be sorted.</translation>
-        </message>
-        <message>
-            <source>closing</source>
-            <translation>closing</translation>
-        </message>
-        <message>
-            <source>Closed: the time to pay ran out</source>
-            <translation>Closed: the time to pay ran out</translation>
-        </message>
-        <message>
-            <source>Closed by hand</source>
-            <translation>Closed by hand</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::PaymentService</name>
-        <message>
-            <source>%1 is a counter action: it needs a CLERK or ADMIN account; %2 is %3.</source>
-            <translation>%1 is a counter action: it needs a CLERK or ADMIN account; %2 is %3.</translation>
-        </message>
-        <message>
-            <source>The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.</source>
-            <translation>The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.</translation>
-        </message>
-        <message>
-            <source>Order %1 ran out of time and is being closed; create a new order instead.</source>
-            <translation>Order %1 ran out of time and is being closed; create a new order instead.</translation>
-        </message>
-        <message>
-            <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel's minimum of %5). Create a new order instead.</source>
-            <translation>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel's minimum of %5). Create a new order instead.</translation>
-        </message>
-        <message>
-            <source>Checkout</source>
-            <translation>Checkout</translation>
-        </message>
-        <message>
-            <source>Creating the payment at %1 (try %2 of %3)…</source>
-            <translation>Creating the payment at %1 (try %2 of %3)…</translation>
-        </message>
-        <message>
-            <source>The %1 channel is not set up.</source>
-            <translation>The %1 channel is not set up.</translation>
-        </message>
-        <message>
-            <source>Payment %1 is ready to scan.</source>
-            <translation>Payment %1 is ready to scan.</translation>
-        </message>
-        <message>
-            <source>%1; retrying in %2 s with the same payment number…</source>
-            <translation>%1; retrying in %2 s with the same payment number…</translation>
-        </message>
-        <message>
-            <source>Closing an order</source>
-            <translation>Closing an order</translation>
-        </message>
-        <message>
-            <source>Order %1 was already closed (%2).</source>
-            <translation>Order %1 was already closed (%2).</translation>
-        </message>
-        <message>
-            <source>Order %1 is %2; only a pending order can be closed.</source>
-            <translation>Order %1 is %2; only a pending order can be closed.</translation>
-        </message>
-        <message>
-            <source>Order %1 is closed.</source>
-            <translation>Order %1 is closed.</translation>
-        </message>
-        <message>
-            <source>Could not close the payment at the channel (%1); the order stays pending. Try again.</source>
-            <translation>Could not close the payment at the channel (%1); the order stays pending. Try again.</translation>
-        </message>
-        <message>
-            <source>Order %1 was paid by the customer before it could be closed; it is now %2.</source>
-            <translation>Order %1 was paid by the customer before it could be closed; it is now %2.</translation>
-        </message>
-        <message>
-            <source>Repay</source>
-            <translation>Repay</translation>
-        </message>
-        <message>
-            <source>Order %1 is %2; only a pending order can be repaid.</source>
-            <translation>Order %1 is %2; only a pending order can be repaid.</translation>
-        </message>
-        <message>
-            <source>Order %1 was paid while the old payment was being closed; nothing new was created.</source>
-            <translation>Order %1 was paid while the old payment was being closed; nothing new was created.</translation>
-        </message>
-        <message>
-            <source>The previous payment could not be closed at the channel (%1); no new payment was made. Try again.</source>
-            <translation>The previous payment could not be closed at the channel (%1); no new payment was made. Try again.</translation>
-        </message>
-        <message>
-            <source>Someone else re-issued the payment of order %1 just now; refresh to see it.</source>
-            <translation>Someone else re-issued the payment of order %1 just now; refresh to see it.</translation>
-        </message>
-        <message>
-            <source>%1: the %2 channel is not set up</source>
-            <translation>%1: the %2 channel is not set up</translation>
-        </message>
-        <message>
-            <source>%1: %2</source>
-            <translation>%1: %2</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::RefundModel</name>
-        <message>
-            <source>Refund no</source>
-            <translation>Refund no</translation>
-        </message>
-        <message>
-            <source>Order no</source>
-            <translation>Order no</translation>
-        </message>
-        <message>
-            <source>Payment no</source>
-            <translation>Payment no</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Requested by</source>
-            <translation>Requested by</translation>
-        </message>
-        <message>
-            <source>Reason</source>
-            <translation>Reason</translation>
-        </message>
-        <message>
-            <source>Requested</source>
-            <translation>Requested</translation>
-        </message>
-        <message>
-            <source>Reviewed by</source>
-            <translation>Reviewed by</translation>
-        </message>
-        <message>
-            <source>Review note</source>
-            <translation>Review note</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ReviewQueueModel</name>
-        <message>
-            <source>Refund no</source>
-            <translation>Refund no</translation>
-        </message>
-        <message>
-            <source>Order</source>
-            <translation>Order</translation>
-        </message>
-        <message>
-            <source>Payment</source>
-            <translation>Payment</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-        <message>
-            <source>Requested by</source>
-            <translation>Requested by</translation>
-        </message>
-        <message>
-            <source>Reason</source>
-            <translation>Reason</translation>
-        </message>
-        <message>
-            <source>Waiting</source>
-            <translation>Waiting</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::SimulatedChannel</name>
-        <message>
-            <source>The simulated channel has no payment %1.</source>
-            <translation>The simulated channel has no payment %1.</translation>
-        </message>
-        <message>
-            <source>Payment %1 is closed at the channel; a customer can no longer pay it.</source>
-            <translation>Payment %1 is closed at the channel; a customer can no longer pay it.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::SyncEngine</name>
-        <message>
-            <source>released %1 claims of a stopped instance (%2)</source>
-            <translation>released %1 claims of a stopped instance (%2)</translation>
-        </message>
-        <message>
-            <source>timer started: %1 due times loaded in %2 ms</source>
-            <translation>timer started: %1 due times loaded in %2 ms</translation>
-        </message>
-        <message>
-            <source>order %1: channel unreachable (%2); retrying in %3 s</source>
-            <translation>order %1: channel unreachable (%2); retrying in %3 s</translation>
-        </message>
-        <message>
-            <source>order %1 was paid at the last moment: PAID</source>
-            <translation>order %1 was paid at the last moment: PAID</translation>
-        </message>
-        <message>
-            <source>closed %1 (EXPIRED, %2 ms after its deadline)</source>
-            <translation>closed %1 (EXPIRED, %2 ms after its deadline)</translation>
-        </message>
-        <message>
-            <source>not configured</source>
-            <translation>not configured</translation>
-        </message>
-        <message>
-            <source>payment %1: %2</source>
-            <translation>payment %1: %2</translation>
-        </message>
-        <message>
-            <source>refund %1: %2; will retry with the same refund number</source>
-            <translation>refund %1: %2; will retry with the same refund number</translation>
-        </message>
-        <message>
-            <source>refund %1 sent: %2</source>
-            <translation>refund %1 sent: %2</translation>
-        </message>
-        <message>
-            <source>refund %1: %2</source>
-            <translation>refund %1: %2</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::TimelineModel</name>
-        <message>
-            <source>Time</source>
-            <translation>Time</translation>
-        </message>
-        <message>
-            <source>By</source>
-            <translation>By</translation>
-        </message>
-        <message>
-            <source>What</source>
-            <translation>What</translation>
-        </message>
-        <message>
-            <source>Details</source>
-            <translation>Details</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::UserModel</name>
-        <message>
-            <source>Login</source>
-            <translation>Login</translation>
-        </message>
-        <message>
-            <source>Name</source>
-            <translation>Name</translation>
-        </message>
-        <message>
-            <source>Role</source>
-            <translation>Role</translation>
-        </message>
-        <message>
-            <source>Status</source>
-            <translation>Status</translation>
-        </message>
-        <message>
-            <source>Active</source>
-            <translation>Active</translation>
-        </message>
-        <message>
-            <source>Disabled</source>
-            <translation>Disabled</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::WeChatPayChannel</name>
-        <message>
-            <source>This is not a WeChat Pay profile.</source>
-            <translation>This is not a WeChat Pay profile.</translation>
-        </message>
-        <message>
-            <source>WeChat Pay native payments take a positive CNY amount.</source>
-            <translation>WeChat Pay native payments take a positive CNY amount.</translation>
-        </message>
-        <message>
-            <source>The answer has no code_url.</source>
-            <translation>The answer has no code_url.</translation>
-        </message>
-        <message>
-            <source>A refund needs a positive CNY amount no larger than the payment.</source>
-            <translation>A refund needs a positive CNY amount no larger than the payment.</translation>
-        </message>
-        <message>
-            <source>The notification is not JSON: %1</source>
-            <translation>The notification is not JSON: %1</translation>
-        </message>
-        <message>
-            <source>Cannot decrypt the notification resource (is the APIv3 key right?): %1</source>
-            <translation>Cannot decrypt the notification resource (is the APIv3 key right?): %1</translation>
-        </message>
-        <message>
-            <source>Unsupported notification event_type "%1".</source>
-            <translation>Unsupported notification event_type "%1".</translation>
-        </message>
-        <message>
-            <source>WeChat Pay's HTTP %1 answer is not signed; it is treated as forged.</source>
-            <translation>WeChat Pay's HTTP %1 answer is not signed; it is treated as forged.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::alipay</name>
-        <message>
-            <source>Alipay answered code %1.</source>
-            <translation>Alipay answered code %1.</translation>
-        </message>
-        <message>
-            <source>Alipay refused our request signature: check the app private key (%1)</source>
-            <translation>Alipay refused our request signature: check the app private key (%1)</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::crypto</name>
-        <message>
-            <source>The certificate is not a PEM X.509 certificate.</source>
-            <translation>The certificate is not a PEM X.509 certificate.</translation>
-        </message>
-        <message>
-            <source>The certificate has no usable public key.</source>
-            <translation>The certificate has no usable public key.</translation>
-        </message>
-        <message>
-            <source>The certificate's key is not an RSA key.</source>
-            <translation>The certificate's key is not an RSA key.</translation>
-        </message>
-        <message>
-            <source>No key for the certificate.</source>
-            <translation>No key for the certificate.</translation>
-        </message>
-        <message>
-            <source>Cannot make the certificate: %1</source>
-            <translation>Cannot make the certificate: %1</translation>
-        </message>
-        <message>
-            <source>An AES-256-GCM key is 32 bytes; this one has %1.</source>
-            <translation>An AES-256-GCM key is 32 bytes; this one has %1.</translation>
-        </message>
-        <message>
-            <source>An AES-256-GCM nonce is 12 bytes; this one has %1.</source>
-            <translation>An AES-256-GCM nonce is 12 bytes; this one has %1.</translation>
-        </message>
-        <message>
-            <source>Encryption failed: %1</source>
-            <translation>Encryption failed: %1</translation>
-        </message>
-        <message>
-            <source>The ciphertext is shorter than its 16-byte tag.</source>
-            <translation>The ciphertext is shorter than its 16-byte tag.</translation>
-        </message>
-        <message>
-            <source>Decryption failed: %1</source>
-            <translation>Decryption failed: %1</translation>
-        </message>
-        <message>
-            <source>The ciphertext failed authentication (wrong key, nonce or associated data, or it was altered).</source>
-            <translation>The ciphertext failed authentication (wrong key, nonce or associated data, or it was altered).</translation>
-        </message>
-        <message>
-            <source>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</source>
-            <translation>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::crypto::PrivateKey</name>
-        <message>
-            <source>Cannot generate an RSA key: %1</source>
-            <translation>Cannot generate an RSA key: %1</translation>
-        </message>
-        <message>
-            <source>The private key is not a PEM or base64 RSA private key (PKCS#8 or PKCS#1).</source>
-            <translation>The private key is not a PEM or base64 RSA private key (PKCS#8 or PKCS#1).</translation>
-        </message>
-        <message>
-            <source>The private key is not an RSA key.</source>
-            <translation>The private key is not an RSA key.</translation>
-        </message>
-        <message>
-            <source>The private key has %1 bits; at least 2048 are required.</source>
-            <translation>The private key has %1 bits; at least 2048 are required.</translation>
-        </message>
-        <message>
-            <source>No private key to sign with.</source>
-            <translation>No private key to sign with.</translation>
-        </message>
-        <message>
-            <source>Signing failed: %1</source>
-            <translation>Signing failed: %1</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::crypto::PublicKey</name>
-        <message>
-            <source>The public key is not a PEM or base64 RSA public key or certificate.</source>
-            <translation>The public key is not a PEM or base64 RSA public key or certificate.</translation>
-        </message>
-        <message>
-            <source>The public key is not an RSA key.</source>
-            <translation>The public key is not an RSA key.</translation>
-        </message>
-        <message>
-            <source>The public key has %1 bits; at least 2048 are required.</source>
-            <translation>The public key has %1 bits; at least 2048 are required.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::AnomaliesPage</name>
-        <message>
-            <source>&amp;Resolve</source>
-            <translation>&amp;Resolve</translation>
-        </message>
-        <message>
-            <source>&amp;Open order</source>
-            <translation>&amp;Open order</translation>
-        </message>
-        <message>
-            <source>Anomalies</source>
-            <translation>Anomalies</translation>
-        </message>
-        <message>
-            <source>&amp;Show:</source>
-            <translation>&amp;Show:</translation>
-        </message>
-        <message>
-            <source>All</source>
-            <translation>All</translation>
-        </message>
-        <message>
-            <source>&amp;Note:</source>
-            <translation>&amp;Note:</translation>
-        </message>
-        <message>
-            <source>How it was settled (required)</source>
-            <translation>How it was settled (required)</translation>
-        </message>
-        <message>
-            <source>Money taken twice or after closing also waits as a refund request in Refund review.</source>
-            <translation>Money taken twice or after closing also waits as a refund request in Refund review.</translation>
-        </message>
-        <message>
-            <source>Select an anomaly first.</source>
-            <translation>Select an anomaly first.</translation>
-        </message>
-        <message>
-            <source>This anomaly is already resolved.</source>
-            <translation>This anomaly is already resolved.</translation>
-        </message>
-        <message>
-            <source>Write how it was settled.</source>
-            <translation>Write how it was settled.</translation>
-        </message>
-        <message>
-            <source>Mark as resolved with your note</source>
-            <translation>Mark as resolved with your note</translation>
-        </message>
-        <message>
-            <source>Not resolved</source>
-            <translation>Not resolved</translation>
-        </message>
-        <message>
-            <source>Anomaly %1 resolved.</source>
-            <translation>Anomaly %1 resolved.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::AuditPage</name>
-        <message>
-            <source>&amp;Verify chain</source>
-            <translation>&amp;Verify chain</translation>
-        </message>
-        <message>
-            <source>Audit log</source>
-            <translation>Audit log</translation>
-        </message>
-        <message>
-            <source>&amp;Search:</source>
-            <translation>&amp;Search:</translation>
-        </message>
-        <message>
-            <source>Action, object, user or details</source>
-            <translation>Action, object, user or details</translation>
-        </message>
-        <message>
-            <source>Recomputing every entry's hash…</source>
-            <translation>Recomputing every entry's hash…</translation>
-        </message>
-        <message>
-            <source>%1 entries checked</source>
-            <translation>%1 entries checked</translation>
-        </message>
-        <message>
-            <source>✔ The chain is intact: %1 entries checked.</source>
-            <translation>✔ The chain is intact: %1 entries checked.</translation>
-        </message>
-        <message>
-            <source>✘ The chain is broken at entry %1: %2</source>
-            <translation>✘ The chain is broken at entry %1: %2</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::CountdownDelegate</name>
-        <message>
-            <source>closing</source>
-            <translation>closing</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::FinancePage</name>
-        <message>
-            <source>¥</source>
-            <translation>¥</translation>
-        </message>
-        <message>
-            <source>Finance</source>
-            <translation>Finance</translation>
-        </message>
-        <message>
-            <source>&amp;Range:</source>
-            <translation>&amp;Range:</translation>
-        </message>
-        <message>
-            <source>From date</source>
-            <translation>From date</translation>
-        </message>
-        <message>
-            <source>To date</source>
-            <translation>To date</translation>
-        </message>
-        <message>
-            <source>&amp;Daily as:</source>
-            <translation>&amp;Daily as:</translation>
-        </message>
-        <message>
-            <source>Bars</source>
-            <translation>Bars</translation>
-        </message>
-        <message>
-            <source>Lines</source>
-            <translation>Lines</translation>
-        </message>
-        <message>
-            <source>Re&amp;fresh</source>
-            <translation>Re&amp;fresh</translation>
-        </message>
-        <message>
-            <source>Daily paid, refunded and net</source>
-            <translation>Daily paid, refunded and net</translation>
-        </message>
-        <message>
-            <source>Orders by state</source>
-            <translation>Orders by state</translation>
-        </message>
-        <message>
-            <source>Money received by channel</source>
-            <translation>Money received by channel</translation>
-        </message>
-        <message>
-            <source>Refund backlog (now)</source>
-            <translation>Refund backlog (now)</translation>
-        </message>
-        <message>
-            <source>Export CSV…</source>
-            <translation>Export CSV…</translation>
-        </message>
-        <message>
-            <source>Save the table behind this chart as a CSV file</source>
-            <translation>Save the table behind this chart as a CSV file</translation>
-        </message>
-        <message>
-            <source>Adding up…</source>
-            <translation>Adding up…</translation>
-        </message>
-        <message>
-            <source>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</source>
-            <translation>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</translation>
-        </message>
-        <message>
-            <source>Paid</source>
-            <translation>Paid</translation>
-        </message>
-        <message>
-            <source>Refunded</source>
-            <translation>Refunded</translation>
-        </message>
-        <message>
-            <source>Net</source>
-            <translation>Net</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-        <message>
-            <source>%1 (%2)</source>
-            <translation>%1 (%2)</translation>
-        </message>
-        <message>
-            <source>Export chart data</source>
-            <translation>Export chart data</translation>
-        </message>
-        <message>
-            <source>CSV files (*.csv)</source>
-            <translation>CSV files (*.csv)</translation>
-        </message>
-        <message>
-            <source>Export</source>
-            <translation>Export</translation>
-        </message>
-        <message>
-            <source>Saved %1.</source>
-            <translation>Saved %1.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::LoginDialog</name>
-        <message>
-            <source>&amp;Sign in</source>
-            <translation>&amp;Sign in</translation>
-        </message>
-        <message>
-            <source>Sign in to PayDesk</source>
-            <translation>Sign in to PayDesk</translation>
-        </message>
-        <message>
-            <source>PayDesk</source>
-            <translation>PayDesk</translation>
-        </message>
-        <message>
-            <source>Database: %1</source>
-            <translation>Database: %1</translation>
-        </message>
-        <message>
-            <source>&amp;User:</source>
-            <translation>&amp;User:</translation>
-        </message>
-        <message>
-            <source>&amp;Password:</source>
-            <translation>&amp;Password:</translation>
-        </message>
-        <message>
-            <source>Demo logins (password = login): clerk (counter), finance (refund review), admin (settings).</source>
-            <translation>Demo logins (password = login): clerk (counter), finance (refund review), admin (settings).</translation>
-        </message>
-        <message>
-            <source>Enter your user name.</source>
-            <translation>Enter your user name.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::MainWindow</name>
-        <message>
-            <source>PayDesk — %1 (%2) — DEMO</source>
-            <translation>PayDesk — %1 (%2) — DEMO</translation>
-        </message>
-        <message>
-            <source>PayDesk — %1 (%2)</source>
-            <translation>PayDesk — %1 (%2)</translation>
-        </message>
-        <message>
-            <source>PayDesk</source>
-            <translation>PayDesk</translation>
-        </message>
-        <message>
-            <source>DEMO — simulated payments</source>
-            <translation>DEMO — simulated payments</translation>
-        </message>
-        <message>
-            <source>Offline demo: a simulated channel and scripted customers; no real money moves.</source>
-            <translation>Offline demo: a simulated channel and scripted customers; no real money moves.</translation>
-        </message>
-        <message>
-            <source>Pages</source>
-            <translation>Pages</translation>
-        </message>
-        <message>
-            <source>Orders</source>
-            <translation>Orders</translation>
-        </message>
-        <message>
-            <source>Refund review</source>
-            <translation>Refund review</translation>
-        </message>
-        <message>
-            <source>Anomalies</source>
-            <translation>Anomalies</translation>
-        </message>
-        <message>
-            <source>Finance</source>
-            <translation>Finance</translation>
-        </message>
-        <message>
-            <source>Audit log</source>
-            <translation>Audit log</translation>
-        </message>
-        <message>
-            <source>Settings</source>
-            <translation>Settings</translation>
-        </message>
-        <message>
-            <source>%1 (Ctrl+%2)</source>
-            <translation>%1 (Ctrl+%2)</translation>
-        </message>
-        <message>
-            <source>Signed in as %1
+<context>
+    <name>ActionPolicy</name>
+    <message>
+        <source>Taking payments is a counter action for CLERK or ADMIN users.</source>
+        <translation>Taking payments is a counter action for CLERK or ADMIN users.</translation>
+    </message>
+    <message>
+        <source>Only a FINANCE user can review refunds.</source>
+        <translation>Only a FINANCE user can review refunds.</translation>
+    </message>
+    <message>
+        <source>Only FINANCE or ADMIN users can resolve anomalies.</source>
+        <translation>Only FINANCE or ADMIN users can resolve anomalies.</translation>
+    </message>
+    <message>
+        <source>Only an ADMIN can change settings.</source>
+        <translation>Only an ADMIN can change settings.</translation>
+    </message>
+    <message>
+        <source>Select an order first.</source>
+        <translation>Select an order first.</translation>
+    </message>
+    <message>
+        <source>Repay is a counter action for CLERK or ADMIN users.</source>
+        <translation>Repay is a counter action for CLERK or ADMIN users.</translation>
+    </message>
+    <message>
+        <source>Only a pending order can be paid again; this one is %1.</source>
+        <translation>Only a pending order can be paid again; this one is %1.</translation>
+    </message>
+    <message>
+        <source>A free order needs no payment.</source>
+        <translation>A free order needs no payment.</translation>
+    </message>
+    <message>
+        <source>The order&apos;s time is up; it is being closed.</source>
+        <translation>The order&apos;s time is up; it is being closed.</translation>
+    </message>
+    <message>
+        <source>Closing an order is a counter action for CLERK or ADMIN users.</source>
+        <translation>Closing an order is a counter action for CLERK or ADMIN users.</translation>
+    </message>
+    <message>
+        <source>Only a pending order can be closed; this one is %1.</source>
+        <translation>Only a pending order can be closed; this one is %1.</translation>
+    </message>
+    <message>
+        <source>Refunds are requested by CLERK or FINANCE users.</source>
+        <translation>Refunds are requested by CLERK or FINANCE users.</translation>
+    </message>
+    <message>
+        <source>Only a paid order can be refunded; this one is %1.</source>
+        <translation>Only a paid order can be refunded; this one is %1.</translation>
+    </message>
+    <message>
+        <source>Nothing is left to refund on this order.</source>
+        <translation>Nothing is left to refund on this order.</translation>
+    </message>
+</context>
+<context>
+    <name>AnomalyRepository</name>
+    <message>
+        <source>There is no anomaly %1.</source>
+        <translation>There is no anomaly %1.</translation>
+    </message>
+    <message>
+        <source>The anomaly was already resolved.</source>
+        <translation>The anomaly was already resolved.</translation>
+    </message>
+</context>
+<context>
+    <name>AttemptCloser</name>
+    <message>
+        <source>The %1 channel is not configured.</source>
+        <translation>The %1 channel is not configured.</translation>
+    </message>
+</context>
+<context>
+    <name>AuditLog</name>
+    <message>
+        <source>The audit log has no head row; the database is damaged.</source>
+        <translation>The audit log has no head row; the database is damaged.</translation>
+    </message>
+    <message>
+        <source>entry %1 is missing (the next one is %2)</source>
+        <translation>entry %1 is missing (the next one is %2)</translation>
+    </message>
+    <message>
+        <source>its details are not the canonical JSON that was hashed</source>
+        <translation>its details are not the canonical JSON that was hashed</translation>
+    </message>
+    <message>
+        <source>it does not follow the entry before it (previous hash differs)</source>
+        <translation>it does not follow the entry before it (previous hash differs)</translation>
+    </message>
+    <message>
+        <source>its contents do not match its hash (the row was edited)</source>
+        <translation>its contents do not match its hash (the row was edited)</translation>
+    </message>
+    <message>
+        <source>the chain head is missing</source>
+        <translation>the chain head is missing</translation>
+    </message>
+    <message>
+        <source>the log ends at entry %1 but the chain head says %2 (entries were removed)</source>
+        <translation>the log ends at entry %1 but the chain head says %2 (entries were removed)</translation>
+    </message>
+</context>
+<context>
+    <name>ChannelProfile</name>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>Cannot read %1: %2</translation>
+    </message>
+    <message>
+        <source>The gateway URL &quot;%1&quot; is not an absolute http(s) URL.</source>
+        <translation>The gateway URL &quot;%1&quot; is not an absolute http(s) URL.</translation>
+    </message>
+    <message>
+        <source>Refusing plain http to %1: only https is allowed, except for a loopback sandbox (127.0.0.0/8, ::1, localhost).</source>
+        <translation>Refusing plain http to %1: only https is allowed, except for a loopback sandbox (127.0.0.0/8, ::1, localhost).</translation>
+    </message>
+    <message>
+        <source>The gateway URL must be https (got &quot;%1&quot;).</source>
+        <translation>The gateway URL must be https (got &quot;%1&quot;).</translation>
+    </message>
+    <message>
+        <source>Unknown key &quot;%1&quot; in the channel profile.</source>
+        <translation>Unknown key &quot;%1&quot; in the channel profile.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; must be a string.</source>
+        <translation>&quot;%1&quot; must be a string.</translation>
+    </message>
+    <message>
+        <source>&quot;channel&quot; must be &quot;wechat&quot; or &quot;alipay&quot; (got &quot;%1&quot;).</source>
+        <translation>&quot;channel&quot; must be &quot;wechat&quot; or &quot;alipay&quot; (got &quot;%1&quot;).</translation>
+    </message>
+    <message>
+        <source>&quot;platform_certificates&quot; must be a list of PEM texts.</source>
+        <translation>&quot;platform_certificates&quot; must be a list of PEM texts.</translation>
+    </message>
+    <message>
+        <source>%1 is not a JSON object: %2</source>
+        <translation>%1 is not a JSON object: %2</translation>
+    </message>
+    <message>
+        <source>A profile is for WeChat Pay or Alipay.</source>
+        <translation>A profile is for WeChat Pay or Alipay.</translation>
+    </message>
+    <message>
+        <source>The profile has no app_id.</source>
+        <translation>The profile has no app_id.</translation>
+    </message>
+    <message>
+        <source>A WeChat Pay profile needs merchant_id (mchid).</source>
+        <translation>A WeChat Pay profile needs merchant_id (mchid).</translation>
+    </message>
+    <message>
+        <source>A WeChat Pay profile needs merchant_serial (the merchant API certificate serial).</source>
+        <translation>A WeChat Pay profile needs merchant_serial (the merchant API certificate serial).</translation>
+    </message>
+    <message>
+        <source>notify_url &quot;%1&quot; is not an absolute http(s) URL.</source>
+        <translation>notify_url &quot;%1&quot; is not an absolute http(s) URL.</translation>
+    </message>
+    <message>
+        <source>The profile has no private_key.</source>
+        <translation>The profile has no private_key.</translation>
+    </message>
+    <message>
+        <source>private_key: %1</source>
+        <translation>private_key: %1</translation>
+    </message>
+    <message>
+        <source>api_v3_key must be exactly 32 bytes (it has %1).</source>
+        <translation>api_v3_key must be exactly 32 bytes (it has %1).</translation>
+    </message>
+    <message>
+        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay&apos;s answers.</source>
+        <translation>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay&apos;s answers.</translation>
+    </message>
+    <message>
+        <source>platform_public_key needs its platform_public_key_id (PUB_KEY_ID_...).</source>
+        <translation>platform_public_key needs its platform_public_key_id (PUB_KEY_ID_...).</translation>
+    </message>
+    <message>
+        <source>platform_certificates: %1</source>
+        <translation>platform_certificates: %1</translation>
+    </message>
+    <message>
+        <source>An Alipay profile needs platform_public_key (the Alipay public key).</source>
+        <translation>An Alipay profile needs platform_public_key (the Alipay public key).</translation>
+    </message>
+    <message>
+        <source>platform_public_key: %1</source>
+        <translation>platform_public_key: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ChannelProfileStore</name>
+    <message>
+        <source>No %1 channel is configured: add one with paydeskctl channel add %1 --profile FILE.</source>
+        <translation>No %1 channel is configured: add one with paydeskctl channel add %1 --profile FILE.</translation>
+    </message>
+    <message>
+        <source>The secrets of the %1 profile are in the %2 store, but this run uses the %3 store (%4). Run with the same secret store, or add the profile again.</source>
+        <translation>The secrets of the %1 profile are in the %2 store, but this run uses the %3 store (%4). Run with the same secret store, or add the profile again.</translation>
+    </message>
+    <message>
+        <source>No %1 channel is configured.</source>
+        <translation>No %1 channel is configured.</translation>
+    </message>
+    <message>
+        <source>The simulated channel has no profile.</source>
+        <translation>The simulated channel has no profile.</translation>
+    </message>
+    <message>
+        <source>%1 channel: %2</source>
+        <translation>%1 channel: %2</translation>
+    </message>
+</context>
+<context>
+    <name>ChannelSetup</name>
+    <message>
+        <source>%1 (simulated)</source>
+        <translation>%1 (simulated)</translation>
+    </message>
+    <message>
+        <source>The payment channels&apos; secrets cannot be read: %1</source>
+        <translation>The payment channels&apos; secrets cannot be read: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Database</name>
+    <message>
+        <source>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
+        <translation>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</translation>
+    </message>
+    <message>
+        <source>Unknown database URL &quot;%1&quot;: use sqlite:/path/file.db or postgresql://user@host/db.</source>
+        <translation>Unknown database URL &quot;%1&quot;: use sqlite:/path/file.db or postgresql://user@host/db.</translation>
+    </message>
+    <message>
+        <source>The SQLite URL has no file path.</source>
+        <translation>The SQLite URL has no file path.</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder %1.</source>
+        <translation>Cannot create the folder %1.</translation>
+    </message>
+    <message>
+        <source>Cannot open the database %1: %2</source>
+        <translation>Cannot open the database %1: %2</translation>
+    </message>
+    <message>
+        <source>Migration %1 is missing from the program.</source>
+        <translation>Migration %1 is missing from the program.</translation>
+    </message>
+    <message>
+        <source>migration %1</source>
+        <translation>migration %1</translation>
+    </message>
+</context>
+<context>
+    <name>DateRange</name>
+    <message>
+        <source>Any time</source>
+        <translation>Any time</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>Last 7 days</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>Last 30 days</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>This month</translation>
+    </message>
+    <message>
+        <source>Custom…</source>
+        <translation>Custom…</translation>
+    </message>
+</context>
+<context>
+    <name>DemoDriver</name>
+    <message>
+        <source>Pearl milk tea</source>
+        <translation>Pearl milk tea</translation>
+    </message>
+    <message>
+        <source>Americano</source>
+        <translation>Americano</translation>
+    </message>
+    <message>
+        <source>Caffe latte</source>
+        <translation>Caffe latte</translation>
+    </message>
+    <message>
+        <source>Soup dumplings</source>
+        <translation>Soup dumplings</translation>
+    </message>
+    <message>
+        <source>Beef noodle soup</source>
+        <translation>Beef noodle soup</translation>
+    </message>
+    <message>
+        <source>Matcha cake</source>
+        <translation>Matcha cake</translation>
+    </message>
+    <message>
+        <source>Phone case</source>
+        <translation>Phone case</translation>
+    </message>
+    <message>
+        <source>Thermos flask</source>
+        <translation>Thermos flask</translation>
+    </message>
+    <message>
+        <source>Flower bouquet</source>
+        <translation>Flower bouquet</translation>
+    </message>
+    <message>
+        <source>Parking fee</source>
+        <translation>Parking fee</translation>
+    </message>
+</context>
+<context>
+    <name>DemoSeeder</name>
+    <message>
+        <source>The demo can seed between 0 and 5,000,000 orders.</source>
+        <translation>The demo can seed between 0 and 5,000,000 orders.</translation>
+    </message>
+    <message>
+        <source>The demo history spans 1 to 3650 days.</source>
+        <translation>The demo history spans 1 to 3650 days.</translation>
+    </message>
+    <message>
+        <source>This database has real users; demo data goes only into a new or demo database.</source>
+        <translation>This database has real users; demo data goes only into a new or demo database.</translation>
+    </message>
+    <message>
+        <source>The database already has %1 orders; seed demo data into an empty one.</source>
+        <translation>The database already has %1 orders; seed demo data into an empty one.</translation>
+    </message>
+</context>
+<context>
+    <name>Duration</name>
+    <message>
+        <source>&quot;%1&quot; is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
+        <translation>&quot;%1&quot; is not a duration: use a whole number with ms, s, m, h or d, like 30m.</translation>
+    </message>
+    <message>
+        <source>%1d %2h</source>
+        <translation>%1d %2h</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n s</source>
+        <translation>
+            <numerusform>%n s</numerusform>
+            <numerusform>%n s</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 min %2 s</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+</context>
+<context>
+    <name>EncryptedFileSecretStore</name>
+    <message>
+        <source>The encrypted secrets file needs a passphrase in PAYDESK_SECRET_PASSPHRASE.</source>
+        <translation>The encrypted secrets file needs a passphrase in PAYDESK_SECRET_PASSPHRASE.</translation>
+    </message>
+    <message>
+        <source>No secrets file: set PAYDESK_SECRET_FILE.</source>
+        <translation>No secrets file: set PAYDESK_SECRET_FILE.</translation>
+    </message>
+    <message>
+        <source>Cannot read the secrets file %1: %2</source>
+        <translation>Cannot read the secrets file %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 is not a PayDesk secrets file.</source>
+        <translation>%1 is not a PayDesk secrets file.</translation>
+    </message>
+    <message>
+        <source>%1 has unusable key-derivation parameters.</source>
+        <translation>%1 has unusable key-derivation parameters.</translation>
+    </message>
+    <message>
+        <source>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</source>
+        <translation>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</translation>
+    </message>
+    <message>
+        <source>Cannot write the secrets file %1: %2</source>
+        <translation>Cannot write the secrets file %1: %2</translation>
+    </message>
+    <message>
+        <source>No secret %1: %2 does not exist.</source>
+        <translation>No secret %1: %2 does not exist.</translation>
+    </message>
+    <message>
+        <source>No secret %1 in %2.</source>
+        <translation>No secret %1 in %2.</translation>
+    </message>
+</context>
+<context>
+    <name>FinanceStats</name>
+    <message>
+        <source>Choose a range whose end is not before its start.</source>
+        <translation>Choose a range whose end is not before its start.</translation>
+    </message>
+    <message>
+        <source>Choose a range of at most three years.</source>
+        <translation>Choose a range of at most three years.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>Cannot write %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>KeychainSecretStore</name>
+    <message>
+        <source>PAYDESK_SECRET_STORE must be &quot;keychain&quot; or &quot;file&quot; (got &quot;%1&quot;).</source>
+        <translation>PAYDESK_SECRET_STORE must be &quot;keychain&quot; or &quot;file&quot; (got &quot;%1&quot;).</translation>
+    </message>
+    <message>
+        <source>No OS keychain answers here. Set PAYDESK_SECRET_PASSPHRASE to keep the channel secrets in an encrypted file instead (%1).</source>
+        <translation>No OS keychain answers here. Set PAYDESK_SECRET_PASSPHRASE to keep the channel secrets in an encrypted file instead (%1).</translation>
+    </message>
+    <message>
+        <source>No secret %1 in the keychain.</source>
+        <translation>No secret %1 in the keychain.</translation>
+    </message>
+    <message>
+        <source>The keychain refused access to %1: %2</source>
+        <translation>The keychain refused access to %1: %2</translation>
+    </message>
+    <message>
+        <source>OS keychain (service %1)</source>
+        <translation>OS keychain (service %1)</translation>
+    </message>
+    <message>
+        <source>The keychain did not answer in time.</source>
+        <translation>The keychain did not answer in time.</translation>
+    </message>
+    <message>
+        <source>The keychain failed on %1: %2. Where no keychain runs, set PAYDESK_SECRET_PASSPHRASE to keep the secrets in an encrypted file.</source>
+        <translation>The keychain failed on %1: %2. Where no keychain runs, set PAYDESK_SECRET_PASSPHRASE to keep the secrets in an encrypted file.</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <source>Pending</source>
+        <translation>Pending</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>Partly refunded</source>
+        <translation>Partly refunded</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>Refunded</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>Created</translation>
+    </message>
+    <message>
+        <source>Waiting for payment</source>
+        <translation>Waiting for payment</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Failed</translation>
+    </message>
+    <message>
+        <source>Requested</source>
+        <translation>Requested</translation>
+    </message>
+    <message>
+        <source>Approved</source>
+        <translation>Approved</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>Rejected</translation>
+    </message>
+    <message>
+        <source>Processing</source>
+        <translation>Processing</translation>
+    </message>
+    <message>
+        <source>Paid after close</source>
+        <translation>Paid after close</translation>
+    </message>
+    <message>
+        <source>Duplicate payment</source>
+        <translation>Duplicate payment</translation>
+    </message>
+    <message>
+        <source>Amount mismatch</source>
+        <translation>Amount mismatch</translation>
+    </message>
+    <message>
+        <source>Refund abnormal</source>
+        <translation>Refund abnormal</translation>
+    </message>
+    <message>
+        <source>Refund closed by channel</source>
+        <translation>Refund closed by channel</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>Clerk</translation>
+    </message>
+    <message>
+        <source>Finance</source>
+        <translation>Finance</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>Administrator</translation>
+    </message>
+    <message>
+        <source>Simulator</source>
+        <translation>Simulator</translation>
+    </message>
+    <message>
+        <source>WeChat Pay</source>
+        <translation>WeChat Pay</translation>
+    </message>
+    <message>
+        <source>Alipay</source>
+        <translation>Alipay</translation>
+    </message>
+    <message>
+        <source>time ran out</source>
+        <translation>time ran out</translation>
+    </message>
+    <message>
+        <source>closed by hand</source>
+        <translation>closed by hand</translation>
+    </message>
+    <message>
+        <source>just now</source>
+        <translation>just now</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n min ago</source>
+        <translation>
+            <numerusform>%n min ago</numerusform>
+            <numerusform>%n min ago</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n h ago</source>
+        <translation>
+            <numerusform>%n h ago</numerusform>
+            <numerusform>%n h ago</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n d ago</source>
+        <translation>
+            <numerusform>%n d ago</numerusform>
+            <numerusform>%n d ago</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Order created</source>
+        <translation>Order created</translation>
+    </message>
+    <message>
+        <source>Order refused</source>
+        <translation>Order refused</translation>
+    </message>
+    <message>
+        <source>Payment re-issued</source>
+        <translation>Payment re-issued</translation>
+    </message>
+    <message>
+        <source>Repay refused</source>
+        <translation>Repay refused</translation>
+    </message>
+    <message>
+        <source>Order closed</source>
+        <translation>Order closed</translation>
+    </message>
+    <message>
+        <source>Close refused</source>
+        <translation>Close refused</translation>
+    </message>
+    <message>
+        <source>Order paid</source>
+        <translation>Order paid</translation>
+    </message>
+    <message>
+        <source>Payment issued</source>
+        <translation>Payment issued</translation>
+    </message>
+    <message>
+        <source>Payment could not be issued</source>
+        <translation>Payment could not be issued</translation>
+    </message>
+    <message>
+        <source>Payment closed</source>
+        <translation>Payment closed</translation>
+    </message>
+    <message>
+        <source>Payment failed</source>
+        <translation>Payment failed</translation>
+    </message>
+    <message>
+        <source>Late payment</source>
+        <translation>Late payment</translation>
+    </message>
+    <message>
+        <source>Refund requested</source>
+        <translation>Refund requested</translation>
+    </message>
+    <message>
+        <source>Refund refused</source>
+        <translation>Refund refused</translation>
+    </message>
+    <message>
+        <source>Refund approved automatically</source>
+        <translation>Refund approved automatically</translation>
+    </message>
+    <message>
+        <source>Refund approved</source>
+        <translation>Refund approved</translation>
+    </message>
+    <message>
+        <source>Refund rejected</source>
+        <translation>Refund rejected</translation>
+    </message>
+    <message>
+        <source>Refund sent</source>
+        <translation>Refund sent</translation>
+    </message>
+    <message>
+        <source>Refund completed</source>
+        <translation>Refund completed</translation>
+    </message>
+    <message>
+        <source>Refund failed</source>
+        <translation>Refund failed</translation>
+    </message>
+    <message>
+        <source>Refund closed</source>
+        <translation>Refund closed</translation>
+    </message>
+    <message>
+        <source>Anomaly opened</source>
+        <translation>Anomaly opened</translation>
+    </message>
+    <message>
+        <source>Anomaly resolved</source>
+        <translation>Anomaly resolved</translation>
+    </message>
+    <message>
+        <source>Anomaly resolution refused</source>
+        <translation>Anomaly resolution refused</translation>
+    </message>
+    <message>
+        <source>Signed in</source>
+        <translation>Signed in</translation>
+    </message>
+    <message>
+        <source>Sign-in failed</source>
+        <translation>Sign-in failed</translation>
+    </message>
+    <message>
+        <source>Sign-in slowed down</source>
+        <translation>Sign-in slowed down</translation>
+    </message>
+    <message>
+        <source>User added</source>
+        <translation>User added</translation>
+    </message>
+    <message>
+        <source>User enabled</source>
+        <translation>User enabled</translation>
+    </message>
+    <message>
+        <source>User disabled</source>
+        <translation>User disabled</translation>
+    </message>
+    <message>
+        <source>Password changed</source>
+        <translation>Password changed</translation>
+    </message>
+    <message>
+        <source>Channel configured</source>
+        <translation>Channel configured</translation>
+    </message>
+    <message>
+        <source>Channel removed</source>
+        <translation>Channel removed</translation>
+    </message>
+    <message>
+        <source>Demo data created</source>
+        <translation>Demo data created</translation>
+    </message>
+</context>
+<context>
+    <name>Money</name>
+    <message>
+        <source>The amount cannot be negative.</source>
+        <translation>The amount cannot be negative.</translation>
+    </message>
+    <message>
+        <source>A refund must be at least %1.</source>
+        <translation>A refund must be at least %1.</translation>
+    </message>
+    <message>
+        <source>A payment must be at least %1; zero is only allowed as an order total.</source>
+        <translation>A payment must be at least %1; zero is only allowed as an order total.</translation>
+    </message>
+    <message>
+        <source>The amount is above the channel maximum of %1 %2.</source>
+        <translation>The amount is above the channel maximum of %1 %2.</translation>
+    </message>
+    <message>
+        <source>Enter an amount.</source>
+        <translation>Enter an amount.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not an amount: use digits and at most one decimal point, like 12.30.</source>
+        <translation>&quot;%1&quot; is not an amount: use digits and at most one decimal point, like 12.30.</translation>
+    </message>
+    <message>
+        <source>%1 amounts have no decimals.</source>
+        <translation>%1 amounts have no decimals.</translation>
+    </message>
+    <message>
+        <source>%1 amounts have at most %2 decimal places.</source>
+        <translation>%1 amounts have at most %2 decimal places.</translation>
+    </message>
+</context>
+<context>
+    <name>NoSecretStore</name>
+    <message>
+        <source>No secret store is open here.</source>
+        <translation>No secret store is open here.</translation>
+    </message>
+</context>
+<context>
+    <name>OrderExport</name>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>Cannot write %1: %2</translation>
+    </message>
+    <message>
+        <source>The export was cancelled; no file was written.</source>
+        <translation>The export was cancelled; no file was written.</translation>
+    </message>
+</context>
+<context>
+    <name>OrderRepository</name>
+    <message>
+        <source>There is no order %1.</source>
+        <translation>There is no order %1.</translation>
+    </message>
+    <message>
+        <source>There is no order with id %1.</source>
+        <translation>There is no order with id %1.</translation>
+    </message>
+    <message>
+        <source>There is no payment %1.</source>
+        <translation>There is no payment %1.</translation>
+    </message>
+    <message>
+        <source>The order is no longer %1: someone else changed it first.</source>
+        <translation>The order is no longer %1: someone else changed it first.</translation>
+    </message>
+    <message>
+        <source>The payment is no longer %1: someone else changed it first.</source>
+        <translation>The payment is no longer %1: someone else changed it first.</translation>
+    </message>
+</context>
+<context>
+    <name>OrderService</name>
+    <message>
+        <source>Unknown currency &quot;%1&quot;; use CNY, USD, HKD, JPY or EUR.</source>
+        <translation>Unknown currency &quot;%1&quot;; use CNY, USD, HKD, JPY or EUR.</translation>
+    </message>
+    <message>
+        <source>A free order has a total of 0, not %1.</source>
+        <translation>A free order has a total of 0, not %1.</translation>
+    </message>
+    <message>
+        <source>An order needs a title (what is being sold).</source>
+        <translation>An order needs a title (what is being sold).</translation>
+    </message>
+    <message>
+        <source>The title is %1 characters; the channels accept at most %2.</source>
+        <translation>The title is %1 characters; the channels accept at most %2.</translation>
+    </message>
+    <message>
+        <source>The pay timeout must be between 1 second and 7 days, not %1.</source>
+        <translation>The pay timeout must be between 1 second and 7 days, not %1.</translation>
+    </message>
+</context>
+<context>
+    <name>Reconciler</name>
+    <message>
+        <source>paid</source>
+        <translation>paid</translation>
+    </message>
+    <message>
+        <source>already applied, nothing changed</source>
+        <translation>already applied, nothing changed</translation>
+    </message>
+    <message>
+        <source>money arrived after the order closed: anomaly opened, refund proposed</source>
+        <translation>money arrived after the order closed: anomaly opened, refund proposed</translation>
+    </message>
+    <message>
+        <source>second payment for the order: anomaly opened, refund proposed</source>
+        <translation>second payment for the order: anomaly opened, refund proposed</translation>
+    </message>
+    <message>
+        <source>payment closed at the channel</source>
+        <translation>payment closed at the channel</translation>
+    </message>
+    <message>
+        <source>payment failed at the channel</source>
+        <translation>payment failed at the channel</translation>
+    </message>
+    <message>
+        <source>not paid yet</source>
+        <translation>not paid yet</translation>
+    </message>
+    <message>
+        <source>refund succeeded</source>
+        <translation>refund succeeded</translation>
+    </message>
+    <message>
+        <source>refund processing at the channel</source>
+        <translation>refund processing at the channel</translation>
+    </message>
+    <message>
+        <source>refund abnormal at the channel: anomaly opened</source>
+        <translation>refund abnormal at the channel: anomaly opened</translation>
+    </message>
+    <message>
+        <source>refund closed by the channel: anomaly opened</source>
+        <translation>refund closed by the channel: anomaly opened</translation>
+    </message>
+    <message>
+        <source>There is no payment %1 in our books.</source>
+        <translation>There is no payment %1 in our books.</translation>
+    </message>
+    <message>
+        <source>The channel reports %1 paid on %2, which was for %3.</source>
+        <translation>The channel reports %1 paid on %2, which was for %3.</translation>
+    </message>
+    <message>
+        <source>Payment %1 arrived after order %2 was closed.</source>
+        <translation>Payment %1 arrived after order %2 was closed.</translation>
+    </message>
+    <message>
+        <source>Payment %1 is a second payment for order %2.</source>
+        <translation>Payment %1 is a second payment for order %2.</translation>
+    </message>
+    <message>
+        <source>There is no refund %1 in our books.</source>
+        <translation>There is no refund %1 in our books.</translation>
+    </message>
+    <message>
+        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</source>
+        <translation>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</translation>
+    </message>
+    <message>
+        <source>Refund %1 was closed by the channel without paying out.</source>
+        <translation>Refund %1 was closed by the channel without paying out.</translation>
+    </message>
+</context>
+<context>
+    <name>RefundRepository</name>
+    <message>
+        <source>The payment to refund does not exist.</source>
+        <translation>The payment to refund does not exist.</translation>
+    </message>
+    <message>
+        <source>Payment %1 is %2, not paid; only paid money can be refunded.</source>
+        <translation>Payment %1 is %2, not paid; only paid money can be refunded.</translation>
+    </message>
+    <message>
+        <source>Payment %1 was made more than 365 days ago; the channels refuse refunds after that.</source>
+        <translation>Payment %1 was made more than 365 days ago; the channels refuse refunds after that.</translation>
+    </message>
+    <message>
+        <source>Payment %1 already has %2 refunds, the most a channel accepts.</source>
+        <translation>Payment %1 already has %2 refunds, the most a channel accepts.</translation>
+    </message>
+    <message>
+        <source>Only %1 is left to refund on payment %2; %3 is too much.</source>
+        <translation>Only %1 is left to refund on payment %2; %3 is too much.</translation>
+    </message>
+    <message>
+        <source>There is no refund %1.</source>
+        <translation>There is no refund %1.</translation>
+    </message>
+    <message>
+        <source>The refund is no longer %1: someone else changed it first.</source>
+        <translation>The refund is no longer %1: someone else changed it first.</translation>
+    </message>
+</context>
+<context>
+    <name>RefundService</name>
+    <message>
+        <source>Payment %1 is %2, not paid; only paid money can be refunded.</source>
+        <translation>Payment %1 is %2, not paid; only paid money can be refunded.</translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment %2.</source>
+        <translation>Order %1 has no payment %2.</translation>
+    </message>
+    <message>
+        <source>Order %1 is %2 and has no paid payment to refund.</source>
+        <translation>Order %1 is %2 and has no paid payment to refund.</translation>
+    </message>
+    <message>
+        <source>Refunds are requested by CLERK or FINANCE staff; %1 is %2.</source>
+        <translation>Refunds are requested by CLERK or FINANCE staff; %1 is %2.</translation>
+    </message>
+    <message>
+        <source>Give a reason for the refund (the customer will see it).</source>
+        <translation>Give a reason for the refund (the customer will see it).</translation>
+    </message>
+    <message>
+        <source>Nothing is left to refund on payment %1.</source>
+        <translation>Nothing is left to refund on payment %1.</translation>
+    </message>
+    <message>
+        <source>approved automatically: at most %1</source>
+        <translation>approved automatically: at most %1</translation>
+    </message>
+    <message>
+        <source>Refunds are reviewed by FINANCE staff; %1 is %2.</source>
+        <translation>Refunds are reviewed by FINANCE staff; %1 is %2.</translation>
+    </message>
+    <message>
+        <source>Say why the refund is rejected; the requester will read it.</source>
+        <translation>Say why the refund is rejected; the requester will read it.</translation>
+    </message>
+    <message>
+        <source>You requested refund %1 yourself; another FINANCE colleague has to review it.</source>
+        <translation>You requested refund %1 yourself; another FINANCE colleague has to review it.</translation>
+    </message>
+    <message>
+        <source>Refund %1 is already %2 (by %3).</source>
+        <translation>Refund %1 is already %2 (by %3).</translation>
+    </message>
+    <message>
+        <source>Anomalies are resolved by FINANCE or ADMIN staff.</source>
+        <translation>Anomalies are resolved by FINANCE or ADMIN staff.</translation>
+    </message>
+    <message>
+        <source>Describe how the anomaly was resolved.</source>
+        <translation>Describe how the anomaly was resolved.</translation>
+    </message>
+</context>
+<context>
+    <name>Sql</name>
+    <message>
+        <source>%1: already exists (%2)</source>
+        <translation>%1: already exists (%2)</translation>
+    </message>
+    <message>
+        <source>Database error in %1: %2</source>
+        <translation>Database error in %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>Transitions</name>
+    <message>
+        <source>Cannot go from %1 to %2.</source>
+        <translation>Cannot go from %1 to %2.</translation>
+    </message>
+</context>
+<context>
+    <name>UserDirectory</name>
+    <message>
+        <source>There is no user &quot;%1&quot;.</source>
+        <translation>There is no user &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Only an administrator can manage users.</source>
+        <translation>Only an administrator can manage users.</translation>
+    </message>
+    <message>
+        <source>A password needs at least %1 characters.</source>
+        <translation>A password needs at least %1 characters.</translation>
+    </message>
+    <message>
+        <source>A login is 2 to 32 lower-case letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit.</source>
+        <translation>A login is 2 to 32 lower-case letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit.</translation>
+    </message>
+    <message>
+        <source>Could not hash the password.</source>
+        <translation>Could not hash the password.</translation>
+    </message>
+    <message>
+        <source>The first user of a database must be an ADMIN.</source>
+        <translation>The first user of a database must be an ADMIN.</translation>
+    </message>
+    <message>
+        <source>There is already a user &quot;%1&quot;.</source>
+        <translation>There is already a user &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Wrong login or password.</source>
+        <translation>Wrong login or password.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Too many failed logins for &quot;%1&quot;; try again in %n second(s).</source>
+        <translation>
+            <numerusform>Too many failed logins for &quot;%1&quot;; try again in %n second.</numerusform>
+            <numerusform>Too many failed logins for &quot;%1&quot;; try again in %n seconds.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The account &quot;%1&quot; is disabled.</source>
+        <translation>The account &quot;%1&quot; is disabled.</translation>
+    </message>
+    <message>
+        <source>You cannot disable your own account.</source>
+        <translation>You cannot disable your own account.</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>PayDesk: back office for WeChat Pay and Alipay merchants.</source>
+        <translation>PayDesk: back office for WeChat Pay and Alipay merchants.</translation>
+    </message>
+    <message>
+        <source>Run the offline demo (simulated channel, scripted customers).</source>
+        <translation>Run the offline demo (simulated channel, scripted customers).</translation>
+    </message>
+    <message>
+        <source>Keep the demo database in DIR (default: a temporary folder).</source>
+        <translation>Keep the demo database in DIR (default: a temporary folder).</translation>
+    </message>
+    <message>
+        <source>Orders in the demo history (default 2000).</source>
+        <translation>Orders in the demo history (default 2000).</translation>
+    </message>
+    <message>
+        <source>Seconds between new demo counter orders (default 6).</source>
+        <translation>Seconds between new demo counter orders (default 6).</translation>
+    </message>
+    <message>
+        <source>Run time N times faster (demo).</source>
+        <translation>Run time N times faster (demo).</translation>
+    </message>
+    <message>
+        <source>Database URL: sqlite:/path/file.db or postgresql://user@host/db.</source>
+        <translation>Database URL: sqlite:/path/file.db or postgresql://user@host/db.</translation>
+    </message>
+    <message>
+        <source>Language: en or zh_CN (default: settings, then the system).</source>
+        <translation>Language: en or zh_CN (default: settings, then the system).</translation>
+    </message>
+    <message>
+        <source>Sign in as LOGIN; the password comes from PAYDESK_PASSWORD.</source>
+        <translation>Sign in as LOGIN; the password comes from PAYDESK_PASSWORD.</translation>
+    </message>
+    <message>
+        <source>Open this page: orders, review, anomalies, finance, audit, settings.</source>
+        <translation>Open this page: orders, review, anomalies, finance, audit, settings.</translation>
+    </message>
+    <message>
+        <source>Save a screenshot of the main window to FILE and quit.</source>
+        <translation>Save a screenshot of the main window to FILE and quit.</translation>
+    </message>
+    <message>
+        <source>Milliseconds to wait before the screenshot (default 2500).</source>
+        <translation>Milliseconds to wait before the screenshot (default 2500).</translation>
+    </message>
+    <message>
+        <source>--time-scale takes a number from 1 to 10000.</source>
+        <translation>--time-scale takes a number from 1 to 10000.</translation>
+    </message>
+    <message>
+        <source>--demo-orders takes a number from 0 to 5000000.</source>
+        <translation>--demo-orders takes a number from 0 to 5000000.</translation>
+    </message>
+    <message>
+        <source>--demo-interval takes seconds from 0.2 to 3600.</source>
+        <translation>--demo-interval takes seconds from 0.2 to 3600.</translation>
+    </message>
+    <message>
+        <source>Use either --db or --demo-dir for the demo, not both.</source>
+        <translation>Use either --db or --demo-dir for the demo, not both.</translation>
+    </message>
+    <message>
+        <source>PayDesk cannot start</source>
+        <translation>PayDesk cannot start</translation>
+    </message>
+    <message>
+        <source>Select this order on the Orders page (first-pending: the newest pending order).</source>
+        <translation>Select this order on the Orders page (first-pending: the newest pending order).</translation>
+    </message>
+    <message>
+        <source>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</source>
+        <translation>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</translation>
+    </message>
+    <message>
+        <source>--page takes one of: %1.</source>
+        <translation>--page takes one of: %1.</translation>
+    </message>
+    <message>
+        <source>--open takes repay, new-order or shortcuts.</source>
+        <translation>--open takes repay, new-order or shortcuts.</translation>
+    </message>
+    <message>
+        <source>Writing the demo&apos;s history (%1 orders)…</source>
+        <translation>Writing the demo&apos;s history (%1 orders)…</translation>
+    </message>
+    <message>
+        <source>PayDesk demo</source>
+        <translation>PayDesk demo</translation>
+    </message>
+    <message>
+        <source>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</source>
+        <translation>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk</name>
+    <message>
+        <source>Unknown trade_status &quot;%1&quot;.</source>
+        <translation>Unknown trade_status &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Asked about %1 but Alipay answered about &quot;%2&quot;.</source>
+        <translation>Asked about %1 but Alipay answered about &quot;%2&quot;.</translation>
+    </message>
+    <message>
+        <source>A paid trade with a malformed total_amount &quot;%1&quot;.</source>
+        <translation>A paid trade with a malformed total_amount &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Unknown trade_state &quot;%1&quot;.</source>
+        <translation>Unknown trade_state &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Asked about %1 but WeChat Pay answered about &quot;%2&quot;.</source>
+        <translation>Asked about %1 but WeChat Pay answered about &quot;%2&quot;.</translation>
+    </message>
+    <message>
+        <source>The answer is for merchant %1, not %2.</source>
+        <translation>The answer is for merchant %1, not %2.</translation>
+    </message>
+    <message>
+        <source>A paid transaction without amount.total.</source>
+        <translation>A paid transaction without amount.total.</translation>
+    </message>
+    <message>
+        <source>Unknown refund status &quot;%1&quot;.</source>
+        <translation>Unknown refund status &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
+        <translation>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::AlipayChannel</name>
+    <message>
+        <source>This is not an Alipay profile.</source>
+        <translation>This is not an Alipay profile.</translation>
+    </message>
+    <message>
+        <source>The Alipay gateway answered HTTP %1.</source>
+        <translation>The Alipay gateway answered HTTP %1.</translation>
+    </message>
+    <message>
+        <source>The answer has no %1 object.</source>
+        <translation>The answer has no %1 object.</translation>
+    </message>
+    <message>
+        <source>The Alipay answer is not signed; it is treated as forged.</source>
+        <translation>The Alipay answer is not signed; it is treated as forged.</translation>
+    </message>
+    <message>
+        <source>The Alipay answer&apos;s signature does not match its content: it was altered or forged.</source>
+        <translation>The Alipay answer&apos;s signature does not match its content: it was altered or forged.</translation>
+    </message>
+    <message>
+        <source>Alipay QR payments take a positive CNY amount.</source>
+        <translation>Alipay QR payments take a positive CNY amount.</translation>
+    </message>
+    <message>
+        <source>The answer is about another trade.</source>
+        <translation>The answer is about another trade.</translation>
+    </message>
+    <message>
+        <source>The answer has no qr_code.</source>
+        <translation>The answer has no qr_code.</translation>
+    </message>
+    <message>
+        <source>A refund needs a positive CNY amount no larger than the payment.</source>
+        <translation>A refund needs a positive CNY amount no larger than the payment.</translation>
+    </message>
+    <message>
+        <source>Alipay has no refund %1 for %2.</source>
+        <translation>Alipay has no refund %1 for %2.</translation>
+    </message>
+    <message>
+        <source>The answer is about another refund.</source>
+        <translation>The answer is about another refund.</translation>
+    </message>
+    <message>
+        <source>Malformed refund_amount.</source>
+        <translation>Malformed refund_amount.</translation>
+    </message>
+    <message>
+        <source>The Alipay notification is not signed; it is treated as forged.</source>
+        <translation>The Alipay notification is not signed; it is treated as forged.</translation>
+    </message>
+    <message>
+        <source>Unsupported sign_type &quot;%1&quot; (only RSA2).</source>
+        <translation>Unsupported sign_type &quot;%1&quot; (only RSA2).</translation>
+    </message>
+    <message>
+        <source>The Alipay notification&apos;s signature does not match: it was altered or forged.</source>
+        <translation>The Alipay notification&apos;s signature does not match: it was altered or forged.</translation>
+    </message>
+    <message>
+        <source>The notification is for app %1, not %2.</source>
+        <translation>The notification is for app %1, not %2.</translation>
+    </message>
+    <message>
+        <source>Malformed refund_fee.</source>
+        <translation>Malformed refund_fee.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::AnomalyModel</name>
+    <message>
+        <source>No</source>
+        <translation>No</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>Order</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>Opened</translation>
+    </message>
+    <message>
+        <source>Resolution</source>
+        <translation>Resolution</translation>
+    </message>
+    <message>
+        <source>Resolved by</source>
+        <translation>Resolved by</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::AttemptModel</name>
+    <message>
+        <source>Payment no</source>
+        <translation>Payment no</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>Created</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>Expires</translation>
+    </message>
+    <message>
+        <source>Paid at</source>
+        <translation>Paid at</translation>
+    </message>
+    <message>
+        <source>Channel&apos;s answer</source>
+        <translation>Channel&apos;s answer</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::AuditModel</name>
+    <message>
+        <source>No</source>
+        <translation>No</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>User</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <source>Object</source>
+        <translation>Object</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ChannelHttp</name>
+    <message>
+        <source>No answer within %1 ms (the request may have landed).</source>
+        <translation>No answer within %1 ms (the request may have landed).</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::FinanceTableModel</name>
+    <message>
+        <source>Day</source>
+        <translation>Day</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>Payments</source>
+        <translation>Payments</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>Refunded</translation>
+    </message>
+    <message>
+        <source>Refunds</source>
+        <translation>Refunds</translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation>Net</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <source>Refund state</source>
+        <translation>Refund state</translation>
+    </message>
+    <message>
+        <source>Orders</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::OrderTableModel</name>
+    <message>
+        <source>Order no</source>
+        <translation>Order no</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>Created</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>Buyer</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>Time left</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>Refunded</translation>
+    </message>
+    <message>
+        <source>This column cannot be sorted.</source>
+        <translation>This column cannot be sorted.</translation>
+    </message>
+    <message>
+        <source>closing</source>
+        <translation>closing</translation>
+    </message>
+    <message>
+        <source>Closed: the time to pay ran out</source>
+        <translation>Closed: the time to pay ran out</translation>
+    </message>
+    <message>
+        <source>Closed by hand</source>
+        <translation>Closed by hand</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::PaymentService</name>
+    <message>
+        <source>%1 is a counter action: it needs a CLERK or ADMIN account; %2 is %3.</source>
+        <translation>%1 is a counter action: it needs a CLERK or ADMIN account; %2 is %3.</translation>
+    </message>
+    <message>
+        <source>The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.</source>
+        <translation>The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.</translation>
+    </message>
+    <message>
+        <source>Order %1 ran out of time and is being closed; create a new order instead.</source>
+        <translation>Order %1 ran out of time and is being closed; create a new order instead.</translation>
+    </message>
+    <message>
+        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel&apos;s minimum of %5). Create a new order instead.</source>
+        <translation>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel&apos;s minimum of %5). Create a new order instead.</translation>
+    </message>
+    <message>
+        <source>Checkout</source>
+        <translation>Checkout</translation>
+    </message>
+    <message>
+        <source>Creating the payment at %1 (try %2 of %3)…</source>
+        <translation>Creating the payment at %1 (try %2 of %3)…</translation>
+    </message>
+    <message>
+        <source>The %1 channel is not set up.</source>
+        <translation>The %1 channel is not set up.</translation>
+    </message>
+    <message>
+        <source>Payment %1 is ready to scan.</source>
+        <translation>Payment %1 is ready to scan.</translation>
+    </message>
+    <message>
+        <source>%1; retrying in %2 s with the same payment number…</source>
+        <translation>%1; retrying in %2 s with the same payment number…</translation>
+    </message>
+    <message>
+        <source>Closing an order</source>
+        <translation>Closing an order</translation>
+    </message>
+    <message>
+        <source>Order %1 was already closed (%2).</source>
+        <translation>Order %1 was already closed (%2).</translation>
+    </message>
+    <message>
+        <source>Order %1 is %2; only a pending order can be closed.</source>
+        <translation>Order %1 is %2; only a pending order can be closed.</translation>
+    </message>
+    <message>
+        <source>Order %1 is closed.</source>
+        <translation>Order %1 is closed.</translation>
+    </message>
+    <message>
+        <source>Could not close the payment at the channel (%1); the order stays pending. Try again.</source>
+        <translation>Could not close the payment at the channel (%1); the order stays pending. Try again.</translation>
+    </message>
+    <message>
+        <source>Order %1 was paid by the customer before it could be closed; it is now %2.</source>
+        <translation>Order %1 was paid by the customer before it could be closed; it is now %2.</translation>
+    </message>
+    <message>
+        <source>Repay</source>
+        <translation>Repay</translation>
+    </message>
+    <message>
+        <source>Order %1 is %2; only a pending order can be repaid.</source>
+        <translation>Order %1 is %2; only a pending order can be repaid.</translation>
+    </message>
+    <message>
+        <source>Order %1 was paid while the old payment was being closed; nothing new was created.</source>
+        <translation>Order %1 was paid while the old payment was being closed; nothing new was created.</translation>
+    </message>
+    <message>
+        <source>The previous payment could not be closed at the channel (%1); no new payment was made. Try again.</source>
+        <translation>The previous payment could not be closed at the channel (%1); no new payment was made. Try again.</translation>
+    </message>
+    <message>
+        <source>Someone else re-issued the payment of order %1 just now; refresh to see it.</source>
+        <translation>Someone else re-issued the payment of order %1 just now; refresh to see it.</translation>
+    </message>
+    <message>
+        <source>%1: the %2 channel is not set up</source>
+        <translation>%1: the %2 channel is not set up</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Payment %1 was given up (the order was closed or re-issued elsewhere) while the channel made it; it was closed at the channel again.</source>
+        <translation>Payment %1 was given up (the order was closed or re-issued elsewhere) while the channel made it; it was closed at the channel again.</translation>
+    </message>
+    <message>
+        <source>Order %1 is gone.</source>
+        <translation>Order %1 is gone.</translation>
+    </message>
+    <message>
+        <source>Order %1 got a new payment while it was being closed; it stays pending. Try again.</source>
+        <translation>Order %1 got a new payment while it was being closed; it stays pending. Try again.</translation>
+    </message>
+    <message>
+        <source>Order %1 was closed while the old payment was being closed; nothing new was created.</source>
+        <translation>Order %1 was closed while the old payment was being closed; nothing new was created.</translation>
+    </message>
+    <message>
+        <source>Order %1 became %2 meanwhile; only a pending order can be repaid.</source>
+        <translation>Order %1 became %2 meanwhile; only a pending order can be repaid.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::RefundModel</name>
+    <message>
+        <source>Refund no</source>
+        <translation>Refund no</translation>
+    </message>
+    <message>
+        <source>Order no</source>
+        <translation>Order no</translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation>Payment no</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Requested by</source>
+        <translation>Requested by</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>Requested</source>
+        <translation>Requested</translation>
+    </message>
+    <message>
+        <source>Reviewed by</source>
+        <translation>Reviewed by</translation>
+    </message>
+    <message>
+        <source>Review note</source>
+        <translation>Review note</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReviewQueueModel</name>
+    <message>
+        <source>Refund no</source>
+        <translation>Refund no</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>Order</translation>
+    </message>
+    <message>
+        <source>Payment</source>
+        <translation>Payment</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>Requested by</source>
+        <translation>Requested by</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Waiting</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::SimulatedChannel</name>
+    <message>
+        <source>The simulated channel has no payment %1.</source>
+        <translation>The simulated channel has no payment %1.</translation>
+    </message>
+    <message>
+        <source>Payment %1 is closed at the channel; a customer can no longer pay it.</source>
+        <translation>Payment %1 is closed at the channel; a customer can no longer pay it.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::SyncEngine</name>
+    <message>
+        <source>released %1 claims of a stopped instance (%2)</source>
+        <translation>released %1 claims of a stopped instance (%2)</translation>
+    </message>
+    <message>
+        <source>timer started: %1 due times loaded in %2 ms</source>
+        <translation>timer started: %1 due times loaded in %2 ms</translation>
+    </message>
+    <message>
+        <source>order %1: channel unreachable (%2); retrying in %3 s</source>
+        <translation>order %1: channel unreachable (%2); retrying in %3 s</translation>
+    </message>
+    <message>
+        <source>order %1 was paid at the last moment: PAID</source>
+        <translation>order %1 was paid at the last moment: PAID</translation>
+    </message>
+    <message>
+        <source>closed %1 (EXPIRED, %2 ms after its deadline)</source>
+        <translation>closed %1 (EXPIRED, %2 ms after its deadline)</translation>
+    </message>
+    <message>
+        <source>not configured</source>
+        <translation>not configured</translation>
+    </message>
+    <message>
+        <source>payment %1: %2</source>
+        <translation>payment %1: %2</translation>
+    </message>
+    <message>
+        <source>refund %1: %2; will retry with the same refund number</source>
+        <translation>refund %1: %2; will retry with the same refund number</translation>
+    </message>
+    <message>
+        <source>refund %1 sent: %2</source>
+        <translation>refund %1 sent: %2</translation>
+    </message>
+    <message>
+        <source>refund %1: %2</source>
+        <translation>refund %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::TimelineModel</name>
+    <message>
+        <source>Time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>By</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>What</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::UserModel</name>
+    <message>
+        <source>Login</source>
+        <translation>Login</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>Active</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Disabled</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::WeChatPayChannel</name>
+    <message>
+        <source>This is not a WeChat Pay profile.</source>
+        <translation>This is not a WeChat Pay profile.</translation>
+    </message>
+    <message>
+        <source>WeChat Pay native payments take a positive CNY amount.</source>
+        <translation>WeChat Pay native payments take a positive CNY amount.</translation>
+    </message>
+    <message>
+        <source>The answer has no code_url.</source>
+        <translation>The answer has no code_url.</translation>
+    </message>
+    <message>
+        <source>A refund needs a positive CNY amount no larger than the payment.</source>
+        <translation>A refund needs a positive CNY amount no larger than the payment.</translation>
+    </message>
+    <message>
+        <source>The notification is not JSON: %1</source>
+        <translation>The notification is not JSON: %1</translation>
+    </message>
+    <message>
+        <source>Cannot decrypt the notification resource (is the APIv3 key right?): %1</source>
+        <translation>Cannot decrypt the notification resource (is the APIv3 key right?): %1</translation>
+    </message>
+    <message>
+        <source>Unsupported notification event_type &quot;%1&quot;.</source>
+        <translation>Unsupported notification event_type &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
+        <translation>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::alipay</name>
+    <message>
+        <source>Alipay answered code %1.</source>
+        <translation>Alipay answered code %1.</translation>
+    </message>
+    <message>
+        <source>Alipay refused our request signature: check the app private key (%1)</source>
+        <translation>Alipay refused our request signature: check the app private key (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::crypto</name>
+    <message>
+        <source>The certificate is not a PEM X.509 certificate.</source>
+        <translation>The certificate is not a PEM X.509 certificate.</translation>
+    </message>
+    <message>
+        <source>The certificate has no usable public key.</source>
+        <translation>The certificate has no usable public key.</translation>
+    </message>
+    <message>
+        <source>The certificate&apos;s key is not an RSA key.</source>
+        <translation>The certificate&apos;s key is not an RSA key.</translation>
+    </message>
+    <message>
+        <source>No key for the certificate.</source>
+        <translation>No key for the certificate.</translation>
+    </message>
+    <message>
+        <source>Cannot make the certificate: %1</source>
+        <translation>Cannot make the certificate: %1</translation>
+    </message>
+    <message>
+        <source>An AES-256-GCM key is 32 bytes; this one has %1.</source>
+        <translation>An AES-256-GCM key is 32 bytes; this one has %1.</translation>
+    </message>
+    <message>
+        <source>An AES-256-GCM nonce is 12 bytes; this one has %1.</source>
+        <translation>An AES-256-GCM nonce is 12 bytes; this one has %1.</translation>
+    </message>
+    <message>
+        <source>Encryption failed: %1</source>
+        <translation>Encryption failed: %1</translation>
+    </message>
+    <message>
+        <source>The ciphertext is shorter than its 16-byte tag.</source>
+        <translation>The ciphertext is shorter than its 16-byte tag.</translation>
+    </message>
+    <message>
+        <source>Decryption failed: %1</source>
+        <translation>Decryption failed: %1</translation>
+    </message>
+    <message>
+        <source>The ciphertext failed authentication (wrong key, nonce or associated data, or it was altered).</source>
+        <translation>The ciphertext failed authentication (wrong key, nonce or associated data, or it was altered).</translation>
+    </message>
+    <message>
+        <source>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</source>
+        <translation>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::crypto::PrivateKey</name>
+    <message>
+        <source>Cannot generate an RSA key: %1</source>
+        <translation>Cannot generate an RSA key: %1</translation>
+    </message>
+    <message>
+        <source>The private key is not a PEM or base64 RSA private key (PKCS#8 or PKCS#1).</source>
+        <translation>The private key is not a PEM or base64 RSA private key (PKCS#8 or PKCS#1).</translation>
+    </message>
+    <message>
+        <source>The private key is not an RSA key.</source>
+        <translation>The private key is not an RSA key.</translation>
+    </message>
+    <message>
+        <source>The private key has %1 bits; at least 2048 are required.</source>
+        <translation>The private key has %1 bits; at least 2048 are required.</translation>
+    </message>
+    <message>
+        <source>No private key to sign with.</source>
+        <translation>No private key to sign with.</translation>
+    </message>
+    <message>
+        <source>Signing failed: %1</source>
+        <translation>Signing failed: %1</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::crypto::PublicKey</name>
+    <message>
+        <source>The public key is not a PEM or base64 RSA public key or certificate.</source>
+        <translation>The public key is not a PEM or base64 RSA public key or certificate.</translation>
+    </message>
+    <message>
+        <source>The public key is not an RSA key.</source>
+        <translation>The public key is not an RSA key.</translation>
+    </message>
+    <message>
+        <source>The public key has %1 bits; at least 2048 are required.</source>
+        <translation>The public key has %1 bits; at least 2048 are required.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::AnomaliesPage</name>
+    <message>
+        <source>&amp;Resolve</source>
+        <translation>&amp;Resolve</translation>
+    </message>
+    <message>
+        <source>&amp;Open order</source>
+        <translation>&amp;Open order</translation>
+    </message>
+    <message>
+        <source>Anomalies</source>
+        <translation>Anomalies</translation>
+    </message>
+    <message>
+        <source>&amp;Show:</source>
+        <translation>&amp;Show:</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <source>&amp;Note:</source>
+        <translation>&amp;Note:</translation>
+    </message>
+    <message>
+        <source>How it was settled (required)</source>
+        <translation>How it was settled (required)</translation>
+    </message>
+    <message>
+        <source>Money taken twice or after closing also waits as a refund request in Refund review.</source>
+        <translation>Money taken twice or after closing also waits as a refund request in Refund review.</translation>
+    </message>
+    <message>
+        <source>Select an anomaly first.</source>
+        <translation>Select an anomaly first.</translation>
+    </message>
+    <message>
+        <source>This anomaly is already resolved.</source>
+        <translation>This anomaly is already resolved.</translation>
+    </message>
+    <message>
+        <source>Write how it was settled.</source>
+        <translation>Write how it was settled.</translation>
+    </message>
+    <message>
+        <source>Mark as resolved with your note</source>
+        <translation>Mark as resolved with your note</translation>
+    </message>
+    <message>
+        <source>Not resolved</source>
+        <translation>Not resolved</translation>
+    </message>
+    <message>
+        <source>Anomaly %1 resolved.</source>
+        <translation>Anomaly %1 resolved.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::AuditPage</name>
+    <message>
+        <source>&amp;Verify chain</source>
+        <translation>&amp;Verify chain</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>Audit log</translation>
+    </message>
+    <message>
+        <source>&amp;Search:</source>
+        <translation>&amp;Search:</translation>
+    </message>
+    <message>
+        <source>Action, object, user or details</source>
+        <translation>Action, object, user or details</translation>
+    </message>
+    <message>
+        <source>Recomputing every entry&apos;s hash…</source>
+        <translation>Recomputing every entry&apos;s hash…</translation>
+    </message>
+    <message>
+        <source>%1 entries checked</source>
+        <translation>%1 entries checked</translation>
+    </message>
+    <message>
+        <source>✔ The chain is intact: %1 entries checked.</source>
+        <translation>✔ The chain is intact: %1 entries checked.</translation>
+    </message>
+    <message>
+        <source>✘ The chain is broken at entry %1: %2</source>
+        <translation>✘ The chain is broken at entry %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ChannelProfileDialog</name>
+    <message>
+        <source>Payment channel profile</source>
+        <translation>Payment channel profile</translation>
+    </message>
+    <message>
+        <source>&amp;Load a profile file…</source>
+        <translation>&amp;Load a profile file…</translation>
+    </message>
+    <message>
+        <source>A JSON profile as &quot;paydeskctl channel add&quot; reads it (paydesk-sandbox writes one)</source>
+        <translation>A JSON profile as &quot;paydeskctl channel add&quot; reads it (paydesk-sandbox writes one)</translation>
+    </message>
+    <message>
+        <source>Fill in the form, or load a profile file.</source>
+        <translation>Fill in the form, or load a profile file.</translation>
+    </message>
+    <message>
+        <source>&amp;Channel:</source>
+        <translation>&amp;Channel:</translation>
+    </message>
+    <message>
+        <source>Optional, e.g. Shop 1</source>
+        <translation>Optional, e.g. Shop 1</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Merchant id:</source>
+        <translation>&amp;Merchant id:</translation>
+    </message>
+    <message>
+        <source>&amp;App id:</source>
+        <translation>&amp;App id:</translation>
+    </message>
+    <message>
+        <source>Serial of the merchant API certificate</source>
+        <translation>Serial of the merchant API certificate</translation>
+    </message>
+    <message>
+        <source>Certificate &amp;serial:</source>
+        <translation>Certificate &amp;serial:</translation>
+    </message>
+    <message>
+        <source>Merchant private key (PEM file)</source>
+        <translation>Merchant private key (PEM file)</translation>
+    </message>
+    <message>
+        <source>&amp;Private key:</source>
+        <translation>&amp;Private key:</translation>
+    </message>
+    <message>
+        <source>32 characters</source>
+        <translation>32 characters</translation>
+    </message>
+    <message>
+        <source>API&amp;v3 key:</source>
+        <translation>API&amp;v3 key:</translation>
+    </message>
+    <message>
+        <source>PUB_KEY_ID_… (with the public key below)</source>
+        <translation>PUB_KEY_ID_… (with the public key below)</translation>
+    </message>
+    <message>
+        <source>Public &amp;key id:</source>
+        <translation>Public &amp;key id:</translation>
+    </message>
+    <message>
+        <source>Platform / Alipay public key (PEM file)</source>
+        <translation>Platform / Alipay public key (PEM file)</translation>
+    </message>
+    <message>
+        <source>P&amp;ublic key:</source>
+        <translation>P&amp;ublic key:</translation>
+    </message>
+    <message>
+        <source>Optional platform certificate (PEM file)</source>
+        <translation>Optional platform certificate (PEM file)</translation>
+    </message>
+    <message>
+        <source>Platform c&amp;ertificate:</source>
+        <translation>Platform c&amp;ertificate:</translation>
+    </message>
+    <message>
+        <source>&amp;Gateway URL:</source>
+        <translation>&amp;Gateway URL:</translation>
+    </message>
+    <message>
+        <source>Optional: where the channel posts payment notifications</source>
+        <translation>Optional: where the channel posts payment notifications</translation>
+    </message>
+    <message>
+        <source>N&amp;otify URL:</source>
+        <translation>N&amp;otify URL:</translation>
+    </message>
+    <message>
+        <source>Load a channel profile</source>
+        <translation>Load a channel profile</translation>
+    </message>
+    <message>
+        <source>Profiles (*.json)</source>
+        <translation>Profiles (*.json)</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem *.crt *.key);;All files (*)</source>
+        <translation>PEM files (*.pem *.crt *.key);;All files (*)</translation>
+    </message>
+    <message>
+        <source>mchid, e.g. 1900000109</source>
+        <translation>mchid, e.g. 1900000109</translation>
+    </message>
+    <message>
+        <source>Optional: the seller id</source>
+        <translation>Optional: the seller id</translation>
+    </message>
+    <message>
+        <source>appid, e.g. wxd678efh567hg6787</source>
+        <translation>appid, e.g. wxd678efh567hg6787</translation>
+    </message>
+    <message>
+        <source>app_id, e.g. 2021000000000000</source>
+        <translation>app_id, e.g. 2021000000000000</translation>
+    </message>
+    <message>
+        <source>From %1</source>
+        <translation>From %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n certificate(s) from the file</source>
+        <translation>
+            <numerusform>%n certificate from the file</numerusform>
+            <numerusform>%n certificates from the file</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Choose the merchant private key (a PEM file).</source>
+        <translation>Choose the merchant private key (a PEM file).</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ChannelProfilesBox</name>
+    <message>
+        <source>Payment channels</source>
+        <translation>Payment channels</translation>
+    </message>
+    <message>
+        <source>Add or re&amp;place…</source>
+        <translation>Add or re&amp;place…</translation>
+    </message>
+    <message>
+        <source>&amp;Test</source>
+        <translation>&amp;Test</translation>
+    </message>
+    <message>
+        <source>Re&amp;move…</source>
+        <translation>Re&amp;move…</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>App / merchant</source>
+        <translation>App / merchant</translation>
+    </message>
+    <message>
+        <source>Gateway</source>
+        <translation>Gateway</translation>
+    </message>
+    <message>
+        <source>Channel profiles</source>
+        <translation>Channel profiles</translation>
+    </message>
+    <message>
+        <source>Merchant private keys and the APIv3 key go into the system keychain (or the encrypted secrets file named by PAYDESK_SECRET_FILE), never into the database.</source>
+        <translation>Merchant private keys and the APIv3 key go into the system keychain (or the encrypted secrets file named by PAYDESK_SECRET_FILE), never into the database.</translation>
+    </message>
+    <message>
+        <source>Connected now: %1.</source>
+        <translation>Connected now: %1.</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <source>This is the offline demo: every channel is simulated, whatever is stored below.</source>
+        <translation>This is the offline demo: every channel is simulated, whatever is stored below.</translation>
+    </message>
+    <message>
+        <source>%1 / %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>No WeChat Pay or Alipay profile is stored yet.</source>
+        <translation>No WeChat Pay or Alipay profile is stored yet.</translation>
+    </message>
+    <message>
+        <source>Only an ADMIN can change the payment channels.</source>
+        <translation>Only an ADMIN can change the payment channels.</translation>
+    </message>
+    <message>
+        <source>Enter a WeChat Pay or Alipay merchant profile (replaces one of the same channel)</source>
+        <translation>Enter a WeChat Pay or Alipay merchant profile (replaces one of the same channel)</translation>
+    </message>
+    <message>
+        <source>One signed request to the channel and a verified answer</source>
+        <translation>One signed request to the channel and a verified answer</translation>
+    </message>
+    <message>
+        <source>Select a profile first.</source>
+        <translation>Select a profile first.</translation>
+    </message>
+    <message>
+        <source>Forget the profile and its secrets</source>
+        <translation>Forget the profile and its secrets</translation>
+    </message>
+    <message>
+        <source>Saved the %1 profile; its secrets are in %2.</source>
+        <translation>Saved the %1 profile; its secrets are in %2.</translation>
+    </message>
+    <message>
+        <source>Connected.</source>
+        <translation>Connected.</translation>
+    </message>
+    <message>
+        <source>Testing %1…</source>
+        <translation>Testing %1…</translation>
+    </message>
+    <message>
+        <source>%1: ok in %2 ms (signed request accepted, signed answer verified).</source>
+        <translation>%1: ok in %2 ms (signed request accepted, signed answer verified).</translation>
+    </message>
+    <message>
+        <source>%1: the test failed: %2</source>
+        <translation>%1: the test failed: %2</translation>
+    </message>
+    <message>
+        <source>%1: no answer within 20 s.</source>
+        <translation>%1: no answer within 20 s.</translation>
+    </message>
+    <message>
+        <source>Remove channel</source>
+        <translation>Remove channel</translation>
+    </message>
+    <message>
+        <source>Remove the %1 profile and its secrets?
+
+No new payments can be taken on %1 until a profile is added again.</source>
+        <translation>Remove the %1 profile and its secrets?
+
+No new payments can be taken on %1 until a profile is added again.</translation>
+    </message>
+    <message>
+        <source>Removed the %1 profile.</source>
+        <translation>Removed the %1 profile.</translation>
+    </message>
+    <message>
+        <source>Removed the %1 profile; restart PayDesk to disconnect the channel.</source>
+        <translation>Removed the %1 profile; restart PayDesk to disconnect the channel.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::CountdownDelegate</name>
+    <message>
+        <source>closing</source>
+        <translation>closing</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::FinancePage</name>
+    <message>
+        <source>¥</source>
+        <translation>¥</translation>
+    </message>
+    <message>
+        <source>Finance</source>
+        <translation>Finance</translation>
+    </message>
+    <message>
+        <source>&amp;Range:</source>
+        <translation>&amp;Range:</translation>
+    </message>
+    <message>
+        <source>From date</source>
+        <translation>From date</translation>
+    </message>
+    <message>
+        <source>To date</source>
+        <translation>To date</translation>
+    </message>
+    <message>
+        <source>&amp;Daily as:</source>
+        <translation>&amp;Daily as:</translation>
+    </message>
+    <message>
+        <source>Bars</source>
+        <translation>Bars</translation>
+    </message>
+    <message>
+        <source>Lines</source>
+        <translation>Lines</translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation>Re&amp;fresh</translation>
+    </message>
+    <message>
+        <source>Daily paid, refunded and net</source>
+        <translation>Daily paid, refunded and net</translation>
+    </message>
+    <message>
+        <source>Orders by state</source>
+        <translation>Orders by state</translation>
+    </message>
+    <message>
+        <source>Money received by channel</source>
+        <translation>Money received by channel</translation>
+    </message>
+    <message>
+        <source>Refund backlog (now)</source>
+        <translation>Refund backlog (now)</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>Export CSV…</translation>
+    </message>
+    <message>
+        <source>Save the table behind this chart as a CSV file</source>
+        <translation>Save the table behind this chart as a CSV file</translation>
+    </message>
+    <message>
+        <source>Adding up…</source>
+        <translation>Adding up…</translation>
+    </message>
+    <message>
+        <source>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</source>
+        <translation>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>Refunded</translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation>Net</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Export chart data</source>
+        <translation>Export chart data</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>Saved %1.</source>
+        <translation>Saved %1.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::LoginDialog</name>
+    <message>
+        <source>&amp;Sign in</source>
+        <translation>&amp;Sign in</translation>
+    </message>
+    <message>
+        <source>Sign in to PayDesk</source>
+        <translation>Sign in to PayDesk</translation>
+    </message>
+    <message>
+        <source>PayDesk</source>
+        <translation>PayDesk</translation>
+    </message>
+    <message>
+        <source>Database: %1</source>
+        <translation>Database: %1</translation>
+    </message>
+    <message>
+        <source>&amp;User:</source>
+        <translation>&amp;User:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Password:</translation>
+    </message>
+    <message>
+        <source>Demo logins (password = login): clerk (counter), finance (refund review), admin (settings).</source>
+        <translation>Demo logins (password = login): clerk (counter), finance (refund review), admin (settings).</translation>
+    </message>
+    <message>
+        <source>Enter your user name.</source>
+        <translation>Enter your user name.</translation>
+    </message>
+    <message>
+        <source>Set up PayDesk</source>
+        <translation>Set up PayDesk</translation>
+    </message>
+    <message>
+        <source>This database has no users yet. Create the first administrator account; it adds the other staff in Settings.</source>
+        <translation>This database has no users yet. Create the first administrator account; it adds the other staff in Settings.</translation>
+    </message>
+    <message numerus="yes">
+        <source>At least %n characters</source>
+        <translation>
+            <numerusform>At least %n characters</numerusform>
+            <numerusform>At least %n characters</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>e.g. admin</source>
+        <translation>e.g. admin</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat:</source>
+        <translation>&amp;Repeat:</translation>
+    </message>
+    <message>
+        <source>&amp;Create and sign in</source>
+        <translation>&amp;Create and sign in</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>The two passwords differ.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::MainWindow</name>
+    <message>
+        <source>PayDesk — %1 (%2) — DEMO</source>
+        <translation>PayDesk — %1 (%2) — DEMO</translation>
+    </message>
+    <message>
+        <source>PayDesk — %1 (%2)</source>
+        <translation>PayDesk — %1 (%2)</translation>
+    </message>
+    <message>
+        <source>PayDesk</source>
+        <translation>PayDesk</translation>
+    </message>
+    <message>
+        <source>DEMO — simulated payments</source>
+        <translation>DEMO — simulated payments</translation>
+    </message>
+    <message>
+        <source>Offline demo: a simulated channel and scripted customers; no real money moves.</source>
+        <translation>Offline demo: a simulated channel and scripted customers; no real money moves.</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>Pages</translation>
+    </message>
+    <message>
+        <source>Orders</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <source>Refund review</source>
+        <translation>Refund review</translation>
+    </message>
+    <message>
+        <source>Anomalies</source>
+        <translation>Anomalies</translation>
+    </message>
+    <message>
+        <source>Finance</source>
+        <translation>Finance</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>Audit log</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>%1 (Ctrl+%2)</source>
+        <translation>%1 (Ctrl+%2)</translation>
+    </message>
+    <message>
+        <source>Signed in as %1
 %2</source>
-            <translation>Signed in as %1
+        <translation>Signed in as %1
 %2</translation>
-        </message>
-        <message>
-            <source>Quit</source>
-            <translation>Quit</translation>
-        </message>
-        <message>
-            <source>Database: %1</source>
-            <translation>Database: %1</translation>
-        </message>
-        <message>
-            <source> DEMO </source>
-            <translation> DEMO </translation>
-        </message>
-        <message>
-            <source>Working…</source>
-            <translation>Working…</translation>
-        </message>
-        <message>
-            <source>Timer: off</source>
-            <translation>Timer: off</translation>
-        </message>
-        <message>
-            <source>Channel error — %1</source>
-            <translation>Channel error — %1</translation>
-        </message>
-        <message>
-            <source>idle</source>
-            <translation>idle</translation>
-        </message>
-        <message>
-            <source>next in %1</source>
-            <translation>next in %1</translation>
-        </message>
-        <message>
-            <source>running</source>
-            <translation>running</translation>
-        </message>
-        <message numerus="yes">
-            <source>Timer: %1 · %n job(s) in flight</source>
-            <translation>
-                <numerusform>Timer: %1 · %n job in flight</numerusform>
-                <numerusform>Timer: %1 · %n jobs in flight</numerusform>
-            </translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::NewOrderDialog</name>
-        <message>
-            <source>&amp;Create and show code</source>
-            <translation>&amp;Create and show code</translation>
-        </message>
-        <message>
-            <source>New order</source>
-            <translation>New order</translation>
-        </message>
-        <message>
-            <source>e.g. 25.00</source>
-            <translation>e.g. 25.00</translation>
-        </message>
-        <message>
-            <source>&amp;Amount (¥):</source>
-            <translation>&amp;Amount (¥):</translation>
-        </message>
-        <message>
-            <source>What the customer buys</source>
-            <translation>What the customer buys</translation>
-        </message>
-        <message>
-            <source>&amp;Title:</source>
-            <translation>&amp;Title:</translation>
-        </message>
-        <message>
-            <source>Optional</source>
-            <translation>Optional</translation>
-        </message>
-        <message>
-            <source>&amp;Buyer:</source>
-            <translation>&amp;Buyer:</translation>
-        </message>
-        <message>
-            <source> min</source>
-            <translation> min</translation>
-        </message>
-        <message>
-            <source>Time to &amp;pay:</source>
-            <translation>Time to &amp;pay:</translation>
-        </message>
-        <message>
-            <source>C&amp;hannel:</source>
-            <translation>C&amp;hannel:</translation>
-        </message>
-        <message>
-            <source>No payment channel is set up. Add a channel profile in Settings.</source>
-            <translation>No payment channel is set up. Add a channel profile in Settings.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::OrderDetailPane</name>
-        <message>
-            <source>&amp;Payments</source>
-            <translation>&amp;Payments</translation>
-        </message>
-        <message>
-            <source>Re&amp;funds</source>
-            <translation>Re&amp;funds</translation>
-        </message>
-        <message>
-            <source>T&amp;imeline</source>
-            <translation>T&amp;imeline</translation>
-        </message>
-        <message>
-            <source>No order selected</source>
-            <translation>No order selected</translation>
-        </message>
-        <message>
-            <source>Select an order in the table to see its payments, refunds and timeline.</source>
-            <translation>Select an order in the table to see its payments, refunds and timeline.</translation>
-        </message>
-        <message>
-            <source>%1 · %2</source>
-            <translation>%1 · %2</translation>
-        </message>
-        <message>
-            <source>Amount</source>
-            <translation>Amount</translation>
-        </message>
-        <message>
-            <source>%1 (%2)</source>
-            <translation>%1 (%2)</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Buyer</source>
-            <translation>Buyer</translation>
-        </message>
-        <message>
-            <source>—</source>
-            <translation>—</translation>
-        </message>
-        <message>
-            <source>Channel</source>
-            <translation>Channel</translation>
-        </message>
-        <message>
-            <source>Created</source>
-            <translation>Created</translation>
-        </message>
-        <message>
-            <source>%1 by %2</source>
-            <translation>%1 by %2</translation>
-        </message>
-        <message>
-            <source>Pay by</source>
-            <translation>Pay by</translation>
-        </message>
-        <message>
-            <source>Paid</source>
-            <translation>Paid</translation>
-        </message>
-        <message>
-            <source>Closed</source>
-            <translation>Closed</translation>
-        </message>
-        <message>
-            <source>Refunded</source>
-            <translation>Refunded</translation>
-        </message>
-        <message>
-            <source>Re&amp;funds (%1)</source>
-            <translation>Re&amp;funds (%1)</translation>
-        </message>
-        <message>
-            <source>&amp;Payments (%1)</source>
-            <translation>&amp;Payments (%1)</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::OrdersPage</name>
-        <message>
-            <source>&amp;New order…</source>
-            <translation>&amp;New order…</translation>
-        </message>
-        <message>
-            <source>Re&amp;pay…</source>
-            <translation>Re&amp;pay…</translation>
-        </message>
-        <message>
-            <source>C&amp;lose order…</source>
-            <translation>C&amp;lose order…</translation>
-        </message>
-        <message>
-            <source>Re&amp;fund…</source>
-            <translation>Re&amp;fund…</translation>
-        </message>
-        <message>
-            <source>As&amp;k channel</source>
-            <translation>As&amp;k channel</translation>
-        </message>
-        <message>
-            <source>&amp;Refresh</source>
-            <translation>&amp;Refresh</translation>
-        </message>
-        <message>
-            <source>&amp;Export CSV…</source>
-            <translation>&amp;Export CSV…</translation>
-        </message>
-        <message>
-            <source>Search</source>
-            <translation>Search</translation>
-        </message>
-        <message>
-            <source>Search order no, title or buyer (Ctrl+F)</source>
-            <translation>Search order no, title or buyer (Ctrl+F)</translation>
-        </message>
-        <message>
-            <source>Search orders</source>
-            <translation>Search orders</translation>
-        </message>
-        <message>
-            <source>All states</source>
-            <translation>All states</translation>
-        </message>
-        <message>
-            <source>State filter</source>
-            <translation>State filter</translation>
-        </message>
-        <message>
-            <source>All channels</source>
-            <translation>All channels</translation>
-        </message>
-        <message>
-            <source>Channel filter</source>
-            <translation>Channel filter</translation>
-        </message>
-        <message>
-            <source>Date range</source>
-            <translation>Date range</translation>
-        </message>
-        <message>
-            <source>From date</source>
-            <translation>From date</translation>
-        </message>
-        <message>
-            <source>To date</source>
-            <translation>To date</translation>
-        </message>
-        <message>
-            <source>&amp;Search:</source>
-            <translation>&amp;Search:</translation>
-        </message>
-        <message>
-            <source>S&amp;tate:</source>
-            <translation>S&amp;tate:</translation>
-        </message>
-        <message>
-            <source>C&amp;hannel:</source>
-            <translation>C&amp;hannel:</translation>
-        </message>
-        <message>
-            <source>&amp;Date:</source>
-            <translation>&amp;Date:</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n order(s)</source>
-            <translation>
-                <numerusform>%n order</numerusform>
-                <numerusform>%n orders</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Take a payment at the counter and show its QR code</source>
-            <translation>Take a payment at the counter and show its QR code</translation>
-        </message>
-        <message>
-            <source>Issue a new payment code for this order</source>
-            <translation>Issue a new payment code for this order</translation>
-        </message>
-        <message>
-            <source>Close this unpaid order at the channel and here</source>
-            <translation>Close this unpaid order at the channel and here</translation>
-        </message>
-        <message>
-            <source>Ask for money back to the customer (reviewed by finance)</source>
-            <translation>Ask for money back to the customer (reviewed by finance)</translation>
-        </message>
-        <message>
-            <source>Ask the channel about this order's payments now</source>
-            <translation>Ask the channel about this order's payments now</translation>
-        </message>
-        <message>
-            <source>Re-read the orders now</source>
-            <translation>Re-read the orders now</translation>
-        </message>
-        <message>
-            <source>Write the orders that match the filter to a CSV file</source>
-            <translation>Write the orders that match the filter to a CSV file</translation>
-        </message>
-        <message>
-            <source>Order %1 created.</source>
-            <translation>Order %1 created.</translation>
-        </message>
-        <message>
-            <source>Close order</source>
-            <translation>Close order</translation>
-        </message>
-        <message>
-            <source>Close order %1 (%2, %3)?
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <source>Database: %1</source>
+        <translation>Database: %1</translation>
+    </message>
+    <message>
+        <source> DEMO </source>
+        <translation> DEMO </translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>Working…</translation>
+    </message>
+    <message>
+        <source>Timer: off</source>
+        <translation>Timer: off</translation>
+    </message>
+    <message>
+        <source>Channel error — %1</source>
+        <translation>Channel error — %1</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>idle</translation>
+    </message>
+    <message>
+        <source>next in %1</source>
+        <translation>next in %1</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>running</translation>
+    </message>
+    <message numerus="yes">
+        <source>Timer: %1 · %n job(s) in flight</source>
+        <translation>
+            <numerusform>Timer: %1 · %n job in flight</numerusform>
+            <numerusform>Timer: %1 · %n jobs in flight</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts (F1)</source>
+        <translation>Keyboard shortcuts (F1)</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Keyboard shortcuts</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation> or </translation>
+    </message>
+    <message>
+        <source> … </source>
+        <translation> … </translation>
+    </message>
+    <message>
+        <source>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</source>
+        <translation>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</translation>
+    </message>
+    <message>
+        <source>Search the orders (order no, title, buyer)</source>
+        <translation>Search the orders (order no, title, buyer)</translation>
+    </message>
+    <message>
+        <source>New order at the counter (shows the QR code)</source>
+        <translation>New order at the counter (shows the QR code)</translation>
+    </message>
+    <message>
+        <source> or Enter on an order</source>
+        <translation> or Enter on an order</translation>
+    </message>
+    <message>
+        <source>Repay: a new payment code for the selected order</source>
+        <translation>Repay: a new payment code for the selected order</translation>
+    </message>
+    <message>
+        <source>Close the selected unpaid order (asks first)</source>
+        <translation>Close the selected unpaid order (asks first)</translation>
+    </message>
+    <message>
+        <source>Request a refund on the selected paid order</source>
+        <translation>Request a refund on the selected paid order</translation>
+    </message>
+    <message>
+        <source>Ask the channel about the selected order now</source>
+        <translation>Ask the channel about the selected order now</translation>
+    </message>
+    <message>
+        <source>Refresh the page</source>
+        <translation>Refresh the page</translation>
+    </message>
+    <message>
+        <source>Export the filtered orders as CSV</source>
+        <translation>Export the filtered orders as CSV</translation>
+    </message>
+    <message>
+        <source>Refund review: approve the selected refund (asks first)</source>
+        <translation>Refund review: approve the selected refund (asks first)</translation>
+    </message>
+    <message>
+        <source>Alt+underlined letter</source>
+        <translation>Alt+underlined letter</translation>
+    </message>
+    <message>
+        <source>Jump to that field or press that button</source>
+        <translation>Jump to that field or press that button</translation>
+    </message>
+    <message>
+        <source>Tab / Shift+Tab, arrows</source>
+        <translation>Tab / Shift+Tab, arrows</translation>
+    </message>
+    <message>
+        <source>Move between fields; move in tables</source>
+        <translation>Move between fields; move in tables</translation>
+    </message>
+    <message>
+        <source>This list</source>
+        <translation>This list</translation>
+    </message>
+    <message>
+        <source>Quit PayDesk</source>
+        <translation>Quit PayDesk</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>Keys</translation>
+    </message>
+    <message>
+        <source>What it does</source>
+        <translation>What it does</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>No payment channel connected</source>
+        <translation>No payment channel connected</translation>
+    </message>
+    <message>
+        <source>Channels (simulated): %1</source>
+        <translation>Channels (simulated): %1</translation>
+    </message>
+    <message>
+        <source>Channels: %1</source>
+        <translation>Channels: %1</translation>
+    </message>
+    <message>
+        <source>Every channel is simulated: scripted customers pay, ignore or pay late; no real money moves.</source>
+        <translation>Every channel is simulated: scripted customers pay, ignore or pay late; no real money moves.</translation>
+    </message>
+    <message>
+        <source>The payment channels this window talks to, and the last error the timer met on each.</source>
+        <translation>The payment channels this window talks to, and the last error the timer met on each.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::NewOrderDialog</name>
+    <message>
+        <source>&amp;Create and show code</source>
+        <translation>&amp;Create and show code</translation>
+    </message>
+    <message>
+        <source>New order</source>
+        <translation>New order</translation>
+    </message>
+    <message>
+        <source>e.g. 25.00</source>
+        <translation>e.g. 25.00</translation>
+    </message>
+    <message>
+        <source>&amp;Amount (¥):</source>
+        <translation>&amp;Amount (¥):</translation>
+    </message>
+    <message>
+        <source>What the customer buys</source>
+        <translation>What the customer buys</translation>
+    </message>
+    <message>
+        <source>&amp;Title:</source>
+        <translation>&amp;Title:</translation>
+    </message>
+    <message>
+        <source>Optional</source>
+        <translation>Optional</translation>
+    </message>
+    <message>
+        <source>&amp;Buyer:</source>
+        <translation>&amp;Buyer:</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <source>Time to &amp;pay:</source>
+        <translation>Time to &amp;pay:</translation>
+    </message>
+    <message>
+        <source>C&amp;hannel:</source>
+        <translation>C&amp;hannel:</translation>
+    </message>
+    <message>
+        <source>No payment channel is set up. Add a channel profile in Settings.</source>
+        <translation>No payment channel is set up. Add a channel profile in Settings.</translation>
+    </message>
+    <message>
+        <source>%1 needs more time to pay than %2 min: choose at least %3 min.</source>
+        <translation>%1 needs more time to pay than %2 min: choose at least %3 min.</translation>
+    </message>
+    <message>
+        <source>Enter the amount the customer pays.</source>
+        <translation>Enter the amount the customer pays.</translation>
+    </message>
+    <message>
+        <source>Enter a title: what the customer buys (they see it when paying).</source>
+        <translation>Enter a title: what the customer buys (they see it when paying).</translation>
+    </message>
+    <message>
+        <source>Create the order and show its payment code (Enter)</source>
+        <translation>Create the order and show its payment code (Enter)</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::OrderDetailPane</name>
+    <message>
+        <source>&amp;Payments</source>
+        <translation>&amp;Payments</translation>
+    </message>
+    <message>
+        <source>Re&amp;funds</source>
+        <translation>Re&amp;funds</translation>
+    </message>
+    <message>
+        <source>T&amp;imeline</source>
+        <translation>T&amp;imeline</translation>
+    </message>
+    <message>
+        <source>No order selected</source>
+        <translation>No order selected</translation>
+    </message>
+    <message>
+        <source>Select an order in the table to see its payments, refunds and timeline.</source>
+        <translation>Select an order in the table to see its payments, refunds and timeline.</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Buyer</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>Created</translation>
+    </message>
+    <message>
+        <source>%1 by %2</source>
+        <translation>%1 by %2</translation>
+    </message>
+    <message>
+        <source>Pay by</source>
+        <translation>Pay by</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>Refunded</translation>
+    </message>
+    <message>
+        <source>Re&amp;funds (%1)</source>
+        <translation>Re&amp;funds (%1)</translation>
+    </message>
+    <message>
+        <source>&amp;Payments (%1)</source>
+        <translation>&amp;Payments (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::OrdersPage</name>
+    <message>
+        <source>&amp;New order…</source>
+        <translation>&amp;New order…</translation>
+    </message>
+    <message>
+        <source>Re&amp;pay…</source>
+        <translation>Re&amp;pay…</translation>
+    </message>
+    <message>
+        <source>C&amp;lose order…</source>
+        <translation>C&amp;lose order…</translation>
+    </message>
+    <message>
+        <source>Re&amp;fund…</source>
+        <translation>Re&amp;fund…</translation>
+    </message>
+    <message>
+        <source>As&amp;k channel</source>
+        <translation>As&amp;k channel</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>&amp;Refresh</translation>
+    </message>
+    <message>
+        <source>&amp;Export CSV…</source>
+        <translation>&amp;Export CSV…</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <source>Search order no, title or buyer (Ctrl+F)</source>
+        <translation>Search order no, title or buyer (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Search orders</source>
+        <translation>Search orders</translation>
+    </message>
+    <message>
+        <source>All states</source>
+        <translation>All states</translation>
+    </message>
+    <message>
+        <source>State filter</source>
+        <translation>State filter</translation>
+    </message>
+    <message>
+        <source>All channels</source>
+        <translation>All channels</translation>
+    </message>
+    <message>
+        <source>Channel filter</source>
+        <translation>Channel filter</translation>
+    </message>
+    <message>
+        <source>Date range</source>
+        <translation>Date range</translation>
+    </message>
+    <message>
+        <source>From date</source>
+        <translation>From date</translation>
+    </message>
+    <message>
+        <source>To date</source>
+        <translation>To date</translation>
+    </message>
+    <message>
+        <source>&amp;Search:</source>
+        <translation>&amp;Search:</translation>
+    </message>
+    <message>
+        <source>S&amp;tate:</source>
+        <translation>S&amp;tate:</translation>
+    </message>
+    <message>
+        <source>C&amp;hannel:</source>
+        <translation>C&amp;hannel:</translation>
+    </message>
+    <message>
+        <source>&amp;Date:</source>
+        <translation>&amp;Date:</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n order(s)</source>
+        <translation>
+            <numerusform>%n order</numerusform>
+            <numerusform>%n orders</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Take a payment at the counter and show its QR code</source>
+        <translation>Take a payment at the counter and show its QR code</translation>
+    </message>
+    <message>
+        <source>Issue a new payment code for this order</source>
+        <translation>Issue a new payment code for this order</translation>
+    </message>
+    <message>
+        <source>Close this unpaid order at the channel and here</source>
+        <translation>Close this unpaid order at the channel and here</translation>
+    </message>
+    <message>
+        <source>Ask for money back to the customer (reviewed by finance)</source>
+        <translation>Ask for money back to the customer (reviewed by finance)</translation>
+    </message>
+    <message>
+        <source>Ask the channel about this order&apos;s payments now</source>
+        <translation>Ask the channel about this order&apos;s payments now</translation>
+    </message>
+    <message>
+        <source>Re-read the orders now</source>
+        <translation>Re-read the orders now</translation>
+    </message>
+    <message>
+        <source>Write the orders that match the filter to a CSV file</source>
+        <translation>Write the orders that match the filter to a CSV file</translation>
+    </message>
+    <message>
+        <source>Order %1 created.</source>
+        <translation>Order %1 created.</translation>
+    </message>
+    <message>
+        <source>Close order</source>
+        <translation>Close order</translation>
+    </message>
+    <message>
+        <source>Close order %1 (%2, %3)?
 
 The customer can no longer pay it; any open payment code is closed at the channel first.</source>
-            <translation>Close order %1 (%2, %3)?
+        <translation>Close order %1 (%2, %3)?
 
 The customer can no longer pay it; any open payment code is closed at the channel first.</translation>
-        </message>
-        <message>
-            <source>Closing %1…</source>
-            <translation>Closing %1…</translation>
-        </message>
-        <message>
-            <source>Order not closed</source>
-            <translation>Order not closed</translation>
-        </message>
-        <message>
-            <source>Order %1 closed.</source>
-            <translation>Order %1 closed.</translation>
-        </message>
-        <message>
-            <source>Refund %1 requested and approved automatically.</source>
-            <translation>Refund %1 requested and approved automatically.</translation>
-        </message>
-        <message>
-            <source>Refund %1 requested; it waits for review by finance.</source>
-            <translation>Refund %1 requested; it waits for review by finance.</translation>
-        </message>
-        <message>
-            <source>Asking the channel about %1…</source>
-            <translation>Asking the channel about %1…</translation>
-        </message>
-        <message>
-            <source>%1: %2</source>
-            <translation>%1: %2</translation>
-        </message>
-        <message>
-            <source>%1 is %2.</source>
-            <translation>%1 is %2.</translation>
-        </message>
-        <message>
-            <source>Export orders</source>
-            <translation>Export orders</translation>
-        </message>
-        <message>
-            <source>CSV files (*.csv)</source>
-            <translation>CSV files (*.csv)</translation>
-        </message>
-        <message>
-            <source>Exporting orders…</source>
-            <translation>Exporting orders…</translation>
-        </message>
-        <message>
-            <source>Cancel</source>
-            <translation>Cancel</translation>
-        </message>
-        <message numerus="yes">
-            <source>Exported %n order(s) to %1.</source>
-            <translation>
-                <numerusform>Exported %n order to %1.</numerusform>
-                <numerusform>Exported %n orders to %1.</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Export</source>
-            <translation>Export</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::PaymentPanel</name>
-        <message>
-            <source>%1 — %2</source>
-            <translation>%1 — %2</translation>
-        </message>
-        <message>
-            <source>Show this code to the customer. The order is paid once they confirm in the app.</source>
-            <translation>Show this code to the customer. The order is paid once they confirm in the app.</translation>
-        </message>
-        <message>
-            <source>The channel refused the payment: %1</source>
-            <translation>The channel refused the payment: %1</translation>
-        </message>
-        <message>
-            <source>Asking the channel for a payment code…</source>
-            <translation>Asking the channel for a payment code…</translation>
-        </message>
-        <message>
-            <source>This code expires in %1</source>
-            <translation>This code expires in %1</translation>
-        </message>
-        <message>
-            <source>This code has expired</source>
-            <translation>This code has expired</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::QrWidget</name>
-        <message>
-            <source>Payment QR code</source>
-            <translation>Payment QR code</translation>
-        </message>
-        <message>
-            <source>No payment code yet</source>
-            <translation>No payment code yet</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::RefundDialog</name>
-        <message>
-            <source>&amp;All that is left</source>
-            <translation>&amp;All that is left</translation>
-        </message>
-        <message>
-            <source>&amp;Request refund</source>
-            <translation>&amp;Request refund</translation>
-        </message>
-        <message>
-            <source>Refund %1</source>
-            <translation>Refund %1</translation>
-        </message>
-        <message>
-            <source>Order %1, %2, paid %3.</source>
-            <translation>Order %1, %2, paid %3.</translation>
-        </message>
-        <message>
-            <source>%1 can still be refunded.</source>
-            <translation>%1 can still be refunded.</translation>
-        </message>
-        <message>
-            <source>Refundable:</source>
-            <translation>Refundable:</translation>
-        </message>
-        <message>
-            <source>e.g. 12.30</source>
-            <translation>e.g. 12.30</translation>
-        </message>
-        <message>
-            <source>Refund amount</source>
-            <translation>Refund amount</translation>
-        </message>
-        <message>
-            <source>&amp;Amount (%1):</source>
-            <translation>&amp;Amount (%1):</translation>
-        </message>
-        <message>
-            <source>Why the money goes back (required; the reviewer reads it)</source>
-            <translation>Why the money goes back (required; the reviewer reads it)</translation>
-        </message>
-        <message>
-            <source>R&amp;eason:</source>
-            <translation>R&amp;eason:</translation>
-        </message>
-        <message>
-            <source>A FINANCE user other than you reviews the request before any money moves.</source>
-            <translation>A FINANCE user other than you reviews the request before any money moves.</translation>
-        </message>
-        <message>
-            <source>At most %1 can be refunded on this order.</source>
-            <translation>At most %1 can be refunded on this order.</translation>
-        </message>
-        <message>
-            <source>Enter an amount within what is refundable.</source>
-            <translation>Enter an amount within what is refundable.</translation>
-        </message>
-        <message>
-            <source>Give a reason for the refund.</source>
-            <translation>Give a reason for the refund.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::RepayDialog</name>
-        <message>
-            <source>&amp;Issue new code</source>
-            <translation>&amp;Issue new code</translation>
-        </message>
-        <message>
-            <source>Repay %1</source>
-            <translation>Repay %1</translation>
-        </message>
-        <message>
-            <source>Order %1, %2: %3</source>
-            <translation>Order %1, %2: %3</translation>
-        </message>
-        <message>
-            <source>&amp;Channel:</source>
-            <translation>&amp;Channel:</translation>
-        </message>
-        <message>
-            <source>Time for the customer:</source>
-            <translation>Time for the customer:</translation>
-        </message>
-        <message>
-            <source>No payment channel is set up. Add a channel profile in Settings.</source>
-            <translation>No payment channel is set up. Add a channel profile in Settings.</translation>
-        </message>
-        <message>
-            <source>The new code will be valid for %1.</source>
-            <translation>The new code will be valid for %1.</translation>
-        </message>
-        <message>
-            <source>Closing the previous code and asking the channel for a new one…</source>
-            <translation>Closing the previous code and asking the channel for a new one…</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::ReviewPage</name>
-        <message>
-            <source>&amp;Approve</source>
-            <translation>&amp;Approve</translation>
-        </message>
-        <message>
-            <source>Re&amp;ject</source>
-            <translation>Re&amp;ject</translation>
-        </message>
-        <message>
-            <source>Refund review</source>
-            <translation>Refund review</translation>
-        </message>
-        <message>
-            <source>&amp;Note:</source>
-            <translation>&amp;Note:</translation>
-        </message>
-        <message>
-            <source>What you checked (required to reject)</source>
-            <translation>What you checked (required to reject)</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n refund(s) waiting, %1 in total.</source>
-            <translation>
-                <numerusform>%n refund waiting, %1 in total.</numerusform>
-                <numerusform>%n refunds waiting, %1 in total.</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Select a refund in the queue first.</source>
-            <translation>Select a refund in the queue first.</translation>
-        </message>
-        <message>
-            <source>You requested this refund; another FINANCE user must review it.</source>
-            <translation>You requested this refund; another FINANCE user must review it.</translation>
-        </message>
-        <message>
-            <source>Approve: the timer sends the refund to the channel (Ctrl+Enter)</source>
-            <translation>Approve: the timer sends the refund to the channel (Ctrl+Enter)</translation>
-        </message>
-        <message>
-            <source>Reject: the amount becomes refundable again</source>
-            <translation>Reject: the amount becomes refundable again</translation>
-        </message>
-        <message>
-            <source>Write a note saying why.</source>
-            <translation>Write a note saying why.</translation>
-        </message>
-        <message>
-            <source>Not approved</source>
-            <translation>Not approved</translation>
-        </message>
-        <message>
-            <source>Not rejected</source>
-            <translation>Not rejected</translation>
-        </message>
-        <message>
-            <source>Refund %1 approved.</source>
-            <translation>Refund %1 approved.</translation>
-        </message>
-        <message>
-            <source>Refund %1 rejected.</source>
-            <translation>Refund %1 rejected.</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::ui::SettingsPage</name>
-        <message>
-            <source>&amp;Save settings</source>
-            <translation>&amp;Save settings</translation>
-        </message>
-        <message>
-            <source>&amp;Add user…</source>
-            <translation>&amp;Add user…</translation>
-        </message>
-        <message>
-            <source>&amp;Disable user</source>
-            <translation>&amp;Disable user</translation>
-        </message>
-        <message>
-            <source>Settings</source>
-            <translation>Settings</translation>
-        </message>
-        <message>
-            <source>You can still choose the language.</source>
-            <translation>You can still choose the language.</translation>
-        </message>
-        <message>
-            <source>Payments</source>
-            <translation>Payments</translation>
-        </message>
-        <message>
-            <source> min</source>
-            <translation> min</translation>
-        </message>
-        <message>
-            <source>How long a customer has to pay a new order (pay_timeout_s)</source>
-            <translation>How long a customer has to pay a new order (pay_timeout_s)</translation>
-        </message>
-        <message>
-            <source>Default &amp;time to pay:</source>
-            <translation>Default &amp;time to pay:</translation>
-        </message>
-        <message>
-            <source> s</source>
-            <translation> s</translation>
-        </message>
-        <message>
-            <source>A repaid code expires this long before its order, so a late payment never lands on a closed order (repay_buffer_s)</source>
-            <translation>A repaid code expires this long before its order, so a late payment never lands on a closed order (repay_buffer_s)</translation>
-        </message>
-        <message>
-            <source>&amp;Repay safety buffer:</source>
-            <translation>&amp;Repay safety buffer:</translation>
-        </message>
-        <message>
-            <source>0 = every refund is reviewed</source>
-            <translation>0 = every refund is reviewed</translation>
-        </message>
-        <message>
-            <source>Refunds up to this amount are approved at once (auto_approve_minor); 0 turns it off</source>
-            <translation>Refunds up to this amount are approved at once (auto_approve_minor); 0 turns it off</translation>
-        </message>
-        <message>
-            <source>Auto-approve refunds up to (¥):</source>
-            <translation>Auto-approve refunds up to (¥):</translation>
-        </message>
-        <message>
-            <source>Language</source>
-            <translation>Language</translation>
-        </message>
-        <message>
-            <source>Follow the system</source>
-            <translation>Follow the system</translation>
-        </message>
-        <message>
-            <source>&amp;Language:</source>
-            <translation>&amp;Language:</translation>
-        </message>
-        <message>
-            <source>Applies the next time PayDesk starts (this computer only).</source>
-            <translation>Applies the next time PayDesk starts (this computer only).</translation>
-        </message>
-        <message>
-            <source>Payment channels</source>
-            <translation>Payment channels</translation>
-        </message>
-        <message>
-            <source>Connected now: %1.
+    </message>
+    <message>
+        <source>Closing %1…</source>
+        <translation>Closing %1…</translation>
+    </message>
+    <message>
+        <source>Order not closed</source>
+        <translation>Order not closed</translation>
+    </message>
+    <message>
+        <source>Order %1 closed.</source>
+        <translation>Order %1 closed.</translation>
+    </message>
+    <message>
+        <source>Refund %1 requested and approved automatically.</source>
+        <translation>Refund %1 requested and approved automatically.</translation>
+    </message>
+    <message>
+        <source>Refund %1 requested; it waits for review by finance.</source>
+        <translation>Refund %1 requested; it waits for review by finance.</translation>
+    </message>
+    <message>
+        <source>Asking the channel about %1…</source>
+        <translation>Asking the channel about %1…</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>%1 is %2.</source>
+        <translation>%1 is %2.</translation>
+    </message>
+    <message>
+        <source>Export orders</source>
+        <translation>Export orders</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <source>Exporting orders…</source>
+        <translation>Exporting orders…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n order(s) to %1.</source>
+        <translation>
+            <numerusform>Exported %n order to %1.</numerusform>
+            <numerusform>Exported %n orders to %1.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::PaymentPanel</name>
+    <message>
+        <source>%1 — %2</source>
+        <translation>%1 — %2</translation>
+    </message>
+    <message>
+        <source>Show this code to the customer. The order is paid once they confirm in the app.</source>
+        <translation>Show this code to the customer. The order is paid once they confirm in the app.</translation>
+    </message>
+    <message>
+        <source>The channel refused the payment: %1</source>
+        <translation>The channel refused the payment: %1</translation>
+    </message>
+    <message>
+        <source>Asking the channel for a payment code…</source>
+        <translation>Asking the channel for a payment code…</translation>
+    </message>
+    <message>
+        <source>This code expires in %1</source>
+        <translation>This code expires in %1</translation>
+    </message>
+    <message>
+        <source>This code has expired</source>
+        <translation>This code has expired</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::QrWidget</name>
+    <message>
+        <source>Payment QR code</source>
+        <translation>Payment QR code</translation>
+    </message>
+    <message>
+        <source>No payment code yet</source>
+        <translation>No payment code yet</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::RefundDialog</name>
+    <message>
+        <source>&amp;All that is left</source>
+        <translation>&amp;All that is left</translation>
+    </message>
+    <message>
+        <source>&amp;Request refund</source>
+        <translation>&amp;Request refund</translation>
+    </message>
+    <message>
+        <source>Refund %1</source>
+        <translation>Refund %1</translation>
+    </message>
+    <message>
+        <source>Order %1, %2, paid %3.</source>
+        <translation>Order %1, %2, paid %3.</translation>
+    </message>
+    <message>
+        <source>%1 can still be refunded.</source>
+        <translation>%1 can still be refunded.</translation>
+    </message>
+    <message>
+        <source>Refundable:</source>
+        <translation>Refundable:</translation>
+    </message>
+    <message>
+        <source>e.g. 12.30</source>
+        <translation>e.g. 12.30</translation>
+    </message>
+    <message>
+        <source>Refund amount</source>
+        <translation>Refund amount</translation>
+    </message>
+    <message>
+        <source>&amp;Amount (%1):</source>
+        <translation>&amp;Amount (%1):</translation>
+    </message>
+    <message>
+        <source>Why the money goes back (required; the reviewer reads it)</source>
+        <translation>Why the money goes back (required; the reviewer reads it)</translation>
+    </message>
+    <message>
+        <source>R&amp;eason:</source>
+        <translation>R&amp;eason:</translation>
+    </message>
+    <message>
+        <source>A FINANCE user other than you reviews the request before any money moves.</source>
+        <translation>A FINANCE user other than you reviews the request before any money moves.</translation>
+    </message>
+    <message>
+        <source>At most %1 can be refunded on this order.</source>
+        <translation>At most %1 can be refunded on this order.</translation>
+    </message>
+    <message>
+        <source>Enter an amount within what is refundable.</source>
+        <translation>Enter an amount within what is refundable.</translation>
+    </message>
+    <message>
+        <source>Give a reason for the refund.</source>
+        <translation>Give a reason for the refund.</translation>
+    </message>
+    <message>
+        <source>Request a refund of %1 on order %2 (%3)?</source>
+        <translation>Request a refund of %1 on order %2 (%3)?</translation>
+    </message>
+    <message>
+        <source>It is within the auto-approve limit of %1: it is approved at once and the money goes back to the customer.</source>
+        <translation>It is within the auto-approve limit of %1: it is approved at once and the money goes back to the customer.</translation>
+    </message>
+    <message>
+        <source>No money moves until a FINANCE user other than you approves it.</source>
+        <translation>No money moves until a FINANCE user other than you approves it.</translation>
+    </message>
+    <message>
+        <source>Request refund</source>
+        <translation>Request refund</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::RepayDialog</name>
+    <message>
+        <source>&amp;Issue new code</source>
+        <translation>&amp;Issue new code</translation>
+    </message>
+    <message>
+        <source>Repay %1</source>
+        <translation>Repay %1</translation>
+    </message>
+    <message>
+        <source>Order %1, %2: %3</source>
+        <translation>Order %1, %2: %3</translation>
+    </message>
+    <message>
+        <source>&amp;Channel:</source>
+        <translation>&amp;Channel:</translation>
+    </message>
+    <message>
+        <source>Time for the customer:</source>
+        <translation>Time for the customer:</translation>
+    </message>
+    <message>
+        <source>No payment channel is set up. Add a channel profile in Settings.</source>
+        <translation>No payment channel is set up. Add a channel profile in Settings.</translation>
+    </message>
+    <message>
+        <source>The new code will be valid for %1.</source>
+        <translation>The new code will be valid for %1.</translation>
+    </message>
+    <message>
+        <source>Closing the previous code and asking the channel for a new one…</source>
+        <translation>Closing the previous code and asking the channel for a new one…</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReviewPage</name>
+    <message>
+        <source>&amp;Approve</source>
+        <translation>&amp;Approve</translation>
+    </message>
+    <message>
+        <source>Re&amp;ject</source>
+        <translation>Re&amp;ject</translation>
+    </message>
+    <message>
+        <source>Refund review</source>
+        <translation>Refund review</translation>
+    </message>
+    <message>
+        <source>&amp;Note:</source>
+        <translation>&amp;Note:</translation>
+    </message>
+    <message>
+        <source>What you checked (required to reject)</source>
+        <translation>What you checked (required to reject)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n refund(s) waiting, %1 in total.</source>
+        <translation>
+            <numerusform>%n refund waiting, %1 in total.</numerusform>
+            <numerusform>%n refunds waiting, %1 in total.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Select a refund in the queue first.</source>
+        <translation>Select a refund in the queue first.</translation>
+    </message>
+    <message>
+        <source>You requested this refund; another FINANCE user must review it.</source>
+        <translation>You requested this refund; another FINANCE user must review it.</translation>
+    </message>
+    <message>
+        <source>Approve: the timer sends the refund to the channel (Ctrl+Enter)</source>
+        <translation>Approve: the timer sends the refund to the channel (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Reject: the amount becomes refundable again</source>
+        <translation>Reject: the amount becomes refundable again</translation>
+    </message>
+    <message>
+        <source>Write a note saying why.</source>
+        <translation>Write a note saying why.</translation>
+    </message>
+    <message>
+        <source>Not approved</source>
+        <translation>Not approved</translation>
+    </message>
+    <message>
+        <source>Not rejected</source>
+        <translation>Not rejected</translation>
+    </message>
+    <message>
+        <source>Refund %1 approved.</source>
+        <translation>Refund %1 approved.</translation>
+    </message>
+    <message>
+        <source>Refund %1 rejected.</source>
+        <translation>Refund %1 rejected.</translation>
+    </message>
+    <message>
+        <source>Approve refund %1 of %2 on order %3 (requested by %4)?
 
-WeChat Pay and Alipay merchant profiles (merchant id, certificates, keys kept in the system keychain) will be managed here. Until then, add them with "paydeskctl channel".</source>
-            <translation>Connected now: %1.
+The timer sends it to the channel right away; money that reached the customer cannot be taken back.</source>
+        <translation>Approve refund %1 of %2 on order %3 (requested by %4)?
 
-WeChat Pay and Alipay merchant profiles (merchant id, certificates, keys kept in the system keychain) will be managed here. Until then, add them with "paydeskctl channel".</translation>
-        </message>
-        <message>
-            <source>none</source>
-            <translation>none</translation>
-        </message>
-        <message>
-            <source>Staff accounts</source>
-            <translation>Staff accounts</translation>
-        </message>
-        <message>
-            <source>&amp;Enable user</source>
-            <translation>&amp;Enable user</translation>
-        </message>
-        <message>
-            <source>You cannot disable yourself.</source>
-            <translation>You cannot disable yourself.</translation>
-        </message>
-        <message>
-            <source>The language changes the next time PayDesk starts.</source>
-            <translation>The language changes the next time PayDesk starts.</translation>
-        </message>
-        <message>
-            <source>Settings saved.</source>
-            <translation>Settings saved.</translation>
-        </message>
-        <message>
-            <source>User %1 added.</source>
-            <translation>User %1 added.</translation>
-        </message>
-        <message>
-            <source>Add user</source>
-            <translation>Add user</translation>
-        </message>
-        <message numerus="yes">
-            <source>At least %n characters</source>
-            <translation>
-                <numerusform>At least %n characters</numerusform>
-                <numerusform>At least %n characters</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>&amp;Login:</source>
-            <translation>&amp;Login:</translation>
-        </message>
-        <message>
-            <source>&amp;Name:</source>
-            <translation>&amp;Name:</translation>
-        </message>
-        <message>
-            <source>&amp;Role:</source>
-            <translation>&amp;Role:</translation>
-        </message>
-        <message>
-            <source>&amp;Password:</source>
-            <translation>&amp;Password:</translation>
-        </message>
-        <message>
-            <source>Re&amp;peat:</source>
-            <translation>Re&amp;peat:</translation>
-        </message>
-        <message>
-            <source>The two passwords differ.</source>
-            <translation>The two passwords differ.</translation>
-        </message>
-        <message>
-            <source>Disable user</source>
-            <translation>Disable user</translation>
-        </message>
-        <message>
-            <source>Disable %1? They can no longer sign in.</source>
-            <translation>Disable %1? They can no longer sign in.</translation>
-        </message>
-        <message>
-            <source>Users</source>
-            <translation>Users</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::wechatpay</name>
-        <message>
-            <source>The notification resource uses "%1", not AEAD_AES_256_GCM.</source>
-            <translation>The notification resource uses "%1", not AEAD_AES_256_GCM.</translation>
-        </message>
-        <message>
-            <source>The notification ciphertext is not base64.</source>
-            <translation>The notification ciphertext is not base64.</translation>
-        </message>
-        <message>
-            <source>WeChat Pay answered HTTP %1.</source>
-            <translation>WeChat Pay answered HTTP %1.</translation>
-        </message>
-        <message>
-            <source>WeChat Pay refused our request signature: check the merchant serial and private key (%1)</source>
-            <translation>WeChat Pay refused our request signature: check the merchant serial and private key (%1)</translation>
-        </message>
-    </context>
-    <context>
-        <name>paydesk::wechatpay::Verifier</name>
-        <message>
-            <source>The answer is not signed (Wechatpay-Signature, -Serial, -Timestamp or -Nonce is missing); it is treated as forged.</source>
-            <translation>The answer is not signed (Wechatpay-Signature, -Serial, -Timestamp or -Nonce is missing); it is treated as forged.</translation>
-        </message>
-        <message>
-            <source>Unsupported Wechatpay-Signature-Type "%1".</source>
-            <translation>Unsupported Wechatpay-Signature-Type "%1".</translation>
-        </message>
-        <message>
-            <source>Wechatpay-Timestamp "%1" is not a number.</source>
-            <translation>Wechatpay-Timestamp "%1" is not a number.</translation>
-        </message>
-        <message>
-            <source>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</source>
-            <translation>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</translation>
-        </message>
-        <message>
-            <source>Wechatpay-Serial "%1" is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
-            <translation>Wechatpay-Serial "%1" is neither the configured WeChat Pay public key id nor a known platform certificate serial.</translation>
-        </message>
-        <message>
-            <source>The signature does not match the body (key %1): the answer was altered or forged.</source>
-            <translation>The signature does not match the body (key %1): the answer was altered or forged.</translation>
-        </message>
-    </context>
+The timer sends it to the channel right away; money that reached the customer cannot be taken back.</translation>
+    </message>
+    <message>
+        <source>Reject refund %1 of %2 on order %3?
+
+No money moves; %4 is refundable again and %5 sees your note.</source>
+        <translation>Reject refund %1 of %2 on order %3?
+
+No money moves; %4 is refundable again and %5 sees your note.</translation>
+    </message>
+    <message>
+        <source>Approve refund</source>
+        <translation>Approve refund</translation>
+    </message>
+    <message>
+        <source>Reject refund</source>
+        <translation>Reject refund</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::SettingsPage</name>
+    <message>
+        <source>&amp;Save settings</source>
+        <translation>&amp;Save settings</translation>
+    </message>
+    <message>
+        <source>&amp;Add user…</source>
+        <translation>&amp;Add user…</translation>
+    </message>
+    <message>
+        <source>&amp;Disable user</source>
+        <translation>&amp;Disable user</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>You can still choose the language.</source>
+        <translation>You can still choose the language.</translation>
+    </message>
+    <message>
+        <source>Payments</source>
+        <translation>Payments</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <source>How long a customer has to pay a new order (pay_timeout_s)</source>
+        <translation>How long a customer has to pay a new order (pay_timeout_s)</translation>
+    </message>
+    <message>
+        <source>Default &amp;time to pay:</source>
+        <translation>Default &amp;time to pay:</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>A repaid code expires this long before its order, so a late payment never lands on a closed order (repay_buffer_s)</source>
+        <translation>A repaid code expires this long before its order, so a late payment never lands on a closed order (repay_buffer_s)</translation>
+    </message>
+    <message>
+        <source>&amp;Repay safety buffer:</source>
+        <translation>&amp;Repay safety buffer:</translation>
+    </message>
+    <message>
+        <source>0 = every refund is reviewed</source>
+        <translation>0 = every refund is reviewed</translation>
+    </message>
+    <message>
+        <source>Refunds up to this amount are approved at once (auto_approve_minor); 0 turns it off</source>
+        <translation>Refunds up to this amount are approved at once (auto_approve_minor); 0 turns it off</translation>
+    </message>
+    <message>
+        <source>Auto-approve refunds up to (¥):</source>
+        <translation>Auto-approve refunds up to (¥):</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>Follow the system</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>&amp;Language:</translation>
+    </message>
+    <message>
+        <source>Applies the next time PayDesk starts (this computer only).</source>
+        <translation>Applies the next time PayDesk starts (this computer only).</translation>
+    </message>
+    <message>
+        <source>Staff accounts</source>
+        <translation>Staff accounts</translation>
+    </message>
+    <message>
+        <source>&amp;Enable user</source>
+        <translation>&amp;Enable user</translation>
+    </message>
+    <message>
+        <source>You cannot disable yourself.</source>
+        <translation>You cannot disable yourself.</translation>
+    </message>
+    <message>
+        <source>The language changes the next time PayDesk starts.</source>
+        <translation>The language changes the next time PayDesk starts.</translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation>Settings saved.</translation>
+    </message>
+    <message>
+        <source>User %1 added.</source>
+        <translation>User %1 added.</translation>
+    </message>
+    <message>
+        <source>Add user</source>
+        <translation>Add user</translation>
+    </message>
+    <message numerus="yes">
+        <source>At least %n characters</source>
+        <translation>
+            <numerusform>At least %n characters</numerusform>
+            <numerusform>At least %n characters</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Login:</source>
+        <translation>&amp;Login:</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Role:</source>
+        <translation>&amp;Role:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Password:</translation>
+    </message>
+    <message>
+        <source>Re&amp;peat:</source>
+        <translation>Re&amp;peat:</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>The two passwords differ.</translation>
+    </message>
+    <message>
+        <source>Disable user</source>
+        <translation>Disable user</translation>
+    </message>
+    <message>
+        <source>Disable %1? They can no longer sign in.</source>
+        <translation>Disable %1? They can no longer sign in.</translation>
+    </message>
+    <message>
+        <source>Users</source>
+        <translation>Users</translation>
+    </message>
+    <message>
+        <source>Auto-approve refunds</source>
+        <translation>Auto-approve refunds</translation>
+    </message>
+    <message>
+        <source>Refunds of up to %1 will be approved at once, without a FINANCE review, and sent to the customer. Save this limit?</source>
+        <translation>Refunds of up to %1 will be approved at once, without a FINANCE review, and sent to the customer. Save this limit?</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::wechatpay</name>
+    <message>
+        <source>The notification resource uses &quot;%1&quot;, not AEAD_AES_256_GCM.</source>
+        <translation>The notification resource uses &quot;%1&quot;, not AEAD_AES_256_GCM.</translation>
+    </message>
+    <message>
+        <source>The notification ciphertext is not base64.</source>
+        <translation>The notification ciphertext is not base64.</translation>
+    </message>
+    <message>
+        <source>WeChat Pay answered HTTP %1.</source>
+        <translation>WeChat Pay answered HTTP %1.</translation>
+    </message>
+    <message>
+        <source>WeChat Pay refused our request signature: check the merchant serial and private key (%1)</source>
+        <translation>WeChat Pay refused our request signature: check the merchant serial and private key (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::wechatpay::Verifier</name>
+    <message>
+        <source>The answer is not signed (Wechatpay-Signature, -Serial, -Timestamp or -Nonce is missing); it is treated as forged.</source>
+        <translation>The answer is not signed (Wechatpay-Signature, -Serial, -Timestamp or -Nonce is missing); it is treated as forged.</translation>
+    </message>
+    <message>
+        <source>Unsupported Wechatpay-Signature-Type &quot;%1&quot;.</source>
+        <translation>Unsupported Wechatpay-Signature-Type &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>Wechatpay-Timestamp &quot;%1&quot; is not a number.</source>
+        <translation>Wechatpay-Timestamp &quot;%1&quot; is not a number.</translation>
+    </message>
+    <message>
+        <source>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</source>
+        <translation>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</translation>
+    </message>
+    <message>
+        <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
+        <translation>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</translation>
+    </message>
+    <message>
+        <source>The signature does not match the body (key %1): the answer was altered or forged.</source>
+        <translation>The signature does not match the body (key %1): the answer was altered or forged.</translation>
+    </message>
+</context>
 </TS>

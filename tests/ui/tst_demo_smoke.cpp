@@ -1,5 +1,6 @@
 // Starts the real `paydesk --demo` (under xvfb-run when available, else offscreen), signed in
-// as the clerk, and has it save a screenshot of its main window.
+// as the clerk, lets 3 minutes of demo time pass (--time-scale 30) and has it save a screenshot
+// of its main window; what the status bar said must hold no channel error.
 #include <QFileInfo>
 #include <QImage>
 #include <QProcess>
@@ -32,8 +33,8 @@ void TestDemoSmoke::demoStartsAndShowsOrders()
     QTemporaryDir dir;
     const QString shot = dir.filePath(u"demo-%1.png"_s.arg(lang));
     QStringList args{u"--demo"_s, u"--demo-dir"_s, dir.filePath(u"db"_s), u"--demo-orders"_s, u"400"_s,
-                     u"--user"_s, u"clerk"_s, u"--lang"_s, lang, u"--screenshot"_s, shot, u"--screenshot-after"_s, u"2500"_s,
-                     u"--time-scale"_s, u"5"_s};
+                     u"--user"_s, u"clerk"_s, u"--lang"_s, lang, u"--screenshot"_s, shot, u"--screenshot-after"_s, u"6000"_s,
+                     u"--time-scale"_s, u"30"_s, u"--demo-interval"_s, u"1"_s};
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(u"PAYDESK_PASSWORD"_s, u"clerk"_s);
@@ -50,7 +51,16 @@ void TestDemoSmoke::demoStartsAndShowsOrders()
     p.setProcessEnvironment(env);
     p.start();
     QVERIFY2(p.waitForFinished(60'000), "paydesk --demo did not finish");
-    QVERIFY2(p.exitCode() == 0, qPrintable(QString::fromUtf8(p.readAllStandardError())));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    const QString out = QString::fromUtf8(p.readAllStandardOutput());
+    QVERIFY2(p.exitCode() == 0, qPrintable(err));
+    // Three minutes of demo time went by: the timer worked, counter orders came in, and no
+    // channel ever answered with an error (every channel of the demo is simulated, and the
+    // simulator knows every payment the seeded books have).
+    QVERIFY2(out.contains(u"channel errors: 0\n"_s), qPrintable(out + err));
+    QVERIFY2(!out.contains(u"timer jobs done: 0\n"_s), qPrintable(out));
+    QVERIFY2(!out.contains(u"demo counter orders: 0,"_s), qPrintable(out));
+    QVERIFY2(!err.contains(u"checkout refused"_s), qPrintable(err));
     QImage image(shot);
     QVERIFY2(!image.isNull(), "no screenshot was written");
     QVERIFY(image.width() >= 1000 && image.height() >= 600);

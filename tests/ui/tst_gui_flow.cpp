@@ -1,8 +1,12 @@
 // The counter and finance flows with real widgets on the offscreen platform: sign in, filter,
 // open an order, new order with QR, repay (QR shown, refusal when too late), close (answered
-// through the MessageBox seam), refund with a bad then a good amount, approval by another
-// user (and not by the requester), and the finance chart following a new payment.
+// through the MessageBox seam), refund with a bad then a good amount (confirmed), approval by
+// another user (and not by the requester, confirmed), the finance chart following a new
+// payment; the shortcuts list, the channels in the status bar, the channel profile form's
+// messages, and a countdown turning amber, then red "closing", then gone once closed.
+#include "ChannelProfilesBox.h"
 #include "DbWorker.h"
+#include "Delegates.h"
 #include "FinancePage.h"
 #include "LoginDialog.h"
 #include "MainWindow.h"
@@ -29,6 +33,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -47,6 +52,7 @@ private slots:
     void initTestCase();
     void cleanupTestCase();
     void signIn();
+    void firstRunCreatesTheAdmin();
     void filterOrders();
     void newOrderShowsQr();
     void openOrderShowsDetail();
@@ -57,6 +63,10 @@ private slots:
     void approveAsAnotherUser();
     void chartFollowsPayments();
     void shortcuts();
+    void shortcutsAreListed();
+    void statusBarNamesTheChannels();
+    void channelProfileFormExplains();
+    void countdownAmberThenClosingThenClosed();
 
 private:
     std::optional<Order> findPaidOrder();
@@ -120,6 +130,38 @@ void TestGuiFlow::signIn()
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
     QCOMPARE(m_window->currentPage(), int(ui::MainWindow::Orders));
     QVERIFY(m_window->findChild<QWidget *>(u"demoBadge"_s)->isVisible());
+}
+
+void TestGuiFlow::firstRunCreatesTheAdmin()
+{
+    // A new real database has no users: the login dialog creates the first ADMIN.
+    test::ScratchDatabase scratch;
+    PAYDESK_REQUIRE_DB(scratch);
+    auto s = test::makeServices(scratch.url());
+    ui::LoginDialog login(*s, false);
+    QVERIFY(login.isFirstRun());
+    login.show();
+    QTest::keyClicks(login.loginEdit(), u"owner"_s);
+    QTest::keyClicks(login.passwordEdit(), u"long-enough-1"_s);
+    QTest::keyClicks(login.repeatEdit(), u"long-enough-2"_s);
+    QTest::mouseClick(login.signInButton(), Qt::LeftButton);
+    QVERIFY(login.problemText().contains(u"differ"_s));
+    QCOMPARE(s->users.count().value(), 0);
+    login.passwordEdit()->clear();
+    QTest::keyClicks(login.passwordEdit(), u"short"_s);
+    QTest::keyClicks(login.repeatEdit(), u"short"_s);
+    QTest::mouseClick(login.signInButton(), Qt::LeftButton);
+    QVERIFY2(login.problemText().contains(QString::number(UserDirectory::kMinPasswordLength)), qPrintable(login.problemText())); // the rule
+    QCOMPARE(s->users.count().value(), 0);
+    QVERIFY(login.passwordEdit()->text().isEmpty() && login.repeatEdit()->text().isEmpty());
+    QTest::keyClicks(login.passwordEdit(), u"long-enough-1"_s);
+    QTest::keyClicks(login.repeatEdit(), u"long-enough-1"_s);
+    QTest::mouseClick(login.signInButton(), Qt::LeftButton);
+    QCOMPARE(login.result(), int(QDialog::Accepted));
+    QCOMPARE(toString(login.user().role), toString(Role::Admin));
+    // Once there is a user, it is an ordinary sign-in.
+    ui::LoginDialog again(*s, false);
+    QVERIFY(!again.isFirstRun());
 }
 
 void TestGuiFlow::filterOrders()
@@ -272,6 +314,14 @@ void TestGuiFlow::refundBadThenGood()
     QVERIFY(!dialog.submitButton()->isEnabled()); // no reason yet
     QTest::keyClicks(dialog.reasonEdit(), u"Customer returned one item"_s);
     QVERIFY(dialog.submitButton()->isEnabled());
+    // A money action asks first; "No" leaves everything as it was.
+    ui::MessageBox::setNextAnswer(QMessageBox::No);
+    QTest::mouseClick(dialog.submitButton(), Qt::LeftButton);
+    QVERIFY(ui::MessageBox::lastText().contains(order->orderNo));
+    QVERIFY(ui::MessageBox::lastText().contains(u"1.50"_s));
+    QCOMPARE(dialog.result(), int(QDialog::Rejected));
+    QVERIFY(dialog.isVisible());
+    ui::MessageBox::setNextAnswer(QMessageBox::Yes);
     QTest::mouseClick(dialog.submitButton(), Qt::LeftButton);
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
     m_refundNo = dialog.refundNo();
@@ -314,6 +364,13 @@ void TestGuiFlow::approveAsAnotherUser()
     QVERIFY(page.selectRefund(m_refundNo));
     QVERIFY(page.approveButton()->isEnabled());
     QTest::keyClicks(page.noteEdit(), u"Receipt checked"_s);
+    // Approving sends money: the question names the refund, order and amount; "No" keeps it.
+    ui::MessageBox::setNextAnswer(QMessageBox::No);
+    QTest::mouseClick(page.approveButton(), Qt::LeftButton);
+    QVERIFY(ui::MessageBox::lastText().contains(m_refundNo));
+    QVERIFY(ui::MessageBox::lastText().contains(u"1.50"_s));
+    QCOMPARE(toString(m_s->refunds.byOutRefundNo(m_refundNo)->state), toString(RefundState::Requested));
+    ui::MessageBox::setNextAnswer(QMessageBox::Yes);
     QTest::mouseClick(page.approveButton(), Qt::LeftButton);
     const Refund r = m_s->refunds.byOutRefundNo(m_refundNo).value();
     QCOMPARE(toString(r.state), toString(RefundState::Approved));
@@ -364,6 +421,118 @@ void TestGuiFlow::shortcuts()
     QTRY_VERIFY(m_window->isActiveWindow());
     QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : m_window.get(), Qt::Key_3, Qt::ControlModifier);
     QTRY_COMPARE(m_window->currentPage(), int(ui::MainWindow::Anomalies));
+}
+
+void TestGuiFlow::shortcutsAreListed()
+{
+    // F1 lists every shortcut; the counter's actions are among them.
+    const auto list = ui::MainWindow::shortcutList();
+    QStringList keys;
+    for (const auto &[k, what] : list)
+        keys << k;
+    const QString all = keys.join(u'|');
+    QVERIFY(all.contains(QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText)));
+    QVERIFY(all.contains(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P).toString(QKeySequence::NativeText)));
+    QVERIFY(all.contains(QKeySequence(Qt::Key_F5).toString(QKeySequence::NativeText)));
+    auto *help = m_window->findChild<QAction *>(u"shortcutsAction"_s);
+    QVERIFY(help);
+    QVERIFY(help->shortcuts().contains(QKeySequence(QKeySequence::HelpContents)));
+}
+
+void TestGuiFlow::statusBarNamesTheChannels()
+{
+    // Only the simulator is connected in this test: the status bar says so, and that it is simulated.
+    QVERIFY2(m_window->statusText().contains(u"Channels (simulated): Simulator"_s), qPrintable(m_window->statusText()));
+    m_window->showChannelProblem(u"wechat channel: the key does not parse"_s);
+    QVERIFY(m_window->statusText().contains(u"Channel error"_s));
+    QVERIFY(m_window->statusText().contains(u"the key does not parse"_s));
+    m_window->channelsChanged();
+    QVERIFY(!m_window->statusText().contains(u"Channel error"_s));
+}
+
+void TestGuiFlow::channelProfileFormExplains()
+{
+    ui::ChannelProfileDialog dialog;
+    // Nothing filled in: the first thing missing is named.
+    auto p = dialog.profile();
+    QVERIFY(!p.ok());
+    QVERIFY2(p.error().message.contains(u"private key"_s), qPrintable(p.error().message));
+    // A key file that is not there: the path is named.
+    for (QLineEdit *e : dialog.findChildren<QLineEdit *>())
+        if (e->placeholderText().contains(u"private key"_s))
+            e->setText(u"/nonexistent/apiclient_key.pem"_s);
+    p = dialog.profile();
+    QVERIFY(!p.ok());
+    QVERIFY2(p.error().message.contains(u"/nonexistent/apiclient_key.pem"_s), qPrintable(p.error().message));
+    // Saving shows the rule in the form instead of closing it.
+    bool saved = false;
+    dialog.setSaver([&saved](const ChannelProfile &) {
+        saved = true;
+        return Status{};
+    });
+    dialog.show();
+    QMetaObject::invokeMethod(&dialog, [&dialog] {
+        if (auto *box = dialog.findChild<QDialogButtonBox *>())
+            box->button(QDialogButtonBox::Save)->click();
+    });
+    QTRY_VERIFY(!dialog.problemText().isEmpty());
+    QVERIFY(!saved);
+    QVERIFY(dialog.isVisible());
+}
+
+namespace {
+/// Whether the cell shows text in (roughly) `colour`.
+bool cellShows(QTableView *table, const QModelIndex &index, QColor colour)
+{
+    const QImage img = table->viewport()->grab(table->visualRect(index)).toImage();
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x) {
+            const QColor c = img.pixelColor(x, y);
+            if (qAbs(c.red() - colour.red()) < 40 && qAbs(c.green() - colour.green()) < 40 && qAbs(c.blue() - colour.blue()) < 40)
+                return true;
+        }
+    return false;
+}
+} // namespace
+
+void TestGuiFlow::countdownAmberThenClosingThenClosed()
+{
+    // The rule: mm:ss, amber under five minutes, red "closing" once past.
+    const QPalette pal = QApplication::palette();
+    QCOMPARE(ui::CountdownDelegate::text(6 * 60'000), u"06:00"_s);
+    QCOMPARE(ui::CountdownDelegate::colour(6 * 60'000, pal), pal.color(QPalette::Text));
+    QCOMPARE(ui::CountdownDelegate::colour(4 * 60'000, pal), QColor(0xC7, 0x7C, 0x02));
+    QCOMPARE(ui::CountdownDelegate::text(0), u"closing"_s);
+    QCOMPARE(ui::CountdownDelegate::colour(-1000, pal), QColor(0xD9, 0x3B, 0x3B));
+
+    // In the table: a 6-minute order, then the clock runs past its deadline.
+    m_window->showPage(ui::MainWindow::Orders);
+    ui::OrdersPage *page = m_window->ordersPage();
+    const QString no = checkout(u"12.00"_s, 6 * 60'000);
+    QVERIFY(!no.isEmpty());
+    page->refresh();
+    QVERIFY(page->selectOrder(no));
+    page->table()->clearSelection(); // paint the plain colours, not the selection's
+    const int row = page->table()->currentIndex().row();
+    const QModelIndex cell = page->model()->index(row, OrderTableModel::TimeLeft);
+    // One tick repaints the column without a single model signal.
+    QSignalSpy changed(page->model(), &QAbstractItemModel::dataChanged);
+    m_clock->advanceMs(2 * 60'000); // 4 minutes left: amber
+    page->ticker()->tick();
+    QCOMPARE(changed.count(), 0);
+    QTRY_VERIFY(cellShows(page->table(), cell, QColor(0xC7, 0x7C, 0x02)));
+    m_clock->advanceMs(5 * 60'000); // past the deadline: red "closing" until the timer closes it
+    page->ticker()->tick();
+    QTRY_VERIFY(cellShows(page->table(), cell, QColor(0xD9, 0x3B, 0x3B)));
+    QCOMPARE(changed.count(), 0);
+    // What the timer's expiry job does; then the row shows Closed and no countdown.
+    bool closed = false;
+    QObject ctx;
+    m_s->payments.close(m_clerkCtx->user, no, &ctx, [&closed](const Result<PaymentService::Closed> &r) { closed = r.ok(); });
+    QTRY_VERIFY(closed);
+    page->refresh();
+    QTRY_COMPARE(page->model()->data(page->model()->index(row, 0), OrderTableModel::StateRole).toInt(), int(OrderState::Closed));
+    QVERIFY(!cellShows(page->table(), cell, QColor(0xD9, 0x3B, 0x3B)));
 }
 
 QTEST_MAIN(TestGuiFlow)
