@@ -282,13 +282,15 @@ int Cli::cmdDemo(const QStringList &argv)
     DemoSeeder seeder(*s.db, s.users, s.settings, *s.clock);
     QElapsedTimer timer;
     timer.start();
-    auto sum = seeder.seed(opt, [this](int done, int total) {
-        if (!m_json) {
+    bool progressShown = false;
+    auto sum = seeder.seed(opt, [this, &progressShown](int done, int total) {
+        if (!m_json && total > 0) {
             m_err << '\r' << tr("Seeding %1 / %2 orders").arg(done).arg(total);
             m_err.flush();
+            progressShown = true;
         }
     });
-    if (!m_json && opt.orders >= 5000) {
+    if (progressShown) {
         m_err << '\n';
         m_err.flush();
     }

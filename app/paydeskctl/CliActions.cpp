@@ -101,18 +101,19 @@ Status Cli::setupChannels()
     m_channelsReady = true;
     Services &s = *m_services;
     if (s.settings.isDemo()) {
-        auto sim = SimulatedChannel::create(m_dbUrl.isEmpty() ? Database::defaultUrl() : m_dbUrl, *s.clock);
-        if (!sim)
-            return sim.error();
-        QObject::connect(sim.value().get(), &SimulatedChannel::notified, sim.value().get(),
-                         [this](const ChannelNotification &n) {
-                             auto applied = m_services->reconciler.applyPayment(n.payment, Reconciler::systemUser(), QStringLiteral("notify"));
-                             if (applied && applied->outcome != Reconciler::Outcome::AlreadyApplied && !m_json) {
-                                 m_out << tr("notification: payment %1: %2").arg(n.payment.outTradeNo, Reconciler::describe(applied->outcome)) << '\n';
-                                 m_out.flush();
-                             }
-                         });
-        s.channels.add(std::move(sim.value()));
+        // A demo database's orders were taken on every channel: the simulator stands in for
+        // WeChat Pay and Alipay too (a configured real profile still replaces its stand-in).
+        auto sims = SimulatedChannel::addDemoChannels(s.channels, m_dbUrl.isEmpty() ? Database::defaultUrl() : m_dbUrl, *s.clock);
+        if (!sims)
+            return sims.error();
+        for (SimulatedChannel *sim : std::as_const(sims.value()))
+            QObject::connect(sim, &SimulatedChannel::notified, sim, [this](const ChannelNotification &n) {
+                auto applied = m_services->reconciler.applyPayment(n.payment, Reconciler::systemUser(), QStringLiteral("notify"));
+                if (applied && applied->outcome != Reconciler::Outcome::AlreadyApplied && !m_json) {
+                    m_out << tr("notification: payment %1: %2").arg(n.payment.outTradeNo, Reconciler::describe(applied->outcome)) << '\n';
+                    m_out.flush();
+                }
+            });
     }
     return loadStoredChannels();
 }

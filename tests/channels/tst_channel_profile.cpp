@@ -4,6 +4,7 @@
 #include "TestSupport.h"
 
 #include "channels/AlipayChannel.h"
+#include "channels/AuditingChannel.h"
 #include "channels/ChannelProfile.h"
 #include "channels/ChannelProfileStore.h"
 #include "channels/ChannelRegistry.h"
@@ -301,8 +302,13 @@ private slots:
         const ChannelLoadReport report = addConfiguredChannels(store, registry, *services->clock);
         QVERIFY(report.errors.isEmpty());
         QCOMPARE(report.added.size(), 2);
-        QVERIFY(qobject_cast<WeChatPayChannel *>(registry.channel(ChannelKind::WeChat)));
-        QVERIFY(qobject_cast<AlipayChannel *>(registry.channel(ChannelKind::Alipay)));
+        // Each real channel comes wrapped, so that forged answers are audited.
+        auto *wechatCh = qobject_cast<AuditingChannel *>(registry.channel(ChannelKind::WeChat));
+        auto *alipayCh = qobject_cast<AuditingChannel *>(registry.channel(ChannelKind::Alipay));
+        QVERIFY(wechatCh && alipayCh);
+        QVERIFY(qobject_cast<WeChatPayChannel *>(wechatCh->inner()));
+        QVERIFY(qobject_cast<AlipayChannel *>(alipayCh->inner()));
+        QVERIFY(wechatCh->kind() == ChannelKind::WeChat);
 
         // Audited, without secrets.
         auto audit = services->audit.list({u"channel:wechat"_s, {}, 0, 50});
