@@ -6,12 +6,11 @@
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QSqlDriver>
-#include <QUuid>
-
 #include <QHostInfo>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 
 namespace paydesk {
@@ -19,22 +18,53 @@ namespace paydesk {
 namespace {
 constexpr qint64 kMaxRetryMs = 5 * 60'000;
 const QString kTimer = QStringLiteral("timer");
+const QString kChannel = QStringLiteral("paydesk_changes");
 
-QString idList(const QList<qint64> &ids)
+/// Where a job's due rows live: the table, its due-time column and the states that make a row
+/// open. Names come from code, never from input.
+struct JobSql
 {
-    QStringList parts;
-    parts.reserve(ids.size());
-    for (qint64 id : ids)
-        parts << QString::number(id);
-    return parts.join(u',');
+    QString table;
+    QString due;
+    QStringList states;
+};
+
+JobSql jobSql(int job)
+{
+    switch (job) {
+    case 0: return {QStringLiteral("orders"), QStringLiteral("expires_at"), {QStringLiteral("PENDING")}};
+    case 1: return {QStringLiteral("payment_attempts"), QStringLiteral("next_query_at"), {QStringLiteral("CREATED"), QStringLiteral("PAYING")}};
+    case 2: return {QStringLiteral("refunds"), QStringLiteral("next_action_at"), {QStringLiteral("APPROVED")}};
+    default: return {QStringLiteral("refunds"), QStringLiteral("next_action_at"), {QStringLiteral("PROCESSING")}};
+    }
 }
+
+QString stateList(const QStringList &states)
+{
+    QStringList quoted;
+    for (const QString &st : states)
+        quoted << u'\'' + st + u'\'';
+    return quoted.join(QStringLiteral(", "));
+}
+
+/// The pid in a lease owner "host:pid.n#claim" (0 if there is none).
+qint64 pidOf(QStringView afterHost)
+{
+    qsizetype n = 0;
+    while (n < afterHost.size() && afterHost[n].isDigit())
+        ++n;
+    return afterHost.left(n).toLongLong();
+}
+
 } // namespace
 
 SyncEngine::SyncEngine(Services &services, Options options, QObject *parent)
     : QObject(parent), m_s(services), m_opt(std::move(options))
 {
-    if (m_opt.owner.isEmpty())
-        m_opt.owner = QHostInfo::localHostName() + u':' + QString::number(QCoreApplication::applicationPid());
+    static int instances = 0;
+    if (m_opt.owner.isEmpty()) // unique per engine, so two engines in one process tell their claims apart
+        m_opt.owner = QHostInfo::localHostName() + u':' + QString::number(QCoreApplication::applicationPid()) + u'.'
+            + QString::number(++instances);
     while (m_opt.quickQueriesMs.size() > 5)
         m_opt.quickQueriesMs.removeLast();
     m_timer.setSingleShot(true);
@@ -42,7 +72,10 @@ SyncEngine::SyncEngine(Services &services, Options options, QObject *parent)
     connect(&m_timer, &QTimer::timeout, this, &SyncEngine::wake);
 }
 
-SyncEngine::~SyncEngine() = default;
+SyncEngine::~SyncEngine()
+{
+    stop();
+}
 
 void SyncEngine::push(qint64 at, qint64 id, Job job)
 {
@@ -60,25 +93,41 @@ Status SyncEngine::loadAll()
     if (!counter)
         return counter.error();
     m_seenChange = counter.value().next() ? counter.value().value(0).toLongLong() : 0;
-
-    auto orders = Sql::exec(conn, QStringLiteral("SELECT id, expires_at FROM orders WHERE state = 'PENDING'"));
-    if (!orders)
-        return orders.error();
-    while (orders.value().next()) {
-        const qint64 id = orders.value().value(0).toLongLong();
-        m_heap.push_back(Due{orders.value().value(1).toLongLong(), id, Job::Expire});
-    }
-    auto maxIds = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts)"));
-    if (!maxIds || !maxIds.value().next())
-        return maxIds ? Error::storage(QStringLiteral("max ids")) : maxIds.error();
+    // The highest ids first: rows committed while this runs are loadNew()'s.
+    auto maxIds = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts), "
+                                                 "(SELECT COALESCE(MAX(id), 0) FROM refunds)"));
+    if (!maxIds)
+        return maxIds.error();
+    if (!maxIds.value().next())
+        return Error::storage(QStringLiteral("max ids"));
     m_maxOrderId = maxIds.value().value(0).toLongLong();
     m_maxAttemptId = maxIds.value().value(1).toLongLong();
-    auto attempts = Sql::exec(conn, QStringLiteral("SELECT id, next_query_at FROM payment_attempts WHERE state IN ('CREATED', 'PAYING') AND next_query_at > 0"));
+    m_maxRefundId = maxIds.value().value(2).toLongLong();
+
+    // Sized once: a heap that doubles its way to a million due times leaves its old buffers
+    // behind in the allocator (half again the memory) and copies them on the way.
+    auto count = Sql::exec(conn, QStringLiteral("SELECT (SELECT COUNT(*) FROM orders WHERE state = 'PENDING'), "
+                                                "(SELECT COUNT(*) FROM payment_attempts WHERE state IN ('CREATED', 'PAYING') AND next_query_at > 0), "
+                                                "(SELECT COUNT(*) FROM refunds WHERE state IN ('APPROVED', 'PROCESSING'))"));
+    if (count && count.value().next()) {
+        const qint64 n = count.value().value(0).toLongLong() + count.value().value(1).toLongLong() + count.value().value(2).toLongLong();
+        m_heap.reserve(size_t(n + n / 16 + 1024));
+    }
+    // Index-only reads: (state, due) indexes carry the id.
+    auto orders = Sql::exec(conn, QStringLiteral("SELECT id, expires_at FROM orders WHERE state = 'PENDING' AND id <= :m"), {{":m", m_maxOrderId}});
+    if (!orders)
+        return orders.error();
+    while (orders.value().next())
+        m_heap.push_back(Due{orders.value().value(1).toLongLong(), orders.value().value(0).toLongLong(), Job::Expire});
+    auto attempts = Sql::exec(conn, QStringLiteral("SELECT id, next_query_at FROM payment_attempts WHERE state IN ('CREATED', 'PAYING') "
+                                                   "AND next_query_at > 0 AND id <= :m"),
+                              {{":m", m_maxAttemptId}});
     if (!attempts)
         return attempts.error();
     while (attempts.value().next())
         m_heap.push_back(Due{attempts.value().value(1).toLongLong(), attempts.value().value(0).toLongLong(), Job::Query});
-    auto refunds = Sql::exec(conn, QStringLiteral("SELECT id, state, next_action_at FROM refunds WHERE state IN ('APPROVED', 'PROCESSING')"));
+    auto refunds = Sql::exec(conn, QStringLiteral("SELECT id, state, next_action_at FROM refunds WHERE state IN ('APPROVED', 'PROCESSING') AND id <= :m"),
+                             {{":m", m_maxRefundId}});
     if (!refunds)
         return refunds.error();
     while (refunds.value().next())
@@ -97,64 +146,134 @@ Status SyncEngine::loadNew()
         return counter.error();
     if (counter.value().next())
         m_seenChange = counter.value().value(0).toLongLong();
-    auto orders = Sql::exec(conn, QStringLiteral("SELECT id, expires_at FROM orders WHERE id > :m AND state = 'PENDING'"), {{":m", m_maxOrderId}});
+    // The highest ids first, then the rows up to them: a row committed between the two reads is
+    // seen next time instead of being skipped for good.
+    auto maxIds = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts), "
+                                                 "(SELECT COALESCE(MAX(id), 0) FROM refunds)"));
+    if (!maxIds)
+        return maxIds.error();
+    if (!maxIds.value().next())
+        return Error::storage(QStringLiteral("max ids"));
+    const qint64 maxOrder = maxIds.value().value(0).toLongLong();
+    const qint64 maxAttempt = maxIds.value().value(1).toLongLong();
+    const qint64 maxRefund = maxIds.value().value(2).toLongLong();
+    // New rows, by primary key range (cheap however many rows the books hold).
+    auto orders = Sql::exec(conn, QStringLiteral("SELECT id, expires_at FROM orders WHERE id > :m AND id <= :x AND state = 'PENDING'"),
+                            {{":m", m_maxOrderId}, {":x", maxOrder}});
     if (!orders)
         return orders.error();
-    while (orders.value().next()) {
-        const qint64 id = orders.value().value(0).toLongLong();
-        push(orders.value().value(1).toLongLong(), id, Job::Expire);
-    }
-    auto maxIds = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts)"));
-    if (maxIds && maxIds.value().next())
-        m_maxOrderId = maxIds.value().value(0).toLongLong();
-    // Open attempts: new ones and any whose next query was moved earlier by someone else.
-    auto attempts = Sql::exec(conn, QStringLiteral("SELECT id, next_query_at FROM payment_attempts WHERE state IN ('CREATED', 'PAYING') "
-                                                   "AND next_query_at > 0 AND (id > :m OR next_query_at <= :soon)"),
-                              {{":m", m_maxAttemptId}, {":soon", m_s.clock->nowMs() + 5000}});
+    while (orders.value().next())
+        push(orders.value().value(1).toLongLong(), orders.value().value(0).toLongLong(), Job::Expire);
+    auto attempts = Sql::exec(conn, QStringLiteral("SELECT id, next_query_at FROM payment_attempts WHERE id > :m AND id <= :x "
+                                                   "AND state IN ('CREATED', 'PAYING') AND next_query_at > 0"),
+                              {{":m", m_maxAttemptId}, {":x", maxAttempt}});
     if (!attempts)
         return attempts.error();
     while (attempts.value().next())
         push(attempts.value().value(1).toLongLong(), attempts.value().value(0).toLongLong(), Job::Query);
-    if (maxIds)
-        m_maxAttemptId = maxIds.value().value(1).toLongLong();
-    auto refunds = Sql::exec(conn, QStringLiteral("SELECT id, state, next_action_at FROM refunds WHERE state IN ('APPROVED', 'PROCESSING')"));
+    auto refunds = Sql::exec(conn, QStringLiteral("SELECT id, state, next_action_at FROM refunds WHERE id > :m AND id <= :x "
+                                                  "AND state IN ('APPROVED', 'PROCESSING')"),
+                             {{":m", m_maxRefundId}, {":x", maxRefund}});
     if (!refunds)
         return refunds.error();
     while (refunds.value().next())
         push(refunds.value().value(2).toLongLong(), refunds.value().value(0).toLongLong(),
              refunds.value().value(1).toString() == QStringLiteral("APPROVED") ? Job::SendRefund : Job::PollRefund);
+    m_maxOrderId = maxOrder;
+    m_maxAttemptId = maxAttempt;
+    m_maxRefundId = maxRefund;
+    // Older rows someone else changed (an approval, a query moved earlier, an order committed
+    // out of id order on PostgreSQL): the earliest due time of every job, from the indexes.
+    for (int j = 0; j < kJobs; ++j)
+        if (const qint64 at = nextDueInDatabase(Job(j), std::nullopt); at > 0)
+            pushProbe(at, Job(j));
     return {};
+}
+
+qint64 SyncEngine::nextDueInDatabase(Job job, std::optional<qint64> after)
+{
+    const JobSql js = jobSql(int(job));
+    qint64 best = 0;
+    // One MIN per state, so each is a seek on the (state, due) index.
+    for (const QString &state : js.states) {
+        const QString sql = QStringLiteral("SELECT MIN(%1) FROM %2 WHERE state = ? AND %1 > ?").arg(js.due, js.table);
+        auto q = statement(sql, {state, after.value_or(0)});
+        if (!q)
+            continue;
+        const qint64 at = q.value()->next() && !q.value()->value(0).isNull() ? q.value()->value(0).toLongLong() : 0;
+        q.value()->finish();
+        if (at > 0 && (best == 0 || at < best))
+            best = at;
+    }
+    return best;
+}
+
+void SyncEngine::pushProbe(qint64 at, Job job)
+{
+    qint64 &waiting = m_probeAt[int(job)];
+    if (waiting != 0 && waiting <= at && waiting > m_s.clock->nowMs())
+        return; // an earlier wake-up for this job is already in the heap
+    waiting = at;
+    push(at, -1, job);
+}
+
+void SyncEngine::probeAfterDrain(Job job, qint64 now)
+{
+    const JobSql js = jobSql(int(job));
+    // Due rows another instance holds: if it stopped, its claims run out and are ours to take.
+    const QString mine = m_opt.owner + u'#';
+    const QString sql = QStringLiteral("SELECT MIN(lease_until) FROM %1 WHERE state IN (%2) AND %3 > 0 AND %3 <= ? AND lease_until > ? "
+                                       "AND SUBSTR(lease_owner, 1, ?) <> ?")
+                            .arg(js.table, stateList(js.states), js.due);
+    if (auto q = statement(sql, {now, now, int(mine.size()), mine}); q) {
+        const qint64 at = q.value()->next() && !q.value()->value(0).isNull() ? q.value()->value(0).toLongLong() : 0;
+        q.value()->finish();
+        if (at > 0)
+            pushProbe(at, job);
+    }
+    // The next due time in the database, which may be one this instance never heard of.
+    if (const qint64 at = nextDueInDatabase(job, now); at > 0)
+        pushProbe(at, job);
 }
 
 Status SyncEngine::releaseDeadLeases()
 {
     // Claims of an instance on this host that is no longer running (killed, crashed) are
-    // released at once; claims of other hosts run out after leaseMs.
+    // released at once; claims of other hosts run out after leaseMs. Only claims that still
+    // matter are looked at: rows that are open and due (the (state, due) index range), not
+    // every row that was ever claimed.
     const QString host = QHostInfo::localHostName() + u':';
     const qint64 now = m_s.clock->nowMs();
-    for (const char *table : {"orders", "payment_attempts", "refunds"}) {
-        const QString t = QString::fromLatin1(table);
-        auto owners = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT DISTINCT lease_owner FROM %1 WHERE lease_until > :now AND lease_owner LIKE :h").arg(t),
-                                {{":now", now}, {":h", QString(host + u'%')}});
+    for (int j = 0; j < kJobs; ++j) {
+        const JobSql js = jobSql(j);
+        const QString held = QStringLiteral("state IN (%1) AND %2 <= :now AND lease_until > :now2").arg(stateList(js.states), js.due);
+        auto owners = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT DISTINCT lease_owner FROM %1 WHERE %2").arg(js.table, held),
+                                {{":now", now}, {":now2", now}});
         if (!owners)
             return owners.error();
-        QStringList dead;
+        // One lease per claim ("host:pid.n#claim"): release per instance ("host:pid."), not per claim.
+        QSet<QString> dead;
         while (owners.value().next()) {
             const QString owner = owners.value().value(0).toString();
-            const qint64 pid = owner.mid(host.size()).section(u'#', 0, 0).toLongLong();
+            if (!owner.startsWith(host))
+                continue;
+            const QStringView rest = QStringView(owner).mid(host.size());
+            const qint64 pid = pidOf(rest);
             if (pid > 0 && pid != QCoreApplication::applicationPid() && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
-                dead << owner;
+                dead.insert(owner.left(host.size() + QString::number(pid).size() + 1)); // "host:pid." or "host:pid#"
         }
-        for (const QString &owner : std::as_const(dead)) {
+        for (const QString &instance : std::as_const(dead)) {
             Transaction tx(*m_s.db);
             if (!tx.begun())
                 return tx.begun();
-            auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE %1 SET lease_until = 0 WHERE lease_owner = :o").arg(t), {{":o", owner}});
+            auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE %1 SET lease_until = 0 WHERE %2 AND SUBSTR(lease_owner, 1, :len) = :inst")
+                                                    .arg(js.table, held),
+                               {{":now", now}, {":now2", now}, {":len", int(instance.size())}, {":inst", instance}});
             if (!r)
                 return r.error();
             if (Status s = tx.commit(); !s)
                 return s;
-            emit actionTaken(tr("released %1 claims of a stopped instance (%2)").arg(r.value().numRowsAffected()).arg(owner));
+            emit actionTaken(tr("released %1 claims of a stopped instance (%2)").arg(r.value().numRowsAffected()).arg(instance.chopped(1)));
         }
     }
     return {};
@@ -162,6 +281,12 @@ Status SyncEngine::releaseDeadLeases()
 
 Status SyncEngine::start()
 {
+    if (m_running)
+        return {};
+    if (m_s.db->dialect() == Database::Dialect::SQLite) {
+        auto level = Sql::exec(m_s.db->connection(), QStringLiteral("PRAGMA synchronous"));
+        m_syncLevel = level && level.value().next() ? level.value().value(0).toInt() : 0;
+    }
     if (Status s = releaseDeadLeases(); !s)
         return s;
     if (Status s = loadAll(); !s)
@@ -169,9 +294,13 @@ Status SyncEngine::start()
     m_running = true;
     if (m_opt.watchOtherInstances) {
         if (m_s.db->dialect() == Database::Dialect::PostgreSQL) {
-            QSqlDatabase conn = m_s.db->connection();
-            if (conn.driver()->subscribeToNotification(QStringLiteral("paydesk_changes")))
-                connect(conn.driver(), &QSqlDriver::notification, this, [this]() { checkOtherInstances(); });
+            // The connection may be subscribed already (an engine before this one on the same
+            // services): listen either way.
+            QSqlDriver *driver = m_s.db->connection().driver();
+            if (driver->subscribedToNotifications().contains(kChannel) || driver->subscribeToNotification(kChannel))
+                connect(driver, &QSqlDriver::notification, this, [this]() { checkOtherInstances(); });
+            else
+                qWarning("paydesk: timer cannot LISTEN for other instances; it picks up their work at its next due time");
         } else {
             // Another process's commit writes the WAL file: inotify tells us, no polling.
             const QString path = m_s.db->location().path;
@@ -195,9 +324,15 @@ Status SyncEngine::start()
 
 void SyncEngine::stop()
 {
+    if (!m_running)
+        return;
     m_running = false;
     m_timer.stop();
     flushWrites();
+    if (m_s.db->dialect() == Database::Dialect::PostgreSQL)
+        disconnect(m_s.db->connection().driver(), &QSqlDriver::notification, this, nullptr);
+    delete std::exchange(m_watcher, nullptr);
+    m_statements.clear();
 }
 
 void SyncEngine::poke()
@@ -223,10 +358,16 @@ void SyncEngine::checkOtherInstances()
     emit booksChanged();
 }
 
+void SyncEngine::clockChanged()
+{
+    arm();
+}
+
 bool SyncEngine::isIdle() const
 {
-    const bool nothingDue = m_heap.empty() || m_heap.front().at > m_s.clock->nowMs();
-    return m_status.inFlight == 0 && m_writes.empty() && nothingDue;
+    const bool nothingDue = (m_heap.empty() || m_heap.front().at > m_s.clock->nowMs())
+        && std::none_of(std::begin(m_more), std::end(m_more), [](bool more) { return more; });
+    return m_status.inFlight == 0 && m_writes.empty() && m_expired.empty() && nothingDue;
 }
 
 void SyncEngine::arm()
@@ -244,7 +385,8 @@ void SyncEngine::arm()
     m_status.nextDueAt = due;
     const qint64 now = m_s.clock->nowMs();
     const double rate = m_s.clock->rate();
-    qint64 realMs = due <= now ? 0 : qint64(double(due - now) / rate) + (rate > 1.0 ? 0 : 0);
+    // Rounded up: a timer that fires before the due time only wakes the engine for nothing.
+    qint64 realMs = due <= now ? 0 : qint64(std::ceil(double(due - now) / rate));
     realMs = qMin<qint64>(realMs, 3'600'000); // re-arm at least hourly for far deadlines
     m_timer.start(std::chrono::milliseconds(realMs));
     emitStatus();
@@ -261,24 +403,31 @@ void SyncEngine::runDue()
     if (!m_running)
         return;
     const qint64 now = m_s.clock->nowMs();
-    bool due[4] = {false, false, false, false};
     while (!m_heap.empty() && m_heap.front().at <= now) {
-        due[int(m_heap.front().job)] = true;
+        const Due d = m_heap.front();
+        m_more[int(d.job)] = true;
+        if (d.id < 0 && m_probeAt[int(d.job)] == d.at)
+            m_probeAt[int(d.job)] = 0;
         std::pop_heap(m_heap.begin(), m_heap.end(), std::greater<>());
         m_heap.pop_back();
     }
-    for (int j = 0; j < 4; ++j) {
-        if (!due[j])
+    for (int j = 0; j < kJobs; ++j) {
+        if (!m_more[j])
             continue;
-        if (m_status.inFlight >= m_opt.maxInFlight) {
-            push(now, 0, Job(j)); // come back when calls finish
-            continue;
+        const int room = qMin(m_opt.batchSize, m_opt.maxInFlight - m_status.inFlight);
+        if (room <= 0)
+            break; // finishedOne() comes back when calls end; no timer spins meanwhile
+        const int claimed = claimAndRun(Job(j), now, room);
+        if (claimed < 0) {
+            m_more[j] = false; // claimAndRun scheduled a retry
+        } else if (claimed < room) {
+            m_more[j] = false; // all that is due now is claimed (or held by another instance)
+            probeAfterDrain(Job(j), now);
         }
-        const int claimed = claimAndRun(Job(j), now);
-        if (claimed >= m_opt.batchSize)
-            push(now, 0, Job(j)); // more may be waiting: take the next batch in the next turn
+        // A full batch: more may be waiting; take the next one in the next turn.
     }
-    if (!m_heap.empty() && m_heap.front().at <= now && m_status.inFlight < m_opt.maxInFlight)
+    const bool more = std::any_of(std::begin(m_more), std::end(m_more), [](bool m) { return m; });
+    if (more && m_status.inFlight < m_opt.maxInFlight)
         QMetaObject::invokeMethod(this, &SyncEngine::runDue, Qt::QueuedConnection);
     else
         arm();
@@ -286,89 +435,129 @@ void SyncEngine::runDue()
         emit becameIdle();
 }
 
-int SyncEngine::claimAndRun(Job job, qint64 now)
+Result<QSqlQuery *> SyncEngine::statement(const QString &sql, std::initializer_list<QVariant> binds)
+{
+    // The timer runs the same few statements over and over: each is parsed once per engine.
+    auto it = m_statements.find(sql);
+    if (it == m_statements.end()) {
+        auto q = std::make_shared<QSqlQuery>(m_s.db->connection());
+        q->setForwardOnly(true);
+        if (!q->prepare(sql))
+            return Sql::errorOf(*q, sql.left(60));
+        it = m_statements.insert(sql, q);
+    }
+    QSqlQuery *q = it.value().get();
+    int i = 0;
+    for (const QVariant &v : binds)
+        q->bindValue(i++, Sql::bindable(v));
+    if (Status s = Sql::execPrepared(*q); !s)
+        return s.error();
+    return q;
+}
+
+int SyncEngine::claimAndRun(Job job, qint64 now, int room)
 {
     static quint64 claimSeq = 0;
     const QString lease = m_opt.owner + u'#' + QString::number(++claimSeq);
-    QString table, where, order;
-    switch (job) {
-    case Job::Expire:
-        table = QStringLiteral("orders");
-        where = QStringLiteral("state = 'PENDING' AND expires_at <= :now");
-        order = QStringLiteral("expires_at");
-        break;
-    case Job::Query:
-        table = QStringLiteral("payment_attempts");
-        where = QStringLiteral("state IN ('CREATED', 'PAYING') AND next_query_at > 0 AND next_query_at <= :now");
-        order = QStringLiteral("next_query_at");
-        break;
-    case Job::SendRefund:
-        table = QStringLiteral("refunds");
-        where = QStringLiteral("state = 'APPROVED' AND next_action_at <= :now");
-        order = QStringLiteral("next_action_at");
-        break;
-    case Job::PollRefund:
-        table = QStringLiteral("refunds");
-        where = QStringLiteral("state = 'PROCESSING' AND next_action_at <= :now");
-        order = QStringLiteral("next_action_at");
-        break;
-    }
-    const int room = qMin(m_opt.batchSize, m_opt.maxInFlight - m_status.inFlight);
+    const JobSql js = jobSql(int(job));
+    QString where = QStringLiteral("state IN (%1) AND %2 <= ? AND lease_until <= ?").arg(stateList(js.states), js.due);
+    if (job == Job::Query)
+        where += QStringLiteral(" AND next_query_at > 0");
+    const QString pickSql = QStringLiteral("SELECT id FROM %1 WHERE %2 ORDER BY %3 LIMIT ?%4").arg(js.table, where, js.due, m_s.db->forUpdateSkipLocked());
+    const QString leaseSql = QStringLiteral("UPDATE %1 SET lease_owner = ?, lease_until = ? WHERE id = ?").arg(js.table);
+    auto failed = [&](const Error &e) {
+        qWarning("paydesk: timer cannot claim work: %s", qPrintable(e.message));
+        push(now + m_opt.retryMs, 0, job);
+        return -1;
+    };
+    // A claim is not worth an fsync: one lost in a crash is claimed again after the restart
+    // (and the jobs are idempotent). The commit that records the outcome is durable as ever,
+    // and it makes the claim's WAL frames durable along with it.
+    struct Relaxed
+    {
+        SyncEngine *e;
+        ~Relaxed()
+        {
+            if (e->m_syncLevel > 1)
+                (void)e->statement(QStringLiteral("PRAGMA synchronous = %1").arg(e->m_syncLevel));
+        }
+    } relaxed{this};
+    if (m_syncLevel > 1)
+        (void)statement(QStringLiteral("PRAGMA synchronous = 1"));
     Transaction tx(*m_s.db);
-    if (!tx.begun()) {
-        qWarning("paydesk: timer cannot claim work: %s", qPrintable(tx.begun().error().message));
-        push(now + m_opt.retryMs, 0, job);
-        return 0;
+    if (!tx.begun())
+        return failed(tx.begun().error());
+    // Pick the due rows by the (state, due) index, then claim them by primary key: no scan,
+    // however many rows the table holds. PostgreSQL skips rows other instances have locked;
+    // SQLite's BEGIN IMMEDIATE already serialises the whole claim. Rows this engine is still
+    // working on (a slow channel can outlast a lease) are passed over, not sent twice.
+    QSet<qint64> &busy = m_busy[int(job)];
+    auto picked = statement(pickSql, {now, now, room + int(busy.size())});
+    if (!picked)
+        return failed(picked.error());
+    QList<qint64> ids;
+    while (picked.value()->next() && ids.size() < room) {
+        const qint64 id = picked.value()->value(0).toLongLong();
+        if (!busy.contains(id))
+            ids << id;
     }
-    const QString claim = QStringLiteral("UPDATE %1 SET lease_owner = :owner, lease_until = :until WHERE id IN "
-                                         "(SELECT id FROM %1 WHERE %2 AND lease_until < :now2 ORDER BY %3 LIMIT :n%4)")
-                              .arg(table, where, order, m_s.db->forUpdateSkipLocked());
-    auto claimed = Sql::exec(tx.connection(), claim, {{":owner", lease}, {":until", now + m_opt.leaseMs}, {":now", now},
-                                                      {":now2", now}, {":n", room}});
-    if (!claimed) {
-        qWarning("paydesk: timer claim failed: %s", qPrintable(claimed.error().message));
-        push(now + m_opt.retryMs, 0, job);
-        return 0;
-    }
-    const int n = claimed.value().numRowsAffected();
-    if (n <= 0) {
+    picked.value()->finish();
+    if (ids.isEmpty()) {
         tx.rollback();
         return 0;
     }
-    QSqlDatabase &conn = tx.connection();
-    int got = 0;
-    if (job == Job::Expire) {
-        auto q = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::orderColumns() + QStringLiteral(" FROM orders o WHERE o.lease_owner = :l"), {{":l", lease}});
-        QList<Order> orders;
-        while (q && q.value().next())
-            orders << OrderRepository::readOrder(q.value());
-        if (Status s = tx.commit(); !s)
-            return 0;
-        got = int(orders.size());
-        runExpire(orders);
-    } else if (job == Job::Query) {
-        auto q = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::attemptColumns() + QStringLiteral(" FROM payment_attempts a WHERE a.lease_owner = :l"), {{":l", lease}});
-        QList<PaymentAttempt> attempts;
-        while (q && q.value().next())
-            attempts << OrderRepository::readAttempt(q.value());
-        if (Status s = tx.commit(); !s)
-            return 0;
-        got = int(attempts.size());
-        runQuery(attempts);
-    } else {
-        auto q = Sql::exec(conn, QStringLiteral("SELECT ") + RefundRepository::refundColumns() + QStringLiteral(" FROM refunds r WHERE r.lease_owner = :l"), {{":l", lease}});
-        QList<Refund> refunds;
-        while (q && q.value().next())
-            refunds << RefundRepository::readRefund(q.value());
-        if (Status s = tx.commit(); !s)
-            return 0;
-        got = int(refunds.size());
-        if (job == Job::SendRefund)
-            runSendRefund(refunds);
-        else
-            runPollRefund(refunds);
+    for (qint64 id : std::as_const(ids))
+        if (auto u = statement(leaseSql, {lease, now + m_opt.leaseMs, id}); !u)
+            return failed(u.error());
+    // Read what was claimed, row by row through one prepared statement.
+    auto readEach = [&](const QString &sql, auto read) -> Status {
+        for (qint64 id : std::as_const(ids)) {
+            auto q = statement(sql, {id});
+            if (!q)
+                return q.error();
+            if (q.value()->next())
+                read(*q.value());
+            q.value()->finish();
+        }
+        return {};
+    };
+    QList<Order> orders;
+    QList<PaymentAttempt> attempts;
+    QList<Refund> refunds;
+    Status read;
+    if (job == Job::Expire)
+        read = readEach(QStringLiteral("SELECT ") + OrderRepository::orderColumns() + QStringLiteral(" FROM orders o WHERE o.id = ?"),
+                        [&](const QSqlQuery &q) { orders << OrderRepository::readOrder(q); });
+    else if (job == Job::Query)
+        read = readEach(QStringLiteral("SELECT ") + OrderRepository::attemptColumns() + QStringLiteral(" FROM payment_attempts a WHERE a.id = ?"),
+                        [&](const QSqlQuery &q) { attempts << OrderRepository::readAttempt(q); });
+    else
+        read = readEach(QStringLiteral("SELECT ") + RefundRepository::refundColumns() + QStringLiteral(" FROM refunds r WHERE r.id = ?"),
+                        [&](const QSqlQuery &q) { refunds << RefundRepository::readRefund(q); });
+    if (!read)
+        return failed(read.error());
+    if (Status s = tx.commit(); !s)
+        return failed(s.error());
+    // Busy from here until the outcome is recorded (flushWrites).
+    for (qint64 id : std::as_const(ids))
+        busy.insert(id);
+    switch (job) {
+    case Job::Expire: runExpire(orders); break;
+    case Job::Query: runQuery(attempts); break;
+    case Job::SendRefund: runSendRefund(refunds); break;
+    case Job::PollRefund: runPollRefund(refunds); break;
     }
-    return got;
+    return int(ids.size());
+}
+
+void SyncEngine::releaseClaim(Job job, qint64 id, qint64 retryAt)
+{
+    const QString table = jobSql(int(job)).table;
+    queueWrite(job, id, [table, id](Transaction &tx) -> Status {
+        auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE %1 SET lease_until = 0 WHERE id = :id").arg(table), {{":id", id}});
+        return u ? Status() : Status(u.error());
+    });
+    push(retryAt, id, job);
 }
 
 void SyncEngine::noteChannelError(ChannelKind kind, const QString &text)
@@ -384,15 +573,20 @@ void SyncEngine::finishedOne()
 {
     --m_status.inFlight;
     ++m_status.jobsDone;
-    if (m_status.inFlight == 0 || m_status.inFlight == m_opt.maxInFlight - 1) {
-        // Room again: continue with whatever is due.
+    const bool more = std::any_of(std::begin(m_more), std::end(m_more), [](bool m) { return m; });
+    // Room again for a backlog (a batch's worth, so claims stay batched), or nothing in flight.
+    if (m_status.inFlight == 0 || (more && m_status.inFlight == qMax(0, m_opt.maxInFlight - m_opt.batchSize)))
         QMetaObject::invokeMethod(this, &SyncEngine::runDue, Qt::QueuedConnection);
-    }
 }
 
-void SyncEngine::queueWrite(std::function<Status(Transaction &)> write)
+void SyncEngine::queueWrite(Job job, qint64 id, std::function<Status(Transaction &)> write)
 {
-    m_writes.push_back(std::move(write));
+    m_writes.push_back(Write{job, id, std::move(write)});
+    scheduleFlush();
+}
+
+void SyncEngine::scheduleFlush()
+{
     if (!m_flushQueued) {
         m_flushQueued = true;
         QMetaObject::invokeMethod(this, &SyncEngine::flushWrites, Qt::QueuedConnection);
@@ -402,39 +596,133 @@ void SyncEngine::queueWrite(std::function<Status(Transaction &)> write)
 void SyncEngine::flushWrites()
 {
     m_flushQueued = false;
-    if (m_writes.empty())
+    if (m_writes.empty() && m_expired.empty())
         return;
     auto writes = std::exchange(m_writes, {});
-    // One transaction for the whole batch (one fsync for a thousand closes), each write in a
-    // savepoint of its own: a write that loses a compare-and-set or fails is undone alone and
-    // blocks nothing else.
+    auto expired = std::exchange(m_expired, {});
+    // One transaction for the whole batch (one fsync for a thousand closes). Plain expiries go
+    // first, all together, with statements prepared once and one pass over the audit chain;
+    // every other write runs in a savepoint of its own, so one that loses a compare-and-set or
+    // fails is undone alone and blocks nothing else.
     Transaction tx(*m_s.db);
     if (!tx.begun()) {
         qWarning("paydesk: timer cannot record results: %s", qPrintable(tx.begun().error().message));
         m_writes = std::move(writes); // keep them; try again shortly
+        m_expired = std::move(expired);
         QTimer::singleShot(int(m_opt.retryMs), this, &SyncEngine::flushWrites);
         return;
     }
     QSqlDatabase &conn = tx.connection();
-    for (auto &w : writes) {
-        QSqlQuery sp(conn);
-        sp.exec(QStringLiteral("SAVEPOINT timer_write"));
-        const Status s = w(tx);
-        QSqlQuery end(conn);
+    auto savepoint = [&conn](const char *verb) {
+        QSqlQuery q(conn);
+        q.exec(QString::fromLatin1(verb) + QStringLiteral(" SAVEPOINT timer_write"));
+    };
+    QStringList closedLines;
+    if (!expired.empty()) {
+        savepoint("");
+        const Status s = recordExpired(tx, expired, closedLines);
         if (!s) {
-            end.exec(QStringLiteral("ROLLBACK TO SAVEPOINT timer_write"));
-            if (s.error().kind != Error::Kind::Conflict)
-                qWarning("paydesk: timer could not record a result: %s", qPrintable(s.error().message));
+            // Something unexpected: undo the batch and record each expiry on its own instead.
+            savepoint("ROLLBACK TO");
+            closedLines.clear();
+            qWarning("paydesk: timer could not record %d expiries at once: %s", int(expired.size()), qPrintable(s.error().message));
+            for (const Expired &e : expired)
+                writes.push_back(Write{Job::Expire, e.order.id, expireWrite(e.order, e.outcomes, false, QString())});
         }
-        QSqlQuery release(conn);
-        release.exec(QStringLiteral("RELEASE SAVEPOINT timer_write"));
+        savepoint("RELEASE");
     }
-    if (Status s = tx.commit(); !s)
+    const qint64 now = m_s.clock->nowMs();
+    for (auto &w : writes) {
+        savepoint("");
+        const Status s = w.run(tx);
+        if (!s) {
+            savepoint("ROLLBACK TO");
+            if (s.error().kind != Error::Kind::Conflict) {
+                // Not recorded: give the row back and try again shortly.
+                qWarning("paydesk: timer could not record a result: %s", qPrintable(s.error().message));
+                const QString table = jobSql(int(w.job)).table;
+                QSqlQuery release(conn);
+                release.prepare(QStringLiteral("UPDATE %1 SET lease_until = 0 WHERE id = ?").arg(table));
+                release.addBindValue(w.id);
+                release.exec();
+                push(now + m_opt.retryMs, w.id, w.job);
+            }
+        }
+        savepoint("RELEASE");
+    }
+    if (Status s = tx.commit(); !s) {
         qWarning("paydesk: timer commit failed: %s", qPrintable(s.error().message));
+        closedLines.clear();
+        // Nothing was recorded; the claims still hold until they run out: look again then.
+        for (const Write &w : writes)
+            push(now + m_opt.leaseMs, w.id, w.job);
+        for (const Expired &e : expired)
+            push(now + m_opt.leaseMs, e.order.id, Job::Expire);
+    }
+    // Recorded (or to be claimed again): no longer in this engine's hands.
+    for (const Write &w : writes)
+        m_busy[int(w.job)].remove(w.id);
+    for (const Expired &e : expired)
+        m_busy[int(Job::Expire)].remove(e.order.id);
+    for (const QString &line : std::as_const(closedLines))
+        emit actionTaken(line);
     emit booksChanged();
     arm();
     if (isIdle())
         emit becameIdle();
+}
+
+Status SyncEngine::recordExpired(Transaction &tx, const std::vector<Expired> &expired, QStringList &lines)
+{
+    // What Reconciler::applyPayment does with a CLOSED answer and what an expiry does to the
+    // order, for many orders with one prepared statement each.
+    QSqlDatabase &conn = tx.connection();
+    auto closeAttempt = Sql::prepare(conn, QStringLiteral("UPDATE payment_attempts SET state = 'CLOSED', next_query_at = 0, last_error = ? "
+                                                          "WHERE id = ? AND state IN ('CREATED', 'PAYING')"));
+    if (!closeAttempt)
+        return closeAttempt.error();
+    auto closeOrder = Sql::prepare(conn, QStringLiteral("UPDATE orders SET state = 'CLOSED', close_reason = ?, closed_at = ? "
+                                                        "WHERE id = ? AND state = 'PENDING'"));
+    if (!closeOrder)
+        return closeOrder.error();
+    auto audit = AuditLog::Batch::start(tx);
+    if (!audit)
+        return audit.error();
+    const qint64 now = m_s.clock->nowMs();
+    const QString expiredReason = toString(CloseReason::Expired);
+    const QString source = QStringLiteral("expiry");
+    for (const Expired &e : expired) {
+        const QString object = QStringLiteral("order:") + e.order.orderNo;
+        for (const AttemptOutcome &o : e.outcomes) {
+            QSqlQuery &q = closeAttempt.value();
+            q.bindValue(0, Sql::bindable(o.status.rawState));
+            q.bindValue(1, o.attempt.id);
+            if (Status s = Sql::execPrepared(q); !s)
+                return s;
+            if (q.numRowsAffected() != 1)
+                continue; // closed already (by a clerk, a notification or another instance)
+            if (Status s = audit.value().append(now, kTimer, QStringLiteral("payment.closed"), object,
+                                                {{QStringLiteral("out_trade_no"), o.attempt.outTradeNo}, {QStringLiteral("source"), source},
+                                                 {QStringLiteral("channel_state"), o.status.rawState}});
+                !s)
+                return s;
+        }
+        QSqlQuery &q = closeOrder.value();
+        q.bindValue(0, expiredReason);
+        q.bindValue(1, now);
+        q.bindValue(2, e.order.id);
+        if (Status s = Sql::execPrepared(q); !s)
+            return s;
+        if (q.numRowsAffected() != 1)
+            continue; // someone else closed or paid it first: nothing to do
+        if (Status s = audit.value().append(now, kTimer, QStringLiteral("order.close"), object,
+                                            {{QStringLiteral("reason"), expiredReason}, {QStringLiteral("late_ms"), now - e.order.expiresAt}});
+            !s)
+            return s;
+        m_failures.remove(e.order.id);
+        lines << tr("closed %1 (EXPIRED, %2 ms after its deadline)").arg(e.order.orderNo).arg(now - e.order.expiresAt);
+    }
+    return audit.value().finish();
 }
 
 // ---- jobs -----------------------------------------------------------------------------------
@@ -443,20 +731,21 @@ void SyncEngine::runExpire(const QList<Order> &orders)
 {
     if (orders.isEmpty())
         return;
-    QList<qint64> ids;
-    for (const Order &o : orders)
-        ids << o.id;
-    QHash<qint64, QList<PaymentAttempt>> open;
-    auto q = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
-                                                  + QStringLiteral(" FROM payment_attempts a WHERE a.state IN ('CREATED', 'PAYING') AND a.order_id IN (")
-                                                  + idList(ids) + QStringLiteral(") ORDER BY a.id"));
-    while (q && q.value().next()) {
-        const PaymentAttempt a = OrderRepository::readAttempt(q.value());
-        open[a.orderId] << a;
-    }
+    const QString openAttempts = QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
+        + QStringLiteral(" FROM payment_attempts a WHERE a.order_id = ? AND a.state IN ('CREATED', 'PAYING') ORDER BY a.id");
     for (const Order &order : orders) {
+        QList<PaymentAttempt> attempts;
+        auto q = statement(openAttempts, {order.id});
+        if (!q) {
+            // Not knowing its payments, do not close it: try again shortly.
+            qWarning("paydesk: timer cannot read the payments of %s: %s", qPrintable(order.orderNo), qPrintable(q.error().message));
+            releaseClaim(Job::Expire, order.id, m_s.clock->nowMs() + m_opt.retryMs);
+            continue;
+        }
+        while (q.value()->next())
+            attempts << OrderRepository::readAttempt(*q.value());
+        q.value()->finish();
         ++m_status.inFlight;
-        const QList<PaymentAttempt> attempts = open.value(order.id);
         closeAttemptsAtChannels(m_s.channels, attempts, true, this, [this, order](const QList<AttemptOutcome> &outcomes) {
             bool paid = false;
             QString problem;
@@ -475,46 +764,65 @@ void SyncEngine::runExpire(const QList<Order> &orders)
             } else {
                 noteChannelError(failedOn, problem);
             }
-            const qint64 retryMs = qMin<qint64>(kMaxRetryMs, m_opt.retryMs << qMin(m_failures.value(order.id), 6));
-            if (!problem.isEmpty())
-                m_failures[order.id] += 1;
-            else
-                m_failures.remove(order.id);
-            queueWrite([this, order, outcomes, paid, problem, retryMs](Transaction &tx) -> Status {
-                for (const AttemptOutcome &o : outcomes) {
-                    if (o.kind == AttemptOutcome::Kind::Failed)
-                        continue;
-                    auto applied = m_s.reconciler.applyPayment(tx, o.status, kTimer, QStringLiteral("expiry"));
-                    if (!applied && applied.error().kind != Error::Kind::Conflict)
-                        return applied.error();
-                }
-                const qint64 now = m_s.clock->nowMs();
-                if (!problem.isEmpty()) {
-                    // Could not reach the channel: keep it PENDING (it counts as expired: repay
-                    // is refused) and try again later with backoff.
-                    auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE orders SET lease_until = :u WHERE id = :id AND state = 'PENDING'"),
-                                       {{":u", now + retryMs}, {":id", order.id}});
-                    push(now + retryMs, order.id, Job::Expire);
-                    emit actionTaken(tr("order %1: channel unreachable (%2); retrying in %3 s").arg(order.orderNo, problem).arg(retryMs / 1000));
-                    return r ? Status() : Status(r.error());
-                }
-                if (paid) {
-                    emit actionTaken(tr("order %1 was paid at the last moment: PAID").arg(order.orderNo));
-                    return {};
-                }
-                Status s = m_s.orders.casOrder(tx.connection(), order.id, OrderState::Pending, OrderState::Closed,
-                                               {{QStringLiteral("close_reason"), toString(CloseReason::Expired)}, {QStringLiteral("closed_at"), now}});
-                if (!s)
-                    return s; // someone else closed or paid it first: nothing to do
-                s = m_s.audit.append(tx, kTimer, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
-                                     {{QStringLiteral("reason"), toString(CloseReason::Expired)}, {QStringLiteral("late_ms"), now - order.expiresAt}});
-                if (s)
-                    emit actionTaken(tr("closed %1 (EXPIRED, %2 ms after its deadline)").arg(order.orderNo).arg(now - order.expiresAt));
-                return s;
-            });
+            const bool plain = problem.isEmpty() && !paid
+                && std::all_of(outcomes.begin(), outcomes.end(), [](const AttemptOutcome &o) {
+                       return o.kind == AttemptOutcome::Kind::Closed && o.status.state == TradeState::Closed;
+                   });
+            if (plain) {
+                m_expired.push_back(Expired{order, outcomes});
+                scheduleFlush();
+            } else {
+                queueWrite(Job::Expire, order.id, expireWrite(order, outcomes, paid, problem));
+            }
             finishedOne();
         });
     }
+}
+
+std::function<Status(Transaction &)> SyncEngine::expireWrite(const Order &order, const QList<AttemptOutcome> &outcomes, bool paid,
+                                                             const QString &problem)
+{
+    return [this, order, outcomes, paid, problem](Transaction &tx) -> Status {
+        QString unknown; // a payment the channel says it never saw, though it confirmed it to us
+        for (const AttemptOutcome &o : outcomes) {
+            if (o.kind == AttemptOutcome::Kind::Failed)
+                continue;
+            auto applied = m_s.reconciler.applyPayment(tx, o.status, kTimer, QStringLiteral("expiry"));
+            if (!applied && applied.error().kind != Error::Kind::Conflict)
+                return applied.error();
+            if (applied && applied->outcome == Reconciler::Outcome::StillOpen)
+                unknown = o.attempt.outTradeNo;
+        }
+        const qint64 now = m_s.clock->nowMs();
+        if (paid) {
+            emit actionTaken(tr("order %1 was paid at the last moment: PAID").arg(order.orderNo));
+            return {};
+        }
+        if (!problem.isEmpty() || !unknown.isEmpty()) {
+            // Could not reach the channel, or its answer does not settle the payment: keep the
+            // order PENDING (it counts as expired: repay is refused) and try again later with
+            // backoff. The lease marks when.
+            const qint64 wait = qMin<qint64>(kMaxRetryMs, m_opt.retryMs << qMin(m_failures.value(order.id), 6));
+            m_failures[order.id] += 1;
+            auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE orders SET lease_until = :u WHERE id = :id AND state = 'PENDING'"),
+                               {{":u", now + wait}, {":id", order.id}});
+            push(now + wait, order.id, Job::Expire);
+            const QString why = problem.isEmpty() ? tr("the channel does not know payment %1").arg(unknown)
+                                                  : tr("channel unreachable (%1)").arg(problem);
+            emit actionTaken(tr("order %1: %2; retrying in %3 s").arg(order.orderNo, why).arg(wait / 1000));
+            return r ? Status() : Status(r.error());
+        }
+        m_failures.remove(order.id);
+        Status s = m_s.orders.casOrder(tx.connection(), order.id, OrderState::Pending, OrderState::Closed,
+                                       {{QStringLiteral("close_reason"), toString(CloseReason::Expired)}, {QStringLiteral("closed_at"), now}});
+        if (!s)
+            return s; // someone else closed or paid it first: nothing to do
+        s = m_s.audit.append(tx, kTimer, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
+                             {{QStringLiteral("reason"), toString(CloseReason::Expired)}, {QStringLiteral("late_ms"), now - order.expiresAt}});
+        if (s)
+            emit actionTaken(tr("closed %1 (EXPIRED, %2 ms after its deadline)").arg(order.orderNo).arg(now - order.expiresAt));
+        return s;
+    };
 }
 
 void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
@@ -523,6 +831,7 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
         PaymentChannel *ch = m_s.channels.channel(a.channel);
         if (!ch) {
             noteChannelError(a.channel, tr("not configured"));
+            releaseClaim(Job::Query, a.id, m_s.clock->nowMs() + kMaxRetryMs);
             continue;
         }
         ++m_status.inFlight;
@@ -535,7 +844,9 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
                     : qMin<qint64>(kMaxRetryMs, m_opt.retryMs << qMin(m_failures.value(-a.id), 6));
                 m_failures[-a.id] += 1;
                 const qint64 next = now + wait < a.expiresAt ? now + wait : 0;
-                queueWrite([a, next](Transaction &tx) -> Status {
+                if (next == 0)
+                    m_failures.remove(-a.id); // no more queries: the expiry takes over
+                queueWrite(Job::Query, a.id, [a, next](Transaction &tx) -> Status {
                     auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET next_query_at = :n, lease_until = 0, last_error = :e "
                                                                        "WHERE id = :id AND state IN ('CREATED', 'PAYING')"),
                                        {{":n", next}, {":id", a.id}, {":e", QStringLiteral("query failed")}});
@@ -558,7 +869,7 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
                 if (next > 0)
                     push(next, a.id, Job::Query);
             }
-            queueWrite([this, a, st, open, count, next](Transaction &tx) -> Status {
+            queueWrite(Job::Query, a.id, [this, a, st, open, count, next](Transaction &tx) -> Status {
                 auto applied = m_s.reconciler.applyPayment(tx, st, kTimer, QStringLiteral("query"));
                 if (!applied)
                     return applied.error();
@@ -583,12 +894,15 @@ void SyncEngine::runSendRefund(const QList<Refund> &refunds)
     for (const Refund &rf : refunds) {
         auto attempt = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
                                                             + QStringLiteral(" FROM payment_attempts a WHERE a.id = :id"), {{":id", rf.attemptId}});
-        if (!attempt || !attempt.value().next())
+        if (!attempt || !attempt.value().next()) {
+            releaseClaim(Job::SendRefund, rf.id, m_s.clock->nowMs() + m_opt.retryMs);
             continue;
+        }
         const PaymentAttempt a = OrderRepository::readAttempt(attempt.value());
         PaymentChannel *ch = m_s.channels.channel(a.channel);
         if (!ch) {
             noteChannelError(a.channel, tr("not configured"));
+            releaseClaim(Job::SendRefund, rf.id, m_s.clock->nowMs() + kMaxRetryMs);
             continue;
         }
         RefundRequest req;
@@ -604,7 +918,7 @@ void SyncEngine::runSendRefund(const QList<Refund> &refunds)
             if (!r.ok() && r.error().retrySafe) {
                 noteChannelError(a.channel, r.error().describe());
                 const qint64 wait = qMin<qint64>(kMaxRetryMs, qMax(r.error().retryAfterMs, m_opt.retryMs << qMin(rf.attemptCount, 6)));
-                queueWrite([rf, now, wait, err = r.error().describe()](Transaction &tx) -> Status {
+                queueWrite(Job::SendRefund, rf.id, [rf, now, wait, err = r.error().describe()](Transaction &tx) -> Status {
                     auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE refunds SET next_action_at = :n, attempt_count = attempt_count + 1, "
                                                                        "lease_until = 0, last_error = :e WHERE id = :id AND state = 'APPROVED'"),
                                        {{":n", now + wait}, {":e", err}, {":id", rf.id}});
@@ -629,7 +943,7 @@ void SyncEngine::runSendRefund(const QList<Refund> &refunds)
             const qint64 nextPoll = now + m_opt.refundFirstPollMs;
             if (result.status == RefundStatus::Processing)
                 push(nextPoll, rf.id, Job::PollRefund);
-            queueWrite([this, result, nextPoll](Transaction &tx) -> Status {
+            queueWrite(Job::SendRefund, rf.id, [this, result, nextPoll](Transaction &tx) -> Status {
                 auto applied = m_s.reconciler.applyRefund(tx, result, kTimer, nextPoll);
                 if (!applied)
                     return applied.error();
@@ -645,13 +959,16 @@ void SyncEngine::runPollRefund(const QList<Refund> &refunds)
 {
     for (const Refund &rf : refunds) {
         auto attempt = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT channel, out_trade_no FROM payment_attempts WHERE id = :id"), {{":id", rf.attemptId}});
-        if (!attempt || !attempt.value().next())
+        if (!attempt || !attempt.value().next()) {
+            releaseClaim(Job::PollRefund, rf.id, m_s.clock->nowMs() + m_opt.retryMs);
             continue;
+        }
         const ChannelKind kind = fromString<ChannelKind>(attempt.value().value(0).toString()).value_or(ChannelKind::Sim);
         const QString outTradeNo = attempt.value().value(1).toString();
         PaymentChannel *ch = m_s.channels.channel(kind);
         if (!ch) {
             noteChannelError(kind, tr("not configured"));
+            releaseClaim(Job::PollRefund, rf.id, m_s.clock->nowMs() + kMaxRetryMs);
             continue;
         }
         ++m_status.inFlight;
@@ -660,7 +977,7 @@ void SyncEngine::runPollRefund(const QList<Refund> &refunds)
             const qint64 backoff = qMin<qint64>(m_opt.refundMaxPollMs, m_opt.refundFirstPollMs << qMin(qMax(0, rf.attemptCount), 8));
             if (!r.ok()) {
                 noteChannelError(kind, r.error().describe());
-                queueWrite([rf, now, backoff](Transaction &tx) -> Status {
+                queueWrite(Job::PollRefund, rf.id, [rf, now, backoff](Transaction &tx) -> Status {
                     auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE refunds SET next_action_at = :n, lease_until = 0 WHERE id = :id AND state = 'PROCESSING'"),
                                        {{":n", now + backoff}, {":id", rf.id}});
                     return u ? Status() : Status(u.error());
@@ -674,7 +991,7 @@ void SyncEngine::runPollRefund(const QList<Refund> &refunds)
             result.outRefundNo = rf.outRefundNo;
             if (result.status == RefundStatus::Processing)
                 push(now + backoff, rf.id, Job::PollRefund);
-            queueWrite([this, result, now, backoff](Transaction &tx) -> Status {
+            queueWrite(Job::PollRefund, rf.id, [this, result, now, backoff](Transaction &tx) -> Status {
                 auto applied = m_s.reconciler.applyRefund(tx, result, kTimer, now + backoff);
                 if (!applied)
                     return applied.error();

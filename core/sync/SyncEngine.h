@@ -1,14 +1,17 @@
 #pragma once
 
+#include "services/AttemptCloser.h"
 #include "services/Services.h"
 
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QSet>
+#include <QSqlQuery>
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QFileSystemWatcher;
@@ -32,8 +35,10 @@ struct SyncStatus
 /// The database is the source of truth: the in-memory heap only says when to wake; due work
 /// is claimed in the database with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL, inside
 /// BEGIN IMMEDIATE on SQLite) and every change is a compare-and-set, so several instances
-/// never close an order twice nor send a refund twice, and a crashed instance's claims
-/// simply run out.
+/// never close an order twice nor send a refund twice. Whenever a job's due rows run out the
+/// engine asks the (state, due) index for the next due time and for the end of other
+/// instances' claims, so work it never heard of (another seat's, or claims of a crashed
+/// instance running out) is still done on time, without polling.
 class SyncEngine final : public QObject
 {
     Q_OBJECT
@@ -41,7 +46,7 @@ class SyncEngine final : public QObject
 public:
     struct Options
     {
-        QString owner;                      ///< this instance's name in leases (default: random)
+        QString owner;                      ///< this instance's name in leases (default: host:pid.n)
         int batchSize = 500;                ///< rows claimed per query
         int maxInFlight = 4000;             ///< channel calls at once
         qint64 leaseMs = 60'000;            ///< how long a claim holds
@@ -62,6 +67,9 @@ public:
     void stop();
     /// Work was added or changed in this process (a repay, an approval): pick it up.
     void poke();
+    /// The clock jumped (a ManualClock in tests, the machine resumed from suspend): re-arm
+    /// for the earliest due time without reading anything.
+    void clockChanged();
     /// Nothing is due now and nothing is waiting for a channel.
     bool isIdle() const;
     SyncStatus status() const { return m_status; }
@@ -85,14 +93,28 @@ private:
         Job job;
         bool operator>(const Due &o) const { return at > o.at; }
     };
+    static constexpr int kJobs = 4;
     void push(qint64 at, qint64 id, Job job);
+    /// Pushes a wake-up for `job` at `at` unless an earlier one is already waiting.
+    void pushProbe(qint64 at, Job job);
+    /// After a job's due rows ran out: wakes for the next due time in the database (which may
+    /// be one this instance never heard of) and for claims of other instances running out.
+    void probeAfterDrain(Job job, qint64 now);
+    /// The earliest due time of `job` in the database after `after` (all of them when
+    /// `after` is null), 0 when none.
+    qint64 nextDueInDatabase(Job job, std::optional<qint64> after);
+    void releaseClaim(Job job, qint64 id, qint64 retryAt);
     Status releaseDeadLeases();
     Status loadAll();
     Status loadNew();
     void arm();
     void wake();
     void runDue();
-    int claimAndRun(Job job, qint64 now);
+    /// Runs a statement of the timer's own, prepared once per engine, with positional binds.
+    /// A SELECT's caller reads it and calls finish().
+    Result<QSqlQuery *> statement(const QString &sql, std::initializer_list<QVariant> binds = {});
+    /// Claims up to `room` due rows of `job` and starts them; the number claimed, -1 on error.
+    int claimAndRun(Job job, qint64 now, int room);
     void runExpire(const QList<Order> &orders);
     void runQuery(const QList<PaymentAttempt> &attempts);
     void runSendRefund(const QList<Refund> &refunds);
@@ -100,7 +122,19 @@ private:
     void finishedOne();
     void noteChannelError(ChannelKind kind, const QString &text);
     void flushWrites();
-    void queueWrite(std::function<Status(Transaction &)> write);
+    /// Queues the recording of job `job` on row `id`; the row stays busy until it commits.
+    void queueWrite(Job job, qint64 id, std::function<Status(Transaction &)> write);
+    void scheduleFlush();
+    /// An order whose open payments all came back CLOSED from the channel: closed locally in
+    /// bulk by recordExpired().
+    struct Expired
+    {
+        Order order;
+        QList<AttemptOutcome> outcomes;
+    };
+    Status recordExpired(Transaction &tx, const std::vector<Expired> &expired, QStringList &lines);
+    std::function<Status(Transaction &)> expireWrite(const Order &order, const QList<AttemptOutcome> &outcomes, bool paid,
+                                                     const QString &problem);
     void checkOtherInstances();
     void emitStatus();
 
@@ -108,13 +142,25 @@ private:
     Options m_opt;
     QTimer m_timer;
     std::vector<Due> m_heap; ///< min-heap on `at`
-    qint64 m_maxOrderId = 0, m_maxAttemptId = 0;
+    qint64 m_maxOrderId = 0, m_maxAttemptId = 0, m_maxRefundId = 0;
+    bool m_more[kJobs] = {};    ///< due rows of that job may still wait (claimed a full batch, or no room)
+    qint64 m_probeAt[kJobs] = {}; ///< earliest probe wake-up waiting in the heap per job
     qint64 m_seenChange = -1;
     SyncStatus m_status;
     qint64 m_loadMs = 0;
     bool m_running = false;
     bool m_flushQueued = false;
-    std::vector<std::function<Status(Transaction &)>> m_writes;
+    struct Write
+    {
+        Job job;
+        qint64 id;
+        std::function<Status(Transaction &)> run;
+    };
+    std::vector<Write> m_writes;
+    std::vector<Expired> m_expired;
+    QHash<QString, std::shared_ptr<QSqlQuery>> m_statements;
+    int m_syncLevel = 0; ///< SQLite's PRAGMA synchronous for this connection (claims commit with 1)
+    QSet<qint64> m_busy[kJobs]; ///< rows claimed and not yet recorded, per job
     QFileSystemWatcher *m_watcher = nullptr;
     QHash<qint64, int> m_failures; ///< consecutive channel failures per job row (for backoff)
 };
