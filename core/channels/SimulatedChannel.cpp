@@ -181,11 +181,17 @@ Status SimulatedChannel::storeScript(const QString &prefix, Script script)
 SimulatedChannel::Script SimulatedChannel::scriptFor(QSqlDatabase &conn, const QString &outTradeNo) const
 {
     // Scripts stored by another process (paydeskctl sim script) win over in-memory defaults.
-    auto q = Sql::exec(conn, QStringLiteral("SELECT customer, delay_ms FROM sim_scripts WHERE :n LIKE prefix || '%' "
-                                            "ORDER BY LENGTH(prefix) DESC LIMIT 1"), {{":n", outTradeNo}});
-    if (q && q.value().next()) {
-        if (const auto c = customerFromString(q.value().value(0).toString()))
-            return Script{*c, q.value().value(1).toLongLong()};
+    auto found = cachedExec(conn, QStringLiteral("SELECT customer, delay_ms FROM sim_scripts WHERE :n LIKE prefix || '%' "
+                                          "ORDER BY LENGTH(prefix) DESC LIMIT 1"), {{":n", outTradeNo}});
+    if (found) {
+        QSqlQuery &q = *found.value();
+        std::optional<Script> stored;
+        if (q.next())
+            if (const auto c = customerFromString(q.value(0).toString()))
+                stored = Script{*c, q.value(1).toLongLong()};
+        q.finish();
+        if (stored)
+            return *stored;
     }
     return scriptFor(outTradeNo);
 }
@@ -238,9 +244,27 @@ void SimulatedChannel::flush()
         scheduleNotification(st, st.paidAtMs + m_notifyDelayMs);
 }
 
+Result<QSqlQuery *> SimulatedChannel::cachedExec(QSqlDatabase &conn, const QString &sql, Sql::Binds binds) const
+{
+    const QString key = conn.connectionName() + u'\n' + sql;
+    auto it = m_statements.find(key);
+    if (it == m_statements.end()) {
+        auto prepared = Sql::prepare(conn, sql);
+        if (!prepared)
+            return prepared.error();
+        it = m_statements.emplace(key, std::move(prepared.value())).first;
+    }
+    QSqlQuery &q = it->second;
+    for (const auto &[name, value] : binds)
+        q.bindValue(QString::fromLatin1(name), Sql::bindable(value));
+    if (Status st = Sql::execPrepared(q); !st)
+        return st.error();
+    return &q;
+}
+
 void SimulatedChannel::logEvent(QSqlDatabase &conn, const QString &op, const QString &ref, const QString &result, qint64 amount)
 {
-    auto r = Sql::exec(conn, QStringLiteral("INSERT INTO sim_events (at, op, ref, result, amount_minor) VALUES (:at, :op, :ref, :res, :amt)"),
+    auto r = cachedExec(conn, QStringLiteral("INSERT INTO sim_events (at, op, ref, result, amount_minor) VALUES (:at, :op, :ref, :res, :amt)"),
                        {{":at", m_clock.nowMs()}, {":op", op}, {":ref", ref}, {":res", result}, {":amt", amount}});
     if (!r)
         qWarning("paydesk: simulated channel ledger: %s", qPrintable(r.error().message));
@@ -249,20 +273,24 @@ void SimulatedChannel::logEvent(QSqlDatabase &conn, const QString &op, const QSt
 SimulatedChannel::Payment SimulatedChannel::loadPayment(QSqlDatabase &conn, const QString &outTradeNo)
 {
     Payment p;
-    auto q = Sql::exec(conn, QStringLiteral("SELECT out_trade_no, state, txn_id, amount_minor, created_at, expires_at, paid_at, closed_at "
-                                            "FROM sim_payments WHERE out_trade_no = :n") + m_db->forUpdate(),
-                       {{":n", outTradeNo}});
-    if (!q || !q.value().next())
+    auto found = cachedExec(conn, QStringLiteral("SELECT out_trade_no, state, txn_id, amount_minor, created_at, expires_at, paid_at, closed_at "
+                                          "FROM sim_payments WHERE out_trade_no = :n") + m_db->forUpdate(),
+                     {{":n", outTradeNo}});
+    if (!found)
         return p;
-    p.exists = true;
-    p.outTradeNo = q.value().value(0).toString();
-    p.state = q.value().value(1).toString();
-    p.txnId = q.value().value(2).toString();
-    p.amountMinor = q.value().value(3).toLongLong();
-    p.createdAt = q.value().value(4).toLongLong();
-    p.expiresAt = q.value().value(5).toLongLong();
-    p.paidAt = q.value().value(6).toLongLong();
-    p.closedAt = q.value().value(7).toLongLong();
+    QSqlQuery &q = *found.value();
+    if (q.next()) {
+        p.exists = true;
+        p.outTradeNo = q.value(0).toString();
+        p.state = q.value(1).toString();
+        p.txnId = q.value(2).toString();
+        p.amountMinor = q.value(3).toLongLong();
+        p.createdAt = q.value(4).toLongLong();
+        p.expiresAt = q.value(5).toLongLong();
+        p.paidAt = q.value(6).toLongLong();
+        p.closedAt = q.value(7).toLongLong();
+    }
+    q.finish(); // a cached statement must not stay open between uses
     return p;
 }
 
@@ -271,7 +299,7 @@ void SimulatedChannel::markPaid(QSqlDatabase &conn, Payment &p, qint64 at)
     p.state = QStringLiteral("SUCCESS");
     p.paidAt = at;
     p.txnId = QStringLiteral("SIM") + QString::number(stableHash(p.outTradeNo, m_seed) % 10'000'000'000'000'000ULL).rightJustified(16, u'0');
-    auto r = Sql::exec(conn, QStringLiteral("UPDATE sim_payments SET state = 'SUCCESS', paid_at = :p, txn_id = :t WHERE out_trade_no = :n"),
+    auto r = cachedExec(conn, QStringLiteral("UPDATE sim_payments SET state = 'SUCCESS', paid_at = :p, txn_id = :t WHERE out_trade_no = :n"),
                        {{":p", at}, {":t", p.txnId}, {":n", p.outTradeNo}});
     if (!r)
         qWarning("paydesk: simulated payment: %s", qPrintable(r.error().message));
@@ -351,7 +379,7 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
             return;
         }
         if (!p.exists) {
-            auto r = Sql::exec(conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at) "
+            auto r = cachedExec(conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at) "
                                                     "VALUES (:n, :a, :d, 'NOTPAY', :c, :e)"),
                                {{":n", request.outTradeNo}, {":a", request.amountMinor}, {":d", request.description},
                                 {":c", now}, {":e", request.expiresAtMs}});
@@ -435,7 +463,7 @@ void SimulatedChannel::closePayment(const QString &outTradeNo, QObject *context,
         }
         if (p.state == QStringLiteral("NOTPAY")) {
             const qint64 now = m_clock.nowMs();
-            auto r = Sql::exec(conn, QStringLiteral("UPDATE sim_payments SET state = 'CLOSED', closed_at = :c WHERE out_trade_no = :n"),
+            auto r = cachedExec(conn, QStringLiteral("UPDATE sim_payments SET state = 'CLOSED', closed_at = :c WHERE out_trade_no = :n"),
                                {{":c", now}, {":n", outTradeNo}});
             if (!r) {
                 *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), r.error().message, 500);

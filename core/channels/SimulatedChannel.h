@@ -6,11 +6,13 @@
 
 #include <QHash>
 #include <QList>
+#include <QSqlQuery>
 #include <QTimer>
 
 #include <deque>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 
 namespace paydesk {
 
@@ -176,8 +178,13 @@ private:
     RefundResult settleRefund(QSqlDatabase &conn, const QString &outRefundNo, bool &exists);
     void scheduleNotification(const PaymentStatus &status, qint64 atMs);
     static PaymentStatus statusOf(const Payment &p);
+    /// Binds and runs one of the hot path's statements, preparing it on first use.
+    Result<QSqlQuery *> cachedExec(QSqlDatabase &conn, const QString &sql, Sql::Binds binds) const;
 
     std::shared_ptr<Database> m_db; ///< shared by twins: one ledger, one connection per thread
+    /// The hot path's statements, prepared once per connection (declared after m_db, so they
+    /// go before the connection does). Node-based: a pointer stays valid while others are added.
+    mutable std::unordered_map<QString, QSqlQuery> m_statements;
     ChannelKind m_kind = ChannelKind::Sim;
     const Clock &m_clock;
     quint32 m_seed;
