@@ -7,8 +7,12 @@
 #include <QJsonObject>
 #include <QMessageAuthenticationCode>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QTimer>
 
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <vector>
 
 namespace paydesk {
@@ -38,7 +42,66 @@ quint64 stableHash(const QString &text, quint32 seed)
 // point is that the verification path runs, not that the key is secret.
 const QByteArray kNotifyKey = QByteArrayLiteral("paydesk-simulated-channel-notification-key-v1");
 
+// A batch reads and writes many rows per statement, in statements of a few fixed sizes, so that
+// each size is prepared once per connection: an IN list is padded up to the next size (a value
+// repeated matches nothing more) and the ledger's rows are cut into pieces of those sizes.
+constexpr qsizetype kMaxInList = 500; // binds per IN list
+constexpr qsizetype kEventRows = 100; // rows per ledger INSERT (five binds each)
+
+/// The smallest power of two that holds `n` values, at most kMaxInList.
+qsizetype inListShape(qsizetype n)
+{
+    qsizetype shape = 1;
+    while (shape < n)
+        shape *= 2;
+    return qMin(shape, kMaxInList);
+}
+
+/// How many of `n` rows the next INSERT takes: kEventRows, or the largest power of two below.
+qsizetype insertShape(qsizetype n)
+{
+    if (n >= kEventRows)
+        return kEventRows;
+    qsizetype shape = 1;
+    while (shape * 2 <= n)
+        shape *= 2;
+    return shape;
+}
+
+/// `item` `n` times, comma-separated: the placeholders of an IN list or of a multi-row VALUES.
+QString repeated(const QString &item, qsizetype n)
+{
+    return QStringList(n, item).join(QStringLiteral(", "));
+}
+
 } // namespace
+
+/// The working set of one flush: the payments its calls touch, read a few hundred rows per
+/// statement before the calls run, and what the calls change (closes, payments that landed,
+/// ledger lines), kept here and written back the same way before the commit. Only a new
+/// payment and the rare refunds are written by their call at once. Calls read payments only
+/// through the batch, so the outcome is the one a statement per step gave.
+struct SimulatedChannel::Batch
+{
+    explicit Batch(QSqlDatabase &connection) : conn(connection) {}
+    QSqlDatabase &conn;
+    /// Read on first use: a flush of refund queries or of faults needs none.
+    std::optional<StoredScripts> scripts;
+    /// Every payment read, as it stands after the calls so far (exists = false: looked up and
+    /// not there). Node-based, so a Payment & stays valid while others are added.
+    std::unordered_map<QString, Payment> payments;
+    struct Close
+    {
+        QString outTradeNo;
+        qint64 at = 0;
+        qsizetype event = -1; ///< its line in `events`, dropped if the row cannot be written
+        std::shared_ptr<std::optional<ChannelReply<Done>>> reply;
+    };
+    QList<Close> closes;
+    QStringList paid;          ///< payments that became SUCCESS (each at most once)
+    QList<LedgerEvent> events; ///< in the order the calls made them
+    QList<PaymentStatus> toNotify;
+};
 
 Result<std::unique_ptr<SimulatedChannel>> SimulatedChannel::create(const QString &databaseUrl, const Clock &clock,
                                                                    quint32 seed, QObject *parent)
@@ -178,28 +241,57 @@ Status SimulatedChannel::storeScript(const QString &prefix, Script script)
     return tx.commit();
 }
 
-SimulatedChannel::Script SimulatedChannel::scriptFor(QSqlDatabase &conn, const QString &outTradeNo) const
+SimulatedChannel::StoredScripts SimulatedChannel::loadScripts(QSqlDatabase &conn) const
 {
-    // Scripts stored by another process (paydeskctl sim script) win over in-memory defaults.
-    auto found = cachedExec(conn, QStringLiteral("SELECT customer, delay_ms FROM sim_scripts WHERE :n LIKE prefix || '%' "
-                                          "ORDER BY LENGTH(prefix) DESC LIMIT 1"), {{":n", outTradeNo}});
-    if (found) {
-        QSqlQuery &q = *found.value();
-        std::optional<Script> stored;
-        if (q.next())
-            if (const auto c = customerFromString(q.value(0).toString()))
-                stored = Script{*c, q.value(1).toLongLong()};
-        q.finish();
-        if (stored)
-            return *stored;
+    // Read afresh by every batch, so a script another process stored (paydeskctl sim script)
+    // is followed from the next flush on. The table is small: a few rows in the tests, one
+    // per pending order in the demo.
+    StoredScripts out;
+    auto found = cachedExec(conn, QStringLiteral("SELECT prefix, customer, delay_ms FROM sim_scripts"), QVariantList());
+    if (!found) {
+        qWarning("paydesk: simulated channel scripts: %s", qPrintable(found.error().message));
+        return out;
+    }
+    QSqlQuery &q = *found.value();
+    QSet<qsizetype> lengths;
+    while (q.next()) {
+        const QString prefix = q.value(0).toString();
+        if (const auto c = customerFromString(q.value(1).toString())) {
+            out.byPrefix.insert(prefix, Script{*c, q.value(2).toLongLong()});
+            lengths.insert(prefix.size());
+        }
+    }
+    q.finish(); // a cached statement must not stay open between uses
+    out.lengths = lengths.values();
+    std::sort(out.lengths.begin(), out.lengths.end(), std::greater<>());
+    return out;
+}
+
+SimulatedChannel::Script SimulatedChannel::scriptFor(Batch &b, const QString &outTradeNo) const
+{
+    if (!b.scripts)
+        b.scripts = loadScripts(b.conn);
+    return scriptFor(*b.scripts, outTradeNo);
+}
+
+SimulatedChannel::Script SimulatedChannel::scriptFor(const StoredScripts &stored, const QString &outTradeNo) const
+{
+    // Scripts stored by another process (paydeskctl sim script) win over in-memory defaults,
+    // the longest matching prefix first. Only the lengths some stored prefix has are tried.
+    for (const qsizetype length : stored.lengths) {
+        if (length > outTradeNo.size())
+            continue;
+        const auto it = stored.byPrefix.constFind(outTradeNo.left(length));
+        if (it != stored.byPrefix.cend())
+            return it.value();
     }
     return scriptFor(outTradeNo);
 }
 
-void SimulatedChannel::enqueue(const QString &op, QObject *context, std::function<void(QSqlDatabase &)> run,
+void SimulatedChannel::enqueue(const QString &op, const QString &ref, QObject *context, std::function<void(Batch &)> run,
                                std::function<void()> answer)
 {
-    Call call{op, std::move(run), std::move(answer), QPointer<QObject>(context)};
+    Call call{op, ref, std::move(run), std::move(answer), QPointer<QObject>(context)};
     auto push = [this, call = std::move(call)]() mutable {
         m_pending.append(std::move(call));
         if (!m_flushQueued) {
@@ -220,16 +312,28 @@ void SimulatedChannel::flush()
     calls.swap(m_pending);
     if (calls.isEmpty())
         return;
+    QList<PaymentStatus> toNotify;
     {
         Transaction tx(*m_db);
         if (!tx.begun()) {
             qWarning("paydesk: simulated channel cannot write its books: %s", qPrintable(tx.begun().error().message));
         } else {
+            Batch b(tx.connection());
+            QStringList refs;
+            refs.reserve(calls.size());
+            for (const Call &c : std::as_const(calls))
+                if (!c.ref.isEmpty())
+                    refs << c.ref;
+            preload(b, std::move(refs));
+            // In the order they were made, on the batch's copies of the rows: a create and then a
+            // query of the same payment see each other, as they would one statement at a time.
             for (Call &c : calls)
                 if (c.run)
-                    c.run(tx.connection());
+                    c.run(b);
+            writeBack(b);
             if (Status s = tx.commit(); !s)
                 qWarning("paydesk: simulated channel commit failed: %s", qPrintable(s.error().message));
+            toNotify = std::move(b.toNotify);
         }
     }
     for (Call &c : calls) {
@@ -239,12 +343,11 @@ void SimulatedChannel::flush()
             continue; // the caller went away
         c.answer();
     }
-    const QList<PaymentStatus> notify = std::exchange(m_toNotify, {});
-    for (const PaymentStatus &st : notify)
+    for (const PaymentStatus &st : std::as_const(toNotify))
         scheduleNotification(st, st.paidAtMs + m_notifyDelayMs);
 }
 
-Result<QSqlQuery *> SimulatedChannel::cachedExec(QSqlDatabase &conn, const QString &sql, Sql::Binds binds) const
+Result<QSqlQuery *> SimulatedChannel::cachedStatement(QSqlDatabase &conn, const QString &sql) const
 {
     const QString key = conn.connectionName() + u'\n' + sql;
     auto it = m_statements.find(key);
@@ -254,85 +357,190 @@ Result<QSqlQuery *> SimulatedChannel::cachedExec(QSqlDatabase &conn, const QStri
             return prepared.error();
         it = m_statements.emplace(key, std::move(prepared.value())).first;
     }
-    QSqlQuery &q = it->second;
+    return &it->second;
+}
+
+Result<QSqlQuery *> SimulatedChannel::cachedExec(QSqlDatabase &conn, const QString &sql, Sql::Binds binds) const
+{
+    auto q = cachedStatement(conn, sql);
+    if (!q)
+        return q;
     for (const auto &[name, value] : binds)
-        q.bindValue(QString::fromLatin1(name), Sql::bindable(value));
-    if (Status st = Sql::execPrepared(q); !st)
+        q.value()->bindValue(QString::fromLatin1(name), Sql::bindable(value));
+    if (Status st = Sql::execPrepared(*q.value()); !st)
         return st.error();
-    return &q;
+    return q;
 }
 
-void SimulatedChannel::logEvent(QSqlDatabase &conn, const QString &op, const QString &ref, const QString &result, qint64 amount)
+Result<QSqlQuery *> SimulatedChannel::cachedExec(QSqlDatabase &conn, const QString &sql, const QVariantList &binds) const
 {
-    auto r = cachedExec(conn, QStringLiteral("INSERT INTO sim_events (at, op, ref, result, amount_minor) VALUES (:at, :op, :ref, :res, :amt)"),
-                       {{":at", m_clock.nowMs()}, {":op", op}, {":ref", ref}, {":res", result}, {":amt", amount}});
-    if (!r)
-        qWarning("paydesk: simulated channel ledger: %s", qPrintable(r.error().message));
+    auto q = cachedStatement(conn, sql);
+    if (!q)
+        return q;
+    for (qsizetype i = 0; i < binds.size(); ++i)
+        q.value()->bindValue(int(i), Sql::bindable(binds.at(i)));
+    if (Status st = Sql::execPrepared(*q.value()); !st)
+        return st.error();
+    return q;
 }
 
-SimulatedChannel::Payment SimulatedChannel::loadPayment(QSqlDatabase &conn, const QString &outTradeNo)
+void SimulatedChannel::preload(Batch &b, QStringList outTradeNos)
 {
-    Payment p;
-    auto found = cachedExec(conn, QStringLiteral("SELECT out_trade_no, state, txn_id, amount_minor, created_at, expires_at, paid_at, closed_at "
-                                          "FROM sim_payments WHERE out_trade_no = :n") + m_db->forUpdate(),
-                     {{":n", outTradeNo}});
-    if (!found)
-        return p;
-    QSqlQuery &q = *found.value();
-    if (q.next()) {
-        p.exists = true;
-        p.outTradeNo = q.value(0).toString();
-        p.state = q.value(1).toString();
-        p.txnId = q.value(2).toString();
-        p.amountMinor = q.value(3).toLongLong();
-        p.createdAt = q.value(4).toLongLong();
-        p.expiresAt = q.value(5).toLongLong();
-        p.paidAt = q.value(6).toLongLong();
-        p.closedAt = q.value(7).toLongLong();
+    // Each row once, in key order: on PostgreSQL (FOR UPDATE) every process then locks the rows
+    // of its flush in the same order, so two flushes cannot deadlock over them.
+    outTradeNos.removeIf([&b](const QString &n) { return b.payments.count(n) > 0; });
+    std::sort(outTradeNos.begin(), outTradeNos.end());
+    outTradeNos.erase(std::unique(outTradeNos.begin(), outTradeNos.end()), outTradeNos.end());
+    for (qsizetype from = 0; from < outTradeNos.size(); from += kMaxInList) {
+        const qsizetype n = qMin(kMaxInList, outTradeNos.size() - from);
+        const qsizetype shape = inListShape(n);
+        QVariantList binds;
+        binds.reserve(shape);
+        for (qsizetype i = 0; i < shape; ++i)
+            binds << outTradeNos.at(from + qMin(i, n - 1));
+        auto found = cachedExec(b.conn, QStringLiteral("SELECT out_trade_no, state, txn_id, amount_minor, created_at, expires_at, "
+                                                       "paid_at, closed_at FROM sim_payments WHERE out_trade_no IN (")
+                                            + repeated(QStringLiteral("?"), shape) + u')' + m_db->forUpdate(),
+                                binds);
+        if (found) {
+            QSqlQuery &q = *found.value();
+            while (q.next()) {
+                Payment p;
+                p.exists = true;
+                p.outTradeNo = q.value(0).toString();
+                p.state = q.value(1).toString();
+                p.txnId = q.value(2).toString();
+                p.amountMinor = q.value(3).toLongLong();
+                p.createdAt = q.value(4).toLongLong();
+                p.expiresAt = q.value(5).toLongLong();
+                p.paidAt = q.value(6).toLongLong();
+                p.closedAt = q.value(7).toLongLong();
+                const QString key = p.outTradeNo;
+                b.payments.insert_or_assign(key, std::move(p));
+            }
+            q.finish(); // a cached statement must not stay open between uses
+        } else {
+            qWarning("paydesk: simulated channel cannot read its payments: %s", qPrintable(found.error().message));
+        }
+        // A row that is not there is a payment the channel never saw (as is, like before, one
+        // that could not be read).
+        for (qsizetype i = from; i < from + n; ++i) {
+            Payment absent;
+            absent.outTradeNo = outTradeNos.at(i);
+            b.payments.try_emplace(absent.outTradeNo, std::move(absent));
+        }
     }
-    q.finish(); // a cached statement must not stay open between uses
-    return p;
 }
 
-void SimulatedChannel::markPaid(QSqlDatabase &conn, Payment &p, qint64 at)
+SimulatedChannel::Payment &SimulatedChannel::payment(Batch &b, const QString &outTradeNo)
+{
+    auto it = b.payments.find(outTradeNo);
+    if (it == b.payments.end()) {
+        preload(b, {outTradeNo});
+        it = b.payments.find(outTradeNo);
+    }
+    return it->second;
+}
+
+void SimulatedChannel::logEvent(Batch &b, const QString &op, const QString &ref, const QString &result, qint64 amount)
+{
+    b.events << LedgerEvent{m_clock.nowMs(), op, ref, result, amount};
+}
+
+void SimulatedChannel::writeBack(Batch &b)
+{
+    // Closes: one UPDATE per chunk of those made in the same millisecond (in a flush, mostly all).
+    std::map<qint64, QList<qsizetype>> closesAt;
+    for (qsizetype i = 0; i < b.closes.size(); ++i)
+        closesAt[b.closes.at(i).at] << i;
+    QList<qsizetype> lostEvents;
+    for (const auto &[at, closes] : closesAt) {
+        for (qsizetype from = 0; from < closes.size(); from += kMaxInList) {
+            const qsizetype n = qMin(kMaxInList, closes.size() - from);
+            const qsizetype shape = inListShape(n);
+            QVariantList binds{at};
+            binds.reserve(1 + shape);
+            for (qsizetype i = 0; i < shape; ++i)
+                binds << b.closes.at(closes.at(from + qMin(i, n - 1))).outTradeNo;
+            auto r = cachedExec(b.conn, QStringLiteral("UPDATE sim_payments SET state = 'CLOSED', closed_at = ? WHERE out_trade_no IN (")
+                                            + repeated(QStringLiteral("?"), shape) + u')',
+                                binds);
+            if (r)
+                continue;
+            // As when every close wrote its own row: the calls whose rows were not written fail
+            // and leave no ledger line.
+            for (qsizetype i = from; i < from + n; ++i) {
+                const Batch::Close &c = b.closes.at(closes.at(i));
+                *c.reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), r.error().message, 500);
+                lostEvents << c.event;
+            }
+        }
+    }
+    std::sort(lostEvents.begin(), lostEvents.end(), std::greater<>());
+    for (const qsizetype i : std::as_const(lostEvents))
+        b.events.removeAt(i);
+
+    // Payments: after the closes, since money can land on a payment closed in this same batch.
+    for (const QString &outTradeNo : std::as_const(b.paid)) {
+        const Payment &p = b.payments.at(outTradeNo);
+        auto r = cachedExec(b.conn, QStringLiteral("UPDATE sim_payments SET state = 'SUCCESS', paid_at = :p, txn_id = :t WHERE out_trade_no = :n"),
+                            {{":p", p.paidAt}, {":t", p.txnId}, {":n", p.outTradeNo}});
+        if (!r)
+            qWarning("paydesk: simulated payment: %s", qPrintable(r.error().message));
+    }
+
+    // The ledger, in call order (ids ascend with the rows of a multi-row INSERT).
+    for (qsizetype from = 0; from < b.events.size();) {
+        const qsizetype n = insertShape(b.events.size() - from);
+        QVariantList binds;
+        binds.reserve(5 * n);
+        for (qsizetype i = from; i < from + n; ++i) {
+            const LedgerEvent &e = b.events.at(i);
+            binds << e.at << e.op << e.ref << e.result << e.amountMinor;
+        }
+        auto r = cachedExec(b.conn, QStringLiteral("INSERT INTO sim_events (at, op, ref, result, amount_minor) VALUES ")
+                                        + repeated(QStringLiteral("(?, ?, ?, ?, ?)"), n),
+                            binds);
+        if (!r)
+            qWarning("paydesk: simulated channel ledger: %s", qPrintable(r.error().message));
+        from += n;
+    }
+}
+
+void SimulatedChannel::markPaid(Batch &b, Payment &p, qint64 at)
 {
     p.state = QStringLiteral("SUCCESS");
     p.paidAt = at;
     p.txnId = QStringLiteral("SIM") + QString::number(stableHash(p.outTradeNo, m_seed) % 10'000'000'000'000'000ULL).rightJustified(16, u'0');
-    auto r = cachedExec(conn, QStringLiteral("UPDATE sim_payments SET state = 'SUCCESS', paid_at = :p, txn_id = :t WHERE out_trade_no = :n"),
-                       {{":p", at}, {":t", p.txnId}, {":n", p.outTradeNo}});
-    if (!r)
-        qWarning("paydesk: simulated payment: %s", qPrintable(r.error().message));
-    logEvent(conn, QStringLiteral("pay"), p.outTradeNo, p.state, p.amountMinor);
-    m_toNotify << statusOf(p);
+    b.paid << p.outTradeNo;
+    logEvent(b, QStringLiteral("pay"), p.outTradeNo, p.state, p.amountMinor);
+    b.toNotify << statusOf(p);
 }
 
-SimulatedChannel::Payment SimulatedChannel::settlePayment(QSqlDatabase &conn, const QString &outTradeNo)
+void SimulatedChannel::settlePayment(Batch &b, Payment &p)
 {
-    Payment p = loadPayment(conn, outTradeNo);
     if (!p.exists || p.state == QStringLiteral("SUCCESS"))
-        return p;
-    const Script s = scriptFor(conn, outTradeNo);
+        return;
+    const Script s = scriptFor(b, p.outTradeNo);
     const qint64 now = m_clock.nowMs();
     switch (s.customer) {
     case Customer::NeverPay:
         break;
     case Customer::PayAfterDelay:
         if (p.state == QStringLiteral("NOTPAY") && p.createdAt + s.delayMs <= now && p.createdAt + s.delayMs < p.expiresAt)
-            markPaid(conn, p, p.createdAt + s.delayMs);
+            markPaid(b, p, p.createdAt + s.delayMs);
         break;
     case Customer::PayAfterClose:
         if (p.state == QStringLiteral("CLOSED") && p.closedAt + s.delayMs <= now)
-            markPaid(conn, p, p.closedAt + s.delayMs);
+            markPaid(b, p, p.closedAt + s.delayMs);
         break;
     case Customer::PayTwice: {
         const qint64 at = p.state == QStringLiteral("CLOSED") ? qMax(p.createdAt + s.delayMs, p.closedAt + 1) : p.createdAt + s.delayMs;
         if (at <= now)
-            markPaid(conn, p, at);
+            markPaid(b, p, at);
         break;
     }
     }
-    return p;
 }
 
 PaymentStatus SimulatedChannel::statusOf(const Payment &p)
@@ -357,10 +565,11 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
 {
     const auto fault = takeFault(QStringLiteral("create"));
     auto reply = std::make_shared<std::optional<ChannelReply<CreatedPayment>>>();
+    auto script = std::make_shared<Script>(); // who pays it, for the answer
     const qint64 now = m_clock.nowMs();
-    auto run = [this, request, fault, reply, now](QSqlDatabase &conn) {
+    auto run = [this, request, fault, reply, script, now](Batch &b) {
         if (fault && !fault->lands) {
-            logEvent(conn, QStringLiteral("create"), request.outTradeNo, QStringLiteral("FAULT"), request.amountMinor);
+            logEvent(b, QStringLiteral("create"), request.outTradeNo, QStringLiteral("FAULT"), request.amountMinor);
             return;
         }
         if (request.amountMinor <= 0 || request.expiresAtMs <= now + minimumExpiryMs()) {
@@ -368,68 +577,75 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
                                         QStringLiteral("amount must be positive and time_expire at least %1 s ahead")
                                             .arg(minimumExpiryMs() / 1000),
                                         400);
-            logEvent(conn, QStringLiteral("create"), request.outTradeNo, QStringLiteral("PARAM_ERROR"), request.amountMinor);
+            logEvent(b, QStringLiteral("create"), request.outTradeNo, QStringLiteral("PARAM_ERROR"), request.amountMinor);
             return;
         }
-        Payment p = loadPayment(conn, request.outTradeNo);
+        Payment &p = payment(b, request.outTradeNo);
         if (p.exists && (p.amountMinor != request.amountMinor)) {
             *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("ORDERNO_USED"),
                                         QStringLiteral("out_trade_no already used with other parameters"), 400);
-            logEvent(conn, QStringLiteral("create"), request.outTradeNo, QStringLiteral("ORDERNO_USED"), request.amountMinor);
+            logEvent(b, QStringLiteral("create"), request.outTradeNo, QStringLiteral("ORDERNO_USED"), request.amountMinor);
             return;
         }
-        if (!p.exists) {
-            auto r = cachedExec(conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at) "
-                                                    "VALUES (:n, :a, :d, 'NOTPAY', :c, :e)"),
-                               {{":n", request.outTradeNo}, {":a", request.amountMinor}, {":d", request.description},
-                                {":c", now}, {":e", request.expiresAtMs}});
+        const bool repeat = p.exists;
+        if (!repeat) {
+            // Written at once rather than with the batch: a failed insert is this call's answer.
+            auto r = cachedExec(b.conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at) "
+                                                      "VALUES (:n, :a, :d, 'NOTPAY', :c, :e)"),
+                                 {{":n", request.outTradeNo}, {":a", request.amountMinor}, {":d", request.description},
+                                  {":c", now}, {":e", request.expiresAtMs}});
             if (!r) {
                 *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), r.error().message, 500);
                 return;
             }
+            p.exists = true;
+            p.state = QStringLiteral("NOTPAY");
+            p.amountMinor = request.amountMinor;
+            p.createdAt = now;
+            p.expiresAt = request.expiresAtMs;
         }
-        logEvent(conn, QStringLiteral("create"), request.outTradeNo, p.exists ? QStringLiteral("REPEAT") : QStringLiteral("OK"),
+        logEvent(b, QStringLiteral("create"), request.outTradeNo, repeat ? QStringLiteral("REPEAT") : QStringLiteral("OK"),
                  request.amountMinor);
         // A simulated code says what it is, so it can never be mistaken for a real one.
         QString code = QStringLiteral("paydesk-sim://pay/") + request.outTradeNo;
         if (m_kind != ChannelKind::Sim)
             code += QStringLiteral("?channel=") + paydesk::toString(m_kind);
         *reply = CreatedPayment{code};
+        *script = scriptFor(b, request.outTradeNo);
     };
-    auto answer = [this, reply, fault, done, request, now]() {
+    auto answer = [this, reply, script, fault, done, request, now]() {
         if (fault) {
             done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
             return;
         }
         if (reply->has_value() && reply->value().ok()) {
             // Scripted customers who will pay act on their own time.
-            QSqlDatabase scriptConn = m_db->connection();
-            const Script s = scriptFor(scriptConn, request.outTradeNo);
-            if (s.customer == Customer::PayAfterDelay || s.customer == Customer::PayTwice)
-                wakeCustomerAt(request.outTradeNo, now + s.delayMs);
+            if (script->customer == Customer::PayAfterDelay || script->customer == Customer::PayTwice)
+                wakeCustomerAt(request.outTradeNo, now + script->delayMs);
         }
         done(reply->has_value() ? reply->value()
                                 : ChannelReply<CreatedPayment>(ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), QStringLiteral("no answer"), 500)));
     };
-    enqueue(QStringLiteral("create"), context, std::move(run), std::move(answer));
+    enqueue(QStringLiteral("create"), request.outTradeNo, context, std::move(run), std::move(answer));
 }
 
 void SimulatedChannel::queryPayment(const QString &outTradeNo, QObject *context, Callback<PaymentStatus> done)
 {
     const auto fault = takeFault(QStringLiteral("query"));
     auto reply = std::make_shared<std::optional<ChannelReply<PaymentStatus>>>();
-    auto run = [this, outTradeNo, fault, reply](QSqlDatabase &conn) {
+    auto run = [this, outTradeNo, fault, reply](Batch &b) {
         if (fault && !fault->lands) {
-            logEvent(conn, QStringLiteral("query"), outTradeNo, QStringLiteral("FAULT"), 0);
+            logEvent(b, QStringLiteral("query"), outTradeNo, QStringLiteral("FAULT"), 0);
             return;
         }
-        const Payment p = settlePayment(conn, outTradeNo);
+        Payment &p = payment(b, outTradeNo);
+        settlePayment(b, p);
         if (!p.exists) {
-            logEvent(conn, QStringLiteral("query"), outTradeNo, QStringLiteral("ORDER_NOT_EXIST"), 0);
+            logEvent(b, QStringLiteral("query"), outTradeNo, QStringLiteral("ORDER_NOT_EXIST"), 0);
             *reply = ChannelError::make(ChannelError::Kind::NotFound, QStringLiteral("ORDER_NOT_EXIST"), QStringLiteral("no such payment"), 404);
             return;
         }
-        logEvent(conn, QStringLiteral("query"), outTradeNo, p.state, p.state == QStringLiteral("SUCCESS") ? p.amountMinor : 0);
+        logEvent(b, QStringLiteral("query"), outTradeNo, p.state, p.state == QStringLiteral("SUCCESS") ? p.amountMinor : 0);
         *reply = statusOf(p);
     };
     auto answer = [reply, fault, done]() {
@@ -438,48 +654,45 @@ void SimulatedChannel::queryPayment(const QString &outTradeNo, QObject *context,
         else
             done(reply->value());
     };
-    enqueue(QStringLiteral("query"), context, std::move(run), std::move(answer));
+    enqueue(QStringLiteral("query"), outTradeNo, context, std::move(run), std::move(answer));
 }
 
 void SimulatedChannel::closePayment(const QString &outTradeNo, QObject *context, Callback<Done> done)
 {
     const auto fault = takeFault(QStringLiteral("close"));
     auto reply = std::make_shared<std::optional<ChannelReply<Done>>>();
-    auto run = [this, outTradeNo, fault, reply](QSqlDatabase &conn) {
+    auto run = [this, outTradeNo, fault, reply](Batch &b) {
         if (fault && !fault->lands) {
-            logEvent(conn, QStringLiteral("close"), outTradeNo, QStringLiteral("FAULT"), 0);
+            logEvent(b, QStringLiteral("close"), outTradeNo, QStringLiteral("FAULT"), 0);
             return;
         }
-        Payment p = settlePayment(conn, outTradeNo);
+        Payment &p = payment(b, outTradeNo);
+        settlePayment(b, p);
         if (!p.exists) {
-            logEvent(conn, QStringLiteral("close"), outTradeNo, QStringLiteral("ORDER_NOT_EXIST"), 0);
+            logEvent(b, QStringLiteral("close"), outTradeNo, QStringLiteral("ORDER_NOT_EXIST"), 0);
             *reply = ChannelError::make(ChannelError::Kind::NotFound, QStringLiteral("ORDER_NOT_EXIST"), QStringLiteral("no such payment"), 404);
             return;
         }
         if (p.state == QStringLiteral("SUCCESS")) {
-            logEvent(conn, QStringLiteral("close"), outTradeNo, QStringLiteral("ORDERPAID"), 0);
+            logEvent(b, QStringLiteral("close"), outTradeNo, QStringLiteral("ORDERPAID"), 0);
             *reply = ChannelError::make(ChannelError::Kind::AlreadyPaid, QStringLiteral("ORDERPAID"), QStringLiteral("the payment was already made"), 400);
             return;
         }
         if (p.state == QStringLiteral("NOTPAY")) {
-            const qint64 now = m_clock.nowMs();
-            auto r = cachedExec(conn, QStringLiteral("UPDATE sim_payments SET state = 'CLOSED', closed_at = :c WHERE out_trade_no = :n"),
-                               {{":c", now}, {":n", outTradeNo}});
-            if (!r) {
-                *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), r.error().message, 500);
-                return;
-            }
+            // Written with the batch's other closes; if that fails, writeBack() answers this one.
             p.state = QStringLiteral("CLOSED");
-            p.closedAt = now;
+            p.closedAt = m_clock.nowMs();
+            b.closes << Batch::Close{outTradeNo, p.closedAt, b.events.size(), reply};
         }
-        logEvent(conn, QStringLiteral("close"), outTradeNo, QStringLiteral("OK"), 0);
+        logEvent(b, QStringLiteral("close"), outTradeNo, QStringLiteral("OK"), 0);
         *reply = Done{};
-        const Script s = scriptFor(conn, outTradeNo);
+        const Script s = scriptFor(b, outTradeNo);
         if (s.customer == Customer::PayAfterClose || s.customer == Customer::PayTwice) {
             const qint64 realDelay = qint64(double(s.delayMs) / m_clock.rate());
             QMetaObject::invokeMethod(this, [this, outTradeNo, realDelay]() {
                 QTimer::singleShot(qMax<qint64>(0, realDelay) + 1, this, [this, outTradeNo]() {
-                    enqueue(QStringLiteral("customer"), this, [this, outTradeNo](QSqlDatabase &c) { settlePayment(c, outTradeNo); }, {});
+                    enqueue(QStringLiteral("customer"), outTradeNo, this,
+                            [this, outTradeNo](Batch &later) { settlePayment(later, payment(later, outTradeNo)); }, {});
                 });
             }, Qt::QueuedConnection);
         }
@@ -490,16 +703,16 @@ void SimulatedChannel::closePayment(const QString &outTradeNo, QObject *context,
         else
             done(reply->value());
     };
-    enqueue(QStringLiteral("close"), context, std::move(run), std::move(answer));
+    enqueue(QStringLiteral("close"), outTradeNo, context, std::move(run), std::move(answer));
 }
 
-RefundResult SimulatedChannel::settleRefund(QSqlDatabase &conn, const QString &outRefundNo, bool &exists)
+RefundResult SimulatedChannel::settleRefund(Batch &b, const QString &outRefundNo, bool &exists)
 {
     RefundResult r;
     r.outRefundNo = outRefundNo;
-    auto q = Sql::exec(conn, QStringLiteral("SELECT out_trade_no, amount_minor, state, settle_at, final_state, refund_id, created_at "
-                                            "FROM sim_refunds WHERE out_refund_no = :n") + m_db->forUpdate(),
-                       {{":n", outRefundNo}});
+    auto q = Sql::exec(b.conn, QStringLiteral("SELECT out_trade_no, amount_minor, state, settle_at, final_state, refund_id, created_at "
+                                              "FROM sim_refunds WHERE out_refund_no = :n") + m_db->forUpdate(),
+                         {{":n", outRefundNo}});
     exists = q && q.value().next();
     if (!exists)
         return r;
@@ -511,10 +724,10 @@ RefundResult SimulatedChannel::settleRefund(QSqlDatabase &conn, const QString &o
     r.channelRefundId = q.value().value(5).toString();
     if (state == QStringLiteral("PROCESSING") && settleAt <= m_clock.nowMs()) {
         state = finalState;
-        auto u = Sql::exec(conn, QStringLiteral("UPDATE sim_refunds SET state = :s WHERE out_refund_no = :n"), {{":s", state}, {":n", outRefundNo}});
+        auto u = Sql::exec(b.conn, QStringLiteral("UPDATE sim_refunds SET state = :s WHERE out_refund_no = :n"), {{":s", state}, {":n", outRefundNo}});
         if (!u)
             qWarning("paydesk: simulated refund: %s", qPrintable(u.error().message));
-        logEvent(conn, QStringLiteral("refund_settle"), outRefundNo, state, state == QStringLiteral("SUCCESS") ? r.amountMinor : 0);
+        logEvent(b, QStringLiteral("refund_settle"), outRefundNo, state, state == QStringLiteral("SUCCESS") ? r.amountMinor : 0);
     }
     r.rawStatus = state;
     r.status = state == QStringLiteral("SUCCESS") ? RefundStatus::Success
@@ -530,38 +743,39 @@ void SimulatedChannel::refund(const RefundRequest &request, QObject *context, Ca
 {
     const auto fault = takeFault(QStringLiteral("refund"));
     auto reply = std::make_shared<std::optional<ChannelReply<RefundResult>>>();
-    auto run = [this, request, fault, reply](QSqlDatabase &conn) {
+    auto run = [this, request, fault, reply](Batch &b) {
         if (fault && !fault->lands) {
-            logEvent(conn, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("FAULT"), 0);
+            logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("FAULT"), 0);
             return;
         }
         bool exists = false;
-        RefundResult existing = settleRefund(conn, request.outRefundNo, exists);
+        RefundResult existing = settleRefund(b, request.outRefundNo, exists);
         if (exists) {
             // The same out_refund_no again: the money moved (or not) once; report where it is.
             if (existing.amountMinor != request.refundMinor || existing.outTradeNo != request.outTradeNo) {
                 *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("PARAM_ERROR"),
                                             QStringLiteral("out_refund_no already used with other parameters"), 400);
-                logEvent(conn, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("PARAM_ERROR"), 0);
+                logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("PARAM_ERROR"), 0);
                 return;
             }
-            logEvent(conn, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("REPEAT"), 0);
+            logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("REPEAT"), 0);
             *reply = existing;
             return;
         }
-        const Payment p = settlePayment(conn, request.outTradeNo);
+        Payment &p = payment(b, request.outTradeNo);
+        settlePayment(b, p);
         if (!p.exists || p.state != QStringLiteral("SUCCESS")) {
-            logEvent(conn, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("TRADE_NOT_PAID"), 0);
+            logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("TRADE_NOT_PAID"), 0);
             *reply = ChannelError::make(p.exists ? ChannelError::Kind::Rejected : ChannelError::Kind::NotFound,
                                         p.exists ? QStringLiteral("INVALID_REQUEST") : QStringLiteral("RESOURCE_NOT_EXISTS"),
                                         QStringLiteral("the payment is not paid"), p.exists ? 400 : 404);
             return;
         }
-        auto sum = Sql::exec(conn, QStringLiteral("SELECT COALESCE(SUM(amount_minor), 0) FROM sim_refunds WHERE out_trade_no = :t "
-                                                  "AND state IN ('PROCESSING', 'SUCCESS')"), {{":t", request.outTradeNo}});
+        auto sum = Sql::exec(b.conn, QStringLiteral("SELECT COALESCE(SUM(amount_minor), 0) FROM sim_refunds WHERE out_trade_no = :t "
+                                                    "AND state IN ('PROCESSING', 'SUCCESS')"), {{":t", request.outTradeNo}});
         const qint64 already = sum && sum.value().next() ? sum.value().value(0).toLongLong() : 0;
         if (request.refundMinor <= 0 || already + request.refundMinor > p.amountMinor) {
-            logEvent(conn, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("NOT_ENOUGH"), 0);
+            logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("NOT_ENOUGH"), 0);
             *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("NOT_ENOUGH"),
                                         QStringLiteral("refund exceeds what is left on the payment"), 403);
             return;
@@ -570,16 +784,16 @@ void SimulatedChannel::refund(const RefundRequest &request, QObject *context, Ca
         const QString finalState = m_refundOutcome == RefundOutcome::Success ? QStringLiteral("SUCCESS")
                                  : m_refundOutcome == RefundOutcome::Abnormal ? QStringLiteral("ABNORMAL") : QStringLiteral("CLOSED");
         const QString refundId = QStringLiteral("SIMR") + QString::number(stableHash(request.outRefundNo, m_seed) % 1'000'000'000'000ULL).rightJustified(12, u'0');
-        auto ins = Sql::exec(conn, QStringLiteral("INSERT INTO sim_refunds (out_refund_no, out_trade_no, amount_minor, state, created_at, settle_at, final_state, refund_id) "
-                                                  "VALUES (:n, :t, :a, 'PROCESSING', :c, :s, :f, :r)"),
-                             {{":n", request.outRefundNo}, {":t", request.outTradeNo}, {":a", request.refundMinor}, {":c", now},
-                              {":s", now + m_refundSettleMs}, {":f", finalState}, {":r", refundId}});
+        auto ins = Sql::exec(b.conn, QStringLiteral("INSERT INTO sim_refunds (out_refund_no, out_trade_no, amount_minor, state, created_at, settle_at, final_state, refund_id) "
+                                                    "VALUES (:n, :t, :a, 'PROCESSING', :c, :s, :f, :r)"),
+                               {{":n", request.outRefundNo}, {":t", request.outTradeNo}, {":a", request.refundMinor}, {":c", now},
+                                {":s", now + m_refundSettleMs}, {":f", finalState}, {":r", refundId}});
         if (!ins) {
             *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), ins.error().message, 500);
             return;
         }
-        logEvent(conn, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("ACCEPTED"), request.refundMinor);
-        *reply = settleRefund(conn, request.outRefundNo, exists);
+        logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("ACCEPTED"), request.refundMinor);
+        *reply = settleRefund(b, request.outRefundNo, exists);
     };
     auto answer = [reply, fault, done]() {
         if (fault)
@@ -587,19 +801,19 @@ void SimulatedChannel::refund(const RefundRequest &request, QObject *context, Ca
         else
             done(reply->value());
     };
-    enqueue(QStringLiteral("refund"), context, std::move(run), std::move(answer));
+    enqueue(QStringLiteral("refund"), request.outTradeNo, context, std::move(run), std::move(answer));
 }
 
 void SimulatedChannel::queryRefund(const QString &outRefundNo, const QString &, QObject *context, Callback<RefundResult> done)
 {
     const auto fault = takeFault(QStringLiteral("query_refund"));
     auto reply = std::make_shared<std::optional<ChannelReply<RefundResult>>>();
-    auto run = [this, outRefundNo, fault, reply](QSqlDatabase &conn) {
+    auto run = [this, outRefundNo, fault, reply](Batch &b) {
         if (fault && !fault->lands)
             return;
         bool exists = false;
-        const RefundResult r = settleRefund(conn, outRefundNo, exists);
-        logEvent(conn, QStringLiteral("query_refund"), outRefundNo, exists ? r.rawStatus : QStringLiteral("RESOURCE_NOT_EXISTS"), 0);
+        const RefundResult r = settleRefund(b, outRefundNo, exists);
+        logEvent(b, QStringLiteral("query_refund"), outRefundNo, exists ? r.rawStatus : QStringLiteral("RESOURCE_NOT_EXISTS"), 0);
         if (!exists)
             *reply = ChannelError::make(ChannelError::Kind::NotFound, QStringLiteral("RESOURCE_NOT_EXISTS"), QStringLiteral("no such refund"), 404);
         else
@@ -611,14 +825,15 @@ void SimulatedChannel::queryRefund(const QString &outRefundNo, const QString &, 
         else
             done(reply->value());
     };
-    enqueue(QStringLiteral("query_refund"), context, std::move(run), std::move(answer));
+    enqueue(QStringLiteral("query_refund"), QString(), context, std::move(run), std::move(answer));
 }
 
 void SimulatedChannel::wakeCustomerAt(const QString &outTradeNo, qint64 atMs)
 {
     const qint64 realDelay = qint64(double(atMs - m_clock.nowMs()) / m_clock.rate());
     QTimer::singleShot(qMax<qint64>(0, realDelay), this, [this, outTradeNo]() {
-        enqueue(QStringLiteral("customer"), this, [this, outTradeNo](QSqlDatabase &conn) { settlePayment(conn, outTradeNo); }, {});
+        enqueue(QStringLiteral("customer"), outTradeNo, this,
+                [this, outTradeNo](Batch &b) { settlePayment(b, payment(b, outTradeNo)); }, {});
     });
 }
 
@@ -634,9 +849,10 @@ Result<int> SimulatedChannel::wakeCustomers()
     QList<Open> open;
     while (q.value().next())
         open << Open{q.value().value(0).toString(), q.value().value(1).toLongLong(), q.value().value(2).toLongLong()};
+    const StoredScripts stored = loadScripts(conn);
     int woken = 0;
     for (const Open &p : std::as_const(open)) {
-        const Script s = scriptFor(conn, p.outTradeNo);
+        const Script s = scriptFor(stored, p.outTradeNo);
         if (s.customer != Customer::PayAfterDelay && s.customer != Customer::PayTwice)
             continue;
         const qint64 at = p.createdAt + s.delayMs;
@@ -653,17 +869,19 @@ Result<PaymentStatus> SimulatedChannel::customerPays(const QString &outTradeNo, 
     Transaction tx(*m_db);
     if (!tx.begun())
         return tx.begun().error();
-    Payment p = settlePayment(tx.connection(), outTradeNo);
+    Batch b(tx.connection());
+    Payment &p = payment(b, outTradeNo);
+    settlePayment(b, p);
     if (!p.exists)
         return Error::notFound(QStringLiteral("sim.no_payment"), tr("The simulated channel has no payment %1.").arg(outTradeNo));
     if (p.state == QStringLiteral("CLOSED") && !evenIfClosed)
         return Error::conflict(QStringLiteral("sim.closed"), tr("Payment %1 is closed at the channel; a customer can no longer pay it.").arg(outTradeNo));
     if (p.state != QStringLiteral("SUCCESS"))
-        markPaid(tx.connection(), p, m_clock.nowMs());
+        markPaid(b, p, m_clock.nowMs());
+    writeBack(b);
     if (Status s = tx.commit(); !s)
         return s.error();
-    m_toNotify.clear(); // the caller applies the answer itself
-    return statusOf(p);
+    return statusOf(p); // no notification (b.toNotify): the caller applies the answer itself
 }
 
 Result<QList<SimulatedChannel::LedgerEvent>> SimulatedChannel::ledger(const QString &refPrefix)

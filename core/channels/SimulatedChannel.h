@@ -31,7 +31,8 @@ class ChannelRegistry;
 ///
 /// Calls are queued and answered together at the next turn of the event loop, in one
 /// transaction on the simulator's own connection, so a timer that sends a thousand queries
-/// at once costs one commit, not a thousand.
+/// at once costs one commit, not a thousand. The batch also reads the payments it needs and
+/// writes what changed a few hundred rows per statement, not a statement or four per call.
 class SimulatedChannel final : public PaymentChannel
 {
     Q_OBJECT
@@ -151,35 +152,56 @@ private:
     SimulatedChannel(std::shared_ptr<Database> db, ChannelKind kind, const Clock &clock, quint32 seed, QObject *parent);
     void wakeCustomerAt(const QString &outTradeNo, qint64 atMs);
 
+    /// What one flush (or one customerPays) works on; defined in the .cpp.
+    struct Batch;
     struct Call
     {
         QString op;
-        std::function<void(QSqlDatabase &)> run;  ///< inside the batch transaction
-        std::function<void()> answer;             ///< after commit, on the context's thread
+        QString ref;                      ///< the payment it touches (read up front), or empty
+        std::function<void(Batch &)> run; ///< inside the batch transaction
+        std::function<void()> answer;     ///< after commit, on the context's thread
         QPointer<QObject> context;
     };
-    void enqueue(const QString &op, QObject *context, std::function<void(QSqlDatabase &)> run,
+    void enqueue(const QString &op, const QString &ref, QObject *context, std::function<void(Batch &)> run,
                  std::function<void()> answer);
     void flush();
     std::optional<Fault> takeFault(const QString &op);
     Script scriptFor(const QString &outTradeNo) const;
-    Script scriptFor(QSqlDatabase &conn, const QString &outTradeNo) const;
-    /// Lets the scripted customer act up to now; returns the payment's row after that.
+    /// The scripts kept in the books (sim_scripts), read in one statement.
+    struct StoredScripts
+    {
+        QHash<QString, Script> byPrefix;
+        QList<qsizetype> lengths; ///< of the stored prefixes, longest first
+    };
+    StoredScripts loadScripts(QSqlDatabase &conn) const;
+    /// The longest stored prefix of `outTradeNo` wins; without one, scriptFor(outTradeNo).
+    Script scriptFor(Batch &b, const QString &outTradeNo) const;
+    Script scriptFor(const StoredScripts &stored, const QString &outTradeNo) const;
     struct Payment
     {
         QString outTradeNo, state, txnId;
         qint64 amountMinor = 0, createdAt = 0, expiresAt = 0, paidAt = 0, closedAt = 0;
         bool exists = false;
     };
-    Payment loadPayment(QSqlDatabase &conn, const QString &outTradeNo);
-    Payment settlePayment(QSqlDatabase &conn, const QString &outTradeNo);
-    void markPaid(QSqlDatabase &conn, Payment &p, qint64 at);
-    void logEvent(QSqlDatabase &conn, const QString &op, const QString &ref, const QString &result, qint64 amount);
-    RefundResult settleRefund(QSqlDatabase &conn, const QString &outRefundNo, bool &exists);
+    /// Reads the rows of `outTradeNos` that `b` does not hold yet, a few hundred per statement.
+    void preload(Batch &b, QStringList outTradeNos);
+    /// The batch's copy of a payment (exists = false: no such payment), read if not held yet.
+    Payment &payment(Batch &b, const QString &outTradeNo);
+    /// Lets the scripted customer act up to now.
+    void settlePayment(Batch &b, Payment &p);
+    void markPaid(Batch &b, Payment &p, qint64 at);
+    void logEvent(Batch &b, const QString &op, const QString &ref, const QString &result, qint64 amount);
+    /// Writes what the batch changed (closes, payments, ledger lines) on its connection.
+    void writeBack(Batch &b);
+    RefundResult settleRefund(Batch &b, const QString &outRefundNo, bool &exists);
     void scheduleNotification(const PaymentStatus &status, qint64 atMs);
     static PaymentStatus statusOf(const Payment &p);
+    /// One of the hot path's statements, prepared on first use.
+    Result<QSqlQuery *> cachedStatement(QSqlDatabase &conn, const QString &sql) const;
     /// Binds and runs one of the hot path's statements, preparing it on first use.
     Result<QSqlQuery *> cachedExec(QSqlDatabase &conn, const QString &sql, Sql::Binds binds) const;
+    /// The same with positional binds, for the statements over many rows.
+    Result<QSqlQuery *> cachedExec(QSqlDatabase &conn, const QString &sql, const QVariantList &binds) const;
 
     std::shared_ptr<Database> m_db; ///< shared by twins: one ledger, one connection per thread
     /// The hot path's statements, prepared once per connection (declared after m_db, so they
@@ -199,7 +221,6 @@ private:
     qint64 m_notifyDelayMs = 0;
     QList<Call> m_pending;
     bool m_flushQueued = false;
-    QList<PaymentStatus> m_toNotify;
 };
 
 } // namespace paydesk
