@@ -43,8 +43,14 @@ public:
 
     private:
         Batch() = default;
+        /// Writes the buffered rows: a full chunk through the statement prepared once, the
+        /// rest (at finish) through one sized for it.
+        Status writeBuffered();
+        static constexpr int kRowsPerInsert = 64; ///< 8 binds a row: well under any bind limit
         QSqlDatabase m_conn;
-        QSqlQuery m_insert;
+        QSqlQuery m_insertChunk;
+        bool m_chunkReady = false;
+        QVariantList m_rows; ///< hashed entries not yet written, 8 values each
         qint64 m_seq = 0;
         QString m_hash;
     };
