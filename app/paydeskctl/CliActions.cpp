@@ -437,45 +437,14 @@ int Cli::cmdSync(const QStringList &argv)
         m_out.flush();
     };
     QObject::connect(&engine, &SyncEngine::actionTaken, &loop, print);
-    // Payments left open on orders that are no longer pending (paid through another QR code,
-    // closed while one was being made) are closed at their channels: at the start, and again
-    // whenever the timer has caught up (at most every 2 s).
-    bool sweeping = false, quitAfterSweep = false;
-    QElapsedTimer sinceSweep;
-    auto sweep = [&]() {
-        if (sweeping)
-            return;
-        sweeping = true;
-        sinceSweep.start();
-        s.payments.closeLeftovers(QStringLiteral("timer"), &loop, [&](const Result<PaymentService::Leftovers> &r) {
-            sweeping = false;
-            if (!r) {
-                m_err << tr("paydeskctl: could not close leftover payments: %1").arg(r.error().message) << '\n';
-            } else {
-                for (const Reconciler::Applied &a : r->applied)
-                    if (a.outcome != Reconciler::Outcome::AlreadyApplied)
-                        print(tr("payment %1 was left open on order %2: %3").arg(a.outTradeNo, a.orderNo, Reconciler::describe(a.outcome)));
-                for (const QString &p : r->problems)
-                    print(tr("leftover payment %1; will try again").arg(p));
-            }
-            if (quitAfterSweep)
-                loop.quit();
-        });
-    };
-    auto quit = [&]() {
-        if (sweeping)
-            quitAfterSweep = true;
-        else
-            loop.quit();
-    };
+    // The engine also closes payments left open on orders that are no longer pending (paid
+    // through another QR code, closed while one was being made), so its idle includes that.
+    auto quit = [&]() { loop.quit(); };
     const bool once = args->flag(QStringLiteral("once"));
     const bool untilIdle = args->flag(QStringLiteral("until-idle"));
     QObject::connect(&engine, &SyncEngine::becameIdle, &loop, [&]() {
-        if (!once && !untilIdle) {
-            if (!sinceSweep.isValid() || sinceSweep.elapsed() >= 2000)
-                sweep();
+        if (!once && !untilIdle)
             return;
-        }
         if (once) {
             quit();
             return;
@@ -505,7 +474,6 @@ int Cli::cmdSync(const QStringList &argv)
     stopCheck.start(250);
     if (Status st = engine.start(); !st)
         return fail(st.error());
-    sweep();
     loop.exec();
     engine.stop();
     const SyncStatus st = engine.status();

@@ -513,40 +513,6 @@ void PaymentService::repayAfterClosing(const User &actor, const QString &orderNo
     done(out);
 }
 
-void PaymentService::closeLeftovers(const QString &actor, QObject *context, std::function<void(const Result<Leftovers> &)> done)
-{
-    auto reply = [context, done](const Result<Leftovers> &r) {
-        QMetaObject::invokeMethod(context, [done, r]() { done(r); }, Qt::QueuedConnection);
-    };
-    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
-                                              + QStringLiteral(" FROM payment_attempts a JOIN orders o ON o.id = a.order_id "
-                                                               "WHERE a.state IN ('CREATED', 'PAYING') AND o.state <> 'PENDING' "
-                                                               "ORDER BY a.id LIMIT 500"));
-    if (!q)
-        return reply(q.error());
-    QList<PaymentAttempt> open;
-    while (q.value().next())
-        open << OrderRepository::readAttempt(q.value());
-    if (open.isEmpty())
-        return reply(Leftovers{});
-    closeAttemptsAtChannels(m_channels, open, true, this, [this, actor, reply](const QList<AttemptOutcome> &outcomes) {
-        Leftovers out;
-        for (const AttemptOutcome &o : outcomes) {
-            if (o.kind == AttemptOutcome::Kind::Failed) {
-                out.problems << tr("%1: %2").arg(o.attempt.outTradeNo, o.error.describe());
-                continue;
-            }
-            auto applied = m_reconciler.applyPayment(o.status, actor, QStringLiteral("leftover"));
-            if (applied)
-                out.applied << applied.value();
-            else if (applied.error().kind != Error::Kind::Conflict)
-                out.problems << tr("%1: %2").arg(o.attempt.outTradeNo, applied.error().message);
-        }
-        emit booksChanged();
-        reply(out);
-    });
-}
-
 void PaymentService::refresh(const QString &actor, const QString &orderNo, QObject *context,
                              std::function<void(const Result<Refreshed> &)> done)
 {

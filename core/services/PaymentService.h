@@ -95,19 +95,6 @@ public:
     /// Asks the channel about every open attempt of the order now and applies the answers.
     void refresh(const QString &actor, const QString &orderNo, QObject *context, std::function<void(const Result<Refreshed> &)> done);
 
-    struct Leftovers
-    {
-        QList<Reconciler::Applied> applied; ///< one per payment closed (or found paid)
-        QStringList problems;               ///< payments the channel could not close now
-    };
-    /// Payments still open on orders that are no longer pending: the order was paid through
-    /// another of its payments (money for an old QR code that landed as its close did), or it
-    /// was closed while this payment was being made. Each is closed at its channel (asked
-    /// first, so money that came meanwhile is applied: an anomaly and a proposed refund), so
-    /// no QR code of a finished order can take money. A job for the timer; paydeskctl sync
-    /// runs it.
-    void closeLeftovers(const QString &actor, QObject *context, std::function<void(const Result<Leftovers> &)> done);
-
     /// The time a repay on `order` through `channel` could still give the customer, or the
     /// refusal (with the time left) if it is too little.
     Result<qint64> repayWindow(const Order &order, ChannelKind channel) const;

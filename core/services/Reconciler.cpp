@@ -143,6 +143,14 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
                 return s.error();
             if (Status s = m_audit.append(tx, actor, QStringLiteral("order.paid"), object, details); !s)
                 return s.error();
+            // The order's other payments (QR codes of earlier or later repays) still work at
+            // their channels: due for a query now, when the timer sees their order is paid and
+            // closes them.
+            if (auto u = Sql::exec(conn, QStringLiteral("UPDATE payment_attempts SET next_query_at = :now WHERE order_id = :o AND id <> :a "
+                                                        "AND state IN ('CREATED', 'PAYING')"),
+                                   {{":now", m_clock.nowMs()}, {":o", order.id}, {":a", attempt.id}});
+                !u)
+                return u.error();
             out.outcome = Outcome::Paid;
             return out;
         }

@@ -1,6 +1,7 @@
 #include "sync/SyncEngine.h"
 
 #include "services/AttemptCloser.h"
+#include "storage/WalCheckpointer.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -45,6 +46,36 @@ QString stateList(const QStringList &states)
     for (const QString &st : states)
         quoted << u'\'' + st + u'\'';
     return quoted.join(QStringLiteral(", "));
+}
+
+/// "1, 2, 3": row ids from the database itself, for `id IN (...)`. Integers only, so nothing
+/// from outside ever reaches the SQL text; one statement then does the work of hundreds.
+QString idList(const QList<qint64> &ids)
+{
+    QString out;
+    out.reserve(ids.size() * 8);
+    for (qint64 id : ids) {
+        if (!out.isEmpty())
+            out += QStringLiteral(", ");
+        out += QString::number(id);
+    }
+    return out;
+}
+
+/// How many columns OrderRepository::attemptColumns() has; what a query reads after them is extra.
+int attemptColumnCount()
+{
+    static const int n = int(OrderRepository::attemptColumns().count(u',')) + 1;
+    return n;
+}
+
+/// What goes before a column in `WHERE id IN (...) AND state = ...` so that SQLite looks rows
+/// up by the ids: without statistics its planner would rather walk the (state, ...) index,
+/// which holds a million PENDING rows. PostgreSQL's planner has statistics (and no unary + on
+/// text).
+QString byKeyOnlyFor(Database::Dialect d)
+{
+    return d == Database::Dialect::SQLite ? QStringLiteral("+") : QString();
 }
 
 /// The pid in a lease owner "host:pid.n#claim" (0 if there is none).
@@ -286,6 +317,8 @@ Status SyncEngine::start()
     if (m_s.db->dialect() == Database::Dialect::SQLite) {
         auto level = Sql::exec(m_s.db->connection(), QStringLiteral("PRAGMA synchronous"));
         m_syncLevel = level && level.value().next() ? level.value().value(0).toInt() : 0;
+        // The timer commits big batches: their checkpoints run on a thread of their own.
+        m_checkpointer = WalCheckpointer::start(m_s.db->location().path);
     }
     if (Status s = releaseDeadLeases(); !s)
         return s;
@@ -333,6 +366,7 @@ void SyncEngine::stop()
         disconnect(m_s.db->connection().driver(), &QSqlDriver::notification, this, nullptr);
     delete std::exchange(m_watcher, nullptr);
     m_statements.clear();
+    m_checkpointer.reset();
 }
 
 void SyncEngine::poke()
@@ -435,6 +469,18 @@ void SyncEngine::runDue()
         emit becameIdle();
 }
 
+SyncEngine::RelaxedCommits::RelaxedCommits(SyncEngine &e) : m_e(e)
+{
+    if (m_e.m_syncLevel > 1)
+        (void)m_e.statement(QStringLiteral("PRAGMA synchronous = 1"));
+}
+
+SyncEngine::RelaxedCommits::~RelaxedCommits()
+{
+    if (m_e.m_syncLevel > 1)
+        (void)m_e.statement(QStringLiteral("PRAGMA synchronous = %1").arg(m_e.m_syncLevel));
+}
+
 Result<QSqlQuery *> SyncEngine::statement(const QString &sql, std::initializer_list<QVariant> binds)
 {
     // The timer runs the same few statements over and over: each is parsed once per engine.
@@ -464,26 +510,15 @@ int SyncEngine::claimAndRun(Job job, qint64 now, int room)
     if (job == Job::Query)
         where += QStringLiteral(" AND next_query_at > 0");
     const QString pickSql = QStringLiteral("SELECT id FROM %1 WHERE %2 ORDER BY %3 LIMIT ?%4").arg(js.table, where, js.due, m_s.db->forUpdateSkipLocked());
-    const QString leaseSql = QStringLiteral("UPDATE %1 SET lease_owner = ?, lease_until = ? WHERE id = ?").arg(js.table);
     auto failed = [&](const Error &e) {
         qWarning("paydesk: timer cannot claim work: %s", qPrintable(e.message));
         push(now + m_opt.retryMs, 0, job);
         return -1;
     };
     // A claim is not worth an fsync: one lost in a crash is claimed again after the restart
-    // (and the jobs are idempotent). The commit that records the outcome is durable as ever,
-    // and it makes the claim's WAL frames durable along with it.
-    struct Relaxed
-    {
-        SyncEngine *e;
-        ~Relaxed()
-        {
-            if (e->m_syncLevel > 1)
-                (void)e->statement(QStringLiteral("PRAGMA synchronous = %1").arg(e->m_syncLevel));
-        }
-    } relaxed{this};
-    if (m_syncLevel > 1)
-        (void)statement(QStringLiteral("PRAGMA synchronous = 1"));
+    // (and the jobs are idempotent). A durable commit that records an outcome makes the
+    // claim's WAL frames durable along with it (flushWrites says which outcomes need one).
+    const RelaxedCommits relaxed(*this);
     Transaction tx(*m_s.db);
     if (!tx.begun())
         return failed(tx.begun().error());
@@ -506,34 +541,41 @@ int SyncEngine::claimAndRun(Job job, qint64 now, int room)
         tx.rollback();
         return 0;
     }
-    for (qint64 id : std::as_const(ids))
-        if (auto u = statement(leaseSql, {lease, now + m_opt.leaseMs, id}); !u)
-            return failed(u.error());
-    // Read what was claimed, row by row through one prepared statement.
-    auto readEach = [&](const QString &sql, auto read) -> Status {
-        for (qint64 id : std::as_const(ids)) {
-            auto q = statement(sql, {id});
-            if (!q)
-                return q.error();
-            if (q.value()->next())
-                read(*q.value());
-            q.value()->finish();
-        }
-        return {};
-    };
+    // One statement claims them all, one reads them all.
+    const QString inIds = idList(ids);
+    if (auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE %1 SET lease_owner = :o, lease_until = :u WHERE id IN (%2)").arg(js.table, inIds),
+                           {{":o", lease}, {":u", now + m_opt.leaseMs}});
+        !u)
+        return failed(u.error());
     QList<Order> orders;
     QList<PaymentAttempt> attempts;
     QList<Refund> refunds;
-    Status read;
+    QSet<qint64> leftovers; // attempts whose order is no longer pending
+    QString readSql;
     if (job == Job::Expire)
-        read = readEach(QStringLiteral("SELECT ") + OrderRepository::orderColumns() + QStringLiteral(" FROM orders o WHERE o.id = ?"),
-                        [&](const QSqlQuery &q) { orders << OrderRepository::readOrder(q); });
-    else if (job == Job::Query)
-        read = readEach(QStringLiteral("SELECT ") + OrderRepository::attemptColumns() + QStringLiteral(" FROM payment_attempts a WHERE a.id = ?"),
-                        [&](const QSqlQuery &q) { attempts << OrderRepository::readAttempt(q); });
+        readSql = QStringLiteral("SELECT ") + OrderRepository::orderColumns() + QStringLiteral(" FROM orders o WHERE o.id IN (%1)");
+    else if (job == Job::Query) // with its order's state: a payment left open on a finished order is closed
+        readSql = QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
+            + QStringLiteral(", o.state FROM payment_attempts a JOIN orders o ON o.id = a.order_id WHERE a.id IN (%1)");
     else
-        read = readEach(QStringLiteral("SELECT ") + RefundRepository::refundColumns() + QStringLiteral(" FROM refunds r WHERE r.id = ?"),
-                        [&](const QSqlQuery &q) { refunds << RefundRepository::readRefund(q); });
+        readSql = QStringLiteral("SELECT ") + RefundRepository::refundColumns() + QStringLiteral(" FROM refunds r WHERE r.id IN (%1)");
+    auto rows = Sql::exec(tx.connection(), readSql.arg(inIds));
+    Status read = rows ? Status() : Status(rows.error());
+    if (rows) {
+        QSqlQuery &q = rows.value();
+        while (q.next()) {
+            if (job == Job::Expire)
+                orders << OrderRepository::readOrder(q);
+            else if (job == Job::Query) {
+                attempts << OrderRepository::readAttempt(q);
+                if (q.value(attemptColumnCount()).toString() != toString(OrderState::Pending))
+                    leftovers.insert(attempts.constLast().id);
+            }
+            else
+                refunds << RefundRepository::readRefund(q);
+        }
+        q.finish();
+    }
     if (!read)
         return failed(read.error());
     if (Status s = tx.commit(); !s)
@@ -543,7 +585,7 @@ int SyncEngine::claimAndRun(Job job, qint64 now, int room)
         busy.insert(id);
     switch (job) {
     case Job::Expire: runExpire(orders); break;
-    case Job::Query: runQuery(attempts); break;
+    case Job::Query: runQuery(attempts, leftovers); break;
     case Job::SendRefund: runSendRefund(refunds); break;
     case Job::PollRefund: runPollRefund(refunds); break;
     }
@@ -600,6 +642,13 @@ void SyncEngine::flushWrites()
         return;
     auto writes = std::exchange(m_writes, {});
     auto expired = std::exchange(m_expired, {});
+    // Nor is a commit that records nothing but plain expiries: lost in a power cut, those
+    // orders come back PENDING and past due, the next start asks the channel again, which
+    // answers CLOSED, and they are closed again. The channel holds that truth; every other
+    // outcome (money, refunds, retries) is committed durably as ever.
+    std::optional<RelaxedCommits> relaxed;
+    if (writes.empty())
+        relaxed.emplace(*this);
     // One transaction for the whole batch (one fsync for a thousand closes). Plain expiries go
     // first, all together, with statements prepared once and one pass over the audit chain;
     // every other write runs in a savepoint of its own, so one that loses a compare-and-set or
@@ -667,6 +716,8 @@ void SyncEngine::flushWrites()
     for (const QString &line : std::as_const(closedLines))
         emit actionTaken(line);
     emit booksChanged();
+    if (std::any_of(std::begin(m_more), std::end(m_more), [](bool more) { return more; }))
+        QMetaObject::invokeMethod(this, &SyncEngine::runDue, Qt::QueuedConnection);
     arm();
     if (isIdle())
         emit becameIdle();
@@ -675,45 +726,60 @@ void SyncEngine::flushWrites()
 Status SyncEngine::recordExpired(Transaction &tx, const std::vector<Expired> &expired, QStringList &lines)
 {
     // What Reconciler::applyPayment does with a CLOSED answer and what an expiry does to the
-    // order, for many orders with one prepared statement each.
+    // order, for the whole batch in a few set-based statements. Each compare-and-set returns
+    // the rows it changed, so only those are audited: a row closed meanwhile (by a clerk, a
+    // notification or another instance) is left alone.
     QSqlDatabase &conn = tx.connection();
-    auto closeAttempt = Sql::prepare(conn, QStringLiteral("UPDATE payment_attempts SET state = 'CLOSED', next_query_at = 0, last_error = ? "
-                                                          "WHERE id = ? AND state IN ('CREATED', 'PAYING')"));
-    if (!closeAttempt)
-        return closeAttempt.error();
-    auto closeOrder = Sql::prepare(conn, QStringLiteral("UPDATE orders SET state = 'CLOSED', close_reason = ?, closed_at = ? "
-                                                        "WHERE id = ? AND state = 'PENDING'"));
-    if (!closeOrder)
-        return closeOrder.error();
+    const qint64 now = m_s.clock->nowMs();
+    QHash<QString, QList<qint64>> attemptsByAnswer; // the channel's word -> attempts it closed
+    QList<qint64> orderIds;
+    orderIds.reserve(qsizetype(expired.size()));
+    for (const Expired &e : expired) {
+        orderIds << e.order.id;
+        for (const AttemptOutcome &o : e.outcomes)
+            attemptsByAnswer[o.status.rawState] << o.attempt.id;
+    }
+    auto returnedIds = [](QSqlQuery &q) {
+        QSet<qint64> ids;
+        while (q.next())
+            ids.insert(q.value(0).toLongLong());
+        q.finish();
+        return ids;
+    };
+    QSet<qint64> closedAttempts;
+    for (auto it = attemptsByAnswer.cbegin(); it != attemptsByAnswer.cend(); ++it) {
+        auto q = Sql::exec(conn, QStringLiteral("UPDATE payment_attempts SET state = 'CLOSED', next_query_at = 0, last_error = :e "
+                                                "WHERE id IN (%1) AND %2state IN ('CREATED', 'PAYING') RETURNING id")
+                                     .arg(idList(it.value()), byKeyOnlyFor(m_s.db->dialect())),
+                           {{":e", it.key()}});
+        if (!q)
+            return q.error();
+        closedAttempts.unite(returnedIds(q.value()));
+    }
+    const QString expiredReason = toString(CloseReason::Expired);
+    auto closed = Sql::exec(conn, QStringLiteral("UPDATE orders SET state = 'CLOSED', close_reason = :r, closed_at = :c "
+                                                 "WHERE id IN (%1) AND %2state = 'PENDING' RETURNING id")
+                                      .arg(idList(orderIds), byKeyOnlyFor(m_s.db->dialect())),
+                            {{":r", expiredReason}, {":c", now}});
+    if (!closed)
+        return closed.error();
+    const QSet<qint64> closedOrders = returnedIds(closed.value());
     auto audit = AuditLog::Batch::start(tx);
     if (!audit)
         return audit.error();
-    const qint64 now = m_s.clock->nowMs();
-    const QString expiredReason = toString(CloseReason::Expired);
     const QString source = QStringLiteral("expiry");
     for (const Expired &e : expired) {
         const QString object = QStringLiteral("order:") + e.order.orderNo;
         for (const AttemptOutcome &o : e.outcomes) {
-            QSqlQuery &q = closeAttempt.value();
-            q.bindValue(0, Sql::bindable(o.status.rawState));
-            q.bindValue(1, o.attempt.id);
-            if (Status s = Sql::execPrepared(q); !s)
-                return s;
-            if (q.numRowsAffected() != 1)
-                continue; // closed already (by a clerk, a notification or another instance)
+            if (!closedAttempts.contains(o.attempt.id))
+                continue;
             if (Status s = audit.value().append(now, kTimer, QStringLiteral("payment.closed"), object,
                                                 {{QStringLiteral("out_trade_no"), o.attempt.outTradeNo}, {QStringLiteral("source"), source},
                                                  {QStringLiteral("channel_state"), o.status.rawState}});
                 !s)
                 return s;
         }
-        QSqlQuery &q = closeOrder.value();
-        q.bindValue(0, expiredReason);
-        q.bindValue(1, now);
-        q.bindValue(2, e.order.id);
-        if (Status s = Sql::execPrepared(q); !s)
-            return s;
-        if (q.numRowsAffected() != 1)
+        if (!closedOrders.contains(e.order.id))
             continue; // someone else closed or paid it first: nothing to do
         if (Status s = audit.value().append(now, kTimer, QStringLiteral("order.close"), object,
                                             {{QStringLiteral("reason"), expiredReason}, {QStringLiteral("late_ms"), now - e.order.expiresAt}});
@@ -731,20 +797,30 @@ void SyncEngine::runExpire(const QList<Order> &orders)
 {
     if (orders.isEmpty())
         return;
-    const QString openAttempts = QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
-        + QStringLiteral(" FROM payment_attempts a WHERE a.order_id = ? AND a.state IN ('CREATED', 'PAYING') ORDER BY a.id");
-    for (const Order &order : orders) {
-        QList<PaymentAttempt> attempts;
-        auto q = statement(openAttempts, {order.id});
-        if (!q) {
-            // Not knowing its payments, do not close it: try again shortly.
-            qWarning("paydesk: timer cannot read the payments of %s: %s", qPrintable(order.orderNo), qPrintable(q.error().message));
+    // The open payments of the whole batch in one read.
+    QList<qint64> ids;
+    ids.reserve(orders.size());
+    for (const Order &order : orders)
+        ids << order.id;
+    QHash<qint64, QList<PaymentAttempt>> open;
+    auto q = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
+                                                 + QStringLiteral(" FROM payment_attempts a WHERE a.order_id IN (%1) AND %2a.state IN ('CREATED', 'PAYING') "
+                                                                  "ORDER BY a.id")
+                                                       .arg(idList(ids), byKeyOnlyFor(m_s.db->dialect())));
+    if (!q) {
+        // Not knowing their payments, do not close them: try again shortly.
+        qWarning("paydesk: timer cannot read the payments of %d orders: %s", int(orders.size()), qPrintable(q.error().message));
+        for (const Order &order : orders)
             releaseClaim(Job::Expire, order.id, m_s.clock->nowMs() + m_opt.retryMs);
-            continue;
-        }
-        while (q.value()->next())
-            attempts << OrderRepository::readAttempt(*q.value());
-        q.value()->finish();
+        return;
+    }
+    while (q.value().next()) {
+        PaymentAttempt a = OrderRepository::readAttempt(q.value());
+        open[a.orderId] << std::move(a);
+    }
+    q.value().finish();
+    for (const Order &order : orders) {
+        const QList<PaymentAttempt> attempts = open.value(order.id);
         ++m_status.inFlight;
         closeAttemptsAtChannels(m_s.channels, attempts, true, this, [this, order](const QList<AttemptOutcome> &outcomes) {
             bool paid = false;
@@ -825,7 +901,7 @@ std::function<Status(Transaction &)> SyncEngine::expireWrite(const Order &order,
     };
 }
 
-void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
+void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts, const QSet<qint64> &leftovers)
 {
     for (const PaymentAttempt &a : attempts) {
         PaymentChannel *ch = m_s.channels.channel(a.channel);
@@ -835,7 +911,8 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
             continue;
         }
         ++m_status.inFlight;
-        ch->queryPayment(a.outTradeNo, this, [this, a](const ChannelReply<PaymentStatus> &r) {
+        const bool leftover = leftovers.contains(a.id);
+        ch->queryPayment(a.outTradeNo, this, [this, a, leftover](const ChannelReply<PaymentStatus> &r) {
             const qint64 now = m_s.clock->nowMs();
             if (!r.ok()) {
                 noteChannelError(a.channel, r.error().describe());
@@ -861,6 +938,10 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
             m_status.lastError.remove(toString(a.channel));
             const PaymentStatus st = r.value();
             const bool open = st.state == TradeState::NotPay || st.state == TradeState::UserPaying;
+            if (open && leftover) {
+                closeLeftover(a); // finishes this job when the channel answers
+                return;
+            }
             const int count = a.queryCount + 1;
             qint64 next = 0;
             if (open) {
@@ -873,6 +954,8 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
                 auto applied = m_s.reconciler.applyPayment(tx, st, kTimer, QStringLiteral("query"));
                 if (!applied)
                     return applied.error();
+                if (applied->outcome == Reconciler::Outcome::Paid)
+                    m_more[int(Job::Query)] = true; // its order's other payments are due for closing now
                 if (open) {
                     auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET next_query_at = :n, query_count = :c, lease_until = 0 "
                                                                        "WHERE id = :id AND state IN ('CREATED', 'PAYING')"),
@@ -887,6 +970,41 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts)
             finishedOne();
         });
     }
+}
+
+void SyncEngine::closeLeftover(const PaymentAttempt &a)
+{
+    // The order was paid through another payment (or closed while this one was being made),
+    // but this QR code still works at the channel: close it there, then record that.
+    closeAttemptsAtChannels(m_s.channels, {a}, false, this, [this, a](const QList<AttemptOutcome> &outcomes) {
+        const AttemptOutcome o = outcomes.value(0);
+        const qint64 now = m_s.clock->nowMs();
+        if (o.kind == AttemptOutcome::Kind::Failed) {
+            noteChannelError(a.channel, o.error.describe());
+            const qint64 wait = qMin<qint64>(kMaxRetryMs, m_opt.retryMs << qMin(m_failures.value(-a.id), 6));
+            m_failures[-a.id] += 1;
+            queueWrite(Job::Query, a.id, [a, next = now + wait](Transaction &tx) -> Status {
+                auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET next_query_at = :n, lease_until = 0, last_error = :e "
+                                                                   "WHERE id = :id AND state IN ('CREATED', 'PAYING')"),
+                                   {{":n", next}, {":id", a.id}, {":e", QStringLiteral("close failed")}});
+                return u ? Status() : Status(u.error());
+            });
+            push(now + wait, a.id, Job::Query);
+            emit actionTaken(tr("payment %1 is still open on a finished order; %2; retrying in %3 s").arg(a.outTradeNo, o.error.describe()).arg(wait / 1000));
+        } else {
+            m_failures.remove(-a.id);
+            m_status.lastError.remove(toString(a.channel));
+            queueWrite(Job::Query, a.id, [this, a, st = o.status](Transaction &tx) -> Status {
+                auto applied = m_s.reconciler.applyPayment(tx, st, kTimer, QStringLiteral("leftover"));
+                if (!applied)
+                    return applied.error();
+                if (applied->outcome != Reconciler::Outcome::AlreadyApplied)
+                    emit actionTaken(tr("payment %1 was left open on a finished order: %2").arg(a.outTradeNo, Reconciler::describe(applied->outcome)));
+                return {};
+            });
+        }
+        finishedOne();
+    });
 }
 
 void SyncEngine::runSendRefund(const QList<Refund> &refunds)

@@ -17,6 +17,10 @@
 class QFileSystemWatcher;
 
 namespace paydesk {
+class WalCheckpointer;
+}
+
+namespace paydesk {
 
 /// What the timer is doing, for the status bar and `paydeskctl sync`.
 struct SyncStatus
@@ -113,10 +117,23 @@ private:
     /// Runs a statement of the timer's own, prepared once per engine, with positional binds.
     /// A SELECT's caller reads it and calls finish().
     Result<QSqlQuery *> statement(const QString &sql, std::initializer_list<QVariant> binds = {});
+    /// While it lives, SQLite commits on the timer's connection skip the fsync (WAL,
+    /// synchronous=NORMAL): for writes that are redone from the channel's answer if lost.
+    class RelaxedCommits
+    {
+    public:
+        explicit RelaxedCommits(SyncEngine &e);
+        ~RelaxedCommits();
+        Q_DISABLE_COPY_MOVE(RelaxedCommits)
+    private:
+        SyncEngine &m_e;
+    };
     /// Claims up to `room` due rows of `job` and starts them; the number claimed, -1 on error.
     int claimAndRun(Job job, qint64 now, int room);
     void runExpire(const QList<Order> &orders);
-    void runQuery(const QList<PaymentAttempt> &attempts);
+    /// `leftovers`: attempts whose order is no longer pending; still open at the channel, they are closed.
+    void runQuery(const QList<PaymentAttempt> &attempts, const QSet<qint64> &leftovers);
+    void closeLeftover(const PaymentAttempt &a);
     void runSendRefund(const QList<Refund> &refunds);
     void runPollRefund(const QList<Refund> &refunds);
     void finishedOne();
@@ -163,6 +180,7 @@ private:
     QSet<qint64> m_busy[kJobs]; ///< rows claimed and not yet recorded, per job
     QFileSystemWatcher *m_watcher = nullptr;
     QHash<qint64, int> m_failures; ///< consecutive channel failures per job row (for backoff)
+    std::shared_ptr<WalCheckpointer> m_checkpointer; ///< SQLite: checkpoints off this thread while running
 };
 
 } // namespace paydesk
