@@ -6,23 +6,20 @@
 namespace paydesk {
 
 namespace {
+
 QString canonicalDetails(const QJsonObject &details)
 {
     // QJsonObject keeps its keys sorted, so the compact form is canonical.
     return QString::fromUtf8(QJsonDocument(details).toJson(QJsonDocument::Compact));
 }
-} // namespace
 
-QString AuditLog::computeHash(const AuditEntry &e)
+QString hashOf(const AuditEntry &e, const QString &details)
 {
-    QCryptographicHash h(QCryptographicHash::Sha256);
     const QString canonical = QString::number(e.seq) + u'\n' + QString::number(e.at) + u'\n' + e.user + u'\n'
-        + e.action + u'\n' + e.object + u'\n' + canonicalDetails(e.details) + u'\n' + e.prevHash;
-    h.addData(canonical.toUtf8());
-    return QString::fromLatin1(h.result().toHex());
+        + e.action + u'\n' + e.object + u'\n' + details + u'\n' + e.prevHash;
+    return QString::fromLatin1(QCryptographicHash::hash(canonical.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
 
-namespace {
 QString insertSql(int rows)
 {
     QString sql = QStringLiteral("INSERT INTO audit_log (seq, at, user_login, action, object, details, prev_hash, hash) VALUES ");
@@ -30,7 +27,13 @@ QString insertSql(int rows)
         sql += i == 0 ? QStringLiteral("(?, ?, ?, ?, ?, ?, ?, ?)") : QStringLiteral(", (?, ?, ?, ?, ?, ?, ?, ?)");
     return sql;
 }
+
 } // namespace
+
+QString AuditLog::computeHash(const AuditEntry &e)
+{
+    return hashOf(e, canonicalDetails(e.details));
+}
 
 Result<AuditLog::Batch> AuditLog::Batch::start(Transaction &tx)
 {
@@ -57,12 +60,13 @@ Status AuditLog::Batch::append(qint64 at, const QString &user, const QString &ac
     e.object = object;
     e.details = details;
     e.prevHash = m_hash;
-    e.hash = computeHash(e);
+    const QString canonical = canonicalDetails(e.details); // once: for the hash and the row
+    e.hash = hashOf(e, canonical);
     // Buffered: the timer records thousands of entries a second, and one INSERT of many rows
     // costs a fraction of as many single-row ones. The rows still go into the caller's
     // transaction before it commits (finish()).
     m_rows << Sql::bindable(e.seq) << Sql::bindable(e.at) << Sql::bindable(e.user) << Sql::bindable(e.action)
-           << Sql::bindable(e.object) << Sql::bindable(canonicalDetails(e.details)) << Sql::bindable(e.prevHash)
+           << Sql::bindable(e.object) << Sql::bindable(canonical) << Sql::bindable(e.prevHash)
            << Sql::bindable(e.hash);
     m_seq = e.seq;
     m_hash = e.hash;

@@ -1,7 +1,5 @@
 #include "storage/Database.h"
 
-#include "storage/WalCheckpointer.h"
-
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -384,9 +382,6 @@ Status Transaction::commit()
         r.exec(QStringLiteral("ROLLBACK"));
         return e;
     }
-    if (m_db.dialect() == Database::Dialect::SQLite)
-        if (auto checkpointer = WalCheckpointer::of(m_db.location().path))
-            checkpointer->committed(m_conn);
     return {};
 }
 

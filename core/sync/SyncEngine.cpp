@@ -1,7 +1,6 @@
 #include "sync/SyncEngine.h"
 
 #include "services/AttemptCloser.h"
-#include "storage/WalCheckpointer.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -317,8 +316,6 @@ Status SyncEngine::start()
     if (m_s.db->dialect() == Database::Dialect::SQLite) {
         auto level = Sql::exec(m_s.db->connection(), QStringLiteral("PRAGMA synchronous"));
         m_syncLevel = level && level.value().next() ? level.value().value(0).toInt() : 0;
-        // The timer commits big batches: their checkpoints run on a thread of their own.
-        m_checkpointer = WalCheckpointer::start(m_s.db->location().path);
     }
     if (Status s = releaseDeadLeases(); !s)
         return s;
@@ -366,7 +363,6 @@ void SyncEngine::stop()
         disconnect(m_s.db->connection().driver(), &QSqlDriver::notification, this, nullptr);
     delete std::exchange(m_watcher, nullptr);
     m_statements.clear();
-    m_checkpointer.reset();
 }
 
 void SyncEngine::poke()

@@ -17,10 +17,6 @@
 class QFileSystemWatcher;
 
 namespace paydesk {
-class WalCheckpointer;
-}
-
-namespace paydesk {
 
 /// What the timer is doing, for the status bar and `paydeskctl sync`.
 struct SyncStatus
@@ -51,7 +47,7 @@ public:
     struct Options
     {
         QString owner;                      ///< this instance's name in leases (default: host:pid.n)
-        int batchSize = 500;                ///< rows claimed per query
+        int batchSize = 2000;               ///< rows claimed per query (one statement leases and reads them)
         int maxInFlight = 4000;             ///< channel calls at once
         qint64 leaseMs = 60'000;            ///< how long a claim holds
         QList<qint64> quickQueriesMs{1000, 2000, 3000}; ///< the first queries of a payment (at most 5)
@@ -180,7 +176,6 @@ private:
     QSet<qint64> m_busy[kJobs]; ///< rows claimed and not yet recorded, per job
     QFileSystemWatcher *m_watcher = nullptr;
     QHash<qint64, int> m_failures; ///< consecutive channel failures per job row (for backoff)
-    std::shared_ptr<WalCheckpointer> m_checkpointer; ///< SQLite: checkpoints off this thread while running
 };
 
 } // namespace paydesk
