@@ -29,7 +29,7 @@ Verbs
   init                                   create or upgrade the schema
   demo seed [--orders N] [--days D] [--seed S]
                                          fill a new database with a reproducible demo history
-  order create --amount A --title T [--buyer B] [--timeout 30m] [--currency CNY] [--free]
+  order create --amount A [--title T] [--buyer B] [--timeout 30m] [--currency CNY] [--free]   (title: "Counter sale")
                                          (--free: a zero total, paid at creation)
   order list [--state S[,S]] [--channel C] [--search TEXT] [--from DATE] [--to DATE]
              [--sort created|no|amount|expires|state|title|buyer] [--asc] [--limit N] [--offset N]
@@ -338,7 +338,7 @@ int Cli::cmdOrder(const QStringList &argv)
             return fail(user.error());
         NewOrder req;
         req.amount = args->value(QStringLiteral("amount"));
-        req.title = args->value(QStringLiteral("title"));
+        req.title = args->has(QStringLiteral("title")) ? args->value(QStringLiteral("title")) : defaultTitle();
         req.buyer = args->value(QStringLiteral("buyer"));
         req.currency = args->value(QStringLiteral("currency"), QStringLiteral("CNY"));
         req.zeroTotal = args->flag(QStringLiteral("free"));

@@ -30,6 +30,8 @@ private:
     void emitJson(const QJsonValue &v);
     void say(const QString &line);
     paydesk::Result<paydesk::User> loginUser();
+    /// The title of an order created without --title (scripts ringing up a sale).
+    static QString defaultTitle() { return tr("Counter sale"); }
     paydesk::Status openServices();
 
     int cmdInit(const QStringList &args);

@@ -169,7 +169,7 @@ int Cli::cmdOrderAction(const QString &sub, const QStringList &argv)
             return usage(tr("--count needs --channel."));
         NewOrder req;
         req.amount = args->value(QStringLiteral("amount"));
-        req.title = args->value(QStringLiteral("title"));
+        req.title = args->has(QStringLiteral("title")) ? args->value(QStringLiteral("title")) : defaultTitle();
         req.buyer = args->value(QStringLiteral("buyer"));
         req.currency = args->value(QStringLiteral("currency"), QStringLiteral("CNY"));
         req.zeroTotal = args->flag(QStringLiteral("free"));

@@ -1687,10 +1687,6 @@
         <translation>timer started: %1 due times loaded in %2 ms</translation>
     </message>
     <message>
-        <source>order %1: channel unreachable (%2); retrying in %3 s</source>
-        <translation>order %1: channel unreachable (%2); retrying in %3 s</translation>
-    </message>
-    <message>
         <source>order %1 was paid at the last moment: PAID</source>
         <translation>order %1 was paid at the last moment: PAID</translation>
     </message>
@@ -1717,6 +1713,26 @@
     <message>
         <source>refund %1: %2</source>
         <translation>refund %1: %2</translation>
+    </message>
+    <message>
+        <source>the channel does not know payment %1</source>
+        <translation>the channel does not know payment %1</translation>
+    </message>
+    <message>
+        <source>channel unreachable (%1)</source>
+        <translation>channel unreachable (%1)</translation>
+    </message>
+    <message>
+        <source>order %1: %2; retrying in %3 s</source>
+        <translation>order %1: %2; retrying in %3 s</translation>
+    </message>
+    <message>
+        <source>payment %1 is still open on a finished order; %2; retrying in %3 s</source>
+        <translation>payment %1 is still open on a finished order; %2; retrying in %3 s</translation>
+    </message>
+    <message>
+        <source>payment %1 was left open on a finished order: %2</source>
+        <translation>payment %1 was left open on a finished order: %2</translation>
     </message>
 </context>
 <context>

@@ -1682,10 +1682,6 @@
         <translation>定时器已启动：%2 毫秒内载入 %1 个到期时间</translation>
     </message>
     <message>
-        <source>order %1: channel unreachable (%2); retrying in %3 s</source>
-        <translation>订单 %1：渠道不可达（%2）；%3 秒后重试</translation>
-    </message>
-    <message>
         <source>order %1 was paid at the last moment: PAID</source>
         <translation>订单 %1 在最后一刻完成支付：已支付</translation>
     </message>
@@ -1712,6 +1708,26 @@
     <message>
         <source>refund %1: %2</source>
         <translation>退款 %1：%2</translation>
+    </message>
+    <message>
+        <source>the channel does not know payment %1</source>
+        <translation>渠道不认识支付单 %1</translation>
+    </message>
+    <message>
+        <source>channel unreachable (%1)</source>
+        <translation>无法连接渠道（%1）</translation>
+    </message>
+    <message>
+        <source>order %1: %2; retrying in %3 s</source>
+        <translation>订单 %1：%2；%3 秒后重试</translation>
+    </message>
+    <message>
+        <source>payment %1 is still open on a finished order; %2; retrying in %3 s</source>
+        <translation>已结束订单上的支付单 %1 仍未关闭；%2；%3 秒后重试</translation>
+    </message>
+    <message>
+        <source>payment %1 was left open on a finished order: %2</source>
+        <translation>已结束订单上遗留的支付单 %1：%2</translation>
     </message>
 </context>
 <context>

@@ -74,6 +74,7 @@ private slots:
     void badAmountIsRefused_data();
     void badAmountIsRefused();
     void smallestAmountIsAccepted();
+    void titleDefaultsForScriptsButMayNotBeBlank();
     void freeOrderIsPaidAtCreation();
     void editedAuditRowIsNamed();
     void userAddBootstrapsThenNeedsAnAdmin();
@@ -244,6 +245,25 @@ void TestCli::smallestAmountIsAccepted()
     r = ctl({u"--db"_s, m_db, u"--json"_s, u"order"_s, u"list"_s, u"--search"_s, u"珍珠奶茶"_s, u"--state"_s, u"PENDING"_s});
     QVERIFY2(r.code == 0, qPrintable(r.said()));
     QVERIFY(!r.json().array().isEmpty());
+}
+
+void TestCli::titleDefaultsForScriptsButMayNotBeBlank()
+{
+    if (orderCount(m_db) < 0)
+        QSKIP("no demo database (acceptance() failed)");
+    // A script ringing up sales need not name them (the timer's acceptance does just that) ...
+    Ran r = ctl({u"--db"_s, m_db, u"--json"_s, u"--user"_s, u"clerk"_s, u"order"_s, u"create"_s, u"--amount"_s, u"1.00"_s}, kAsClerk);
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    QCOMPARE(r.json().object().value(u"title"_s).toString(), u"Counter sale"_s);
+    r = ctl({u"--db"_s, m_db, u"--json"_s, u"--user"_s, u"clerk"_s, u"order"_s, u"create"_s, u"--amount"_s, u"1.00"_s, u"--channel"_s,
+             u"sim"_s, u"--timeout"_s, u"3s"_s},
+            kAsClerk);
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    QVERIFY2(r.json().object().value(u"code_url"_s).toString().startsWith(u"paydesk-sim://"_s), qPrintable(r.out));
+    // ... but a title given blank is a mistake, not a request for the default.
+    r = ctl({u"--db"_s, m_db, u"--user"_s, u"clerk"_s, u"order"_s, u"create"_s, u"--amount"_s, u"1.00"_s, u"--title"_s, u"  "_s}, kAsClerk);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(u"order.title_required"_s), qPrintable(r.said()));
 }
 
 void TestCli::freeOrderIsPaidAtCreation()
