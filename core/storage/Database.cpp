@@ -209,11 +209,7 @@ Result<QSqlDatabase> Database::openConnection(const QString &name)
         // temp_store=MEMORY: the statement journal of every write inside a transaction (an
         // order insert touches a dozen indexes and the FTS trigger) stays in memory instead
         // of spilling to a temp file past 64 KiB; that spill halved seeding and batch speed.
-        // cache_size=-65536: up to 64 MiB of pages per connection (SQLite's default is 2 MiB,
-        // grown into only as pages are read). A million orders carry a dozen indexes; with the
-        // default, the timer's closes re-read index pages from the OS cache on every batch
-        // (bench_timer: +38% closes/s at 1M orders with a big cache).
-        for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", sync, "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
+        for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", sync, "PRAGMA temp_store=MEMORY"}) {
             QSqlQuery q(db);
             if (!q.exec(QString::fromLatin1(pragma)))
                 return Sql::errorOf(q, QString::fromLatin1(pragma));

@@ -321,6 +321,14 @@ Status SyncEngine::start()
         return s;
     if (Status s = loadAll(); !s)
         return s;
+    if (m_s.db->dialect() == Database::Dialect::SQLite) {
+        // Up to 64 MiB of pages for the timer's connection from now on (SQLite's default is
+        // 2 MiB, filled only as pages are read): a million orders carry a dozen indexes, and
+        // with the default every batch of closes re-read their pages from the OS (bench_timer
+        // at 1M orders: 6,964 -> 8,194 closes/s). Raised after loadAll, whose one pass over the
+        // due-time indexes would only fill it with pages no close needs.
+        (void)Sql::exec(m_s.db->connection(), QStringLiteral("PRAGMA cache_size = -65536"));
+    }
     m_running = true;
     if (m_opt.watchOtherInstances) {
         if (m_s.db->dialect() == Database::Dialect::PostgreSQL) {
