@@ -74,6 +74,13 @@ QString repeated(const QString &item, qsizetype n)
     return QStringList(n, item).join(QStringLiteral(", "));
 }
 
+/// The answer to a call whose effect the simulator could not write to its books.
+ChannelError unrecorded()
+{
+    return ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"),
+                              QStringLiteral("the simulated channel could not write its books"), 500);
+}
+
 } // namespace
 
 /// The working set of one flush: the payments its calls touch, read a few hundred rows per
@@ -289,7 +296,7 @@ SimulatedChannel::Script SimulatedChannel::scriptFor(const StoredScripts &stored
 }
 
 void SimulatedChannel::enqueue(const QString &op, const QString &ref, QObject *context, std::function<void(Batch &)> run,
-                               std::function<void()> answer)
+                               std::function<void(bool)> answer)
 {
     Call call{op, ref, std::move(run), std::move(answer), QPointer<QObject>(context)};
     auto push = [this, call = std::move(call)]() mutable {
@@ -313,6 +320,7 @@ void SimulatedChannel::flush()
     if (calls.isEmpty())
         return;
     QList<PaymentStatus> toNotify;
+    bool recorded = false;
     {
         Transaction tx(*m_db);
         if (!tx.begun()) {
@@ -331,9 +339,12 @@ void SimulatedChannel::flush()
                 if (c.run)
                     c.run(b);
             writeBack(b);
-            if (Status s = tx.commit(); !s)
+            if (Status s = tx.commit(); !s) {
                 qWarning("paydesk: simulated channel commit failed: %s", qPrintable(s.error().message));
-            toNotify = std::move(b.toNotify);
+            } else {
+                recorded = true;
+                toNotify = std::move(b.toNotify);
+            }
         }
     }
     for (Call &c : calls) {
@@ -341,7 +352,9 @@ void SimulatedChannel::flush()
             continue;
         if (c.context.isNull() && c.op != QStringLiteral("customer"))
             continue; // the caller went away
-        c.answer();
+        // What the simulator could not write down did not happen: like a channel whose own
+        // database failed, it answers SYSTEM_ERROR (safe to retry) instead.
+        c.answer(recorded);
     }
     for (const PaymentStatus &st : std::as_const(toNotify))
         scheduleNotification(st, st.paidAtMs + m_notifyDelayMs);
@@ -613,18 +626,19 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
         *reply = CreatedPayment{code};
         *script = scriptFor(b, request.outTradeNo);
     };
-    auto answer = [this, reply, script, fault, done, request, now]() {
+    auto answer = [this, reply, script, fault, done, request, now](bool recorded) {
         if (fault) {
             done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
             return;
         }
+        if (!recorded)
+            reply->reset();
         if (reply->has_value() && reply->value().ok()) {
             // Scripted customers who will pay act on their own time.
             if (script->customer == Customer::PayAfterDelay || script->customer == Customer::PayTwice)
                 wakeCustomerAt(request.outTradeNo, now + script->delayMs);
         }
-        done(reply->has_value() ? reply->value()
-                                : ChannelReply<CreatedPayment>(ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), QStringLiteral("no answer"), 500)));
+        done(reply->has_value() ? reply->value() : ChannelReply<CreatedPayment>(unrecorded()));
     };
     enqueue(QStringLiteral("create"), request.outTradeNo, context, std::move(run), std::move(answer));
 }
@@ -648,9 +662,11 @@ void SimulatedChannel::queryPayment(const QString &outTradeNo, QObject *context,
         logEvent(b, QStringLiteral("query"), outTradeNo, p.state, p.state == QStringLiteral("SUCCESS") ? p.amountMinor : 0);
         *reply = statusOf(p);
     };
-    auto answer = [reply, fault, done]() {
+    auto answer = [reply, fault, done](bool recorded) {
         if (fault)
             done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
+        else if (!recorded || !reply->has_value())
+            done(unrecorded());
         else
             done(reply->value());
     };
@@ -697,9 +713,11 @@ void SimulatedChannel::closePayment(const QString &outTradeNo, QObject *context,
             }, Qt::QueuedConnection);
         }
     };
-    auto answer = [reply, fault, done]() {
+    auto answer = [reply, fault, done](bool recorded) {
         if (fault)
             done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
+        else if (!recorded || !reply->has_value())
+            done(unrecorded());
         else
             done(reply->value());
     };
@@ -795,9 +813,11 @@ void SimulatedChannel::refund(const RefundRequest &request, QObject *context, Ca
         logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("ACCEPTED"), request.refundMinor);
         *reply = settleRefund(b, request.outRefundNo, exists);
     };
-    auto answer = [reply, fault, done]() {
+    auto answer = [reply, fault, done](bool recorded) {
         if (fault)
             done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
+        else if (!recorded || !reply->has_value())
+            done(unrecorded());
         else
             done(reply->value());
     };
@@ -819,9 +839,11 @@ void SimulatedChannel::queryRefund(const QString &outRefundNo, const QString &, 
         else
             *reply = r;
     };
-    auto answer = [reply, fault, done]() {
+    auto answer = [reply, fault, done](bool recorded) {
         if (fault)
             done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
+        else if (!recorded || !reply->has_value())
+            done(unrecorded());
         else
             done(reply->value());
     };

@@ -159,11 +159,11 @@ private:
         QString op;
         QString ref;                      ///< the payment it touches (read up front), or empty
         std::function<void(Batch &)> run; ///< inside the batch transaction
-        std::function<void()> answer;     ///< after commit, on the context's thread
+        std::function<void(bool recorded)> answer; ///< after the commit (recorded: it succeeded), on the context's thread
         QPointer<QObject> context;
     };
     void enqueue(const QString &op, const QString &ref, QObject *context, std::function<void(Batch &)> run,
-                 std::function<void()> answer);
+                 std::function<void(bool recorded)> answer);
     void flush();
     std::optional<Fault> takeFault(const QString &op);
     Script scriptFor(const QString &outTradeNo) const;
