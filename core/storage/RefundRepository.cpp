@@ -67,7 +67,8 @@ Status RefundRepository::insertWithinCap(Transaction &tx, Refund &r, qint64 nowM
                                   .arg(attempt.outTradeNo));
     if (Status s = Money::validate(r.amountMinor, Currency::fromCode(attempt.currency).value_or(Currency::cny()), AmountUse::Refund); !s)
         return s;
-    auto n = Sql::exec(conn, QStringLiteral("SELECT COUNT(*) FROM refunds WHERE attempt_id = :a"), {{":a", attempt.id}});
+    // The channel counts the refunds it was sent: one finance rejected never reached it.
+    auto n = Sql::exec(conn, QStringLiteral("SELECT COUNT(*) FROM refunds WHERE attempt_id = :a AND state <> 'REJECTED'"), {{":a", attempt.id}});
     if (!n)
         return n.error();
     n.value().next();
