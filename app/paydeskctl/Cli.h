@@ -31,7 +31,8 @@ private:
     void say(const QString &line);
     paydesk::Result<paydesk::User> loginUser();
     /// The title of an order created without --title (scripts ringing up a sale).
-    static QString defaultTitle() { return tr("Counter sale"); }
+    /// Not translated: the title is data, stored as typed, whatever the shell's locale.
+    static QString defaultTitle() { return QStringLiteral("Counter sale"); }
     paydesk::Status openServices();
 
     int cmdInit(const QStringList &args);

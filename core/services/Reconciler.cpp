@@ -146,11 +146,16 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
             // The order's other payments (QR codes of earlier or later repays) still work at
             // their channels: due for a query now, when the timer sees their order is paid and
             // closes them.
-            if (auto u = Sql::exec(conn, QStringLiteral("UPDATE payment_attempts SET next_query_at = :now WHERE order_id = :o AND id <> :a "
-                                                        "AND state IN ('CREATED', 'PAYING')"),
-                                   {{":now", m_clock.nowMs()}, {":o", order.id}, {":a", attempt.id}});
-                !u)
+            auto u = Sql::exec(conn, QStringLiteral("UPDATE payment_attempts SET next_query_at = :now WHERE order_id = :o AND id <> :a "
+                                                    "AND state IN ('CREATED', 'PAYING')"),
+                               {{":now", m_clock.nowMs()}, {":o", order.id}, {":a", attempt.id}});
+            if (!u)
                 return u.error();
+            // Tell the timer (of this process or another): it wakes for due work it holds, or
+            // when the change counter moves.
+            if (u.value().numRowsAffected() > 0)
+                if (Status s = signalChange(tx); !s)
+                    return s.error();
             out.outcome = Outcome::Paid;
             return out;
         }

@@ -371,6 +371,8 @@ void SyncEngine::stop()
         disconnect(m_s.db->connection().driver(), &QSqlDriver::notification, this, nullptr);
     delete std::exchange(m_watcher, nullptr);
     m_statements.clear();
+    if (m_s.db->dialect() == Database::Dialect::SQLite)
+        (void)Sql::exec(m_s.db->connection(), QStringLiteral("PRAGMA cache_size = -2000")); // SQLite's default again
 }
 
 void SyncEngine::poke()
@@ -924,9 +926,11 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts, const QSet<qint
                     ? qMax(r.error().retryAfterMs, m_opt.slowQueryMs)
                     : qMin<qint64>(kMaxRetryMs, m_opt.retryMs << qMin(m_failures.value(-a.id), 6));
                 m_failures[-a.id] += 1;
-                const qint64 next = now + wait < a.expiresAt ? now + wait : 0;
+                // No more queries past the payment's expiry: the order's expiry job takes over.
+                // Not for a payment left open on a finished order: no expiry job comes for it.
+                const qint64 next = leftover || now + wait < a.expiresAt ? now + wait : 0;
                 if (next == 0)
-                    m_failures.remove(-a.id); // no more queries: the expiry takes over
+                    m_failures.remove(-a.id);
                 queueWrite(Job::Query, a.id, [a, next](Transaction &tx) -> Status {
                     auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET next_query_at = :n, lease_until = 0, last_error = :e "
                                                                        "WHERE id = :id AND state IN ('CREATED', 'PAYING')"),
@@ -961,11 +965,19 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts, const QSet<qint
                 if (applied->outcome == Reconciler::Outcome::Paid)
                     m_more[int(Job::Query)] = true; // its order's other payments are due for closing now
                 if (open) {
-                    auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET next_query_at = :n, query_count = :c, lease_until = 0 "
-                                                                       "WHERE id = :id AND state IN ('CREATED', 'PAYING')"),
-                                       {{":n", next}, {":c", count}, {":id", a.id}});
+                    // Its order may have been paid through another payment since the claim (the
+                    // reconciler then made this one due at once): keep it due, do not put it back
+                    // on its usual cadence, or it would be left open at the channel.
+                    auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET query_count = :c, lease_until = 0, next_query_at = "
+                                                                       "CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.id = :o AND o.state <> 'PENDING') "
+                                                                       "THEN :now ELSE :n END "
+                                                                       "WHERE id = :id AND state IN ('CREATED', 'PAYING') RETURNING next_query_at"),
+                                       {{":c", count}, {":o", a.orderId}, {":now", m_s.clock->nowMs()}, {":n", next}, {":id", a.id}});
                     if (!u)
                         return u.error();
+                    if (u.value().next() && u.value().value(0).toLongLong() != next)
+                        m_more[int(Job::Query)] = true;
+                    u.value().finish();
                 } else if (applied->outcome != Reconciler::Outcome::AlreadyApplied) {
                     emit actionTaken(tr("payment %1: %2").arg(a.outTradeNo, Reconciler::describe(applied->outcome)));
                 }
@@ -983,8 +995,13 @@ void SyncEngine::closeLeftover(const PaymentAttempt &a)
     closeAttemptsAtChannels(m_s.channels, {a}, false, this, [this, a](const QList<AttemptOutcome> &outcomes) {
         const AttemptOutcome o = outcomes.value(0);
         const qint64 now = m_s.clock->nowMs();
-        if (o.kind == AttemptOutcome::Kind::Failed) {
-            noteChannelError(a.channel, o.error.describe());
+        // A payment we saw confirmed that the channel now says it never saw does not settle
+        // it (the reconciler keeps it open): look again later, as after a failure.
+        const bool unsettled = o.kind == AttemptOutcome::Kind::Closed && o.status.state == TradeState::NotExist
+            && a.state == AttemptState::Paying;
+        if (o.kind == AttemptOutcome::Kind::Failed || unsettled) {
+            if (!unsettled)
+                noteChannelError(a.channel, o.error.describe());
             const qint64 wait = qMin<qint64>(kMaxRetryMs, m_opt.retryMs << qMin(m_failures.value(-a.id), 6));
             m_failures[-a.id] += 1;
             queueWrite(Job::Query, a.id, [a, next = now + wait](Transaction &tx) -> Status {
@@ -994,7 +1011,9 @@ void SyncEngine::closeLeftover(const PaymentAttempt &a)
                 return u ? Status() : Status(u.error());
             });
             push(now + wait, a.id, Job::Query);
-            emit actionTaken(tr("payment %1 is still open on a finished order; %2; retrying in %3 s").arg(a.outTradeNo, o.error.describe()).arg(wait / 1000));
+            emit actionTaken(tr("payment %1 is still open on a finished order; %2; retrying in %3 s")
+                                 .arg(a.outTradeNo, unsettled ? tr("the channel does not know it") : o.error.describe())
+                                 .arg(wait / 1000));
         } else {
             m_failures.remove(-a.id);
             m_status.lastError.remove(toString(a.channel));
