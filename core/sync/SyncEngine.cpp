@@ -970,7 +970,7 @@ void SyncEngine::runQuery(const QList<PaymentAttempt> &attempts, const QSet<qint
                     // on its usual cadence, or it would be left open at the channel.
                     auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE payment_attempts SET query_count = :c, lease_until = 0, next_query_at = "
                                                                        "CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.id = :o AND o.state <> 'PENDING') "
-                                                                       "THEN :now ELSE :n END "
+                                                                       "THEN CAST(:now AS BIGINT) ELSE CAST(:n AS BIGINT) END "
                                                                        "WHERE id = :id AND state IN ('CREATED', 'PAYING') RETURNING next_query_at"),
                                        {{":c", count}, {":o", a.orderId}, {":now", m_s.clock->nowMs()}, {":n", next}, {":id", a.id}});
                     if (!u)
