@@ -6,6 +6,7 @@
 //
 // Without --db it uses $PAYDESK_BENCH_DB, else benchdata/orders1m.db next to the binary's
 // build folder, seeding it with DemoSeeder when missing (about 3-4 minutes for 1M orders).
+#include "BenchSupport.h"
 #include "DbWorker.h"
 #include "Delegates.h"
 #include "MainWindow.h"
@@ -33,31 +34,14 @@
 #include <QThread>
 
 #include <cstdio>
-#include <ctime>
 
 using namespace paydesk;
 using namespace Qt::StringLiterals;
 
 namespace {
 
-double cpuMs()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) * 1000.0 + double(ts.tv_nsec) / 1e6;
-}
-
-qint64 procStatusKb(const char *key)
-{
-    QFile f(u"/proc/self/status"_s);
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray k(key);
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith(k))
-            return line.mid(k.size()).trimmed().split(' ').value(0).toLongLong();
-    return -1;
-}
+using bench::cpuMs;
+using bench::procStatusKb;
 
 void line(const char *what, double ms, double limit = 0)
 {

@@ -13,6 +13,7 @@
 // p50/p99/max on the system clock (M orders expiring over S seconds; lateness = the commit that
 // records the close minus expires_at), closes per second (K orders already expired at once),
 // and wake-ups / CPU while nothing is due.
+#include "BenchSupport.h"
 #include "channels/SimulatedChannel.h"
 #include "services/AttemptCloser.h"
 #include "services/Services.h"
@@ -34,29 +35,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <malloc.h>
-#include <ctime>
 
 using namespace paydesk;
 using namespace Qt::StringLiterals;
 
 namespace {
 
-double cpuMs()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) * 1000.0 + double(ts.tv_nsec) / 1e6;
-}
+using bench::cpuMs;
 
 qint64 rssKb()
 {
-    QFile f(u"/proc/self/status"_s);
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    return -1;
+    return bench::procStatusKb("VmRSS:");
 }
 
 qint64 nowMs()
