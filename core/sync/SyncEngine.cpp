@@ -7,6 +7,7 @@
 #include <QFileSystemWatcher>
 #include <QSqlDriver>
 #include <QHostInfo>
+#include <QJsonArray>
 
 #include <algorithm>
 #include <cerrno>
@@ -659,37 +660,44 @@ void SyncEngine::flushWrites()
     // first, all together, with statements prepared once and one pass over the audit chain;
     // every other write runs in a savepoint of its own, so one that loses a compare-and-set or
     // fails is undone alone and blocks nothing else.
-    Transaction tx(*m_s.db);
-    if (!tx.begun()) {
-        qWarning("paydesk: timer cannot record results: %s", qPrintable(tx.begun().error().message));
+    std::optional<Transaction> tx(std::in_place, *m_s.db);
+    auto begun = [&]() {
+        if (tx->begun())
+            return true;
+        qWarning("paydesk: timer cannot record results: %s", qPrintable(tx->begun().error().message));
         m_writes = std::move(writes); // keep them; try again shortly
         m_expired = std::move(expired);
         QTimer::singleShot(int(m_opt.retryMs), this, &SyncEngine::flushWrites);
-        return;
-    }
-    QSqlDatabase &conn = tx.connection();
-    auto savepoint = [&conn](const char *verb) {
-        QSqlQuery q(conn);
-        q.exec(QString::fromLatin1(verb) + QStringLiteral(" SAVEPOINT timer_write"));
+        return false;
     };
+    if (!begun())
+        return;
     QStringList closedLines;
     if (!expired.empty()) {
-        savepoint("");
-        const Status s = recordExpired(tx, expired, closedLines);
-        if (!s) {
-            // Something unexpected: undo the batch and record each expiry on its own instead.
-            savepoint("ROLLBACK TO");
+        // No savepoint around the batch (it costs SQLite a sub-journal page for every page the
+        // batch touches): nothing else is in this transaction yet, so a batch that fails is
+        // undone by rolling the transaction back, and each expiry is recorded on its own instead.
+        if (const Status s = recordExpired(*tx, expired, closedLines); !s) {
+            tx.reset();
             closedLines.clear();
             qWarning("paydesk: timer could not record %d expiries at once: %s", int(expired.size()), qPrintable(s.error().message));
             for (const Expired &e : expired)
                 writes.push_back(Write{Job::Expire, e.order.id, expireWrite(e.order, e.outcomes, false, QString())});
+            expired.clear();
+            tx.emplace(*m_s.db);
+            if (!begun())
+                return;
         }
-        savepoint("RELEASE");
     }
+    QSqlDatabase &conn = tx->connection();
+    auto savepoint = [&conn](const char *verb) {
+        QSqlQuery q(conn);
+        q.exec(QString::fromLatin1(verb) + QStringLiteral(" SAVEPOINT timer_write"));
+    };
     const qint64 now = m_s.clock->nowMs();
     for (auto &w : writes) {
         savepoint("");
-        const Status s = w.run(tx);
+        const Status s = w.run(*tx);
         if (!s) {
             savepoint("ROLLBACK TO");
             if (s.error().kind != Error::Kind::Conflict) {
@@ -705,7 +713,7 @@ void SyncEngine::flushWrites()
         }
         savepoint("RELEASE");
     }
-    if (Status s = tx.commit(); !s) {
+    if (Status s = tx->commit(); !s) {
         qWarning("paydesk: timer commit failed: %s", qPrintable(s.error().message));
         closedLines.clear();
         // Nothing was recorded; the claims still hold until they run out: look again then.
@@ -773,22 +781,32 @@ Status SyncEngine::recordExpired(Transaction &tx, const std::vector<Expired> &ex
     auto audit = AuditLog::Batch::start(tx);
     if (!audit)
         return audit.error();
+    // One entry per closed order, naming the payments it closed at the channel (what an expiry
+    // did is one event); a payment closed on an order someone else finished first gets its own.
     const QString source = QStringLiteral("expiry");
     for (const Expired &e : expired) {
         const QString object = QStringLiteral("order:") + e.order.orderNo;
+        const bool orderClosed = closedOrders.contains(e.order.id);
+        QJsonArray payments;
         for (const AttemptOutcome &o : e.outcomes) {
             if (!closedAttempts.contains(o.attempt.id))
                 continue;
+            if (orderClosed) {
+                payments.append(QJsonObject{{QStringLiteral("out_trade_no"), o.attempt.outTradeNo}, {QStringLiteral("channel_state"), o.status.rawState}});
+                continue;
+            }
             if (Status s = audit.value().append(now, kTimer, QStringLiteral("payment.closed"), object,
                                                 {{QStringLiteral("out_trade_no"), o.attempt.outTradeNo}, {QStringLiteral("source"), source},
                                                  {QStringLiteral("channel_state"), o.status.rawState}});
                 !s)
                 return s;
         }
-        if (!closedOrders.contains(e.order.id))
+        if (!orderClosed)
             continue; // someone else closed or paid it first: nothing to do
         if (Status s = audit.value().append(now, kTimer, QStringLiteral("order.close"), object,
-                                            {{QStringLiteral("reason"), expiredReason}, {QStringLiteral("late_ms"), now - e.order.expiresAt}});
+                                            {{QStringLiteral("reason"), expiredReason},
+                                             {QStringLiteral("late_ms"), now - e.order.expiresAt},
+                                             {QStringLiteral("payments_closed"), payments}});
             !s)
             return s;
         m_failures.remove(e.order.id);

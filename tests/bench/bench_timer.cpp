@@ -401,6 +401,7 @@ int main(int argc, char **argv)
                 rec.closedInBatch(line.section(u' ', 1, 1));
         });
         QObject::connect(&engine, &SyncEngine::booksChanged, &rec, [&rec]() { rec.committed(); });
+        say(u"engine burst: %1 expired orders in place, closing"_s.arg(fmt(burst)));
         t.restart();
         const double c0 = cpuMs();
         engine.poke(); // as the seat that added them would (the file watch would do it too)

@@ -5,6 +5,10 @@
 #include "sync/SyncEngine.h"
 
 #include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QFileInfo>
 #include <QProcess>
 
@@ -262,6 +266,11 @@ private slots:
         QVERIFY(close != entries.end());
         QCOMPARE(close->user, u"timer"_s);
         QCOMPARE(close->details.value(u"reason"_s).toString(), u"EXPIRED"_s);
+        // The one entry names the payment it closed at the channel and what the channel said.
+        const QJsonArray closedPayments = close->details.value(u"payments_closed"_s).toArray();
+        QCOMPARE(closedPayments.size(), 1);
+        QCOMPARE(closedPayments[0].toObject().value(u"out_trade_no"_s).toString(), otn);
+        QCOMPARE(closedPayments[0].toObject().value(u"channel_state"_s).toString(), u"CLOSED"_s);
         QVERIFY(b->s->audit.verify()->intact);
     }
 
@@ -355,6 +364,46 @@ private slots:
             QCOMPARE(calls(u"close"_s, st.attempt->outTradeNo).size(), 1);
         }
         QVERIFY2(engine->status().wakeups < 10, "the timer spun while the channel was busy");
+    }
+
+    void anExpiryThatCannotBeRecordedHoldsUpNoOther()
+    {
+        QList<PaymentService::Started> orders;
+        for (int i = 0; i < 4; ++i)
+            orders << b->checkout(u"1.00"_s, 5 * 60'000);
+        const QString refused = orders[1].order.orderNo;
+        // The books refuse to close one of them: the batch that records the four closes fails,
+        // and the timer records them one by one instead.
+        const bool pg = b->s->db->dialect() == Database::Dialect::PostgreSQL;
+        const QStringList ddl = pg
+            ? QStringList{u"CREATE FUNCTION refuse_close() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"_s,
+                          u"CREATE TRIGGER refuse_close BEFORE UPDATE ON orders FOR EACH ROW WHEN (NEW.order_no = '%1' AND NEW.state = 'CLOSED') "
+                          "EXECUTE FUNCTION refuse_close()"_s.arg(refused)}
+            : QStringList{u"CREATE TRIGGER refuse_close BEFORE UPDATE ON orders FOR EACH ROW WHEN NEW.order_no = '%1' AND NEW.state = 'CLOSED' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"_s.arg(refused)};
+        for (const QString &sql : ddl) {
+            QSqlQuery q(b->s->db->connection());
+            QVERIFY2(q.exec(sql), qPrintable(q.lastError().text()));
+        }
+        startEngine();
+        QVERIFY(advanceTo(orders.last().order.expiresAt));
+        for (const auto &st : orders)
+            QCOMPARE(toString(b->order(st.order.orderNo).state), st.order.orderNo == refused ? u"PENDING"_s : u"CLOSED"_s);
+        QVERIFY(std::none_of(actions.begin(), actions.end(), [&](const QString &l) { return l.contains(refused); }));
+
+        // Once the books take it again, the retry closes it; every payment was closed once.
+        {
+            QSqlQuery q(b->s->db->connection());
+            QVERIFY2(q.exec(pg ? u"DROP TRIGGER refuse_close ON orders"_s : u"DROP TRIGGER refuse_close"_s), qPrintable(q.lastError().text()));
+        }
+        QVERIFY(advance(5000));
+        QCOMPARE(toString(b->order(refused).state), u"CLOSED"_s);
+        for (const auto &st : orders) {
+            QCOMPARE(calls(u"close"_s, st.attempt->outTradeNo).size(), 1);
+            QCOMPARE(toString(b->attempts(st.order.orderNo)[0].state), u"CLOSED"_s);
+            QCOMPARE(audit(u"order:"_s + st.order.orderNo).front().action, u"order.close"_s); // newest first
+        }
+        QVERIFY(b->s->audit.verify()->intact);
     }
 
     // ---- queries of payments in flight ---------------------------------------------------------
