@@ -26,6 +26,7 @@ const Migration kMigrations[] = {
     {1, QStringLiteral(":/paydesk/migrations/001_initial.sql")},
     {2, QStringLiteral(":/paydesk/migrations/002_channels.sql")},
     {3, QStringLiteral(":/paydesk/migrations/003_order_sort_indexes.sql")},
+    {4, QStringLiteral(":/paydesk/migrations/004_paid_index_partial.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:
@@ -262,7 +263,9 @@ Status Database::migrate()
         if (!have)
             return have.error();
         have.value().next();
-        if (have.value().value(0).toInt() > 0)
+        const bool applied = have.value().value(0).toInt() > 0;
+        have.value().finish(); // a statement left open makes SQLite refuse a DROP ("table is locked")
+        if (applied)
             continue; // tx rolls back: nothing to do
         QFile f(m.resource);
         if (!f.open(QIODevice::ReadOnly))
