@@ -27,6 +27,7 @@ const Migration kMigrations[] = {
     {2, QStringLiteral(":/paydesk/migrations/002_channels.sql")},
     {3, QStringLiteral(":/paydesk/migrations/003_order_sort_indexes.sql")},
     {4, QStringLiteral(":/paydesk/migrations/004_paid_index_partial.sql")},
+    {5, QStringLiteral(":/paydesk/migrations/005_old_leftovers_due.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:

@@ -666,6 +666,32 @@ private slots:
         QCOMPARE(toString(b->order(st.order.orderNo).state), u"PAID"_s);
     }
 
+    void aPaymentLeftOpenInOldBooksIsClosedAfterTheUpgrade()
+    {
+        // Books written before the reconciler made an order's other payments due: the order was
+        // paid, one of its QR codes is still open at the channel, and nothing is due for it.
+        const auto st = b->checkout(u"12.00"_s, 10 * 60'000);
+        const QString otn = st.attempt->outTradeNo;
+        QSqlDatabase conn = b->s->db->connection();
+        QVERIFY(Sql::exec(conn, u"UPDATE payment_attempts SET next_query_at = 0 WHERE id = :id"_s, {{":id", st.attempt->id}}).ok());
+        QVERIFY(Sql::exec(conn, u"UPDATE orders SET state = 'PAID', paid_at = :p WHERE id = :id"_s, {{":p", b->clock->nowMs()}, {":id", st.order.id}}).ok());
+        startEngine();
+        QVERIFY(advance(60'000));
+        QVERIFY(calls(u"close"_s, otn).isEmpty()); // the timer knows nothing of it
+        engine.reset();
+
+        // The upgrade to schema 5, then the first start.
+        QVERIFY(Sql::exec(conn, u"DELETE FROM schema_version WHERE version = 5"_s).ok());
+        QVERIFY(b->s->db->migrate().ok());
+        startEngine();
+        QVERIFY(settle(*engine));
+        QCOMPARE(calls(u"close"_s, otn).size(), 1);
+        QCOMPARE(toString(b->attempts(st.order.orderNo)[0].state), u"CLOSED"_s);
+        QCOMPARE(toString(b->order(st.order.orderNo).state), u"PAID"_s);
+        QVERIFY(advance(10 * 60'000));
+        QCOMPARE(calls(u"close"_s, otn).size(), 1);
+    }
+
     // ---- start, new work, other instances -----------------------------------------------------------
 
     void catchesUpOnWhatFellDueWhileStopped()
