@@ -79,6 +79,25 @@ QString byKeyOnlyFor(Database::Dialect d)
 }
 
 /// The pid in a lease owner "host:pid.n#claim" (0 if there is none).
+struct HighestIds
+{
+    qint64 orders = 0;
+    qint64 attempts = 0;
+    qint64 refunds = 0;
+};
+
+/// The highest ids of the tables the timer loads from (what loadAll and loadNew read up to).
+Result<HighestIds> highestIds(QSqlDatabase &conn)
+{
+    auto q = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts), "
+                                            "(SELECT COALESCE(MAX(id), 0) FROM refunds)"));
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return Error::storage(QStringLiteral("max ids"));
+    return HighestIds{q.value().value(0).toLongLong(), q.value().value(1).toLongLong(), q.value().value(2).toLongLong()};
+}
+
 qint64 pidOf(QStringView afterHost)
 {
     qsizetype n = 0;
@@ -125,15 +144,12 @@ Status SyncEngine::loadAll()
         return counter.error();
     m_seenChange = counter.value().next() ? counter.value().value(0).toLongLong() : 0;
     // The highest ids first: rows committed while this runs are loadNew()'s.
-    auto maxIds = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts), "
-                                                 "(SELECT COALESCE(MAX(id), 0) FROM refunds)"));
+    auto maxIds = highestIds(conn);
     if (!maxIds)
         return maxIds.error();
-    if (!maxIds.value().next())
-        return Error::storage(QStringLiteral("max ids"));
-    m_maxOrderId = maxIds.value().value(0).toLongLong();
-    m_maxAttemptId = maxIds.value().value(1).toLongLong();
-    m_maxRefundId = maxIds.value().value(2).toLongLong();
+    m_maxOrderId = maxIds->orders;
+    m_maxAttemptId = maxIds->attempts;
+    m_maxRefundId = maxIds->refunds;
 
     // Sized once: a heap that doubles its way to a million due times leaves its old buffers
     // behind in the allocator (half again the memory) and copies them on the way.
@@ -179,15 +195,12 @@ Status SyncEngine::loadNew()
         m_seenChange = counter.value().value(0).toLongLong();
     // The highest ids first, then the rows up to them: a row committed between the two reads is
     // seen next time instead of being skipped for good.
-    auto maxIds = Sql::exec(conn, QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(id), 0) FROM payment_attempts), "
-                                                 "(SELECT COALESCE(MAX(id), 0) FROM refunds)"));
+    auto maxIds = highestIds(conn);
     if (!maxIds)
         return maxIds.error();
-    if (!maxIds.value().next())
-        return Error::storage(QStringLiteral("max ids"));
-    const qint64 maxOrder = maxIds.value().value(0).toLongLong();
-    const qint64 maxAttempt = maxIds.value().value(1).toLongLong();
-    const qint64 maxRefund = maxIds.value().value(2).toLongLong();
+    const qint64 maxOrder = maxIds->orders;
+    const qint64 maxAttempt = maxIds->attempts;
+    const qint64 maxRefund = maxIds->refunds;
     // New rows, by primary key range (cheap however many rows the books hold).
     auto orders = Sql::exec(conn, QStringLiteral("SELECT id, expires_at FROM orders WHERE id > :m AND id <= :x AND state = 'PENDING'"),
                             {{":m", m_maxOrderId}, {":x", maxOrder}});
