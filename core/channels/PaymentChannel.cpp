@@ -1,5 +1,7 @@
 #include "channels/PaymentChannel.h"
 
+#include <QPointer>
+
 namespace paydesk {
 
 QString toString(TradeState s)
@@ -46,6 +48,15 @@ QString ChannelError::describe() const
     if (!message.isEmpty())
         out += QStringLiteral(": ") + message;
     return out;
+}
+
+void PaymentChannel::fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done)
+{
+    Q_UNUSED(request);
+    ChannelError e = ChannelError::make(ChannelError::Kind::Config, QStringLiteral("NO_BILLS"),
+                                        QStringLiteral("this channel offers no daily bills"));
+    QMetaObject::invokeMethod(context ? context : this, [done = std::move(done), e] { done(e); },
+                              Qt::QueuedConnection);
 }
 
 } // namespace paydesk

@@ -3,6 +3,7 @@
 #include "domain/Domain.h"
 
 #include <QByteArray>
+#include <QDate>
 #include <QMap>
 #include <QObject>
 #include <QPointer>
@@ -86,6 +87,40 @@ struct ChannelNotification
     RefundResult refund;      ///< when kind == Refund
 };
 
+/// Which daily bill (对账单) to fetch.
+enum class BillKind {
+    Trade,    ///< WeChat tradebill (bill_type=ALL), Alipay bill_type=trade: one row per payment/refund
+    FundFlow, ///< WeChat fundflowbill (account_type=BASIC): fees and net settled; Alipay: signcustomer
+};
+
+struct BillRequest
+{
+    QDate date;               ///< the channel's business day (Beijing time)
+    BillKind kind = BillKind::Trade;
+};
+
+/// A bill file as the channel wrote it, fetched and checked (WeChat: SHA-1 of the decompressed
+/// file equals the signed hash_value; a mismatch is an error, never a BillFile). Parsing is the
+/// reconciliation code's job (core/recon), not the channel's.
+struct BillFile
+{
+    enum class Status {
+        Ready,    ///< `content` holds the file
+        NotReady, ///< the channel has not produced that day's bill yet: ask again later
+        NoBill,   ///< the channel says there is no bill for that day (no trades): nothing to match
+    };
+    Status status = Status::Ready;
+    BillRequest request;
+    ChannelKind channel = ChannelKind::Sim;
+    /// WeChat: the decompressed CSV text (UTF-8, backquote-prefixed fields).
+    /// Alipay: the zip archive as downloaded (GBK CSV files inside).
+    QByteArray content;
+    QString fileName;         ///< a name for the file as the channel would give it
+    QString hashType;         ///< "SHA1" when the channel stated a hash (WeChat), else empty
+    QString hashValue;        ///< the hash the channel stated (hex), else empty
+    QString message;          ///< the channel's words for NotReady / NoBill
+};
+
 /// Why a channel call failed, and whether repeating it with the same key is safe.
 struct ChannelError
 {
@@ -155,6 +190,10 @@ public:
     virtual void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) = 0;
     virtual void queryRefund(const QString &outRefundNo, const QString &outTradeNo, QObject *context,
                              Callback<RefundResult> done) = 0;
+    /// Fetches one day's bill. "Not ready yet" and "no bill for that day" are values
+    /// (BillFile::Status), not errors; an unverifiable or mismatching file is an error.
+    /// The default answers ChannelError::Kind::Config ("this channel has no bills").
+    virtual void fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done);
     /// Verifies the signature (and timestamp) and decrypts the body of a callback the channel
     /// posted. Pure computation, so synchronous. Header names are matched case-insensitively.
     virtual ChannelReply<ChannelNotification> decodeNotification(const QMap<QByteArray, QByteArray> &headers,
