@@ -2,6 +2,7 @@
 
 #include "Labels.h"
 #include "domain/Money.h"
+#include "util/Csv.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -261,13 +262,7 @@ void FinanceTableModel::setReport(const FinanceReport &report)
 
 QString FinanceTableModel::toCsv() const
 {
-    auto quote = [](QString field) {
-        if (field.contains(u',') || field.contains(u'"') || field.contains(u'\n')) {
-            field.replace(u'"', QStringLiteral("\"\""));
-            field = u'"' + field + u'"';
-        }
-        return field;
-    };
+    const auto quote = [](const QString &field) { return csvTextCell(field); };
     const Currency currency = Currency::fromCode(m_currency).value_or(Currency::cny());
     QString out;
     QStringList header;

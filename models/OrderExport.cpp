@@ -1,22 +1,12 @@
 #include "OrderExport.h"
 
 #include "domain/Money.h"
+#include "util/Csv.h"
 
 #include <QDateTime>
 #include <QSaveFile>
 
 namespace paydesk {
-
-namespace {
-QString csvField(QString field)
-{
-    if (field.contains(u',') || field.contains(u'"') || field.contains(u'\n') || field.contains(u'\r')) {
-        field.replace(u'"', QStringLiteral("\"\""));
-        field = u'"' + field + u'"';
-    }
-    return field;
-}
-} // namespace
 
 Result<qint64> OrderExport::toCsv(Database &db, OrderRepository &orders, OrderFilter filter, const QString &path,
                                   const std::function<void(qint64, qint64)> &progress, const std::atomic_bool *stop)
@@ -52,10 +42,10 @@ Result<qint64> OrderExport::toCsv(Database &db, OrderRepository &orders, OrderFi
     while (q.next()) {
         const Order o = OrderRepository::readOrder(q);
         const Currency cur = o.amount().currency();
-        chunk += QStringList{csvField(o.orderNo),
+        chunk += QStringList{csvTextCell(o.orderNo),
                              QDateTime::fromMSecsSinceEpoch(o.createdAt, Qt::UTC).toString(Qt::ISODateWithMs),
-                             csvField(o.title),
-                             csvField(o.buyer),
+                             csvTextCell(o.title),
+                             csvTextCell(o.buyer),
                              o.amount().toPlainString(),
                              o.currency,
                              toString(o.state),

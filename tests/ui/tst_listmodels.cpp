@@ -4,9 +4,11 @@
 #include "DbWorker.h"
 #include "FinanceStats.h"
 #include "ListModels.h"
+#include "OrderExport.h"
 
 #include "TestSupport.h"
 #include "demo/DemoSeeder.h"
+#include "util/Csv.h"
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
@@ -30,6 +32,9 @@ private slots:
     void auditFetchesInBatches();
     void financeAggregatesInSql();
     void financeCsv();
+    void csvCellsAreNeverFormulas_data();
+    void csvCellsAreNeverFormulas();
+    void orderExportNeutralisesFormulas();
 
 private:
     Order paidOrderWithRefund();
@@ -228,6 +233,57 @@ void TestListModels::financeCsv()
     const QString text = QString::fromUtf8(f.readAll());
     QVERIFY(text.contains(u"PAID,3,1234.50"_s));
     QVERIFY(text.contains(u"CLOSED,1,9.99"_s));
+}
+
+void TestListModels::csvCellsAreNeverFormulas_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("cell");
+    QTest::newRow("plain") << u"Tea"_s << u"Tea"_s;
+    QTest::newRow("empty") << QString() << QString();
+    QTest::newRow("equals") << u"=HYPERLINK(\"http://x\")"_s << u"\"'=HYPERLINK(\"\"http://x\"\")\""_s;
+    QTest::newRow("plus") << u"+1+1"_s << u"'+1+1"_s;
+    QTest::newRow("minus") << u"-2+3"_s << u"'-2+3"_s;
+    QTest::newRow("at") << u"@SUM(A1)"_s << u"'@SUM(A1)"_s;
+    QTest::newRow("tab") << u"\t=1"_s << u"'\t=1"_s;
+    QTest::newRow("cr") << u"\r=1"_s << u"\"'\r=1\""_s;
+    QTest::newRow("comma") << u"a,b"_s << u"\"a,b\""_s;
+    QTest::newRow("inner equals") << u"a=b"_s << u"a=b"_s;
+}
+
+void TestListModels::csvCellsAreNeverFormulas()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, cell);
+    QCOMPARE(csvTextCell(text), cell);
+}
+
+void TestListModels::orderExportNeutralisesFormulas()
+{
+    // A buyer who typed a formula as their name: the exported file shows it as text.
+    const User clerk = m_s->users.find(u"clerk"_s).value();
+    NewOrder n;
+    n.amount = u"12.30"_s;
+    n.title = u"@SUM(1+1)"_s;
+    n.buyer = u"=HYPERLINK(\"http://evil.example\",\"click\")"_s;
+    auto created = m_s->orderService.create(clerk, n);
+    QVERIFY2(created.ok(), qPrintable(created.ok() ? QString() : created.error().message));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"orders.csv"_s);
+    OrderFilter f;
+    f.search = created->orderNo;
+    auto written = OrderExport::toCsv(*m_s->db, m_s->orders, f, path);
+    QVERIFY(written.ok());
+    QCOMPARE(written.value(), qint64(1));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);
+    const QString &row = lines[1];
+    QVERIFY2(row.contains(u",'@SUM(1+1),"_s), qPrintable(row));
+    QVERIFY2(row.contains(u",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\","_s), qPrintable(row));
+    QVERIFY(!row.contains(u",=HYPERLINK"_s));
+    QVERIFY2(row.contains(u",12.30,CNY,"_s), qPrintable(row)); // amounts stay plain numbers
 }
 
 QTEST_GUILESS_MAIN(TestListModels)
