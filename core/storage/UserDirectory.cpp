@@ -94,6 +94,13 @@ Result<User> UserDirectory::add(const QString &actor, const QString &login, cons
     if (!loginRe.match(login).hasMatch())
         return Error::invalid(QStringLiteral("user.bad_login"),
                               tr("A login is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."));
+    // The names PayDesk itself writes into the books as the actor (the auto-approval, the
+    // channels' answers, the timer, first set-up): a person holding one could pass for it.
+    static const QStringList reserved{QStringLiteral("system"), QStringLiteral("auto"), QStringLiteral("timer"),
+                                      QStringLiteral("setup")};
+    if (reserved.contains(login.toLower()))
+        return Error::invalid(QStringLiteral("user.reserved_login"),
+                              tr("\"%1\" is reserved for PayDesk's own entries in the books; choose another login.").arg(login));
     if (policy == PasswordPolicy::Enforce)
         if (Status s = checkPassword(password); !s)
             return s.error();

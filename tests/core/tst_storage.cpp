@@ -776,6 +776,13 @@ void TestStorage::onlyAdminsAddUsers()
     auto byFinance = users.add(u"finance"_s, u"mallory"_s, QString(), Role::Clerk, u"password-4"_s);
     QVERIFY(!byFinance.ok());
     QCOMPARE(byFinance.error().code, u"user.admin_required"_s);
+    // The actor names PayDesk writes itself cannot be taken by a person.
+    for (const QString &name : {u"system"_s, u"auto"_s, u"timer"_s, u"setup"_s}) {
+        auto reserved = users.add(u"admin"_s, name, QString(), Role::Finance, u"password-6"_s);
+        QVERIFY2(!reserved.ok(), qPrintable(name));
+        QCOMPARE(reserved.error().code, u"user.reserved_login"_s);
+        QVERIFY(!users.find(name).ok());
+    }
     auto duplicate = users.add(u"admin"_s, u"clerk"_s, QString(), Role::Clerk, u"password-5"_s);
     QVERIFY(!duplicate.ok());
     QCOMPARE(duplicate.error().code, u"user.exists"_s);
