@@ -262,7 +262,6 @@ void FinanceTableModel::setReport(const FinanceReport &report)
 
 QString FinanceTableModel::toCsv() const
 {
-    const auto quote = [](const QString &field) { return csvTextCell(field); };
     const Currency currency = Currency::fromCode(m_currency).value_or(Currency::cny());
     QString out;
     QStringList header;
@@ -270,12 +269,12 @@ QString FinanceTableModel::toCsv() const
         QString h = headerData(c, Qt::Horizontal).toString();
         if (isMoneyColumn(c))
             h = QStringLiteral("%1 (%2)").arg(h, m_currency);
-        header << quote(h);
+        header << csvTextCell(h);
     }
     out += header.join(u',') + u'\n';
     for (int r = 0; r < rowCount(); ++r) {
         // Keys, not translated labels, so a spreadsheet can match rows whatever the language.
-        QStringList line{quote(m_keys.at(r))};
+        QStringList line{csvTextCell(m_keys.at(r))};
         for (int c = 1; c < columnCount(); ++c)
             line << (isMoneyColumn(c) ? Money(value(r, c), currency).toPlainString() : QString::number(value(r, c)));
         out += line.join(u',') + u'\n';

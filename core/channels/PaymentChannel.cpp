@@ -1,7 +1,5 @@
 #include "channels/PaymentChannel.h"
 
-#include <QPointer>
-
 namespace paydesk {
 
 QString toString(TradeState s)
