@@ -202,14 +202,27 @@ Result<EncryptedFileSecretStore::Contents> EncryptedFileSecretStore::load()
     if (o.value(QStringLiteral("format")).toString() != QLatin1String(kFormat) || o.value(QStringLiteral("version")).toInt() != 1
         || kdf.value(QStringLiteral("name")).toString() != QStringLiteral("scrypt"))
         return Error::invalid(QStringLiteral("secrets.bad_file"), tr("%1 is not a PayDesk secrets file.").arg(m_path));
-    c.params.n = quint64(kdf.value(QStringLiteral("n")).toInteger());
-    c.params.r = quint64(kdf.value(QStringLiteral("r")).toInteger());
-    c.params.p = quint64(kdf.value(QStringLiteral("p")).toInteger());
     c.salt = QByteArray::fromBase64(kdf.value(QStringLiteral("salt")).toString().toLatin1());
     const QByteArray nonce = QByteArray::fromBase64(o.value(QStringLiteral("nonce")).toString().toLatin1());
     const QByteArray data = QByteArray::fromBase64(o.value(QStringLiteral("data")).toString().toLatin1());
-    if (c.salt.size() < 16 || c.params.n < 1024 || c.params.r == 0 || c.params.p == 0)
-        return Error::invalid(QStringLiteral("secrets.bad_file"), tr("%1 has unusable key-derivation parameters.").arg(m_path));
+    // The parameters come from a file anyone with write access can edit: without maxima, a huge
+    // N makes scrypt allocate gigabytes and run for minutes before the passphrase is even tried.
+    const auto kdfInteger = [&kdf](const char *name) -> quint64 {
+        const QJsonValue v = kdf.value(QLatin1String(name));
+        return v.isDouble() && v.toInteger(-1) > 0 ? quint64(v.toInteger()) : 0;
+    };
+    c.params.n = kdfInteger("n");
+    c.params.r = kdfInteger("r");
+    c.params.p = kdfInteger("p");
+    if (c.salt.size() < 16 || c.params.n < 1024 || !crypto::scryptParamsWithinLimits(c.params))
+        return Error::invalid(QStringLiteral("secrets.bad_file"),
+                              tr("%1 has unusable key-derivation parameters (scrypt N=%2, r=%3, p=%4; PayDesk accepts N a "
+                                 "power of two from 1024 to %5, r up to %6, p up to %7, at most %8 MiB of memory). The file "
+                                 "may have been altered.")
+                                  .arg(m_path)
+                                  .arg(c.params.n).arg(c.params.r).arg(c.params.p)
+                                  .arg(crypto::kScryptMaxN).arg(crypto::kScryptMaxR).arg(crypto::kScryptMaxP)
+                                  .arg(crypto::kScryptMaxMemory >> 20));
     auto key = keyFor(c.salt, c.params);
     if (!key)
         return key.error();

@@ -430,9 +430,25 @@ Result<QByteArray> aes256GcmDecrypt(const QByteArray &key, const QByteArray &non
 
 // ---- scrypt, random -----------------------------------------------------------------------
 
+bool scryptParamsWithinLimits(const ScryptParams &params)
+{
+    if (params.n < 2 || (params.n & (params.n - 1)) != 0 || params.n > kScryptMaxN)
+        return false;
+    if (params.r == 0 || params.r > kScryptMaxR || params.p == 0 || params.p > kScryptMaxP)
+        return false;
+    // Each factor is capped above, so 128 * N * r * p <= 2^7 * 2^20 * 2^5 * 2^4 cannot overflow.
+    return 128 * params.n * params.r * params.p <= kScryptMaxMemory;
+}
+
 Result<QByteArray> scrypt(const QByteArray &passphrase, const QByteArray &salt, const ScryptParams &params, int length)
 {
-    // 128 * N * r * p bytes of work memory, with room to spare.
+    if (!scryptParamsWithinLimits(params))
+        return Error::invalid(QStringLiteral("crypto.scrypt_limits"),
+                              tr("scrypt parameters N=%1, r=%2, p=%3 are outside what PayDesk accepts (N a power of two "
+                                 "up to %4, r up to %5, p up to %6, at most %7 MiB of memory).")
+                                  .arg(params.n).arg(params.r).arg(params.p)
+                                  .arg(kScryptMaxN).arg(kScryptMaxR).arg(kScryptMaxP).arg(kScryptMaxMemory >> 20));
+    // 128 * N * r * p bytes of work memory (at most 1 GiB, checked above), with room to spare.
     const quint64 maxmem = 128 * params.n * params.r * params.p + (quint64(16) << 20);
     QByteArray out(length, Qt::Uninitialized);
     if (EVP_PBE_scrypt(passphrase.constData(), size_t(passphrase.size()), uc(salt), size_t(salt.size()), params.n,

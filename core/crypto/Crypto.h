@@ -91,6 +91,15 @@ struct ScryptParams
     quint64 r = 8;
     quint64 p = 1;
 };
+/// The largest parameters PayDesk accepts, wherever they come from (a secrets file can be
+/// edited): N <= 2^20, r <= 32, p <= 16, and at most 1 GiB of work memory (128 * N * r * p).
+inline constexpr quint64 kScryptMaxN = quint64(1) << 20;
+inline constexpr quint64 kScryptMaxR = 32;
+inline constexpr quint64 kScryptMaxP = 16;
+inline constexpr quint64 kScryptMaxMemory = quint64(1) << 30;
+/// Whether `params` are within the maxima above (N a power of two, r and p at least 1).
+bool scryptParamsWithinLimits(const ScryptParams &params);
+/// Refuses parameters outside scryptParamsWithinLimits() before any memory is allocated.
 Result<QByteArray> scrypt(const QByteArray &passphrase, const QByteArray &salt, const ScryptParams &params,
                           int length = 32);
 

@@ -13,6 +13,7 @@
 #include "crypto/Crypto.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -236,6 +237,66 @@ private slots:
         f.close();
         EncryptedFileSecretStore tampered(path, "correct horse battery staple", cheap);
         QCOMPARE(tampered.read(u"a/private_key"_s).error().code, u"secrets.wrong_passphrase"_s);
+    }
+
+    // A tampered secrets file must not make scrypt allocate gigabytes (or wrap its memory limit
+    // around): parameters beyond the maxima are refused before any key derivation.
+    void encryptedFileRefusesHugeScryptParameters_data()
+    {
+        QTest::addColumn<QJsonValue>("n");
+        QTest::addColumn<QJsonValue>("r");
+        QTest::addColumn<QJsonValue>("p");
+        QTest::newRow("N=2^30 (a TiB)") << QJsonValue(qint64(1) << 30) << QJsonValue(8) << QJsonValue(1);
+        QTest::newRow("N=2^57, r=8 (128*N*r wraps to 0)") << QJsonValue(qint64(1) << 57) << QJsonValue(8) << QJsonValue(1);
+        QTest::newRow("N=2^21 (over the N cap)") << QJsonValue(qint64(1) << 21) << QJsonValue(8) << QJsonValue(1);
+        QTest::newRow("N=2^20, r=16 (2 GiB)") << QJsonValue(qint64(1) << 20) << QJsonValue(16) << QJsonValue(1);
+        QTest::newRow("r=33") << QJsonValue(1024) << QJsonValue(33) << QJsonValue(1);
+        QTest::newRow("p=17") << QJsonValue(1024) << QJsonValue(8) << QJsonValue(17);
+        QTest::newRow("r=2^62") << QJsonValue(1024) << QJsonValue(qint64(1) << 62) << QJsonValue(1);
+        QTest::newRow("N=-1") << QJsonValue(-1) << QJsonValue(8) << QJsonValue(1);
+        QTest::newRow("N not a power of two") << QJsonValue(1025) << QJsonValue(8) << QJsonValue(1);
+        QTest::newRow("N=1.5e300 (no integer)") << QJsonValue(1.5e300) << QJsonValue(8) << QJsonValue(1);
+        QTest::newRow("N as text") << QJsonValue(u"131072"_s) << QJsonValue(8) << QJsonValue(1);
+    }
+
+    void encryptedFileRefusesHugeScryptParameters()
+    {
+        QFETCH(QJsonValue, n);
+        QFETCH(QJsonValue, r);
+        QFETCH(QJsonValue, p);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"secrets.bin"_s);
+        {
+            EncryptedFileSecretStore store(path, "pass", crypto::ScryptParams{1024, 8, 1});
+            QVERIFY(store.write(u"a/api_v3_key"_s, "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+        }
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+        f.close();
+        QJsonObject kdf = o.value(u"kdf"_s).toObject();
+        kdf.insert(u"n"_s, n);
+        kdf.insert(u"r"_s, r);
+        kdf.insert(u"p"_s, p);
+        o.insert(u"kdf"_s, kdf);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(o).toJson());
+        f.close();
+
+        QElapsedTimer took;
+        took.start();
+        EncryptedFileSecretStore store(path, "pass", crypto::ScryptParams{1024, 8, 1});
+        auto read = store.read(u"a/api_v3_key"_s);
+        QVERIFY(!read);
+        QCOMPARE(read.error().code, u"secrets.bad_file"_s);
+        QVERIFY2(read.error().message.contains(u"scrypt N="_s), qPrintable(read.error().message));
+        QVERIFY2(took.elapsed() < 1000, qPrintable(u"took %1 ms"_s.arg(took.elapsed())));
+        QVERIFY(!store.write(u"b"_s, "x")); // nor overwritten with its own parameters
+        // crypto::scrypt itself refuses them too, whoever calls it.
+        if (n.isDouble() && r.isDouble() && n.toInteger() > 0 && r.toInteger() > 0) {
+            const crypto::ScryptParams params{quint64(n.toInteger()), quint64(r.toInteger()), quint64(p.toInteger())};
+            QCOMPARE(crypto::scrypt("pass", "0123456789abcdef", params).error().code, u"crypto.scrypt_limits"_s);
+        }
     }
 
     void defaultStoreSelection()
