@@ -439,7 +439,7 @@ SandboxServer::Reply SandboxServer::wechat(const Request &r)
         return wechatError(401, QStringLiteral("SIGN_ERROR"), QStringLiteral("mchid in Authorization is not this merchant"));
     if (auth->serial.toUpper() != m_keys.merchantSerial)
         return wechatError(401, QStringLiteral("SIGN_ERROR"), QStringLiteral("serial_no is not the merchant certificate serial"));
-    if (qAbs(now() / 1000 - auth->timestamp) > wechatpay::kMaxClockSkewSeconds)
+    if (!wechatpay::withinClockSkew(auth->timestamp, now()))
         return wechatError(401, QStringLiteral("SIGN_ERROR"), QStringLiteral("timestamp is more than 5 minutes off"));
     const auto sig = QByteArray::fromBase64Encoding(auth->signature, QByteArray::AbortOnBase64DecodingErrors);
     if (!sig || !m_keys.merchantKey.publicKey().verifySha256(

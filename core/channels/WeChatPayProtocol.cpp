@@ -106,6 +106,12 @@ const crypto::PublicKey *Verifier::keyFor(const QString &serial) const
     return it == m_keys.cend() ? nullptr : &it.value();
 }
 
+bool withinClockSkew(qint64 timestampSeconds, qint64 nowMs)
+{
+    const qint64 nowSeconds = nowMs / 1000;
+    return timestampSeconds >= nowSeconds - kMaxClockSkewSeconds && timestampSeconds <= nowSeconds + kMaxClockSkewSeconds;
+}
+
 std::optional<ChannelError> Verifier::verify(const SignedHeaders &h, const QByteArray &body, qint64 nowMs) const
 {
     if (h.signature.isEmpty() || h.serial.isEmpty() || h.timestamp.isEmpty() || h.nonce.isEmpty())
@@ -120,12 +126,12 @@ std::optional<ChannelError> Verifier::verify(const SignedHeaders &h, const QByte
     if (!ok)
         return signatureError(QStringLiteral("BAD_TIMESTAMP"),
                               tr("Wechatpay-Timestamp \"%1\" is not a number.").arg(QString::fromLatin1(h.timestamp)));
-    const qint64 skew = nowMs / 1000 - ts;
-    if (skew > kMaxClockSkewSeconds || skew < -kMaxClockSkewSeconds)
+    if (!withinClockSkew(ts, nowMs))
         return signatureError(QStringLiteral("STALE_TIMESTAMP"),
-                              tr("Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay "
+                              tr("Wechatpay-Timestamp %1 is more than 5 minutes away from now (%2): refused as a replay "
                                  "or a wrong clock.")
-                                  .arg(skew));
+                                  .arg(ts)
+                                  .arg(nowMs / 1000));
     const QString serial = QString::fromLatin1(h.serial);
     const crypto::PublicKey *key = keyFor(serial);
     if (!key)

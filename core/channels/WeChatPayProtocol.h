@@ -17,6 +17,10 @@ namespace paydesk::wechatpay {
 inline constexpr char kSchema[] = "WECHATPAY2-SHA256-RSA2048";
 /// Responses and notifications whose Wechatpay-Timestamp is further than this from now are refused.
 inline constexpr qint64 kMaxClockSkewSeconds = 5 * 60;
+/// Whether `timestampSeconds` (Wechatpay-Timestamp, or the timestamp of an Authorization
+/// header) is within kMaxClockSkewSeconds of `nowMs`, either way. Any qint64 is safe: the
+/// difference is never computed, so a timestamp near INT64_MIN cannot overflow it.
+bool withinClockSkew(qint64 timestampSeconds, qint64 nowMs);
 
 /// METHOD\nCANONICAL_URL\nTIMESTAMP\nNONCE\nBODY\n (the request-signing message).
 QByteArray requestMessage(const QByteArray &method, const QByteArray &canonicalUrl, qint64 timestamp,

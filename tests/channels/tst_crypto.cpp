@@ -208,6 +208,19 @@ private slots:
         QVERIFY(!v.verify(h, kNotifyBody, now + 299'000));
         QCOMPARE(v.verify(h, kNotifyBody, now + 301'000)->code, u"STALE_TIMESTAMP"_s);
         QCOMPARE(v.verify(h, kNotifyBody, now - 301'000)->code, u"STALE_TIMESTAMP"_s);
+        // Timestamps at the ends of qint64 are stale too, without overflowing "now - timestamp"
+        // (UBSan, in the asan and fuzz presets, aborted here before; found by fuzz_wechat_protocol).
+        for (const QByteArray &extreme : {QByteArray("-9223372036854775808"), QByteArray("-9223372036854775807"),
+                                          QByteArray("9223372036854775807")}) {
+            wechatpay::SignedHeaders far = h;
+            far.timestamp = extreme;
+            QCOMPARE(v.verify(far, kNotifyBody, now)->code, u"STALE_TIMESTAMP"_s);
+            QVERIFY(!wechatpay::withinClockSkew(extreme.toLongLong(), now));
+        }
+        QVERIFY(wechatpay::withinClockSkew(1624523846 + 300, now));
+        QVERIFY(!wechatpay::withinClockSkew(1624523846 + 301, now));
+        QVERIFY(wechatpay::withinClockSkew(1624523846 - 300, now));
+        QVERIFY(!wechatpay::withinClockSkew(1624523846 - 301, now));
         // One byte of the body changed.
         QByteArray tampered = kNotifyBody;
         tampered.replace("签约成功", "签约失败");
