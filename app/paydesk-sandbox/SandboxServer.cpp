@@ -199,31 +199,40 @@ SandboxServer::Payment *SandboxServer::payment(const QString &channel, const QSt
 
 // ---- transport ----------------------------------------------------------------------------
 
-bool SandboxServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+SandboxServer::Reply SandboxServer::handle(const QByteArray &method, const QUrl &url,
+                                           const QHash<QByteArray, QByteArray> &headers, const QByteArray &body)
 {
     Request r;
-    switch (request.method()) {
-    case QHttpServerRequest::Method::Get: r.method = "GET"; break;
-    case QHttpServerRequest::Method::Post: r.method = "POST"; break;
-    case QHttpServerRequest::Method::Delete: r.method = "DELETE"; break;
-    case QHttpServerRequest::Method::Put: r.method = "PUT"; break;
-    default: r.method = "OTHER"; break;
-    }
-    const QUrl url = request.url();
+    r.method = method;
     r.path = url.path();
     r.canonicalUrl = url.path(QUrl::FullyEncoded).toLatin1();
     if (url.hasQuery())
         r.canonicalUrl += '?' + url.query(QUrl::FullyEncoded).toLatin1();
-    const auto headers = request.headers();
-    for (const auto &[name, value] : headers)
-        r.headers.insert(name.toLower(), value);
-    r.body = request.body();
-    r.query = request.query();
+    for (auto it = headers.cbegin(); it != headers.cend(); ++it)
+        r.headers.insert(it.key().toLower(), it.value());
+    r.body = body;
+    r.query = QUrlQuery(url.query()); // as QHttpServerRequest::query() does
+    return route(r);
+}
 
-    const Reply reply = route(r);
-    if (r.method != "GET")
+bool SandboxServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QByteArray method;
+    switch (request.method()) {
+    case QHttpServerRequest::Method::Get: method = "GET"; break;
+    case QHttpServerRequest::Method::Post: method = "POST"; break;
+    case QHttpServerRequest::Method::Delete: method = "DELETE"; break;
+    case QHttpServerRequest::Method::Put: method = "PUT"; break;
+    default: method = "OTHER"; break;
+    }
+    QHash<QByteArray, QByteArray> headers;
+    for (const auto &[name, value] : request.headers())
+        headers.insert(name.toLower(), value);
+    const Reply reply = handle(method, request.url(), headers, request.body());
+    const QString path = request.url().path();
+    if (method != "GET")
         saveBooks();
-    std::fprintf(stderr, "sandbox: %s %s -> %s\n", r.method.constData(), qPrintable(r.path),
+    std::fprintf(stderr, "sandbox: %s %s -> %s\n", method.constData(), qPrintable(path),
                  reply.drop ? "dropped" : QByteArray::number(reply.status).constData());
     std::fflush(stderr);
     QPointer<QTcpSocket> guard(socket);

@@ -57,6 +57,12 @@ public:
         QUrlQuery query;
     };
 
+    /// Answers one request exactly as if it had come over HTTP, without a socket and without
+    /// saving the books: the entry point of tests/fuzz/fuzz_sandbox_request. `headers` are
+    /// matched case-insensitively.
+    Reply handle(const QByteArray &method, const QUrl &url, const QHash<QByteArray, QByteArray> &headers,
+                 const QByteArray &body);
+
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
