@@ -74,6 +74,25 @@ void AuditingChannel::queryRefund(const QString &outRefundNo, const QString &out
                          audited<RefundResult>(QStringLiteral("query_refund"), outTradeNo, outRefundNo, std::move(done)));
 }
 
+void AuditingChannel::fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done)
+{
+    m_inner->fetchBill(request, context, [this, request, done = std::move(done)](const ChannelReply<BillFile> &reply) {
+        if (!reply.ok() && reply.error().kind == ChannelError::Kind::Signature) {
+            const QString date = request.date.toString(Qt::ISODate);
+            const QJsonObject details{{QStringLiteral("channel"), toString(kind())},
+                                      {QStringLiteral("op"), QStringLiteral("bill")},
+                                      {QStringLiteral("bill_date"), date},
+                                      {QStringLiteral("bill_kind"), request.kind == BillKind::FundFlow ? QStringLiteral("fundflow")
+                                                                                                     : QStringLiteral("trade")},
+                                      {QStringLiteral("code"), reply.error().code},
+                                      {QStringLiteral("message"), reply.error().message}};
+            m_audit.recordRefusal(QStringLiteral("system"), QStringLiteral("channel.answer.refused"),
+                                  QStringLiteral("bill:") + toString(kind()) + u':' + date, details);
+        }
+        done(reply);
+    });
+}
+
 ChannelReply<ChannelNotification> AuditingChannel::decodeNotification(const QMap<QByteArray, QByteArray> &headers,
                                                                       const QByteArray &body) const
 {

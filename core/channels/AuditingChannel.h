@@ -30,6 +30,8 @@ public:
     void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) override;
     void queryRefund(const QString &outRefundNo, const QString &outTradeNo, QObject *context,
                      Callback<RefundResult> done) override;
+    /// Forwarded; a bill refused for its signature or its hash is audited on "bill:<channel>:<date>".
+    void fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done) override;
     ChannelReply<ChannelNotification> decodeNotification(const QMap<QByteArray, QByteArray> &headers,
                                                          const QByteArray &body) const override;
 

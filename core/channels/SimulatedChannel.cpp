@@ -1,5 +1,6 @@
 #include "channels/SimulatedChannel.h"
 
+#include "channels/BillWriter.h"
 #include "channels/ChannelRegistry.h"
 
 #include <QCryptographicHash>
@@ -8,6 +9,7 @@
 #include <QMessageAuthenticationCode>
 #include <QRandomGenerator>
 #include <QSet>
+#include <QTimeZone>
 #include <QTimer>
 
 #include <algorithm>
@@ -603,10 +605,11 @@ void SimulatedChannel::createNative(const CreatePaymentRequest &request, QObject
         const bool repeat = p.exists;
         if (!repeat) {
             // Written at once rather than with the batch: a failed insert is this call's answer.
-            auto r = cachedExec(b.conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at) "
-                                                      "VALUES (:n, :a, :d, 'NOTPAY', :c, :e)"),
+            // `customer` notes which of the simulator's kinds took the payment (for its bills).
+            auto r = cachedExec(b.conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at, customer) "
+                                                      "VALUES (:n, :a, :d, 'NOTPAY', :c, :e, :k)"),
                                  {{":n", request.outTradeNo}, {":a", request.amountMinor}, {":d", request.description},
-                                  {":c", now}, {":e", request.expiresAtMs}});
+                                  {":c", now}, {":e", request.expiresAtMs}, {":k", paydesk::toString(m_kind)}});
             if (!r) {
                 *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), r.error().message, 500);
                 return;
@@ -848,6 +851,295 @@ void SimulatedChannel::queryRefund(const QString &outRefundNo, const QString &, 
             done(reply->value());
     };
     enqueue(QStringLiteral("query_refund"), QString(), context, std::move(run), std::move(answer));
+}
+
+namespace {
+
+/// Bill distortions live in sim_scripts under this prefix (never an out_trade_no), with a
+/// `customer` no script reader accepts, so every process on the database sees them.
+const QString kBillPrefix = QStringLiteral("~bill/");
+
+qint64 beijingDayStart(const QDate &d)
+{
+    return QDateTime(d, QTime(0, 0), QTimeZone(8 * 3600)).toMSecsSinceEpoch();
+}
+
+} // namespace
+
+QString SimulatedChannel::billMerchantId(ChannelKind kind)
+{
+    switch (kind) {
+    case ChannelKind::Alipay: return QStringLiteral("2088000000000001");
+    case ChannelKind::WeChat: return QStringLiteral("1900000001");
+    case ChannelKind::Sim: break;
+    }
+    return QStringLiteral("1900000000");
+}
+
+std::optional<SimulatedChannel::BillDiscrepancy> SimulatedChannel::billDiscrepancyFromString(QStringView text)
+{
+    if (text == u"unknown-payment")
+        return BillDiscrepancy::UnknownPayment;
+    if (text == u"wrong-amount")
+        return BillDiscrepancy::WrongAmount;
+    if (text == u"missing-refund")
+        return BillDiscrepancy::MissingRefund;
+    if (text == u"paid-after-close")
+        return BillDiscrepancy::PaidAfterClose;
+    return std::nullopt;
+}
+
+QString SimulatedChannel::toString(BillDiscrepancy d)
+{
+    switch (d) {
+    case BillDiscrepancy::UnknownPayment: return QStringLiteral("unknown-payment");
+    case BillDiscrepancy::WrongAmount: return QStringLiteral("wrong-amount");
+    case BillDiscrepancy::MissingRefund: return QStringLiteral("missing-refund");
+    case BillDiscrepancy::PaidAfterClose: return QStringLiteral("paid-after-close");
+    }
+    return {};
+}
+
+Status SimulatedChannel::injectBillDiscrepancy(BillDiscrepancy kind, const QString &ref, qint64 amountMinor, qint64 atMs)
+{
+    if (ref.isEmpty())
+        return Error::invalid(QStringLiteral("sim.bill_ref"), tr("A bill difference needs the payment or refund it is about."));
+    const qint64 at = atMs > 0 ? atMs : m_clock.nowMs();
+    Transaction tx(*m_db);
+    if (!tx.begun())
+        return tx.begun();
+    QSqlDatabase &conn = tx.connection();
+    switch (kind) {
+    case BillDiscrepancy::UnknownPayment: {
+        if (amountMinor <= 0)
+            return Error::invalid(QStringLiteral("sim.bill_amount"), tr("An unknown payment needs a positive amount."));
+        const QString txn = QStringLiteral("SIM") + QString::number(stableHash(ref, m_seed) % 10'000'000'000'000'000ULL).rightJustified(16, u'0');
+        auto ins = Sql::exec(conn, QStringLiteral("INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at, "
+                                                  "paid_at, txn_id, customer) VALUES (:n, :a, :d, 'SUCCESS', :c, :e, :p, :t, :k)"),
+                             {{":n", ref}, {":a", amountMinor}, {":d", QStringLiteral("unknown payment")}, {":c", at - 1000},
+                              {":e", at + 60'000}, {":p", at}, {":t", txn}, {":k", paydesk::toString(m_kind)}});
+        if (!ins)
+            return ins.error();
+        break;
+    }
+    case BillDiscrepancy::PaidAfterClose: {
+        auto q = Sql::exec(conn, QStringLiteral("SELECT state, closed_at FROM sim_payments WHERE out_trade_no = :n"), {{":n", ref}});
+        if (!q)
+            return q.error();
+        if (!q.value().next())
+            return Error::notFound(QStringLiteral("sim.no_payment"), tr("The simulated channel has no payment %1.").arg(ref));
+        if (q.value().value(0).toString() != QStringLiteral("CLOSED"))
+            return Error::conflict(QStringLiteral("sim.not_closed"), tr("Payment %1 is not closed at the channel.").arg(ref));
+        const qint64 paidAt = qMax(at, q.value().value(1).toLongLong() + 1);
+        const QString txn = QStringLiteral("SIM") + QString::number(stableHash(ref, m_seed) % 10'000'000'000'000'000ULL).rightJustified(16, u'0');
+        auto u = Sql::exec(conn, QStringLiteral("UPDATE sim_payments SET state = 'SUCCESS', paid_at = :p, txn_id = :t "
+                                                "WHERE out_trade_no = :n AND state = 'CLOSED'"),
+                           {{":p", paidAt}, {":t", txn}, {":n", ref}});
+        if (!u)
+            return u.error();
+        break;
+    }
+    case BillDiscrepancy::WrongAmount:
+    case BillDiscrepancy::MissingRefund: {
+        if (kind == BillDiscrepancy::WrongAmount && amountMinor <= 0)
+            return Error::invalid(QStringLiteral("sim.bill_amount"), tr("A wrong amount must still be positive."));
+        const QString prefix = kBillPrefix + toString(kind) + u'/' + ref;
+        if (auto d = Sql::exec(conn, QStringLiteral("DELETE FROM sim_scripts WHERE prefix = :p"), {{":p", prefix}}); !d)
+            return d.error();
+        if (auto i = Sql::exec(conn, QStringLiteral("INSERT INTO sim_scripts (prefix, customer, delay_ms) VALUES (:p, :c, :d)"),
+                               {{":p", prefix}, {":c", QString(QStringLiteral("bill:") + toString(kind))}, {":d", amountMinor}});
+            !i)
+            return i.error();
+        break;
+    }
+    }
+    if (auto e = Sql::exec(conn, QStringLiteral("INSERT INTO sim_events (at, op, ref, result, amount_minor) VALUES (:a, 'bill_discrepancy', :r, :k, :m)"),
+                           {{":a", m_clock.nowMs()}, {":r", ref}, {":k", toString(kind)}, {":m", amountMinor}});
+        !e)
+        return e.error();
+    return tx.commit();
+}
+
+void SimulatedChannel::fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done)
+{
+    const auto fault = takeFault(QStringLiteral("bill"));
+    auto reply = std::make_shared<std::optional<ChannelReply<BillFile>>>();
+    auto run = [this, request, fault, reply](Batch &b) {
+        if (fault && !fault->lands) {
+            logEvent(b, QStringLiteral("bill"), request.date.toString(Qt::ISODate), QStringLiteral("FAULT"), 0);
+            return;
+        }
+        BillFile file;
+        file.request = request;
+        file.channel = m_kind;
+        const qint64 now = m_clock.nowMs();
+        const QDate today = QDateTime::fromMSecsSinceEpoch(now, QTimeZone(8 * 3600)).date();
+        const QString ref = request.date.toString(Qt::ISODate);
+        if (!request.date.isValid()) {
+            *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("PARAM_ERROR"), QStringLiteral("bill_date is not a date"), 400);
+            return;
+        }
+        if (m_kind == ChannelKind::Alipay && request.kind == BillKind::FundFlow) {
+            *reply = ChannelError::make(ChannelError::Kind::Config, QStringLiteral("NO_BILLS"),
+                                        QStringLiteral("the simulated Alipay offers trade bills only"));
+            return;
+        }
+        if (request.date > today) {
+            file.status = BillFile::Status::NotReady;
+            file.message = QStringLiteral("the day %1 is not over yet").arg(ref);
+            logEvent(b, QStringLiteral("bill"), ref, QStringLiteral("NOT_READY"), 0);
+            *reply = file;
+            return;
+        }
+        const qint64 from = beijingDayStart(request.date), to = beijingDayStart(request.date.addDays(1));
+        const QString kind = paydesk::toString(m_kind);
+        const QString kindWhere = m_kind == ChannelKind::Sim ? QStringLiteral("(customer = :k OR customer = '')") : QStringLiteral("customer = :k");
+
+        // Customers whose scripts have paid by now pay first (as they would have at the channel),
+        // whether or not anyone asked about their payment since.
+        QStringList open;
+        if (auto q = Sql::exec(b.conn, QStringLiteral("SELECT out_trade_no FROM sim_payments WHERE state IN ('NOTPAY', 'CLOSED') "
+                                                      "AND created_at < :to AND created_at >= :from AND ") + kindWhere,
+                               {{":to", to}, {":from", from - 2 * 86'400'000}, {":k", kind}})) {
+            while (q.value().next())
+                open << q.value().value(0).toString();
+        }
+        preload(b, open);
+        for (const QString &no : std::as_const(open))
+            settlePayment(b, payment(b, no));
+
+        // The distortions the tests or the demo asked for.
+        QHash<QString, qint64> wrongAmount;
+        QSet<QString> droppedRefunds;
+        if (auto q = Sql::exec(b.conn, QStringLiteral("SELECT prefix, delay_ms FROM sim_scripts WHERE prefix LIKE :p"),
+                               {{":p", QString(kBillPrefix + u'%')}})) {
+            while (q.value().next()) {
+                const QString rest = q.value().value(0).toString().mid(kBillPrefix.size());
+                const qsizetype slash = rest.indexOf(u'/');
+                const auto d = billDiscrepancyFromString(QStringView(rest).left(slash));
+                if (!d || slash < 0)
+                    continue;
+                if (*d == BillDiscrepancy::WrongAmount)
+                    wrongAmount.insert(rest.mid(slash + 1), q.value().value(1).toLongLong());
+                else if (*d == BillDiscrepancy::MissingRefund)
+                    droppedRefunds.insert(rest.mid(slash + 1));
+            }
+        }
+
+        QList<bills::BillRow> rows;
+        auto paymentRow = [&](const QString &no, qint64 amount, qint64 paidAt, qint64 createdAt, const QString &txn, const QString &desc) {
+            bills::BillRow r;
+            r.outTradeNo = no;
+            r.channelTxnId = txn;
+            r.amountMinor = wrongAmount.value(no, amount);
+            r.feeMinor = bills::standardFee(r.amountMinor);
+            r.atMs = paidAt;
+            r.createdAtMs = createdAt;
+            r.description = desc;
+            r.payer = QStringLiteral("oSim") + txn.right(8);
+            rows << r;
+        };
+        QSet<QString> listed;
+        auto paid = Sql::exec(b.conn, QStringLiteral("SELECT out_trade_no, amount_minor, paid_at, created_at, txn_id, description FROM sim_payments "
+                                                     "WHERE state = 'SUCCESS' AND paid_at >= :from AND paid_at < :to AND ") + kindWhere
+                                          + QStringLiteral(" ORDER BY paid_at, out_trade_no"),
+                              {{":from", from}, {":to", to}, {":k", kind}});
+        if (!paid) {
+            *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), paid.error().message, 500);
+            return;
+        }
+        while (paid.value().next()) {
+            const QString no = paid.value().value(0).toString();
+            listed.insert(no);
+            paymentRow(no, paid.value().value(1).toLongLong(), paid.value().value(2).toLongLong(), paid.value().value(3).toLongLong(),
+                       paid.value().value(4).toString(), paid.value().value(5).toString());
+        }
+        for (const QString &no : std::as_const(b.paid)) { // paid just now, not written yet
+            const Payment &p = b.payments.at(no);
+            if (!listed.contains(no) && p.paidAt >= from && p.paidAt < to) {
+                listed.insert(no);
+                QString description;
+                if (auto d = Sql::exec(b.conn, QStringLiteral("SELECT description FROM sim_payments WHERE out_trade_no = :n"), {{":n", no}});
+                    d && d.value().next())
+                    description = d.value().value(0).toString();
+                paymentRow(no, p.amountMinor, p.paidAt, p.createdAt, p.txnId, description);
+            }
+        }
+        // Refunds that succeeded that day (a PROCESSING one whose time has come counts as settled).
+        auto refunds = Sql::exec(b.conn, QStringLiteral("SELECT r.out_refund_no, r.out_trade_no, r.amount_minor, r.state, r.created_at, r.settle_at, "
+                                                        "r.final_state, r.refund_id, p.txn_id, p.amount_minor, p.description FROM sim_refunds r "
+                                                        "JOIN sim_payments p ON p.out_trade_no = r.out_trade_no WHERE ")
+                                             + QString(kindWhere).replace(QStringLiteral("customer"), QStringLiteral("p.customer"))
+                                             + QStringLiteral(" AND r.created_at < :to AND r.settle_at >= :from ORDER BY r.created_at, r.out_refund_no"),
+                                 {{":k", kind}, {":to", to}, {":from", from - 86'400'000}});
+        if (!refunds) {
+            *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), refunds.error().message, 500);
+            return;
+        }
+        while (refunds.value().next()) {
+            const auto &q = refunds.value();
+            QString state = q.value(3).toString();
+            const qint64 settleAt = q.value(5).toLongLong();
+            if (state == QStringLiteral("PROCESSING") && settleAt <= now)
+                state = q.value(6).toString();
+            const qint64 at = qMax(settleAt, q.value(4).toLongLong());
+            const QString refundNo = q.value(0).toString();
+            if (state != QStringLiteral("SUCCESS") || at < from || at >= to || droppedRefunds.contains(refundNo))
+                continue;
+            bills::BillRow r;
+            r.kind = bills::BillRow::Kind::Refund;
+            r.outRefundNo = refundNo;
+            r.outTradeNo = q.value(1).toString();
+            r.amountMinor = q.value(2).toLongLong();
+            r.channelRefundId = q.value(7).toString();
+            r.channelTxnId = q.value(8).toString();
+            r.orderTotalMinor = q.value(9).toLongLong();
+            r.description = q.value(10).toString();
+            r.feeMinor = bills::standardFee(r.amountMinor);
+            r.atMs = at;
+            rows << r;
+        }
+        if (rows.isEmpty()) {
+            file.status = BillFile::Status::NoBill;
+            file.message = QStringLiteral("no payments or refunds on %1").arg(ref);
+            logEvent(b, QStringLiteral("bill"), ref, QStringLiteral("NO_BILL"), 0);
+            *reply = file;
+            return;
+        }
+        bills::BillMeta meta;
+        meta.date = request.date;
+        meta.merchantId = billMerchantId(m_kind);
+        meta.appId = QStringLiteral("wxsimulated000001");
+        meta.exportedAtMs = now;
+        if (m_kind == ChannelKind::Alipay) {
+            auto zip = bills::alipayTradeBillZip(meta, rows);
+            if (!zip) {
+                *reply = ChannelError::make(ChannelError::Kind::Server, QStringLiteral("SYSTEM_ERROR"), zip.error().message, 500);
+                return;
+            }
+            file.content = zip.value();
+            file.fileName = bills::alipayZipName(meta);
+        } else {
+            const bool fundFlow = request.kind == BillKind::FundFlow;
+            file.content = fundFlow ? bills::weChatFundFlowBill(meta, rows) : bills::weChatTradeBill(meta, rows);
+            file.fileName = bills::weChatBillFileName(meta, fundFlow);
+            file.hashType = QStringLiteral("SHA1");
+            file.hashValue = QString::fromLatin1(QCryptographicHash::hash(file.content, QCryptographicHash::Sha1).toHex());
+        }
+        if (request.date == today)
+            file.message = QStringLiteral("preliminary: %1 is not over yet, later payments will be missing").arg(ref);
+        logEvent(b, QStringLiteral("bill"), ref, QStringLiteral("READY"), qint64(rows.size()));
+        *reply = file;
+    };
+    auto answer = [reply, fault, done](bool recorded) {
+        if (fault)
+            done(ChannelError::make(fault->kind, QStringLiteral("SIM_FAULT"), QStringLiteral("injected fault"), 500));
+        else if (!recorded || !reply->has_value())
+            done(unrecorded());
+        else
+            done(reply->value());
+    };
+    enqueue(QStringLiteral("bill"), QString(), context, std::move(run), std::move(answer));
 }
 
 void SimulatedChannel::wakeCustomerAt(const QString &outTradeNo, qint64 atMs)

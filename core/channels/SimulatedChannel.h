@@ -97,8 +97,32 @@ public:
     void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) override;
     void queryRefund(const QString &outRefundNo, const QString &outTradeNo, QObject *context,
                      Callback<RefundResult> done) override;
+    /// The day's bill from the simulator's own books, for the payments and refunds taken by this
+    /// kind (sim_payments.customer notes which of the simulator's kinds created a payment; rows
+    /// without it belong to the "sim" kind). As a stand-in for Alipay the content is Alipay's
+    /// zip of GBK CSV files; otherwise WeChat Pay's trade bill (or, for BillKind::FundFlow, its
+    /// fund-flow bill). Customers whose scripts paid by now are settled first, so the bill holds
+    /// every payment the channel "saw", whether or not anyone asked about it.
+    /// The simulator's clock decides the day: a day after today is NotReady; today itself is
+    /// served as a preliminary bill (Ready, `message` says so) so the demo and the tests can
+    /// reconcile at once; a day with neither payments nor refunds is NoBill. Faults: op "bill".
+    void fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done) override;
     ChannelReply<ChannelNotification> decodeNotification(const QMap<QByteArray, QByteArray> &headers,
                                                          const QByteArray &body) const override;
+
+    /// Differences between the channel and the books, for the demo and the reconciliation tests.
+    /// All of them are kept in the simulator's books, so every process on the database sees them.
+    enum class BillDiscrepancy {
+        UnknownPayment, ///< a payment `ref` of `amountMinor` the books never saw (paid at `atMs`, 0: now)
+        WrongAmount,    ///< the bill shows payment `ref` with `amountMinor` instead of what was paid
+        MissingRefund,  ///< refund `ref` (an out_refund_no) is left out of the bill
+        PaidAfterClose, ///< payment `ref`, closed, is paid at the channel after the close (at `atMs`, 0: now)
+    };
+    Status injectBillDiscrepancy(BillDiscrepancy kind, const QString &ref, qint64 amountMinor = 0, qint64 atMs = 0);
+    static std::optional<BillDiscrepancy> billDiscrepancyFromString(QStringView text); ///< unknown-payment, wrong-amount, ...
+    static QString toString(BillDiscrepancy d);
+    /// The merchant ids the simulator's bills carry.
+    static QString billMerchantId(ChannelKind kind);
 
     // ---- scripting ----
     void setDefaultScript(Script script) { m_defaultScript = script; m_useMix = false; }
