@@ -3,7 +3,9 @@
 #include "channels/AlipayProtocol.h"
 #include "channels/WeChatPayProtocol.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
+#include <QTimeZone>
 #include <QDir>
 #include <QFile>
 #include <QHttpServerRequest>
@@ -272,6 +274,8 @@ SandboxServer::Reply SandboxServer::route(const Request &r)
         return wechat(r);
     if (r.path == QStringLiteral("/gateway.do"))
         return alipay(r);
+    if (r.path == QStringLiteral("/downloadBillFile.resource"))
+        return billDownload(r, QStringLiteral("alipay"));
     if (r.path.startsWith(QStringLiteral("/sandbox/")))
         return control(r);
     return plainError(404, QStringLiteral("no such endpoint"));
@@ -436,6 +440,10 @@ SandboxServer::Reply SandboxServer::wechat(const Request &r)
         op = QStringLiteral("refund");
     else if (r.method == "GET" && r.path.startsWith(QStringLiteral("/v3/refund/domestic/refunds/")))
         op = QStringLiteral("query_refund");
+    else if (r.method == "GET" && (r.path == QStringLiteral("/v3/bill/tradebill") || r.path == QStringLiteral("/v3/bill/fundflowbill")))
+        op = QStringLiteral("bill");
+    else if (r.method == "GET" && r.path == QStringLiteral("/v3/billdownload/file"))
+        op = QStringLiteral("bill_download");
     else
         return wechatError(404, QStringLiteral("NOT_FOUND"), QStringLiteral("no such API in the sandbox"));
     ++m_calls[QStringLiteral("wechat.") + op];
@@ -584,6 +592,42 @@ SandboxServer::Reply SandboxServer::wechat(const Request &r)
             }
             reply = wechatAnswer(200, compact(wechatRefund(stored, *p)), fault);
         }
+    } else if (op == QStringLiteral("bill")) {
+        const bool fundFlow = r.path.endsWith(QStringLiteral("fundflowbill"));
+        const QDate day = QDate::fromString(r.query.queryItemValue(QStringLiteral("bill_date")), Qt::ISODate);
+        const QDate today = QDateTime::fromMSecsSinceEpoch(now(), QTimeZone(8 * 3600)).date();
+        const QString type = r.query.queryItemValue(fundFlow ? QStringLiteral("account_type") : QStringLiteral("bill_type"));
+        const QList<bills::BillRow> rows = day.isValid() ? billRows(QStringLiteral("wechat"), day) : QList<bills::BillRow>();
+        if (!day.isValid() || day < today.addDays(-90))
+            reply = wechatError(400, QStringLiteral("PARAM_ERROR"), QStringLiteral("bill_date must be yyyy-MM-DD within three months"), fault);
+        else if ((fundFlow && type != QStringLiteral("BASIC")) || (!fundFlow && !type.isEmpty() && type != QStringLiteral("ALL")))
+            reply = wechatError(400, QStringLiteral("PARAM_ERROR"), QStringLiteral("the sandbox serves bill_type=ALL and account_type=BASIC"), fault);
+        else if (is(FaultKind::BillNotReady) || day > today)
+            reply = wechatError(400, QStringLiteral("STATEMENT_CREATING"), QStringLiteral("账单生成中"), fault);
+        else if (rows.isEmpty())
+            reply = wechatError(400, QStringLiteral("NO_STATEMENT_EXIST"), QStringLiteral("请求的账单文件不存在"), fault);
+        else {
+            bills::BillMeta meta;
+            meta.date = day;
+            meta.merchantId = m_keys.mchid;
+            meta.appId = m_keys.appid;
+            const QByteArray csv = fundFlow ? bills::weChatFundFlowBill(meta, rows) : bills::weChatTradeBill(meta, rows);
+            QByteArray hashed = csv;
+            if (is(FaultKind::BadBillHash))
+                hashed += "tampered"; // the signed hash no longer matches the file served
+            const QString token = QString::fromLatin1(crypto::randomAlnum(24));
+            const bool gzip = r.query.queryItemValue(QStringLiteral("tar_type")) == QStringLiteral("GZIP");
+            m_billFiles.insert(token, gzip ? bills::gzip(csv) : csv);
+            // foreign_download_url: a host that is not the gateway (a client must not send its signature there).
+            const QString host = is(FaultKind::ForeignDownloadUrl) ? QStringLiteral("203.0.113.7") : QString::fromLatin1(r.headers.value("host"));
+            const QString url = QStringLiteral("http://") + host + QStringLiteral("/v3/billdownload/file?token=") + token;
+            reply = wechatAnswer(200, compact(QJsonObject{{QStringLiteral("hash_type"), QStringLiteral("SHA1")},
+                                                          {QStringLiteral("hash_value"), QString::fromLatin1(QCryptographicHash::hash(hashed, QCryptographicHash::Sha1).toHex())},
+                                                          {QStringLiteral("download_url"), url}}),
+                                 fault);
+        }
+    } else if (op == QStringLiteral("bill_download")) {
+        reply = billDownload(r, QStringLiteral("wechat"));
     } else { // query_refund
         const QString refundNo = segment(r.path, 0);
         auto it = m_refunds.find(QStringLiteral("wechat/") + refundNo);
@@ -658,7 +702,8 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
                                              {QStringLiteral("alipay.trade.query"), QStringLiteral("query")},
                                              {QStringLiteral("alipay.trade.close"), QStringLiteral("close")},
                                              {QStringLiteral("alipay.trade.refund"), QStringLiteral("refund")},
-                                             {QStringLiteral("alipay.trade.fastpay.refund.query"), QStringLiteral("query_refund")}};
+                                             {QStringLiteral("alipay.trade.fastpay.refund.query"), QStringLiteral("query_refund")},
+                                             {QStringLiteral("alipay.data.dataservice.bill.downloadurl.query"), QStringLiteral("bill")}};
     const QString op = ops.value(method);
     if (op.isEmpty())
         return alipayGatewayError(QStringLiteral("40002"), QStringLiteral("Invalid Arguments"), QStringLiteral("isv.invalid-method"),
@@ -811,6 +856,34 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
             node.insert(QStringLiteral("refund_fee"), alipay::yuan(p->refunded));
             node.insert(QStringLiteral("gmt_refund_pay"), alipay::beijingTime(now()));
         }
+    } else if (op == QStringLiteral("bill")) {
+        const QDate day = QDate::fromString(biz.value(QStringLiteral("bill_date")).toString(), Qt::ISODate);
+        const QDate today = QDateTime::fromMSecsSinceEpoch(now(), QTimeZone(8 * 3600)).date();
+        // Unlike Alipay (T+1 only), the sandbox also serves today's bill so far, for tests and the demo.
+        if (biz.value(QStringLiteral("bill_type")).toString() != QStringLiteral("trade") || !day.isValid() || day > today)
+            node = business(QStringLiteral("isv.invalid_arguments"), QStringLiteral("bill_type must be trade, bill_date yyyy-MM-dd, not after today"));
+        else if (is(FaultKind::BillNotReady) || billRows(QStringLiteral("alipay"), day).isEmpty())
+            node = business(QStringLiteral("isp.bill_not_exist"), QStringLiteral("账单不存在"));
+        else {
+            bills::BillMeta meta;
+            meta.date = day;
+            meta.merchantId = m_keys.alipaySellerId;
+            auto zip = bills::alipayTradeBillZip(meta, billRows(QStringLiteral("alipay"), day));
+            if (!zip) {
+                node = business(QStringLiteral("isp.unknow-error"), zip.error().message);
+            } else {
+                const QString token = QString::fromLatin1(crypto::randomAlnum(24));
+                m_billFiles.insert(token, zip.value());
+                QUrlQuery q;
+                q.addQueryItem(QStringLiteral("fileType"), QStringLiteral("csv.zip"));
+                q.addQueryItem(QStringLiteral("bizDates"), day.toString(QStringLiteral("yyyyMMdd")));
+                q.addQueryItem(QStringLiteral("downloadFileName"), QString::fromLatin1(QUrl::toPercentEncoding(bills::alipayZipName(meta))));
+                q.addQueryItem(QStringLiteral("token"), token);
+                node = ok;
+                node.insert(QStringLiteral("bill_download_url"), QString(QStringLiteral("http://") + QString::fromLatin1(r.headers.value("host"))
+                                                                    + QStringLiteral("/downloadBillFile.resource?") + q.toString(QUrl::FullyEncoded)));
+            }
+        }
     } else { // query_refund
         const QString requestNo = biz.value(QStringLiteral("out_request_no")).toString();
         auto it = m_refunds.find(QStringLiteral("alipay/") + requestNo);
@@ -833,6 +906,73 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
     if (fault && fault->lands && fault->kind == FaultKind::Http500)
         reply = plainError(500, QStringLiteral("sandbox: injected server error"));
     if (fault && fault->lands && fault->kind == FaultKind::Drop)
+        reply.drop = true;
+    if (fault && (fault->kind == FaultKind::Latency || fault->kind == FaultKind::Drop))
+        reply.delayMs = fault->latencyMs;
+    return reply;
+}
+
+// ---- daily bills --------------------------------------------------------------------------
+
+QList<bills::BillRow> SandboxServer::billRows(const QString &channel, const QDate &day) const
+{
+    const QTimeZone beijing(8 * 3600);
+    const qint64 from = QDateTime(day, QTime(0, 0), beijing).toMSecsSinceEpoch();
+    const qint64 to = QDateTime(day.addDays(1), QTime(0, 0), beijing).toMSecsSinceEpoch();
+    QList<bills::BillRow> rows;
+    for (const Payment &p : m_payments) {
+        if (p.channel != channel || p.paidAt < from || p.paidAt >= to)
+            continue;
+        bills::BillRow r;
+        r.outTradeNo = p.outTradeNo;
+        r.channelTxnId = p.txnId;
+        r.amountMinor = m_billAmounts.value(channel + u'/' + p.outTradeNo, p.amount);
+        r.feeMinor = bills::standardFee(r.amountMinor);
+        r.atMs = p.paidAt;
+        r.createdAtMs = p.createdAt;
+        r.description = p.description;
+        r.payer = channel == QStringLiteral("wechat") ? QString(QStringLiteral("oSandbox") + p.txnId.right(8)) : QStringLiteral("san***@example.com");
+        rows << r;
+    }
+    for (const Refund &f : m_refunds) {
+        if (f.channel != channel || f.status != QStringLiteral("SUCCESS") || f.successAt < from || f.successAt >= to
+            || m_billDroppedRefunds.contains(channel + u'/' + f.outRefundNo))
+            continue;
+        const auto it = m_payments.constFind(channel + u'/' + f.outTradeNo);
+        bills::BillRow r;
+        r.kind = bills::BillRow::Kind::Refund;
+        r.outTradeNo = f.outTradeNo;
+        r.outRefundNo = f.outRefundNo;
+        r.channelRefundId = f.refundId;
+        r.amountMinor = f.amount;
+        r.feeMinor = bills::standardFee(f.amount);
+        r.atMs = f.successAt;
+        if (it != m_payments.cend()) {
+            r.channelTxnId = it->txnId;
+            r.orderTotalMinor = it->amount;
+            r.description = it->description;
+        }
+        rows << r;
+    }
+    std::sort(rows.begin(), rows.end(), [](const bills::BillRow &a, const bills::BillRow &b) {
+        return a.atMs != b.atMs ? a.atMs < b.atMs : (a.outRefundNo + a.outTradeNo) < (b.outRefundNo + b.outTradeNo);
+    });
+    return rows;
+}
+
+SandboxServer::Reply SandboxServer::billDownload(const Request &r, const QString &channel)
+{
+    ++m_calls[channel + QStringLiteral(".bill_download")];
+    const auto fault = takeFaultAny(channel, QStringLiteral("bill_download"));
+    if (fault && fault->kind == FaultKind::Http500)
+        return plainError(500, QStringLiteral("sandbox: injected server error"));
+    const auto it = m_billFiles.constFind(r.query.queryItemValue(QStringLiteral("token")));
+    if (it == m_billFiles.cend())
+        return plainError(404, QStringLiteral("no such bill file (the link is used up or wrong)"));
+    Reply reply;
+    reply.body = it.value();
+    reply.headers << qMakePair(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/octet-stream"));
+    if (fault && fault->kind == FaultKind::Drop)
         reply.drop = true;
     if (fault && (fault->kind == FaultKind::Latency || fault->kind == FaultKind::Drop))
         reply.delayMs = fault->latencyMs;
@@ -924,6 +1064,51 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
         }
         return jsonReply(200, QJsonObject{{QStringLiteral("state"), p->state}});
     }
+    if (path == QStringLiteral("/sandbox/bill-discrepancy") && r.method == "POST") {
+        const QString channel = body.value(QStringLiteral("channel")).toString(QStringLiteral("wechat"));
+        const QString kind = body.value(QStringLiteral("kind")).toString();
+        const QString ref = body.value(QStringLiteral("ref")).toString();
+        const qint64 amount = body.value(QStringLiteral("amount")).toInteger(0);
+        const bool wechat = channel == QStringLiteral("wechat");
+        if ((channel != QStringLiteral("wechat") && channel != QStringLiteral("alipay")) || !validOutNo(ref))
+            return plainError(400, QStringLiteral("channel must be wechat or alipay, ref an out_trade_no / out_refund_no"));
+        if (kind == QStringLiteral("unknown-payment")) {
+            if (amount <= 0 || payment(channel, ref))
+                return plainError(400, QStringLiteral("unknown-payment needs a positive amount and a ref the sandbox has not seen"));
+            Payment p;
+            p.channel = channel;
+            p.outTradeNo = ref;
+            p.amount = amount;
+            p.description = QStringLiteral("unknown payment");
+            p.state = wechat ? QStringLiteral("SUCCESS") : QStringLiteral("TRADE_SUCCESS");
+            p.txnId = wechat ? QStringLiteral("42000") + digits(23) : QStringLiteral("2026") + digits(24);
+            p.createdAt = now() - 1000;
+            p.paidAt = now();
+            m_payments.insert(channel + u'/' + ref, p);
+        } else if (kind == QStringLiteral("paid-after-close")) {
+            Payment *p = payment(channel, ref);
+            if (!p || p->paidAt > 0 || (p->state != QStringLiteral("CLOSED") && p->state != QStringLiteral("TRADE_CLOSED")))
+                return plainError(409, QStringLiteral("paid-after-close needs a closed, unpaid payment"));
+            p->paidAt = now(); // no notification: only the bill tells
+            if (p->txnId.isEmpty() || wechat)
+                p->txnId = wechat ? QStringLiteral("42000") + digits(23) : QStringLiteral("2026") + digits(24);
+            p->state = wechat ? QStringLiteral("SUCCESS") : QStringLiteral("TRADE_SUCCESS");
+        } else if (kind == QStringLiteral("wrong-amount")) {
+            if (amount <= 0)
+                return plainError(400, QStringLiteral("wrong-amount needs the positive amount the bill shows"));
+            m_billAmounts.insert(channel + u'/' + ref, amount);
+        } else if (kind == QStringLiteral("missing-refund")) {
+            m_billDroppedRefunds.insert(channel + u'/' + ref);
+        } else {
+            return plainError(400, QStringLiteral("kind must be unknown-payment, wrong-amount, missing-refund or paid-after-close"));
+        }
+        return jsonReply(200, QJsonObject{{QStringLiteral("channel"), channel}, {QStringLiteral("kind"), kind}, {QStringLiteral("ref"), ref}});
+    }
+    if (path == QStringLiteral("/sandbox/bill-discrepancy") && r.method == "DELETE") {
+        m_billAmounts.clear();
+        m_billDroppedRefunds.clear();
+        return jsonReply(200, QJsonObject{{QStringLiteral("cleared"), true}});
+    }
     if (path == QStringLiteral("/sandbox/faults") && r.method == "DELETE") {
         m_faults.clear();
         return jsonReply(200, QJsonObject{{QStringLiteral("faults_pending"), 0}});
@@ -934,7 +1119,9 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
             {QStringLiteral("drop"), FaultKind::Drop},                {QStringLiteral("unsigned"), FaultKind::Unsigned},
             {QStringLiteral("stale_timestamp"), FaultKind::StaleTimestamp}, {QStringLiteral("bad_signature"), FaultKind::BadSignature},
             {QStringLiteral("wrong_serial"), FaultKind::WrongSerial}, {QStringLiteral("tamper_body"), FaultKind::TamperBody},
-            {QStringLiteral("pay_before_close"), FaultKind::PayBeforeClose}, {QStringLiteral("refund_fail"), FaultKind::RefundFail}};
+            {QStringLiteral("pay_before_close"), FaultKind::PayBeforeClose}, {QStringLiteral("refund_fail"), FaultKind::RefundFail},
+            {QStringLiteral("bad_bill_hash"), FaultKind::BadBillHash},   {QStringLiteral("bill_not_ready"), FaultKind::BillNotReady},
+            {QStringLiteral("foreign_download_url"), FaultKind::ForeignDownloadUrl}};
         const QString kind = body.value(QStringLiteral("kind")).toString();
         if (!kinds.contains(kind))
             return plainError(400, QStringLiteral("kind must be one of: ") + QStringList(kinds.keys()).join(QStringLiteral(", ")));

@@ -2,11 +2,14 @@
 
 #include "SandboxKeys.h"
 
+#include "channels/BillWriter.h"
+
 #include <QAbstractHttpServer>
 #include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QPair>
+#include <QSet>
 #include <QUrlQuery>
 
 #include <deque>
@@ -69,7 +72,7 @@ protected:
 
 private:
     enum class FaultKind { Latency, Http500, Drop, Unsigned, StaleTimestamp, BadSignature, WrongSerial, TamperBody,
-                           PayBeforeClose, RefundFail };
+                           PayBeforeClose, RefundFail, BadBillHash, BillNotReady, ForeignDownloadUrl };
     struct Fault
     {
         QString channel; ///< wechat, alipay, *
@@ -137,6 +140,10 @@ private:
     void postNotification(const QString &url, const QByteArray &body, const QList<QPair<QByteArray, QByteArray>> &headers);
     QList<QPair<QByteArray, QByteArray>> wechatSignedHeaders(QByteArray &body, const std::optional<Fault> &fault);
 
+    // Daily bills, made from the books (with the injected differences)
+    QList<bills::BillRow> billRows(const QString &channel, const QDate &day) const;
+    Reply billDownload(const Request &r, const QString &channel);
+
     void saveBooks() const;
     qint64 now() const;
     Payment *payment(const QString &channel, const QString &outTradeNo);
@@ -154,6 +161,9 @@ private:
     int m_notificationsAcked = 0;
     QNetworkAccessManager *m_nam;
     QString m_booksPath;
+    QHash<QString, QByteArray> m_billFiles;   ///< download token -> the file as served (gzip / zip)
+    QHash<QString, qint64> m_billAmounts;     ///< "channel/out_trade_no" -> the amount its bill shows
+    QSet<QString> m_billDroppedRefunds;       ///< "channel/out_refund_no" left out of the bill
 };
 
 } // namespace paydesk::sandbox

@@ -26,16 +26,35 @@ WeChat Pay v3 (Authorization: WECHATPAY2-SHA256-RSA2048 checked; answers signed)
   POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close          (204)
   POST /v3/refund/domestic/refunds
   GET  /v3/refund/domestic/refunds/{out_refund_no}
+  GET  /v3/bill/tradebill?bill_date=YYYY-MM-DD&bill_type=ALL&tar_type=GZIP   {hash_type,hash_value,download_url}
+  GET  /v3/bill/fundflowbill?bill_date=YYYY-MM-DD&account_type=BASIC&tar_type=GZIP
+  GET  /v3/billdownload/file?token=...   the bill (gzip, unsigned); signed request
+       A day with no payments or refunds: 400 NO_STATEMENT_EXIST; a later day: STATEMENT_CREATING.
+       Today's bill so far is served too (real WeChat Pay makes yesterday's after 10:00).
 Alipay gateway (RSA2 checked; answers signed):
-  POST /gateway.do   alipay.trade.precreate|query|close|refund|fastpay.refund.query
+  POST /gateway.do   alipay.trade.precreate|query|close|refund|fastpay.refund.query,
+                     alipay.data.dataservice.bill.downloadurl.query (bill_type=trade; today too;
+                     no trades: isp.bill_not_exist)
+  GET  /downloadBillFile.resource?...&token=...   the zip (GBK 业务明细 and 业务明细(汇总) CSV)
 Sandbox only:
   POST /sandbox/pay/{out_trade_no}     a customer pays ({"channel":..,"even_if_closed":true})
   POST /sandbox/scan/{out_trade_no}    an Alipay buyer scans (the trade starts to exist)
   POST /sandbox/faults                 {"channel":"wechat|alipay|*","op":"create|query|close|refund|
                                         query_refund|notify|*","kind":"latency|http_500|drop|unsigned|
                                         stale_timestamp|bad_signature|wrong_serial|tamper_body|
-                                        pay_before_close|refund_fail","times":1,"latency_ms":2000,
-                                        "lands":false}
+                                        pay_before_close|refund_fail|bad_bill_hash|bill_not_ready|
+                                        foreign_download_url",
+                                        "times":1,"latency_ms":2000,"lands":false}
+                                       (op "bill" = the bill API, "bill_download" = the file;
+                                        bad_bill_hash: the signed hash_value does not match the file;
+                                        bill_not_ready: STATEMENT_CREATING / isp.bill_not_exist;
+                                        foreign_download_url: WeChat's download_url on another host)
+  POST /sandbox/bill-discrepancy       {"channel":"wechat|alipay","kind":"unknown-payment|wrong-amount|
+                                        missing-refund|paid-after-close","ref":"out_trade_no or
+                                        out_refund_no","amount":123}  (amount in fen: the unknown
+                                        payment, or what the bill shows for wrong-amount); a closed
+                                        payment paid after close sends no notification
+  DELETE /sandbox/bill-discrepancy     forget wrong-amount / missing-refund
   DELETE /sandbox/faults
   POST /sandbox/refund-plan            {"outcome":"SUCCESS|ABNORMAL|CLOSED","after_queries":1}
   POST /sandbox/key-mode               {"mode":"certificate|public_key"} (which key signs WeChat answers)

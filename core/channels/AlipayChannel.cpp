@@ -1,12 +1,16 @@
 #include "channels/AlipayChannel.h"
 
 #include "channels/AlipayProtocol.h"
+#include "channels/BillWriter.h"
 #include "channels/ChannelHttp.h"
 #include "crypto/Crypto.h"
 
 #include <QJsonDocument>
 #include <QPointer>
+#include <QDateTime>
+#include <QTimeZone>
 #include <QUrl>
+#include <QUrlQuery>
 
 namespace paydesk {
 
@@ -318,6 +322,66 @@ void AlipayChannel::queryRefund(const QString &outRefundNo, const QString &outTr
              r.status = r.rawStatus == QStringLiteral("REFUND_SUCCESS") ? RefundStatus::Success : RefundStatus::Processing;
              r.succeededAtMs = alipay::parseBeijingTime(str(node, "gmt_refund_pay"));
              deliverLater<RefundResult>(ctx, done, r);
+         });
+}
+
+void AlipayChannel::fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done)
+{
+    QPointer<QObject> ctx(context);
+    if (request.kind != BillKind::Trade || !request.date.isValid()) {
+        deliverLater<BillFile>(context, std::move(done),
+                               ChannelError::make(ChannelError::Kind::Config, QStringLiteral("NO_BILLS"),
+                                                  tr("PayDesk fetches Alipay's trade bills only.")));
+        return;
+    }
+    BillFile file;
+    file.request = request;
+    file.channel = ChannelKind::Alipay;
+    const QDate today = QDateTime::fromMSecsSinceEpoch(d->clock.nowMs(), QTimeZone(8 * 3600)).date();
+    const QString gatewayHost = QUrl(d->profile.gatewayUrl).host();
+    call(QStringLiteral("alipay.data.dataservice.bill.downloadurl.query"),
+         QJsonObject{{QStringLiteral("bill_type"), QStringLiteral("trade")}, {QStringLiteral("bill_date"), request.date.toString(Qt::ISODate)}},
+         {}, [this, ctx, file, today, gatewayHost, done = std::move(done)](const QJsonObject &node, const ChannelError *error) mutable {
+             if (error) {
+                 if (error->code == QStringLiteral("isp.bill_not_exist")) {
+                     file.status = file.request.date >= today.addDays(-1) ? BillFile::Status::NotReady : BillFile::Status::NoBill;
+                     file.message = error->message;
+                     return deliverLater<BillFile>(ctx, done, file);
+                 }
+                 return deliverLater<BillFile>(ctx, done, *error);
+             }
+             QUrl url(str(node, "bill_download_url"), QUrl::StrictMode);
+             const bool loopback = isLoopbackHost(gatewayHost) && isLoopbackHost(url.host());
+             if (url.scheme() == QStringLiteral("http") && !loopback
+                 && (url.host().endsWith(QStringLiteral(".alipay.com")) || url.host() == gatewayHost))
+                 url.setScheme(QStringLiteral("https"));
+             if (!url.isValid() || url.host().isEmpty() || (url.scheme() != QStringLiteral("https") && !(loopback && url.scheme() == QStringLiteral("http"))))
+                 return deliverLater<BillFile>(ctx, done,
+                                               ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("BAD_DOWNLOAD_URL"),
+                                                                  tr("The bill_download_url \"%1\" is not https.")
+                                                                      .arg(url.toDisplayString(QUrl::RemoveQuery))));
+             const QString fileName = QUrlQuery(url).queryItemValue(QStringLiteral("downloadFileName"), QUrl::FullyDecoded);
+             QNetworkRequest get(url);
+             d->http->send("GET", get, {}, [ctx, file, fileName, done](const HttpAnswer &a) mutable {
+                 if (!a.answered)
+                     return deliverLater<BillFile>(ctx, done, a.transportError);
+                 if (a.status != 200)
+                     return deliverLater<BillFile>(ctx, done,
+                                                   ChannelError::make(a.status >= 500 ? ChannelError::Kind::Server : ChannelError::Kind::Rejected,
+                                                                      QStringLiteral("HTTP_%1").arg(a.status),
+                                                                      tr("The bill download answered HTTP %1.").arg(a.status), a.status));
+                 // The zip is not signed; at least it must be one whose files all read back whole.
+                 auto entries = bills::readZip(a.body);
+                 if (!entries)
+                     return deliverLater<BillFile>(ctx, done, badAnswer(tr("The bill download is not a readable zip: %1").arg(entries.error().message)));
+                 file.status = BillFile::Status::Ready;
+                 file.content = a.body;
+                 bills::BillMeta meta;
+                 meta.date = file.request.date;
+                 meta.merchantId = QStringLiteral("alipay");
+                 file.fileName = fileName.isEmpty() ? bills::alipayZipName(meta) : fileName;
+                 deliverLater<BillFile>(ctx, done, file);
+             });
          });
 }
 

@@ -42,6 +42,13 @@ public:
     void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) override;
     void queryRefund(const QString &outRefundNo, const QString &outTradeNo, QObject *context,
                      Callback<RefundResult> done) override;
+    /// alipay.data.dataservice.bill.downloadurl.query (bill_type=trade), then a GET of the signed
+    /// answer's bill_download_url (short-lived; no signature of ours travels with it). Only https
+    /// is fetched (an http URL on an alipay.com host is fetched over https), http only on a
+    /// loopback sandbox. The content is the zip as downloaded; it must be one.
+    /// isp.bill_not_exist is NotReady for yesterday and today (Alipay makes yesterday's bill in
+    /// the morning and refuses today's), NoBill for older days. FundFlow is not offered.
+    void fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done) override;
     ChannelReply<ChannelNotification> decodeNotification(const QMap<QByteArray, QByteArray> &headers,
                                                          const QByteArray &body) const override;
 

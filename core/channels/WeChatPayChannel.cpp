@@ -1,9 +1,11 @@
 #include "channels/WeChatPayChannel.h"
 
+#include "channels/BillWriter.h"
 #include "channels/ChannelHttp.h"
 #include "channels/WeChatPayProtocol.h"
 #include "crypto/Crypto.h"
 
+#include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPointer>
@@ -310,6 +312,102 @@ void WeChatPayChannel::queryRefund(const QString &outRefundNo, const QString &, 
              deliverLater<RefundResult>(ctx, done,
                                         refundFrom(QJsonDocument::fromJson(a.body).object(), d->profile.merchantId, outRefundNo));
          });
+}
+
+void WeChatPayChannel::download(const QUrl &url, std::function<void(const HttpAnswer &, const ChannelError *)> done)
+{
+    QByteArray canonical = url.path(QUrl::FullyEncoded).toLatin1();
+    if (url.hasQuery())
+        canonical += '?' + url.query(QUrl::FullyEncoded).toLatin1();
+    const qint64 timestamp = d->clock.nowMs() / 1000;
+    const QByteArray nonce = crypto::randomAlnum(32);
+    auto sig = d->merchantKey.signSha256(wechatpay::requestMessage("GET", canonical, timestamp, nonce, {}));
+    if (!sig) {
+        HttpAnswer none;
+        const ChannelError e = ChannelError::make(ChannelError::Kind::Config, QStringLiteral("SIGN_FAILED"), sig.error().message);
+        QMetaObject::invokeMethod(this, [done, none, e] { done(none, &e); }, Qt::QueuedConnection);
+        return;
+    }
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", wechatpay::authorizationHeader(d->profile.merchantId, nonce, timestamp,
+                                                                         d->profile.merchantSerial, sig->toBase64()));
+    d->http->send("GET", request, {}, [done = std::move(done)](const HttpAnswer &a) {
+        if (!a.answered)
+            return done(a, &a.transportError);
+        if (a.status != 200) {
+            // Unsigned like the file itself; an error here can only mean "no file", never steer the books.
+            const ChannelError e = wechatpay::errorFromAnswer(a.status, a.body, a.headers.value("request-id"));
+            return done(a, &e);
+        }
+        done(a, nullptr);
+    });
+}
+
+void WeChatPayChannel::fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done)
+{
+    QPointer<QObject> ctx(context);
+    if (!request.date.isValid()) {
+        deliverLater<BillFile>(context, std::move(done),
+                               ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("PARAM_ERROR"), tr("A bill needs a date.")));
+        return;
+    }
+    const bool fundFlow = request.kind == BillKind::FundFlow;
+    const QString date = request.date.toString(Qt::ISODate);
+    const QString path = fundFlow ? QStringLiteral("/v3/bill/fundflowbill?bill_date=%1&account_type=BASIC&tar_type=GZIP").arg(date)
+                                  : QStringLiteral("/v3/bill/tradebill?bill_date=%1&bill_type=ALL&tar_type=GZIP").arg(date);
+    BillFile file;
+    file.request = request;
+    file.channel = ChannelKind::WeChat;
+    bills::BillMeta meta;
+    meta.date = request.date;
+    meta.merchantId = d->profile.merchantId;
+    file.fileName = bills::weChatBillFileName(meta, fundFlow);
+    call("GET", path, {}, [this, ctx, file, done = std::move(done)](const HttpAnswer &a, const ChannelError *error) mutable {
+        if (error) {
+            // Signed refusals that are not errors: no bill that day, or not made yet.
+            if (error->code == QStringLiteral("NO_STATEMENT_EXIST") || error->code == QStringLiteral("STATEMENT_CREATING")) {
+                file.status = error->code == QStringLiteral("NO_STATEMENT_EXIST") ? BillFile::Status::NoBill : BillFile::Status::NotReady;
+                file.message = error->message;
+                return deliverLater<BillFile>(ctx, done, file);
+            }
+            return deliverLater<BillFile>(ctx, done, *error);
+        }
+        const QJsonObject o = QJsonDocument::fromJson(a.body).object();
+        file.hashType = o.value(QStringLiteral("hash_type")).toString();
+        file.hashValue = o.value(QStringLiteral("hash_value")).toString().toLower();
+        const QString downloadUrl = o.value(QStringLiteral("download_url")).toString();
+        if (file.hashType != QStringLiteral("SHA1") || file.hashValue.size() != 40)
+            return deliverLater<BillFile>(ctx, done, badAnswer(tr("The bill answer has no SHA1 hash_value."), a.status));
+        const QUrl url(downloadUrl, QUrl::StrictMode);
+        const QUrl gateway(d->gateway);
+        const bool sameOrigin = url.scheme() == gateway.scheme() && url.host().compare(gateway.host(), Qt::CaseInsensitive) == 0
+            && url.port(url.scheme() == QStringLiteral("https") ? 443 : 80) == gateway.port(gateway.scheme() == QStringLiteral("https") ? 443 : 80);
+        const bool sandboxLoopback = isLoopbackHost(gateway.host()) && isLoopbackHost(url.host())
+            && (url.scheme() == QStringLiteral("http") || url.scheme() == QStringLiteral("https"));
+        if (!url.isValid() || (!sameOrigin && !sandboxLoopback))
+            return deliverLater<BillFile>(
+                ctx, done,
+                ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("BAD_DOWNLOAD_URL"),
+                                   tr("The bill's download_url \"%1\" is not on the gateway %2; PayDesk does not send its signature "
+                                      "anywhere else.").arg(url.toDisplayString(QUrl::RemoveQuery), d->gateway)));
+        download(url, [ctx, file, done](const HttpAnswer &got, const ChannelError *failed) mutable {
+            if (failed)
+                return deliverLater<BillFile>(ctx, done, *failed);
+            auto plain = bills::gunzip(got.body);
+            if (!plain)
+                return deliverLater<BillFile>(ctx, done, badAnswer(tr("The bill download is not a valid gzip file: %1").arg(plain.error().message), got.status));
+            const QString actual = QString::fromLatin1(QCryptographicHash::hash(plain.value(), QCryptographicHash::Sha1).toHex());
+            if (actual != file.hashValue)
+                return deliverLater<BillFile>(
+                    ctx, done,
+                    ChannelError::make(ChannelError::Kind::Signature, QStringLiteral("BILL_HASH_MISMATCH"),
+                                       tr("The downloaded bill's SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or "
+                                          "truncated, and is refused.").arg(actual, file.hashValue)));
+            file.status = BillFile::Status::Ready;
+            file.content = plain.value();
+            deliverLater<BillFile>(ctx, done, file);
+        });
+    });
 }
 
 ChannelReply<ChannelNotification> WeChatPayChannel::decodeNotification(const QMap<QByteArray, QByteArray> &headers,

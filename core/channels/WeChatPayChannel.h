@@ -43,6 +43,13 @@ public:
     void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) override;
     void queryRefund(const QString &outRefundNo, const QString &outTradeNo, QObject *context,
                      Callback<RefundResult> done) override;
+    /// GET /v3/bill/tradebill (bill_type=ALL) or /v3/bill/fundflowbill (account_type=BASIC), both
+    /// with tar_type=GZIP; then, at once, a signed GET of the answer's download_url (which must be
+    /// on the profile's gateway: our signature never goes to another host; a loopback sandbox
+    /// gateway may hand out any loopback URL). The file answer is unsigned: it is gunzipped and
+    /// its SHA-1 must equal the signed hash_value, or it is refused (Kind::Signature).
+    /// NO_STATEMENT_EXIST is BillFile::NoBill, STATEMENT_CREATING is NotReady.
+    void fetchBill(const BillRequest &request, QObject *context, Callback<BillFile> done) override;
     ChannelReply<ChannelNotification> decodeNotification(const QMap<QByteArray, QByteArray> &headers,
                                                          const QByteArray &body) const override;
 
@@ -54,6 +61,9 @@ private:
     /// Signs and sends; `done` gets the verified answer (or why it is not acceptable).
     void call(const QByteArray &verb, const QString &pathAndQuery, const QByteArray &body,
               std::function<void(const HttpAnswer &, const ChannelError *error)> done);
+
+    /// A signed GET of an absolute URL whose answer is a file, not signed (the bill download).
+    void download(const QUrl &url, std::function<void(const HttpAnswer &, const ChannelError *error)> done);
 
     std::unique_ptr<Private> d;
 };

@@ -7,7 +7,11 @@
 #include "crypto/Crypto.h"
 #include "util/Clock.h"
 
+#include "channels/BillWriter.h"
+
+#include <QDateTime>
 #include <QTest>
+#include <QTimeZone>
 #include <QUuid>
 
 using namespace paydesk;
@@ -314,6 +318,77 @@ private slots:
         QVERIFY(ch);
         QCOMPARE(ch.value()->decodeNotification({}, sink.received.at(0).body).error().code, u"MISMATCH"_s);
         m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, QString()}});
+    }
+
+private:
+    // ---- daily bills (issue 12) ----
+    static QDate beijingToday() { return QDateTime::currentDateTimeUtc().toTimeZone(QTimeZone(8 * 3600)).date(); }
+    ChannelReply<BillFile> bill(const QDate &date, BillKind kind = BillKind::Trade)
+    {
+        return wait<BillFile>([&](QObject *ctx, auto done) { m_channel->fetchBill(BillRequest{date, kind}, ctx, done); });
+    }
+
+private slots:
+    void tradeBillZipWithGbkFiles()
+    {
+        const QString a = paidOrder(12345), b = paidOrder(200);
+        QVERIFY(!a.isEmpty() && !b.isEmpty());
+        const QString refundNo = newNo("RF");
+        QVERIFY(refund(*m_channel, a, refundNo, 345, 12345).ok());
+        auto got = bill(beijingToday());
+        QVERIFY2(got.ok(), qPrintable(got.ok() ? QString() : got.error().describe()));
+        QCOMPARE(got->status, BillFile::Status::Ready);
+        QVERIFY(got->channel == ChannelKind::Alipay);
+        QVERIFY(got->content.startsWith("PK"));
+        QVERIFY(got->fileName.endsWith(u".csv.zip"_s));
+        auto entries = bills::readZip(got->content);
+        QVERIFY2(entries, entries ? "" : qPrintable(entries.error().message));
+        QCOMPARE(entries->size(), 2);
+        QVERIFY(entries->at(0).name.endsWith(u"_业务明细.csv"_s));
+        QVERIFY(entries->at(1).name.endsWith(u"_业务明细(汇总).csv"_s));
+        QVERIFY(entries->at(0).data.contains(QByteArray::fromHex("d6a7b8b6b1a6"))); // 支付宝 in GBK
+        const QString detail = bills::fromGbk(entries->at(0).data);
+        QVERIFY(detail.startsWith(u"#支付宝业务明细查询\r\n"_s));
+        QVERIFY(detail.contains(a + u"\t,交易\t,"_s));
+        QVERIFY(detail.contains(b + u"\t,交易\t,"_s));
+        QVERIFY(detail.contains(a + u"\t,退款\t,"_s));
+        QVERIFY(detail.contains(u",-3.45,-3.45,"_s));
+        QVERIFY(detail.contains(refundNo + u"\t,"_s));
+        QVERIFY(detail.contains(u"#交易合计："_s));
+    }
+
+    void noBillNotReadyAndDifferences()
+    {
+        auto quiet = bill(beijingToday().addDays(-10));
+        QVERIFY2(quiet.ok(), qPrintable(quiet.ok() ? QString() : quiet.error().describe()));
+        QCOMPARE(quiet->status, BillFile::Status::NoBill);
+        QVERIFY(!paidOrder(100).isEmpty());
+        m_sandbox.fault(u"alipay"_s, u"bill"_s, u"bill_not_ready"_s);
+        auto creating = bill(beijingToday());
+        QVERIFY(creating.ok());
+        QCOMPARE(creating->status, BillFile::Status::NotReady); // isp.bill_not_exist for today: not made yet
+        auto future = bill(beijingToday().addDays(1));
+        QVERIFY(!future.ok());
+        QCOMPARE(future.error().code, u"isv.invalid_arguments"_s);
+        auto fund = bill(beijingToday(), BillKind::FundFlow);
+        QVERIFY(!fund.ok());
+        QCOMPARE(fund.error().kind, ChannelError::Kind::Config);
+
+        const QString unknown = newNo("ALU");
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/bill-discrepancy"_s,
+                          {{u"channel"_s, u"alipay"_s}, {u"kind"_s, u"unknown-payment"_s}, {u"ref"_s, unknown}, {u"amount"_s, 5000}}, &status);
+        QCOMPARE(status, 200);
+        auto got = bill(beijingToday());
+        QVERIFY(got.ok());
+        auto entries = bills::readZip(got->content);
+        QVERIFY(entries);
+        QVERIFY(bills::fromGbk(entries->at(0).data).contains(unknown + u"\t,交易\t,unknown payment,"_s));
+        // A forged answer to the bill query is refused before anything is downloaded.
+        m_sandbox.fault(u"alipay"_s, u"bill"_s, u"bad_signature"_s);
+        auto forged = bill(beijingToday());
+        QVERIFY(!forged.ok());
+        QCOMPARE(forged.error().kind, ChannelError::Kind::Signature);
     }
 };
 

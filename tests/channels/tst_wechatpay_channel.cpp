@@ -9,7 +9,10 @@
 
 #include <QDateTime>
 #include <QJsonArray>
+#include <QCryptographicHash>
+#include <QJsonObject>
 #include <QTest>
+#include <QTimeZone>
 #include <QUuid>
 
 using namespace paydesk;
@@ -619,6 +622,131 @@ private slots:
         QVERIFY(rn->refund.status == RefundStatus::Abnormal);
         QCOMPARE(rn->refund.amountMinor, 21);
         m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, QString()}});
+    }
+
+private:
+    // ---- daily bills (issue 12) ----
+    static QDate beijingToday() { return QDateTime::currentDateTimeUtc().toTimeZone(QTimeZone(8 * 3600)).date(); }
+    ChannelReply<BillFile> bill(const QDate &date, BillKind kind = BillKind::Trade)
+    {
+        auto out = await<BillFile>([&](QObject *ctx, auto done) { m_channel->fetchBill(BillRequest{date, kind}, ctx, done); });
+        if (!out)
+            return ChannelError::make(ChannelError::Kind::Timeout, u"TEST_TIMEOUT"_s, u"no answer"_s);
+        return *out;
+    }
+
+private slots:
+    void tradeBillAfterPaymentsAndARefund()
+    {
+        m_sandbox.control("POST", u"/sandbox/refund-plan"_s, {{u"outcome"_s, u"SUCCESS"_s}, {u"after_queries"_s, 0}});
+        const QString a = paidOrder(1234), b = paidOrder(500);
+        QVERIFY(!a.isEmpty() && !b.isEmpty());
+        const QString refundNo = newNo("RF");
+        auto r = refund(*m_channel, a, refundNo, 234, 1234);
+        QVERIFY2(r.ok() && r->status == RefundStatus::Success, qPrintable(r.ok() ? r->rawStatus : r.error().describe()));
+        auto got = bill(beijingToday());
+        QVERIFY2(got.ok(), qPrintable(got.ok() ? QString() : got.error().describe()));
+        QCOMPARE(got->status, BillFile::Status::Ready);
+        QVERIFY(got->channel == ChannelKind::WeChat);
+        QCOMPARE(got->hashType, u"SHA1"_s);
+        QCOMPARE(got->hashValue, QString::fromLatin1(QCryptographicHash::hash(got->content, QCryptographicHash::Sha1).toHex()));
+        QCOMPARE(got->fileName, m_sandbox.profile(ChannelKind::WeChat).merchantId + u"_"_s + beijingToday().toString(Qt::ISODate) + u"_ALL.csv"_s);
+        const QString text = QString::fromUtf8(got->content);
+        QVERIFY(text.startsWith(u"交易时间,公众账号ID,商户号"_s));
+        QVERIFY(text.contains(u",`"_s + a + u",`"_s));
+        QVERIFY(text.contains(u",`"_s + b + u",`"_s));
+        QVERIFY(text.contains(u"`REFUND,"_s));
+        QVERIFY(text.contains(u",`"_s + refundNo + u",`2.34,"_s));
+        QVERIFY(text.contains(u"\r\n总交易单数,应结订单总金额"_s));
+        // The fund-flow bill of the same day.
+        auto flow = bill(beijingToday(), BillKind::FundFlow);
+        QVERIFY2(flow.ok(), qPrintable(flow.ok() ? QString() : flow.error().describe()));
+        QCOMPARE(flow->status, BillFile::Status::Ready);
+        QVERIFY(QString::fromUtf8(flow->content).startsWith(u"记账时间,微信支付业务单号"_s));
+        QVERIFY(flow->fileName.endsWith(u"_BASIC.csv"_s));
+    }
+
+    void tradeBillWithATamperedHashIsRefused()
+    {
+        QVERIFY(!paidOrder(800).isEmpty());
+        m_sandbox.fault(u"wechat"_s, u"bill"_s, u"bad_bill_hash"_s);
+        auto got = bill(beijingToday());
+        QVERIFY(!got.ok());
+        QCOMPARE(got.error().kind, ChannelError::Kind::Signature);
+        QCOMPARE(got.error().code, u"BILL_HASH_MISMATCH"_s);
+        // An unsigned bill answer is refused before anything is downloaded.
+        m_sandbox.fault(u"wechat"_s, u"bill"_s, u"unsigned"_s);
+        const int downloads = m_sandbox.control("GET", u"/sandbox/state"_s).value(u"calls"_s).toObject().value(u"wechat.bill_download"_s).toInt();
+        auto unsignedAnswer = bill(beijingToday());
+        QVERIFY(!unsignedAnswer.ok());
+        QCOMPARE(unsignedAnswer.error().kind, ChannelError::Kind::Signature);
+        QCOMPARE(m_sandbox.control("GET", u"/sandbox/state"_s).value(u"calls"_s).toObject().value(u"wechat.bill_download"_s).toInt(), downloads);
+        // A download_url off the gateway is never fetched: our signature would go with it.
+        m_sandbox.fault(u"wechat"_s, u"bill"_s, u"foreign_download_url"_s);
+        auto foreign = bill(beijingToday());
+        QVERIFY(!foreign.ok());
+        QCOMPARE(foreign.error().code, u"BAD_DOWNLOAD_URL"_s);
+        QCOMPARE(m_sandbox.control("GET", u"/sandbox/state"_s).value(u"calls"_s).toObject().value(u"wechat.bill_download"_s).toInt(), downloads);
+        // A failed download is an error, not an empty bill.
+        m_sandbox.fault(u"wechat"_s, u"bill_download"_s, u"http_500"_s);
+        auto failed = bill(beijingToday());
+        QVERIFY(!failed.ok());
+        QVERIFY(failed.error().retrySafe);
+        QVERIFY(bill(beijingToday()).ok());
+    }
+
+    void notReadyAndNoBillAreToldApart()
+    {
+        auto tomorrow = bill(beijingToday().addDays(1));
+        QVERIFY2(tomorrow.ok(), qPrintable(tomorrow.ok() ? QString() : tomorrow.error().describe()));
+        QCOMPARE(tomorrow->status, BillFile::Status::NotReady);
+        auto quiet = bill(beijingToday().addDays(-10)); // no payments that day
+        QVERIFY2(quiet.ok(), qPrintable(quiet.ok() ? QString() : quiet.error().describe()));
+        QCOMPARE(quiet->status, BillFile::Status::NoBill);
+        QVERIFY(quiet->content.isEmpty());
+        QVERIFY(!quiet->message.isEmpty());
+        m_sandbox.fault(u"wechat"_s, u"bill"_s, u"bill_not_ready"_s);
+        QVERIFY(!paidOrder(100).isEmpty());
+        auto creating = bill(beijingToday());
+        QVERIFY(creating.ok());
+        QCOMPARE(creating->status, BillFile::Status::NotReady);
+        auto tooOld = bill(beijingToday().addDays(-200));
+        QVERIFY(!tooOld.ok());
+        QCOMPARE(tooOld.error().code, u"PARAM_ERROR"_s);
+    }
+
+    void injectedDifferencesAreOnTheBill()
+    {
+        const QString paid = paidOrder(1000);
+        const QString closed = newNo("WXC");
+        QVERIFY(create(*m_channel, request(closed, 700)).ok());
+        QVERIFY(close(*m_channel, closed).ok());
+        const QString unknown = newNo("WXU");
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/bill-discrepancy"_s,
+                          {{u"channel"_s, u"wechat"_s}, {u"kind"_s, u"unknown-payment"_s}, {u"ref"_s, unknown}, {u"amount"_s, 4321}}, &status);
+        QCOMPARE(status, 200);
+        m_sandbox.control("POST", u"/sandbox/bill-discrepancy"_s,
+                          {{u"channel"_s, u"wechat"_s}, {u"kind"_s, u"wrong-amount"_s}, {u"ref"_s, paid}, {u"amount"_s, 999}}, &status);
+        QCOMPARE(status, 200);
+        m_sandbox.control("POST", u"/sandbox/bill-discrepancy"_s,
+                          {{u"channel"_s, u"wechat"_s}, {u"kind"_s, u"paid-after-close"_s}, {u"ref"_s, closed}}, &status);
+        QCOMPARE(status, 200);
+        m_sandbox.control("POST", u"/sandbox/bill-discrepancy"_s,
+                          {{u"channel"_s, u"wechat"_s}, {u"kind"_s, u"paid-after-close"_s}, {u"ref"_s, paid}}, &status);
+        QCOMPARE(status, 409); // not closed
+        auto got = bill(beijingToday());
+        QVERIFY(got.ok());
+        const QString text = QString::fromUtf8(got->content);
+        QVERIFY(text.contains(u",`"_s + unknown + u",`"_s));
+        QVERIFY(text.contains(u"`43.21,"_s));
+        QVERIFY(text.contains(u",`"_s + paid + u",`"_s));
+        QVERIFY(text.contains(u"`SUCCESS,`OTHERS,`CNY,`9.99,"_s));
+        QVERIFY(text.contains(u",`"_s + closed + u",`"_s));
+        // The channel now says the closed payment was paid.
+        auto q = query(*m_channel, closed);
+        QVERIFY(q.ok() && q->state == TradeState::Success);
+        m_sandbox.control("DELETE", u"/sandbox/bill-discrepancy"_s);
     }
 };
 
