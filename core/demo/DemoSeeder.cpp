@@ -67,7 +67,7 @@ Result<Statements> prepareAll(QSqlDatabase &conn)
         "VALUES (?,?,?,?,?,?,?,?,?,?)"));
     auto sp = Sql::prepare(conn, QStringLiteral(
         "INSERT INTO sim_payments (out_trade_no, amount_minor, description, state, created_at, expires_at, paid_at, closed_at, "
-        "txn_id) VALUES (?,?,?,?,?,?,?,?,?)"));
+        "txn_id, customer) VALUES (?,?,?,?,?,?,?,?,?,?)"));
     auto sr = Sql::prepare(conn, QStringLiteral(
         "INSERT INTO sim_refunds (out_refund_no, out_trade_no, amount_minor, state, created_at, settle_at, final_state, refund_id) "
         "VALUES (?,?,?,?,?,?,?,?)"));
@@ -298,8 +298,9 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             const QString simState = s == AttemptState::Succeeded ? QStringLiteral("SUCCESS")
                                    : s == AttemptState::Closed    ? QStringLiteral("CLOSED")
                                                                   : QStringLiteral("NOTPAY");
+            // `customer`: which of the simulator's stand-ins took it, so each one's daily bill holds its own.
             return run(st.simPayment, a.otn, amount, title, simState, at, expiresAt - 60'000, paid,
-                       s == AttemptState::Closed ? qMax(at, closedAtChannel) : qint64(0), txn);
+                       s == AttemptState::Closed ? qMax(at, closedAtChannel) : qint64(0), txn, toString(channel));
         };
 
         const QString search = (orderNo + u' ' + title + u' ' + buyer).toLower();

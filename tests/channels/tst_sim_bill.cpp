@@ -6,6 +6,7 @@
 #include "channels/AuditingChannel.h"
 #include "channels/BillWriter.h"
 #include "channels/SimulatedChannel.h"
+#include "demo/DemoSeeder.h"
 #include "storage/AuditLog.h"
 
 #include <QElapsedTimer>
@@ -229,6 +230,45 @@ private slots:
         auto fund = bill(*alipay, kDay, BillKind::FundFlow);
         QVERIFY(!fund.ok());
         QCOMPARE(fund.error().kind, ChannelError::Kind::Config);
+    }
+
+    void demoBooksReconcileWithEachStandInsBill()
+    {
+        ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        ManualClock *clock = nullptr;
+        auto s = makeServices(scratch.url(), &clock);
+        DemoSeeder seeder(*s->db, s->users, s->settings, *clock);
+        DemoSeeder::Options o;
+        o.orders = 300;
+        o.days = 5;
+        auto sum = seeder.seed(o);
+        QVERIFY2(sum, sum ? "" : qPrintable(sum.error().message));
+        auto sim = SimulatedChannel::createAs(ChannelKind::WeChat, scratch.url(), *clock, 1);
+        QVERIFY(sim);
+        const QDate yesterday = QDateTime::fromMSecsSinceEpoch(clock->nowMs(), QTimeZone(8 * 3600)).date().addDays(-1);
+        const qint64 from = QDateTime(yesterday, QTime(0, 0), QTimeZone(8 * 3600)).toMSecsSinceEpoch();
+        for (ChannelKind kind : {ChannelKind::WeChat, ChannelKind::Sim}) {
+            std::unique_ptr<SimulatedChannel> twin = sim.value()->twin(kind);
+            auto b = bill(*twin, yesterday);
+            QVERIFY2(b.ok(), b.ok() ? "" : qPrintable(b.error().describe()));
+            QCOMPARE(b->status, BillFile::Status::Ready);
+            QSet<QString> billed;
+            const auto rows = detail(b->content);
+            for (const QStringList &f : rows)
+                if (f.at(9) == u"SUCCESS"_s)
+                    billed.insert(f.at(6));
+            // Exactly the payments our books have on this channel that day.
+            QSet<QString> books;
+            auto q = Sql::exec(s->db->connection(),
+                               u"SELECT out_trade_no FROM payment_attempts WHERE channel = :c AND paid_at >= :f AND paid_at < :t"_s,
+                               {{":c", toString(kind)}, {":f", from}, {":t", from + 86'400'000}});
+            QVERIFY(q);
+            while (q.value().next())
+                books.insert(q.value().value(0).toString());
+            QVERIFY2(!books.isEmpty(), qPrintable(toString(kind)));
+            QCOMPARE(billed, books);
+        }
     }
 
     void auditingChannelForwardsAndAuditsRefusals()
