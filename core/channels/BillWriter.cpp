@@ -308,7 +308,18 @@ Result<QList<ZipEntry>> readZip(const QByteArray &zip)
         unzClose(uf);
         return Error::invalid(QStringLiteral("zip.bad"), message);
     };
-    for (int rc = unzGoToFirstFile(uf); rc == UNZ_OK; rc = unzGoToNextFile(uf)) {
+    unz_global_info64 global{};
+    if (unzGetGlobalInfo64(uf, &global) != UNZ_OK)
+        return fail(tr("The zip archive's directory cannot be read."));
+    int rc = unzGoToFirstFile(uf);
+    if (global.number_entry == 0) {
+        // An empty archive, unless a directory entry is there all the same.
+        if (rc == UNZ_OK)
+            return fail(tr("The zip archive's directory is corrupt."));
+        unzClose(uf);
+        return out;
+    }
+    for (; rc == UNZ_OK; rc = unzGoToNextFile(uf)) {
         unz_file_info64 info{};
         char name[1024] = {};
         if (unzGetCurrentFileInfo64(uf, &info, name, sizeof name - 1, nullptr, 0, nullptr, 0) != UNZ_OK)
@@ -333,6 +344,10 @@ Result<QList<ZipEntry>> readZip(const QByteArray &zip)
             return fail(tr("The zip entry %1 is truncated or corrupt.").arg(e.name));
         out << e;
     }
+    // A directory that cannot be walked to its end (or holds fewer entries than the end record
+    // says) is a corrupt archive, not a shorter one: refuse it rather than return what was read.
+    if (rc != UNZ_END_OF_LIST_OF_FILE || quint64(out.size()) != global.number_entry)
+        return fail(tr("The zip archive's directory is corrupt."));
     unzClose(uf);
     return out;
 }

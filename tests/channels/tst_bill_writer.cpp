@@ -201,6 +201,34 @@ private slots:
         QVERIFY(!readZip(zip->left(zip->size() / 2)));
     }
 
+    // A zip whose end record is fine but whose central directory cannot be walked used to read
+    // as a bill archive with no files at all (found by fuzz_bill_archive): a corrupt download
+    // must be refused, never taken for an empty day.
+    void readZipRefusesACorruptDirectory()
+    {
+        auto zip = alipayTradeBillZip(meta(), rows());
+        QVERIFY(zip);
+        QCOMPARE(readZip(zip.value())->size(), 2);
+        const qsizetype central = zip->indexOf(QByteArrayLiteral("PK\x01\x02"));
+        QVERIFY(central > 0);
+        QByteArray corrupt = zip.value();
+        corrupt[central + 3] = '\x03'; // the first directory entry's signature
+        auto read = readZip(corrupt);
+        QVERIFY2(!read, read ? qPrintable(u"read %1 entries"_s.arg(read->size())) : "");
+        QCOMPARE(read.error().code, u"zip.bad"_s);
+        // The second entry's directory record broken: not one entry short, refused whole.
+        QByteArray second = zip.value();
+        second[second.indexOf(QByteArrayLiteral("PK\x01\x02"), central + 4) + 3] = '\x03';
+        QVERIFY(!readZip(second));
+        // The end record says no entries while the directory holds two: corrupt, not empty.
+        QByteArray none = zip.value();
+        const qsizetype end = none.lastIndexOf(QByteArrayLiteral("PK\x05\x06"));
+        QVERIFY(end > 0);
+        for (int i = 8; i < 12; ++i) // entries on this disk, entries in total (2 bytes each)
+            none[end + i] = '\0';
+        QVERIFY(!readZip(none));
+    }
+
     void gzipRoundTripAndRefusals()
     {
         const QByteArray text = weChatTradeBill(meta(), rows());
