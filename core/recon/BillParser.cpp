@@ -98,8 +98,9 @@ struct LineReader
     const QStringList &fields;
     int line;
 
-    QString text(int col) const { return col < 0 ? QString() : clean(fields.at(col)); }
-    QString name(int col) const { return clean(header.at(col)); }
+    // A column the bill does not have (col < 0) reads as empty; never index outside the line.
+    QString text(int col) const { return col < 0 || col >= fields.size() ? QString() : clean(fields.at(col)); }
+    QString name(int col) const { return col < 0 || col >= header.size() ? QString() : clean(header.at(col)); }
     Result<qint64> amount(int col, int digits = 2) const
     {
         if (col < 0)
