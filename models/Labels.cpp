@@ -51,6 +51,7 @@ QString Labels::of(AnomalyKind k)
     case AnomalyKind::AmountMismatch: return tr("Amount mismatch");
     case AnomalyKind::RefundAbnormal: return tr("Refund abnormal");
     case AnomalyKind::RefundClosed: return tr("Refund closed by channel");
+    case AnomalyKind::RefundUnconfirmed: return tr("Refund unconfirmed");
     }
     return {};
 }

@@ -50,6 +50,7 @@ struct PaymentStatus
     qint64 paidAtMs = 0;
     qint64 amountMinor = 0;   ///< what the payer actually paid (0 when unpaid)
     QString rawState;         ///< the channel's own word, for audit
+    QString currency;         ///< the currency the channel states, empty when it states none
 };
 
 struct RefundRequest
@@ -75,6 +76,7 @@ struct RefundResult
     qint64 amountMinor = 0;
     qint64 succeededAtMs = 0;
     QString rawStatus;
+    QString currency;         ///< the currency the channel states, empty when it states none
 };
 
 /// A decoded, verified notification.

@@ -64,6 +64,7 @@ ChannelReply<PaymentStatus> paymentFrom(const QJsonObject &o, const QString &mch
         if (!total.isDouble() || total.toInteger(-1) < 0)
             return badAnswer(tr("A paid transaction without amount.total."));
         p.amountMinor = total.toInteger();
+        p.currency = amount.value(QStringLiteral("currency")).toString();
         p.paidAtMs = wechatpay::parseRfc3339(o.value(QStringLiteral("success_time")).toString());
     }
     return p;
@@ -90,6 +91,7 @@ ChannelReply<RefundResult> refundFrom(const QJsonObject &o, const QString &mchid
     r.rawStatus = status;
     r.channelRefundId = o.value(QStringLiteral("refund_id")).toString();
     r.amountMinor = o.value(QStringLiteral("amount")).toObject().value(QStringLiteral("refund")).toInteger();
+    r.currency = o.value(QStringLiteral("amount")).toObject().value(QStringLiteral("currency")).toString();
     r.succeededAtMs = wechatpay::parseRfc3339(o.value(QStringLiteral("success_time")).toString());
     return r;
 }

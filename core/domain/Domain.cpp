@@ -41,9 +41,10 @@ constexpr std::array<std::pair<RS, const char16_t *>, 7> kRefundStates{{
     {RS::Requested, u"REQUESTED"}, {RS::Approved, u"APPROVED"}, {RS::Rejected, u"REJECTED"},
     {RS::Processing, u"PROCESSING"}, {RS::Succeeded, u"SUCCEEDED"}, {RS::Failed, u"FAILED"},
     {RS::Closed, u"CLOSED"}}};
-constexpr std::array<std::pair<AnomalyKind, const char16_t *>, 5> kAnomalyKinds{{
+constexpr std::array<std::pair<AnomalyKind, const char16_t *>, 6> kAnomalyKinds{{
     {AnomalyKind::PaidAfterClose, u"PAID_AFTER_CLOSE"}, {AnomalyKind::DuplicatePayment, u"DUPLICATE_PAYMENT"},
     {AnomalyKind::AmountMismatch, u"AMOUNT_MISMATCH"}, {AnomalyKind::RefundAbnormal, u"REFUND_ABNORMAL"},
+    {AnomalyKind::RefundUnconfirmed, u"REFUND_UNCONFIRMED"},
     {AnomalyKind::RefundClosed, u"REFUND_CLOSED"}}};
 constexpr std::array<std::pair<AnomalyState, const char16_t *>, 2> kAnomalyStates{{
     {AnomalyState::Open, u"OPEN"}, {AnomalyState::Resolved, u"RESOLVED"}}};
@@ -106,14 +107,16 @@ constexpr std::array<std::pair<AS, AS>, 9> kAttemptEdges{{
     {AS::Failed, AS::Succeeded},
 }};
 
-constexpr std::array<std::pair<RS, RS>, 9> kRefundEdges{{
+constexpr std::array<std::pair<RS, RS>, 10> kRefundEdges{{
     {RS::Requested, RS::Approved},
     {RS::Requested, RS::Rejected},
     {RS::Approved, RS::Processing},
     {RS::Approved, RS::Succeeded}, // the channel answered SUCCESS at once
-    {RS::Approved, RS::Failed},    // the channel refused it for good (e.g. NOT_ENOUGH)
+    {RS::Approved, RS::Failed},    // the channel refused it in a verified answer (e.g. NOT_ENOUGH)
+    {RS::Failed, RS::Approved},    // FINANCE retries it with the same out_refund_no (four eyes)
     {RS::Processing, RS::Succeeded},
-    {RS::Processing, RS::Failed},  // ABNORMAL at the channel
+    // No PROCESSING -> FAILED: once the channel took a refund only SUCCESS or CLOSED end it
+    // (ABNORMAL is not final), so its amount stays held until then.
     {RS::Processing, RS::Closed},
     {RS::Approved, RS::Closed},
 }};

@@ -18,7 +18,8 @@ enum class OrderState { Pending, Paid, PartiallyRefunded, Refunded, Closed };
 enum class CloseReason { None, Expired, Manual };
 enum class AttemptState { Created, Paying, Succeeded, Failed, Closed };
 enum class RefundState { Requested, Approved, Rejected, Processing, Succeeded, Failed, Closed };
-enum class AnomalyKind { PaidAfterClose, DuplicatePayment, AmountMismatch, RefundAbnormal, RefundClosed };
+enum class AnomalyKind { PaidAfterClose, DuplicatePayment, AmountMismatch, RefundAbnormal, RefundClosed,
+                         RefundUnconfirmed /* no verifiable answer about a refund after many tries */ };
 enum class AnomalyState { Open, Resolved };
 enum class Role { Clerk, Finance, Admin };
 enum class ChannelKind { Sim, WeChat, Alipay };

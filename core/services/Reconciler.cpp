@@ -14,8 +14,11 @@ QString Reconciler::describe(Outcome o)
     case Outcome::StillOpen: return tr("not paid yet");
     case Outcome::RefundSucceeded: return tr("refund succeeded");
     case Outcome::RefundProcessing: return tr("refund processing at the channel");
-    case Outcome::RefundFailed: return tr("refund abnormal at the channel: anomaly opened");
+    case Outcome::RefundAbnormal: return tr("refund abnormal at the channel: anomaly opened, the amount stays held");
     case Outcome::RefundClosed: return tr("refund closed by the channel: anomaly opened");
+    case Outcome::RefundRefused: return tr("refund refused by the channel: anomaly opened");
+    case Outcome::RefundUnconfirmed: return tr("no verifiable answer about the refund: it stays in progress and is asked about again");
+    case Outcome::AmountMismatch: return tr("the channel's answer names another amount: books unchanged, anomaly opened");
     }
     return {};
 }
@@ -118,6 +121,36 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
             out.outcome = Outcome::AlreadyApplied;
             return out;
         }
+        // An answer about other money (amount or currency) proves nothing about this payment:
+        // the books stay as they were and finance looks at it.
+        const bool currencyDiffers = !status.currency.isEmpty() && status.currency != attempt.currency;
+        if (status.amountMinor != attempt.amountMinor || currencyDiffers) {
+            out.outcome = Outcome::AmountMismatch;
+            auto seen = m_anomalies.openFor(conn, AnomalyKind::AmountMismatch, attempt.id);
+            if (!seen)
+                return seen.error();
+            if (seen.value())
+                return out;
+            const QString stated = minorToPlain(status.amountMinor, 2) + u' ' + (status.currency.isEmpty() ? attempt.currency : status.currency);
+            if (Status s = m_audit.append(tx, actor, QStringLiteral("payment.amount_mismatch"), object,
+                                          {{QStringLiteral("out_trade_no"), attempt.outTradeNo}, {QStringLiteral("source"), source},
+                                           {QStringLiteral("channel_state"), status.rawState},
+                                           {QStringLiteral("channel_txn_id"), status.channelTxnId},
+                                           {QStringLiteral("stated_amount"), minorToPlain(status.amountMinor, 2)},
+                                           {QStringLiteral("stated_currency"), status.currency},
+                                           {QStringLiteral("expected_amount"), minorToPlain(attempt.amountMinor, 2)},
+                                           {QStringLiteral("expected_currency"), attempt.currency}});
+                !s)
+                return s.error();
+            auto id = openAnomaly(tx, AnomalyKind::AmountMismatch, order, attempt,
+                                  tr("The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.")
+                                      .arg(stated, attempt.outTradeNo, minorToPlain(attempt.amountMinor, 2), attempt.currency),
+                                  false);
+            if (!id)
+                return id.error();
+            out.anomalyId = id.value();
+            return out;
+        }
         const qint64 paidAt = status.paidAtMs > 0 ? status.paidAtMs : now;
         if (Status s = m_orders.casAttempt(conn, attempt.id, attempt.state, AttemptState::Succeeded,
                                            {{QStringLiteral("paid_at"), paidAt},
@@ -127,15 +160,6 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
             return s.error();
         QJsonObject details{{QStringLiteral("out_trade_no"), attempt.outTradeNo}, {QStringLiteral("source"), source},
                             {QStringLiteral("channel_txn_id"), status.channelTxnId}};
-        if (status.amountMinor > 0 && status.amountMinor != attempt.amountMinor) {
-            auto id = openAnomaly(tx, AnomalyKind::AmountMismatch, order, attempt,
-                                  tr("The channel reports %1 paid on %2, which was for %3.")
-                                      .arg(minorToPlain(status.amountMinor, 2), attempt.outTradeNo, minorToPlain(attempt.amountMinor, 2)),
-                                  false);
-            if (!id)
-                return id.error();
-            out.anomalyId = id.value();
-        }
         if (order.state == OrderState::Pending) {
             if (Status s = m_orders.casOrder(conn, order.id, OrderState::Pending, OrderState::Paid,
                                              {{QStringLiteral("paid_at"), paidAt}, {QStringLiteral("channel"), toString(attempt.channel)}});
@@ -228,52 +252,123 @@ Result<Reconciler::Applied> Reconciler::applyRefund(const RefundResult &result, 
     return r;
 }
 
-Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const RefundResult &result, const QString &actor, qint64 nextPollAt)
+Result<Reconciler::Locked> Reconciler::lockRefund(Transaction &tx, const QString &outRefundNo)
 {
     QSqlDatabase &conn = tx.connection();
     auto rq = Sql::exec(conn, QStringLiteral("SELECT ") + RefundRepository::refundColumns()
                                   + QStringLiteral(" FROM refunds r WHERE r.out_refund_no = :n") + m_db.forUpdate(),
-                        {{":n", result.outRefundNo}});
+                        {{":n", outRefundNo}});
     if (!rq)
         return rq.error();
     if (!rq.value().next())
-        return Error::notFound(QStringLiteral("refund.not_found"), tr("There is no refund %1 in our books.").arg(result.outRefundNo));
-    const Refund refund = RefundRepository::readRefund(rq.value());
+        return Error::notFound(QStringLiteral("refund.not_found"), tr("There is no refund %1 in our books.").arg(outRefundNo));
+    Locked out;
+    out.refund = RefundRepository::readRefund(rq.value());
+    auto oq = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::orderColumns()
+                                  + QStringLiteral(" FROM orders o WHERE o.id = :id") + m_db.forUpdate(),
+                        {{":id", out.refund.orderId}});
+    if (!oq || !oq.value().next())
+        return oq ? Error::storage(QStringLiteral("order of refund missing")) : oq.error();
+    out.order = OrderRepository::readOrder(oq.value());
+    return out;
+}
+
+Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const RefundResult &result, const QString &actor, qint64 nextPollAt)
+{
+    QSqlDatabase &conn = tx.connection();
+    auto locked = lockRefund(tx, result.outRefundNo);
+    if (!locked)
+        return locked.error();
+    const Refund refund = locked->refund;
+    const Order order = locked->order;
     Applied out;
     out.outRefundNo = refund.outRefundNo;
+    out.orderNo = order.orderNo;
     const qint64 now = m_clock.nowMs();
     const QString object = QStringLiteral("refund:") + refund.outRefundNo;
     const bool inFlight = refund.state == RefundState::Approved || refund.state == RefundState::Processing;
+    PaymentAttempt attempt;
+    attempt.id = refund.attemptId;
 
-    auto oq = Sql::exec(conn, QStringLiteral("SELECT ") + OrderRepository::orderColumns()
-                                  + QStringLiteral(" FROM orders o WHERE o.id = :id") + m_db.forUpdate(),
-                        {{":id", refund.orderId}});
-    if (!oq || !oq.value().next())
-        return oq ? Error::storage(QStringLiteral("order of refund missing")) : oq.error();
-    const Order order = OrderRepository::readOrder(oq.value());
-    out.orderNo = order.orderNo;
+    // From APPROVED (just sent) or PROCESSING, a refund still in flight: record the next poll.
+    auto stayInFlight = [&](const QString &lastError) -> Status {
+        QVariantMap sets{{QStringLiteral("next_action_at"), nextPollAt}, {QStringLiteral("attempt_count"), refund.attemptCount + 1},
+                         {QStringLiteral("last_error"), lastError}};
+        if (!result.channelRefundId.isEmpty())
+            sets.insert(QStringLiteral("channel_refund_id"), result.channelRefundId);
+        if (refund.state == RefundState::Approved) {
+            if (Status s = m_refunds.cas(conn, refund.id, RefundState::Approved, RefundState::Processing, sets); !s)
+                return s;
+            return m_audit.append(tx, actor, QStringLiteral("refund.processing"), object, {{QStringLiteral("channel_refund_id"), result.channelRefundId}});
+        }
+        return m_refunds.note(conn, refund.id, RefundState::Processing, sets);
+    };
+
+    if (inFlight && result.status == RefundStatus::Success) {
+        // Only an answer about this refund's own money ends it.
+        const bool currencyDiffers = !result.currency.isEmpty() && result.currency != refund.currency;
+        if (result.amountMinor != refund.amountMinor || currencyDiffers) {
+            if (Status s = stayInFlight(QStringLiteral("AMOUNT_MISMATCH")); !s)
+                return s.error();
+            out.outcome = Outcome::AmountMismatch;
+            if (refund.lastError == QStringLiteral("AMOUNT_MISMATCH"))
+                return out; // seen before: its anomaly is open
+            if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.amount_mismatch"), object,
+                                          {{QStringLiteral("channel_status"), result.rawStatus},
+                                           {QStringLiteral("channel_refund_id"), result.channelRefundId},
+                                           {QStringLiteral("stated_amount"), minorToPlain(result.amountMinor, 2)},
+                                           {QStringLiteral("stated_currency"), result.currency},
+                                           {QStringLiteral("expected_amount"), minorToPlain(refund.amountMinor, 2)},
+                                           {QStringLiteral("expected_currency"), refund.currency}});
+                !s)
+                return s.error();
+            auto id = openAnomaly(tx, AnomalyKind::AmountMismatch, order, attempt,
+                                  tr("The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.")
+                                      .arg(refund.outRefundNo, minorToPlain(result.amountMinor, 2) + u' ' + (result.currency.isEmpty() ? refund.currency : result.currency),
+                                           minorToPlain(refund.amountMinor, 2), refund.currency),
+                                  false);
+            if (!id)
+                return id.error();
+            out.anomalyId = id.value();
+            return out;
+        }
+    }
 
     switch (result.status) {
     case RefundStatus::Processing:
-        if (refund.state == RefundState::Approved) {
-            if (Status s = m_refunds.cas(conn, refund.id, RefundState::Approved, RefundState::Processing,
-                                         {{QStringLiteral("next_action_at"), nextPollAt}, {QStringLiteral("channel_refund_id"), result.channelRefundId},
-                                          {QStringLiteral("attempt_count"), refund.attemptCount + 1}, {QStringLiteral("last_error"), QString()}});
-                !s)
-                return s.error();
-            if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.processing"), object, {{QStringLiteral("channel_refund_id"), result.channelRefundId}}); !s)
-                return s.error();
-        } else if (refund.state == RefundState::Processing) {
-            auto u = Sql::exec(conn, QStringLiteral("UPDATE refunds SET next_action_at = :n, attempt_count = attempt_count + 1 WHERE id = :id AND state = 'PROCESSING'"),
-                               {{":n", nextPollAt}, {":id", refund.id}});
-            if (!u)
-                return u.error();
-        } else {
+        if (!inFlight) {
             out.outcome = Outcome::AlreadyApplied;
             return out;
         }
+        if (Status s = stayInFlight(QString()); !s)
+            return s.error();
         out.outcome = Outcome::RefundProcessing;
         return out;
+    case RefundStatus::Abnormal: {
+        // WeChat's ABNORMAL is not final (the merchant can still have it paid out, e.g. to
+        // another account), so the refund stays in flight and its amount stays held; it is
+        // followed at the slow cadence and finance hears of it once.
+        if (!inFlight) {
+            out.outcome = Outcome::AlreadyApplied;
+            return out;
+        }
+        if (Status s = stayInFlight(QStringLiteral("ABNORMAL")); !s)
+            return s.error();
+        out.outcome = Outcome::RefundAbnormal;
+        if (refund.lastError == QStringLiteral("ABNORMAL"))
+            return out;
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.abnormal"), object, {{QStringLiteral("channel_status"), result.rawStatus}}); !s)
+            return s.error();
+        auto id = openAnomaly(tx, AnomalyKind::RefundAbnormal, order, attempt,
+                              tr("Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); "
+                                 "have it paid out at the merchant platform or settle it with the customer another way. "
+                                 "Its amount stays held.").arg(refund.outRefundNo),
+                              false);
+        if (!id)
+            return id.error();
+        out.anomalyId = id.value();
+        return out;
+    }
     case RefundStatus::Success: {
         if (!inFlight) {
             out.outcome = Outcome::AlreadyApplied;
@@ -311,36 +406,108 @@ Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const Refun
         out.outcome = Outcome::RefundSucceeded;
         return out;
     }
-    case RefundStatus::Abnormal:
     case RefundStatus::Closed: {
         if (!inFlight) {
             out.outcome = Outcome::AlreadyApplied;
             return out;
         }
-        const bool abnormal = result.status == RefundStatus::Abnormal;
-        const RefundState to = abnormal ? RefundState::Failed : RefundState::Closed;
-        if (Status s = m_refunds.cas(conn, refund.id, refund.state, to,
+        if (Status s = m_refunds.cas(conn, refund.id, refund.state, RefundState::Closed,
                                      {{QStringLiteral("completed_at"), now}, {QStringLiteral("next_action_at"), qint64(0)},
                                       {QStringLiteral("last_error"), result.rawStatus}});
             !s)
             return s.error();
-        if (Status s = m_audit.append(tx, actor, abnormal ? QStringLiteral("refund.failed") : QStringLiteral("refund.closed"), object,
-                                      {{QStringLiteral("channel_status"), result.rawStatus}});
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.closed"), object, {{QStringLiteral("channel_status"), result.rawStatus}}); !s)
+            return s.error();
+        auto id = openAnomaly(tx, AnomalyKind::RefundClosed, order, attempt,
+                              tr("Refund %1 was closed by the channel without paying out.").arg(refund.outRefundNo), false);
+        if (!id)
+            return id.error();
+        out.anomalyId = id.value();
+        out.outcome = Outcome::RefundClosed;
+        return out;
+    }
+    }
+    return out;
+}
+
+Result<Reconciler::Applied> Reconciler::refuseRefund(Transaction &tx, const QString &outRefundNo, const ChannelError &error, const QString &actor)
+{
+    auto locked = lockRefund(tx, outRefundNo);
+    if (!locked)
+        return locked.error();
+    const Refund &refund = locked->refund;
+    Applied out;
+    out.outRefundNo = refund.outRefundNo;
+    out.orderNo = locked->order.orderNo;
+    if (refund.state != RefundState::Approved) {
+        // Only a refund not yet accepted can be refused; one the channel took is followed.
+        out.outcome = Outcome::AlreadyApplied;
+        return out;
+    }
+    const QString object = QStringLiteral("refund:") + refund.outRefundNo;
+    if (Status s = m_refunds.cas(tx.connection(), refund.id, RefundState::Approved, RefundState::Failed,
+                                 {{QStringLiteral("completed_at"), m_clock.nowMs()}, {QStringLiteral("next_action_at"), qint64(0)},
+                                  {QStringLiteral("last_error"), error.describe()}, {QStringLiteral("lease_until"), qint64(0)}});
+        !s)
+        return s.error();
+    if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.failed"), object,
+                                  {{QStringLiteral("code"), error.code}, {QStringLiteral("message"), error.message}, {QStringLiteral("http"), error.httpStatus}});
+        !s)
+        return s.error();
+    PaymentAttempt attempt;
+    attempt.id = refund.attemptId;
+    auto id = openAnomaly(tx, AnomalyKind::RefundAbnormal, locked->order, attempt,
+                          tr("The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.")
+                              .arg(refund.outRefundNo, error.describe()),
+                          false);
+    if (!id)
+        return id.error();
+    out.anomalyId = id.value();
+    out.outcome = Outcome::RefundRefused;
+    return out;
+}
+
+Result<Reconciler::Applied> Reconciler::refundUnconfirmed(Transaction &tx, const QString &outRefundNo, const ChannelError &error,
+                                                          const QString &actor, qint64 nextPollAt)
+{
+    auto locked = lockRefund(tx, outRefundNo);
+    if (!locked)
+        return locked.error();
+    const Refund &refund = locked->refund;
+    Applied out;
+    out.outRefundNo = refund.outRefundNo;
+    out.orderNo = locked->order.orderNo;
+    if (refund.state != RefundState::Approved && refund.state != RefundState::Processing) {
+        out.outcome = Outcome::AlreadyApplied;
+        return out;
+    }
+    const QString object = QStringLiteral("refund:") + refund.outRefundNo;
+    const int tries = refund.attemptCount + 1;
+    const QVariantMap sets{{QStringLiteral("next_action_at"), nextPollAt}, {QStringLiteral("attempt_count"), tries},
+                           {QStringLiteral("last_error"), error.describe()}, {QStringLiteral("lease_until"), qint64(0)}};
+    if (refund.state == RefundState::Approved) {
+        // It may have reached the channel: from now on it is asked about, never given up.
+        if (Status s = m_refunds.cas(tx.connection(), refund.id, RefundState::Approved, RefundState::Processing, sets); !s)
+            return s.error();
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.unconfirmed"), object,
+                                      {{QStringLiteral("code"), error.code}, {QStringLiteral("message"), error.message}});
             !s)
             return s.error();
+    } else if (Status s = m_refunds.note(tx.connection(), refund.id, RefundState::Processing, sets); !s) {
+        return s.error();
+    }
+    out.outcome = Outcome::RefundUnconfirmed;
+    if (tries == kUnconfirmedTries) {
         PaymentAttempt attempt;
         attempt.id = refund.attemptId;
-        auto id = openAnomaly(tx, abnormal ? AnomalyKind::RefundAbnormal : AnomalyKind::RefundClosed, order, attempt,
-                              abnormal ? tr("Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); "
-                                            "settle it with the customer another way.").arg(refund.outRefundNo)
-                                       : tr("Refund %1 was closed by the channel without paying out.").arg(refund.outRefundNo),
+        auto id = openAnomaly(tx, AnomalyKind::RefundUnconfirmed, locked->order, attempt,
+                              tr("No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and "
+                                 "its amount held. Check it at the merchant platform.")
+                                  .arg(refund.outRefundNo).arg(tries).arg(error.describe()),
                               false);
         if (!id)
             return id.error();
         out.anomalyId = id.value();
-        out.outcome = abnormal ? Outcome::RefundFailed : Outcome::RefundClosed;
-        return out;
-    }
     }
     return out;
 }

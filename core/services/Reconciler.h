@@ -34,8 +34,11 @@ public:
         StillOpen,        ///< not paid yet
         RefundSucceeded,
         RefundProcessing,
-        RefundFailed,     ///< ABNORMAL: Anomaly for finance
+        RefundAbnormal,   ///< ABNORMAL: Anomaly for finance; the refund stays in flight, its amount held
         RefundClosed,     ///< CLOSED by the channel: Anomaly for finance
+        RefundRefused,    ///< the channel refused the refund (a verified answer): FAILED, amount free again
+        RefundUnconfirmed,///< no verifiable answer: still in flight, asked again; Anomaly after many tries
+        AmountMismatch,   ///< the answer names another amount or currency: books unchanged, Anomaly
     };
     static QString describe(Outcome o);
 
@@ -57,6 +60,17 @@ public:
     Result<Applied> applyRefund(const RefundResult &result, const QString &actor, qint64 nextPollAt);
     Result<Applied> applyRefund(Transaction &tx, const RefundResult &result, const QString &actor, qint64 nextPollAt);
 
+    /// The channel refused to make the refund, in an answer we verified (NOT_ENOUGH,
+    /// PARAM_ERROR ...): APPROVED -> FAILED, an anomaly for finance, the amount free again.
+    Result<Applied> refuseRefund(Transaction &tx, const QString &outRefundNo, const ChannelError &error, const QString &actor);
+    /// The channel's answer about a refund could not be verified or did not come (forged,
+    /// unsigned, stale, about something else): the refund may have been made, so it stays in
+    /// flight (APPROVED -> PROCESSING, to be asked about with backoff) and nothing ends it;
+    /// after `kUnconfirmedTries` tries without a verified answer an anomaly opens, once.
+    Result<Applied> refundUnconfirmed(Transaction &tx, const QString &outRefundNo, const ChannelError &error, const QString &actor,
+                                      qint64 nextPollAt);
+    static constexpr int kUnconfirmedTries = 6;
+
     /// Bumps the change counter (and NOTIFY on PostgreSQL) inside `tx`, so other instances
     /// pick up new work.
     static Status signalChange(Transaction &tx);
@@ -64,6 +78,12 @@ public:
 private:
     Result<qint64> openAnomaly(Transaction &tx, AnomalyKind kind, const Order &order, const PaymentAttempt &attempt,
                                const QString &details, bool proposeRefund);
+    struct Locked
+    {
+        Refund refund;
+        Order order;
+    };
+    Result<Locked> lockRefund(Transaction &tx, const QString &outRefundNo);
 
     Database &m_db;
     OrderRepository &m_orders;

@@ -270,6 +270,103 @@ Result<RefundService::Reviewed> RefundService::review(const User &actor, const Q
     return Reviewed{stored.value(), false};
 }
 
+Result<RefundService::Reviewed> RefundService::retry(const User &actor, const QString &outRefundNo, const QString &note)
+{
+    const QString object = QStringLiteral("refund:") + outRefundNo;
+    auto refuse = [&](const Error &e) -> Result<Reviewed> {
+        m_audit.recordRefusal(actor.login, QStringLiteral("refund.retry.refused"), object,
+                              {{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}});
+        return e;
+    };
+    if (!actor.active || actor.role != Role::Finance)
+        return refuse(Error::forbidden(QStringLiteral("role.finance_only"),
+                                       tr("Refunds are retried by FINANCE staff; %1 is %2.").arg(actor.login, toString(actor.role))));
+    if (note.trimmed().isEmpty())
+        return refuse(Error::invalid(QStringLiteral("refund.note_required"), tr("Say why the refund is sent again.")));
+    auto refund = m_refunds.byOutRefundNo(outRefundNo);
+    if (!refund)
+        return refuse(refund.error());
+    if (refund->requestedBy == actor.login)
+        return refuse(Error::forbidden(QStringLiteral("refund.four_eyes"),
+                                       tr("You requested refund %1 yourself; another FINANCE colleague has to retry it.").arg(outRefundNo)));
+    if (refund->state != RefundState::Failed)
+        return refuse(Error::conflict(QStringLiteral("refund.not_failed"),
+                                      tr("Refund %1 is %2; only a refund the channel refused can be retried.").arg(outRefundNo, toString(refund->state))));
+    auto attempts = m_orders.attemptsOf(refund->orderId);
+    if (!attempts)
+        return refuse(attempts.error());
+    std::optional<PaymentAttempt> attempt;
+    for (const PaymentAttempt &a : attempts.value())
+        if (a.id == refund->attemptId)
+            attempt = a;
+    if (!attempt)
+        return Error::storage(QStringLiteral("payment of refund missing"));
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    auto lock = Sql::exec(tx.connection(), QStringLiteral("SELECT id FROM payment_attempts WHERE id = :id") + m_db.forUpdate(), {{":id", attempt->id}});
+    if (!lock)
+        return lock.error();
+    auto left = RefundRepository::refundableOn(tx.connection(), *attempt);
+    if (!left)
+        return left.error();
+    if (left.value() < refund->amountMinor) {
+        tx.rollback();
+        return refuse(Error::invalid(QStringLiteral("refund.exceeds_refundable"),
+                                     tr("Only %1 is left to refund on payment %2; refund %3 for %4 no longer fits.")
+                                         .arg(minorToPlain(left.value(), 2), attempt->outTradeNo, outRefundNo, minorToPlain(refund->amountMinor, 2))));
+    }
+    if (Status s = m_refunds.cas(tx.connection(), refund->id, RefundState::Failed, RefundState::Approved,
+                                 {{QStringLiteral("reviewed_by"), actor.login}, {QStringLiteral("reviewed_at"), now},
+                                  {QStringLiteral("review_note"), note.trimmed()}, {QStringLiteral("next_action_at"), now},
+                                  {QStringLiteral("attempt_count"), 0}, {QStringLiteral("completed_at"), qint64(0)},
+                                  {QStringLiteral("lease_until"), qint64(0)}});
+        !s) {
+        tx.rollback();
+        return refuse(s.error());
+    }
+    if (Status s = m_audit.append(tx, actor.login, QStringLiteral("refund.retry"), object,
+                                  {{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("amount"), minorToPlain(refund->amountMinor, 2)},
+                                   {QStringLiteral("requested_by"), refund->requestedBy}, {QStringLiteral("last_error"), refund->lastError}});
+        !s)
+        return s.error();
+    if (Status s = Reconciler::signalChange(tx); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    auto stored = m_refunds.byOutRefundNo(outRefundNo);
+    if (!stored)
+        return stored.error();
+    return Reviewed{stored.value(), false};
+}
+
+Status RefundService::checkApproval(const Refund &r)
+{
+    if (r.state != RefundState::Approved)
+        return Error::conflict(QStringLiteral("refund.not_approved"), tr("Refund %1 is %2, not APPROVED.").arg(r.outRefundNo, toString(r.state)));
+    if (r.reviewedBy.isEmpty() || r.reviewedBy == r.requestedBy)
+        return Error::forbidden(QStringLiteral("refund.four_eyes"),
+                                tr("Refund %1 carries no review by a second person (requested by %2, reviewed by \"%3\").")
+                                    .arg(r.outRefundNo, r.requestedBy, r.reviewedBy));
+    if (r.reviewedBy == QStringLiteral("auto")) {
+        const qint64 limit = m_settings.autoApproveMinor();
+        if (limit <= 0 || r.amountMinor > limit)
+            return Error::forbidden(QStringLiteral("refund.auto_over_limit"),
+                                    tr("Refund %1 for %2 is marked approved automatically, above the auto-approve limit %3.")
+                                        .arg(r.outRefundNo, minorToPlain(r.amountMinor, 2), minorToPlain(qMax<qint64>(0, limit), 2)));
+        return {};
+    }
+    auto reviewer = m_users.find(r.reviewedBy);
+    if (!reviewer)
+        return Error::forbidden(QStringLiteral("refund.reviewer_unknown"),
+                                tr("Refund %1 was approved by \"%2\", who is not a user.").arg(r.outRefundNo, r.reviewedBy));
+    if (!reviewer->active || reviewer->role != Role::Finance)
+        return Error::forbidden(QStringLiteral("refund.reviewer_not_finance"),
+                                tr("Refund %1 was approved by %2, who is not an active FINANCE user.").arg(r.outRefundNo, r.reviewedBy));
+    return {};
+}
+
 Result<QList<RefundService::Row>> RefundService::list(const Filter &f)
 {
     QString sql = QStringLiteral("SELECT ") + RefundRepository::refundColumns()

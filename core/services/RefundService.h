@@ -2,6 +2,7 @@
 
 #include "services/Reconciler.h"
 #include "storage/Settings.h"
+#include "storage/UserDirectory.h"
 
 namespace paydesk {
 
@@ -12,8 +13,9 @@ class RefundService final
     Q_DECLARE_TR_FUNCTIONS(RefundService)
 public:
     RefundService(Database &db, OrderRepository &orders, RefundRepository &refunds, AnomalyRepository &anomalies,
-                  AuditLog &audit, Settings &settings, const Clock &clock)
-        : m_db(db), m_orders(orders), m_refunds(refunds), m_anomalies(anomalies), m_audit(audit), m_settings(settings), m_clock(clock) {}
+                  AuditLog &audit, Settings &settings, UserDirectory &users, const Clock &clock)
+        : m_db(db), m_orders(orders), m_refunds(refunds), m_anomalies(anomalies), m_audit(audit), m_settings(settings),
+          m_users(users), m_clock(clock) {}
 
     struct Request
     {
@@ -46,6 +48,16 @@ public:
     Result<Reviewed> approve(const User &actor, const QString &outRefundNo, const QString &note);
     /// FINANCE, and not the requester; a note is required. The amount is free again.
     Result<Reviewed> reject(const User &actor, const QString &outRefundNo, const QString &note);
+    /// FINANCE, and not the requester; a note is required. A FAILED refund (the channel
+    /// refused it) is approved again and sent with the same out_refund_no, if its amount still
+    /// fits what is refundable.
+    Result<Reviewed> retry(const User &actor, const QString &outRefundNo, const QString &note);
+
+    /// Checked by the timer right before money moves, against the database as it is now (not
+    /// against what the review once saw): the refund is APPROVED, and approved either by an
+    /// active FINANCE user who is not the requester, or automatically within the current
+    /// auto-approve limit. A row written past the services (raw SQL) fails here.
+    Status checkApproval(const Refund &refund);
 
     struct Filter
     {
@@ -78,6 +90,7 @@ private:
     AnomalyRepository &m_anomalies;
     AuditLog &m_audit;
     Settings &m_settings;
+    UserDirectory &m_users;
     const Clock &m_clock;
 };
 

@@ -38,7 +38,7 @@ public:
           reconciler(*db, orders, refunds, anomalies, audit, *this->clock),
           orderService(*db, orders, audit, settings, *this->clock),
           payments(*db, orders, audit, settings, *this->clock, channels, reconciler, orderService),
-          refundService(*db, orders, refunds, anomalies, audit, settings, *this->clock)
+          refundService(*db, orders, refunds, anomalies, audit, settings, users, *this->clock)
     {
     }
 

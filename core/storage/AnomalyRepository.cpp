@@ -25,6 +25,15 @@ Anomaly AnomalyRepository::read(const QSqlQuery &q, int f)
     return a;
 }
 
+Result<bool> AnomalyRepository::openFor(QSqlDatabase &conn, AnomalyKind kind, qint64 attemptId)
+{
+    auto q = Sql::exec(conn, QStringLiteral("SELECT COUNT(*) FROM anomalies WHERE attempt_id = :a AND kind = :k AND state = 'OPEN'"),
+                       {{":a", attemptId}, {":k", toString(kind)}});
+    if (!q)
+        return q.error();
+    return q.value().next() && q.value().value(0).toLongLong() > 0;
+}
+
 Status AnomalyRepository::insert(QSqlDatabase &conn, Anomaly &a)
 {
     auto q = Sql::exec(conn, QStringLiteral("INSERT INTO anomalies (kind, order_id, attempt_id, refund_id, state, details, created_at) "

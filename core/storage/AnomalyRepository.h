@@ -15,6 +15,9 @@ public:
     static Anomaly read(const QSqlQuery &q, int first = 0);
 
     Status insert(QSqlDatabase &conn, Anomaly &a);
+    /// Whether an OPEN anomaly of `kind` exists for the payment attempt (so one answer seen
+    /// again opens nothing new).
+    Result<bool> openFor(QSqlDatabase &conn, AnomalyKind kind, qint64 attemptId);
     Result<Anomaly> byId(qint64 id);
     /// Newest first; `state` nullopt for all.
     Result<QList<Anomaly>> list(std::optional<AnomalyState> state, int limit = 500);

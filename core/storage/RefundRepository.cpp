@@ -157,4 +157,10 @@ Status RefundRepository::cas(QSqlDatabase &conn, qint64 id, RefundState from, Re
                               tr("The refund is no longer %1: someone else changed it first.").arg(toString(from)));
 }
 
+Status RefundRepository::note(QSqlDatabase &conn, qint64 id, RefundState state, const QVariantMap &sets)
+{
+    return Sql::compareAndSet(conn, QStringLiteral("refunds"), id, toString(state), toString(state), sets,
+                              tr("The refund is no longer %1: someone else changed it first.").arg(toString(state)));
+}
+
 } // namespace paydesk

@@ -37,6 +37,9 @@ public:
     Result<QList<Refund>> inState(RefundState state, int limit = 500);
 
     Status cas(QSqlDatabase &conn, qint64 id, RefundState from, RefundState to, const QVariantMap &sets = {});
+    /// Records `sets` (next poll, tries, last error) on a refund that stays in `state`; a
+    /// conflict when it is no longer in that state.
+    Status note(QSqlDatabase &conn, qint64 id, RefundState state, const QVariantMap &sets);
 
 private:
     Database &m_db;

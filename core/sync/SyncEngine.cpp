@@ -1071,6 +1071,18 @@ void SyncEngine::runSendRefund(const QList<Refund> &refunds)
             continue;
         }
         const PaymentAttempt a = OrderRepository::readAttempt(attempt.value());
+        // Four eyes, checked again right before money moves, against the database as it is now.
+        if (Status approval = m_s.refundService.checkApproval(rf); !approval) {
+            const ChannelError refused = ChannelError::make(ChannelError::Kind::Config, approval.error().code, approval.error().message);
+            queueWrite(Job::SendRefund, rf.id, [this, rf, refused](Transaction &tx) -> Status {
+                auto applied = m_s.reconciler.refuseRefund(tx, rf.outRefundNo, refused, kTimer);
+                if (!applied)
+                    return applied.error();
+                emit actionTaken(tr("refund %1 not sent: %2").arg(rf.outRefundNo, refused.message));
+                return {};
+            });
+            continue;
+        }
         PaymentChannel *ch = m_s.channels.channel(a.channel);
         if (!ch) {
             noteChannelError(a.channel, tr("not configured"));
@@ -1087,7 +1099,9 @@ void SyncEngine::runSendRefund(const QList<Refund> &refunds)
         ++m_status.inFlight;
         ch->refund(req, this, [this, rf, a](const ChannelReply<RefundResult> &r) {
             const qint64 now = m_s.clock->nowMs();
-            if (!r.ok() && r.error().retrySafe) {
+            // Nothing was sent (a profile or key problem): keep it approved and try later.
+            const bool notSent = !r.ok() && r.error().kind == ChannelError::Kind::Config;
+            if (!r.ok() && (r.error().retrySafe || notSent)) {
                 noteChannelError(a.channel, r.error().describe());
                 const qint64 wait = qMin<qint64>(kMaxRetryMs, qMax(r.error().retryAfterMs, m_opt.retryMs << qMin(rf.attemptCount, 6)));
                 queueWrite(Job::SendRefund, rf.id, [rf, now, wait, err = r.error().describe()](Transaction &tx) -> Status {
@@ -1101,19 +1115,32 @@ void SyncEngine::runSendRefund(const QList<Refund> &refunds)
                 finishedOne();
                 return;
             }
-            RefundResult result;
-            if (r.ok()) {
-                result = r.value();
-                m_status.lastError.remove(toString(a.channel));
-            } else {
-                // Refused for good (NOT_ENOUGH, parameter errors): record it for finance.
-                result.outRefundNo = rf.outRefundNo;
-                result.status = RefundStatus::Abnormal;
-                result.rawStatus = r.error().describe();
+            if (!r.ok()) {
+                const ChannelError err = r.error();
+                // A refusal only counts when the channel's answer was verified and is about this
+                // refund; anything else (forged, unsigned, stale, about another refund, an
+                // unknown answer) may hide a refund that was made: follow it, never end it.
+                const bool verifiedRefusal = err.kind == ChannelError::Kind::Rejected && err.code != QStringLiteral("MISMATCH");
+                noteChannelError(a.channel, err.describe());
+                const qint64 nextPoll = now + m_opt.refundFirstPollMs;
+                if (!verifiedRefusal)
+                    push(nextPoll, rf.id, Job::PollRefund);
+                queueWrite(Job::SendRefund, rf.id, [this, rf, err, verifiedRefusal, nextPoll](Transaction &tx) -> Status {
+                    auto applied = verifiedRefusal ? m_s.reconciler.refuseRefund(tx, rf.outRefundNo, err, kTimer)
+                                                   : m_s.reconciler.refundUnconfirmed(tx, rf.outRefundNo, err, kTimer, nextPoll);
+                    if (!applied)
+                        return applied.error();
+                    emit actionTaken(tr("refund %1 sent: %2 (%3)").arg(rf.outRefundNo, Reconciler::describe(applied->outcome), err.describe()));
+                    return {};
+                });
+                finishedOne();
+                return;
             }
+            RefundResult result = r.value();
+            m_status.lastError.remove(toString(a.channel));
             result.outRefundNo = rf.outRefundNo;
-            const qint64 nextPoll = now + m_opt.refundFirstPollMs;
-            if (result.status == RefundStatus::Processing)
+            const qint64 nextPoll = now + (result.status == RefundStatus::Abnormal ? m_opt.refundMaxPollMs : m_opt.refundFirstPollMs);
+            if (result.status == RefundStatus::Processing || result.status == RefundStatus::Abnormal)
                 push(nextPoll, rf.id, Job::PollRefund);
             queueWrite(Job::SendRefund, rf.id, [this, result, nextPoll](Transaction &tx) -> Status {
                 auto applied = m_s.reconciler.applyRefund(tx, result, kTimer, nextPoll);
@@ -1148,11 +1175,15 @@ void SyncEngine::runPollRefund(const QList<Refund> &refunds)
             const qint64 now = m_s.clock->nowMs();
             const qint64 backoff = qMin<qint64>(m_opt.refundMaxPollMs, m_opt.refundFirstPollMs << qMin(qMax(0, rf.attemptCount), 8));
             if (!r.ok()) {
+                // No verifiable answer: ask again later; after many tries finance hears of it.
                 noteChannelError(kind, r.error().describe());
-                queueWrite(Job::PollRefund, rf.id, [rf, now, backoff](Transaction &tx) -> Status {
-                    auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE refunds SET next_action_at = :n, lease_until = 0 WHERE id = :id AND state = 'PROCESSING'"),
-                                       {{":n", now + backoff}, {":id", rf.id}});
-                    return u ? Status() : Status(u.error());
+                queueWrite(Job::PollRefund, rf.id, [this, rf, now, backoff, err = r.error()](Transaction &tx) -> Status {
+                    auto applied = m_s.reconciler.refundUnconfirmed(tx, rf.outRefundNo, err, kTimer, now + backoff);
+                    if (!applied)
+                        return applied.error();
+                    if (applied->anomalyId > 0)
+                        emit actionTaken(tr("refund %1: %2").arg(rf.outRefundNo, Reconciler::describe(applied->outcome)));
+                    return {};
                 });
                 push(now + backoff, rf.id, Job::PollRefund);
                 finishedOne();
@@ -1161,13 +1192,17 @@ void SyncEngine::runPollRefund(const QList<Refund> &refunds)
             m_status.lastError.remove(toString(kind));
             RefundResult result = r.value();
             result.outRefundNo = rf.outRefundNo;
-            if (result.status == RefundStatus::Processing)
-                push(now + backoff, rf.id, Job::PollRefund);
-            queueWrite(Job::PollRefund, rf.id, [this, result, now, backoff](Transaction &tx) -> Status {
-                auto applied = m_s.reconciler.applyRefund(tx, result, kTimer, now + backoff);
+            // ABNORMAL is followed at the slow cadence: it ends when the merchant has it paid out.
+            const qint64 next = now + (result.status == RefundStatus::Abnormal ? m_opt.refundMaxPollMs : backoff);
+            if (result.status == RefundStatus::Processing || result.status == RefundStatus::Abnormal)
+                push(next, rf.id, Job::PollRefund);
+            queueWrite(Job::PollRefund, rf.id, [this, result, next](Transaction &tx) -> Status {
+                auto applied = m_s.reconciler.applyRefund(tx, result, kTimer, next);
                 if (!applied)
                     return applied.error();
-                if (applied->outcome != Reconciler::Outcome::RefundProcessing && applied->outcome != Reconciler::Outcome::AlreadyApplied)
+                const bool quiet = applied->outcome == Reconciler::Outcome::RefundProcessing || applied->outcome == Reconciler::Outcome::AlreadyApplied
+                    || applied->outcome == Reconciler::Outcome::RefundAbnormal || applied->outcome == Reconciler::Outcome::AmountMismatch;
+                if (!quiet || applied->anomalyId > 0)
                     emit actionTaken(tr("refund %1: %2").arg(result.outRefundNo, Reconciler::describe(applied->outcome)));
                 return {};
             });

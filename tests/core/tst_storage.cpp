@@ -1146,7 +1146,9 @@ void TestStorage::refundCapNamesWhatIsLeft()
     QVERIFY(s.refunds.cas(conn, second.id, RefundState::Requested, RefundState::Approved).ok());
     QVERIFY(s.refunds.cas(conn, second.id, RefundState::Approved, RefundState::Processing).ok());
     QCOMPARE(RefundRepository::refundableOn(conn, p.attempt).value(), qint64(0));
-    QVERIFY(s.refunds.cas(conn, second.id, RefundState::Processing, RefundState::Failed).ok());
+    QVERIFY(!s.refunds.cas(conn, second.id, RefundState::Processing, RefundState::Failed).ok()); // ABNORMAL holds it
+    QCOMPARE(RefundRepository::refundableOn(conn, p.attempt).value(), qint64(0));
+    QVERIFY(s.refunds.cas(conn, second.id, RefundState::Processing, RefundState::Closed).ok());
     QCOMPARE(RefundRepository::refundableOn(conn, p.attempt).value(), qint64(10000));
 
     // Amount rules come first.

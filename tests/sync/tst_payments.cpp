@@ -196,6 +196,62 @@ private slots:
         QVERIFY(again->alreadyClosed);
     }
 
+    void anAnswerAboutOtherMoneyLeavesTheOrderUnpaid_data()
+    {
+        QTest::addColumn<qint64>("amount");
+        QTest::addColumn<QString>("currency");
+        QTest::newRow("one fen less") << qint64(4999) << u"CNY"_s;
+        QTest::newRow("no amount") << qint64(0) << u"CNY"_s;
+        QTest::newRow("other currency") << qint64(5000) << u"USD"_s;
+    }
+    void anAnswerAboutOtherMoneyLeavesTheOrderUnpaid()
+    {
+        QFETCH(qint64, amount);
+        QFETCH(QString, currency);
+        const auto st = b->checkout(u"50.00"_s);
+        PaymentStatus paid{st.attempt->outTradeNo, TradeState::Success, u"4200000001"_s, b->clock->nowMs(), amount, u"SUCCESS"_s, currency};
+        auto r = b->s->reconciler.applyPayment(paid, u"system"_s, u"notify"_s);
+        QVERIFY(r.ok());
+        QCOMPARE(int(r->outcome), int(Reconciler::Outcome::AmountMismatch));
+        QCOMPARE(toString(b->order(st.order.orderNo).state), u"PENDING"_s); // not PAID
+        const auto anomalies = b->s->anomalies.ofOrder(st.order.id).value();
+        QCOMPARE(anomalies.size(), 1);
+        QCOMPARE(toString(anomalies[0].kind), u"AMOUNT_MISMATCH"_s);
+        const auto entries = b->s->audit.list({u"order:"_s + st.order.orderNo, {}, 0, 100}).value();
+        const auto named = std::find_if(entries.begin(), entries.end(), [](const AuditEntry &e) { return e.action == u"payment.amount_mismatch"_s; });
+        QVERIFY(named != entries.end());
+        QCOMPARE(named->details.value(u"channel_txn_id"_s).toString(), u"4200000001"_s);
+        QCOMPARE(named->details.value(u"stated_amount"_s).toString(), minorToPlain(amount, 2));
+        // The same answer again opens nothing new; the right answer then pays the order.
+        QVERIFY(b->s->reconciler.applyPayment(paid, u"system"_s, u"query"_s).ok());
+        QCOMPARE(b->s->anomalies.ofOrder(st.order.id)->size(), 1);
+        PaymentStatus right{st.attempt->outTradeNo, TradeState::Success, u"4200000001"_s, b->clock->nowMs(), 5000, u"SUCCESS"_s, u"CNY"_s};
+        QCOMPARE(int(b->s->reconciler.applyPayment(right, u"system"_s, u"query"_s)->outcome), int(Reconciler::Outcome::Paid));
+    }
+
+    void aRefundAnswerAboutOtherMoneyDoesNotEndTheRefund()
+    {
+        const Order o = b->paidOrder(u"80.00"_s);
+        auto req = b->s->refundService.request(b->clerk, RefundService::Request{o.orderNo, u"30.00"_s, false, u"returned"_s, {}, {}});
+        QVERIFY(req.ok());
+        QVERIFY(b->s->refundService.approve(b->finance, req->refund.outRefundNo, {}).ok());
+        RefundResult wrong;
+        wrong.outRefundNo = req->refund.outRefundNo;
+        wrong.status = RefundStatus::Success;
+        wrong.amountMinor = 8000; // the whole payment, not the 30.00 asked for
+        wrong.rawStatus = u"SUCCESS"_s;
+        auto r = b->s->reconciler.applyRefund(wrong, u"timer"_s, b->clock->nowMs() + 60'000);
+        QVERIFY(r.ok());
+        QCOMPARE(int(r->outcome), int(Reconciler::Outcome::AmountMismatch));
+        const Refund after = b->s->refunds.byOutRefundNo(wrong.outRefundNo).value();
+        QCOMPARE(toString(after.state), u"PROCESSING"_s);
+        QCOMPARE(b->s->orders.byId(o.id)->refundedMinor, qint64(0));
+        QCOMPARE(toString(b->s->orders.byId(o.id)->state), u"PAID"_s);
+        QCOMPARE(b->s->anomalies.ofOrder(o.id)->size(), 1);
+        QVERIFY(b->s->reconciler.applyRefund(wrong, u"timer"_s, b->clock->nowMs() + 60'000).ok());
+        QCOMPARE(b->s->anomalies.ofOrder(o.id)->size(), 1); // told once
+    }
+
     void refreshAppliesTheChannelsAnswer()
     {
         const auto st = b->checkout(u"3.00"_s);
@@ -206,7 +262,7 @@ private slots:
         QCOMPARE(toString(r->order.state), u"PAID"_s);
         QCOMPARE(r->applied.size(), 1);
         // Applying the same answer again changes nothing.
-        const auto paid = PaymentStatus{st.attempt->outTradeNo, TradeState::Success, u"x"_s, b->clock->nowMs(), 300, u"SUCCESS"_s};
+        const auto paid = PaymentStatus{st.attempt->outTradeNo, TradeState::Success, u"x"_s, b->clock->nowMs(), 300, u"SUCCESS"_s, QString()};
         QCOMPARE(int(b->s->reconciler.applyPayment(paid, u"system"_s, u"test"_s)->outcome), int(Reconciler::Outcome::AlreadyApplied));
     }
 

@@ -471,7 +471,6 @@ private slots:
         QTest::addColumn<QString>("state");
         QTest::addColumn<QString>("anomaly");
         QTest::newRow("SUCCESS") << int(SimulatedChannel::RefundOutcome::Success) << u"SUCCEEDED"_s << QString();
-        QTest::newRow("ABNORMAL") << int(SimulatedChannel::RefundOutcome::Abnormal) << u"FAILED"_s << u"REFUND_ABNORMAL"_s;
         QTest::newRow("CLOSED") << int(SimulatedChannel::RefundOutcome::Closed) << u"CLOSED"_s << u"REFUND_CLOSED"_s;
     }
     void approvedRefundIsSentOnceAndFollowed()
@@ -549,6 +548,138 @@ private slots:
         const Order o = b->s->orders.byId(done.orderId).value();
         QCOMPARE(toString(o.state), u"REFUNDED"_s);
         QCOMPARE(o.refundedMinor, qint64(5000));
+    }
+
+    void abnormalRefundStaysInFlightWithItsAmountHeld()
+    {
+        // WeChat's ABNORMAL is not final: freeing the amount would let finance refund again and
+        // pay the customer twice once the merchant has the first one paid out.
+        b->sim->setRefundOutcome(SimulatedChannel::RefundOutcome::Abnormal, 5 * 60'000);
+        startEngine();
+        const Refund approved = approvedRefund(u"100.00"_s, u"30.00"_s);
+        const QString no = approved.outRefundNo;
+        engine->poke();
+        QVERIFY(settle(*engine));
+        QVERIFY(advance(20 * 60'000));
+        const Refund held = refund(no);
+        QCOMPARE(toString(held.state), u"PROCESSING"_s);
+        QCOMPARE(held.lastError, u"ABNORMAL"_s);
+        const Order o = b->s->orders.byId(held.orderId).value();
+        QCOMPARE(b->s->refundService.refundable(o.orderNo)->minor(), qint64(7000)); // 30.00 still held
+        auto anomalies = b->s->anomalies.ofOrder(held.orderId).value();
+        QCOMPARE(anomalies.size(), 1);
+        QCOMPARE(toString(anomalies[0].kind), u"REFUND_ABNORMAL"_s);
+        // Still followed at the slow cadence, and finance is told once.
+        const qint64 polls = calls(u"query_refund"_s, no).size();
+        QVERIFY(advance(3 * 3'600'000));
+        QVERIFY(calls(u"query_refund"_s, no).size() > polls);
+        QVERIFY(calls(u"query_refund"_s, no).size() <= polls + 7); // 30 min apart, not a hammering
+        QCOMPARE(b->s->anomalies.ofOrder(held.orderId)->size(), 1);
+        QCOMPARE(toString(refund(no).state), u"PROCESSING"_s);
+        QCOMPARE(toString(b->s->orders.byId(held.orderId)->state), u"PAID"_s);
+    }
+
+    void unverifiableRefundAnswerNeverEndsIt()
+    {
+        // The refund lands at the channel and moves the money, but the answer fails
+        // verification (forged, unknown serial, stale): it must not become FAILED.
+        b->sim->injectFault({u"refund"_s, ChannelError::Kind::Signature, 1, true});
+        startEngine();
+        const Refund approved = approvedRefund(u"50.00"_s, u"20.00"_s);
+        const QString no = approved.outRefundNo;
+        engine->poke();
+        QVERIFY(settle(*engine));
+        const Refund pending = refund(no);
+        QCOMPARE(toString(pending.state), u"PROCESSING"_s);
+        QVERIFY2(pending.lastError.contains(u"SIM_FAULT"_s), qPrintable(pending.lastError));
+        const Order o = b->s->orders.byId(pending.orderId).value();
+        QCOMPARE(b->s->refundService.refundable(o.orderNo)->minor(), qint64(3000)); // held
+        QVERIFY(b->s->anomalies.ofOrder(pending.orderId)->isEmpty());
+        // Asked again, the channel answers verifiably: the money moved once.
+        QVERIFY(advance(10 * 60'000));
+        QCOMPARE(toString(refund(no).state), u"SUCCEEDED"_s);
+        QCOMPARE(calls(u"refund"_s, no).size(), 1);
+        QCOMPARE(b->s->orders.byId(pending.orderId)->refundedMinor, qint64(2000));
+        QVERIFY(!audit(u"refund:"_s + no).isEmpty());
+    }
+
+    void refundWithoutVerifiableAnswerOpensAnAnomalyOnce()
+    {
+        b->sim->setRefundOutcome(SimulatedChannel::RefundOutcome::Success, 60 * 60'000);
+        b->sim->injectFault({u"query_refund"_s, ChannelError::Kind::Signature, 20, false});
+        startEngine();
+        const Refund approved = approvedRefund(u"50.00"_s, u"20.00"_s);
+        const QString no = approved.outRefundNo;
+        engine->poke();
+        QVERIFY(settle(*engine));
+        for (int i = 0; i < 10; ++i) { // ten polls, each without a verifiable answer
+            const qint64 next = engine->status().nextDueAt;
+            QVERIFY2(next > b->clock->nowMs(), "nothing scheduled for a refund in progress");
+            QVERIFY(advanceTo(next));
+        }
+        const Refund r = refund(no);
+        QCOMPARE(toString(r.state), u"PROCESSING"_s); // never ended by what we cannot verify
+        QVERIFY2(r.attemptCount >= Reconciler::kUnconfirmedTries, qPrintable(QString::number(r.attemptCount) + u' ' + r.lastError
+            + u' ' + QString::number(calls(u"query_refund"_s, no).size()) + u' ' + actions.join(u" | ")));
+        const auto anomalies = b->s->anomalies.ofOrder(r.orderId).value();
+        QCOMPARE(anomalies.size(), 1);
+        QCOMPARE(toString(anomalies[0].kind), u"REFUND_UNCONFIRMED"_s);
+        QVERIFY(anomalies[0].details.contains(no));
+    }
+
+    void approvalWrittenPastTheServicesIsNotSent_data()
+    {
+        QTest::addColumn<QString>("sql");
+        QTest::newRow("reviewer is the requester") << u"UPDATE refunds SET reviewed_by = requested_by"_s;
+        QTest::newRow("reviewer is no user") << u"UPDATE refunds SET reviewed_by = 'mallory'"_s;
+        QTest::newRow("reviewer is a clerk") << u"UPDATE refunds SET reviewed_by = 'clerk2'"_s;
+        QTest::newRow("auto above the limit") << u"UPDATE refunds SET reviewed_by = 'auto'"_s;
+    }
+    void approvalWrittenPastTheServicesIsNotSent()
+    {
+        QFETCH(QString, sql);
+        const Refund approved = approvedRefund(u"50.00"_s, u"20.00"_s);
+        {
+            QSqlQuery q(b->s->db->connection());
+            QVERIFY2(q.exec(sql), qPrintable(q.lastError().text()));
+        }
+        startEngine();
+        engine->poke();
+        QVERIFY(settle(*engine));
+        QVERIFY(advance(60'000));
+        QCOMPARE(calls(u"refund"_s, approved.outRefundNo).size(), 0); // no money moved
+        const Refund r = refund(approved.outRefundNo);
+        QCOMPARE(toString(r.state), u"FAILED"_s);
+        QVERIFY2(r.lastError.startsWith(u"refund."_s), qPrintable(r.lastError));
+        QCOMPARE(b->s->anomalies.ofOrder(r.orderId)->size(), 1);
+    }
+
+    void refusedRefundIsRetriedByFinanceWithTheSameNumber()
+    {
+        b->sim->injectFault({u"refund"_s, ChannelError::Kind::Rejected, 1, false});
+        startEngine();
+        const Refund approved = approvedRefund(u"50.00"_s, u"10.00"_s);
+        const QString no = approved.outRefundNo;
+        engine->poke();
+        QVERIFY(settle(*engine));
+        QCOMPARE(toString(refund(no).state), u"FAILED"_s);
+        // Only FINANCE, and only with a note.
+        QCOMPARE(b->s->refundService.retry(b->clerk, no, u"again"_s).error().code, u"role.finance_only"_s);
+        QCOMPARE(b->s->refundService.retry(b->finance, no, QString()).error().code, u"refund.note_required"_s);
+        QVERIFY(b->s->refundService.retry(b->finance2, no, u"balance topped up"_s).ok());
+        QCOMPARE(toString(refund(no).state), u"APPROVED"_s);
+        QCOMPARE(b->s->refundService.retry(b->finance2, no, u"twice"_s).error().code, u"refund.not_failed"_s);
+        engine->poke();
+        QVERIFY(settle(*engine));
+        QVERIFY(advance(10 * 60'000));
+        QCOMPARE(toString(refund(no).state), u"SUCCEEDED"_s);
+        const auto sends = calls(u"refund"_s, no);
+        QCOMPARE(sends.size(), 2); // the same out_refund_no both times
+        QCOMPARE(b->s->orders.byId(refund(no).orderId)->refundedMinor, qint64(1000));
+        bool audited = false;
+        for (const AuditEntry &e : audit(u"refund:"_s + no))
+            audited = audited || (e.action == u"refund.retry"_s && e.user == u"finance2"_s);
+        QVERIFY(audited);
     }
 
     void refusedRefundIsNotRetried()
