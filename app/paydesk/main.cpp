@@ -129,6 +129,11 @@ int main(int argc, char *argv[])
         return fail(QApplication::translate("main", "%1 is not a demo database: --demo opens a new one or an earlier demo. "
                                                     "Leave out --demo to work on it.")
                         .arg(services.db->location().display()));
+    // Fake time on real books would run the timer, the refund window, login throttling and
+    // the channels' 5-minute signature window on a clock that is not the world's.
+    if (opt.timeScale > 1.0 && !demo)
+        return fail(QApplication::translate("main", "--time-scale runs only on a demo database; %1 is not one.")
+                        .arg(services.db->location().display()));
     QList<SimulatedChannel *> sims;
     QStringList channelProblems;
     if (demo) {

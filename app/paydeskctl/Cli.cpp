@@ -138,7 +138,13 @@ Status Cli::openServices()
         clock = std::make_unique<SystemClock>();
     m_services = std::make_unique<Services>(std::move(db.value()), std::move(clock));
     if (m_services->db->schemaVersion() < Database::latestSchemaVersion())
-        return m_services->db->migrate();
+        if (Status s = m_services->db->migrate(); !s)
+            return s;
+    // Fake time on real books would run the timer, the refund window, login throttling and
+    // the channels' 5-minute signature window on a clock that is not the world's.
+    if (m_timeScale > 1.0 && !m_services->settings.isDemo())
+        return Error::invalid(QStringLiteral("time_scale.not_demo"),
+                              tr("--time-scale runs only on a demo database; %1 is not one.").arg(m_services->db->location().display()));
     return {};
 }
 

@@ -82,6 +82,7 @@ private slots:
     void usageErrors_data();
     void usageErrors();
     void helpAndVersion();
+    void timeScaleOnlyOnADemo();
 
 private:
     QString newDb(const QString &name) const { return u"sqlite:"_s + m_dir.filePath(name); }
@@ -470,3 +471,19 @@ void TestCli::helpAndVersion()
 
 QTEST_GUILESS_MAIN(TestCli)
 #include "tst_cli.moc"
+
+void TestCli::timeScaleOnlyOnADemo()
+{
+    // Real books: fake time would run the timer, refund window, throttling and the channels'
+    // signature window on a clock that is not the world's.
+    const QString real = newDb(u"real-books.db"_s);
+    Ran r = ctl({u"--db"_s, real, u"--time-scale"_s, u"60"_s, u"order"_s, u"list"_s});
+    QVERIFY2(r.code != 0, qPrintable(r.said()));
+    QVERIFY2(r.err.contains(u"only on a demo database"_s), qPrintable(r.said()));
+    r = ctl({u"--db"_s, real, u"--json"_s, u"--time-scale"_s, u"60"_s, u"order"_s, u"list"_s});
+    QVERIFY2(r.out.contains(u"time_scale.not_demo"_s) || r.err.contains(u"time_scale.not_demo"_s), qPrintable(r.said()));
+    if (orderCount(m_db) < 0)
+        QSKIP("no demo database (acceptance() failed)");
+    r = ctl({u"--db"_s, m_db, u"--time-scale"_s, u"60"_s, u"--user"_s, u"clerk"_s, u"order"_s, u"list"_s}, kAsClerk);
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+}
