@@ -161,10 +161,25 @@ Result<std::unique_ptr<Database>> Database::open(const QString &url, Durability 
     auto loc = parseUrl(url);
     if (!loc)
         return loc.error();
-    if (loc->dialect == Dialect::SQLite) {
+    if (loc->dialect == Dialect::SQLite && loc->path != QStringLiteral(":memory:")) {
+        // The books hold password hashes, buyers and the audit log: only their owner reads
+        // them. A new folder is 0700 and a new file 0600; looser existing ones are named.
         const QFileInfo fi(loc->path);
-        if (!QDir().mkpath(fi.absolutePath()))
-            return Error::storage(tr("Cannot create the folder %1.").arg(fi.absolutePath()));
+        const QString folder = fi.absolutePath();
+        const bool newFolder = !QFileInfo::exists(folder);
+        if (!QDir().mkpath(folder))
+            return Error::storage(tr("Cannot create the folder %1.").arg(folder));
+        const auto owner = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+        if (newFolder)
+            QFile::setPermissions(folder, owner | QFileDevice::ExeOwner);
+        if (!fi.exists()) {
+            QFile f(fi.absoluteFilePath());
+            if (!f.open(QIODevice::WriteOnly | QIODevice::NewOnly) || !f.setPermissions(owner))
+                return Error::storage(tr("Cannot create the database file %1: %2").arg(fi.absoluteFilePath(), f.errorString()));
+        } else if (fi.permissions() & (QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ReadOther | QFileDevice::WriteOther)) {
+            qWarning("paydesk: %s can be read by other users of this computer; run: chmod 600 %s",
+                     qPrintable(fi.absoluteFilePath()), qPrintable(fi.absoluteFilePath()));
+        }
     }
     std::unique_ptr<Database> db(new Database(*loc, durability));
     const QSqlDatabase conn = db->connection();

@@ -8,6 +8,10 @@
 
 #include "demo/DemoSeeder.h"
 
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QMutex>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -223,6 +227,7 @@ private slots:
     void demoHasARealisticMix();
     void demoRefusesRealDatabase();
     void demoRefusesNonEmptyDatabase();
+    void sqliteBooksAreOnlyTheOwners();
 };
 
 void TestStorage::initTestCase()
@@ -1459,3 +1464,26 @@ void TestStorage::demoRefusesNonEmptyDatabase()
 
 QTEST_GUILESS_MAIN(TestStorage)
 #include "tst_storage.moc"
+
+void TestStorage::sqliteBooksAreOnlyTheOwners()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString folder = tmp.filePath(u"books"_s);
+    const QString file = folder + u"/paydesk.db"_s;
+    {
+        auto db = Database::open(u"sqlite:"_s + file);
+        QVERIFY2(db.ok(), qPrintable(db ? QString() : db.error().message));
+        QVERIFY(db.value()->migrate().ok());
+    }
+    const auto owner = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+    const auto others = QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther
+        | QFileDevice::WriteOther | QFileDevice::ExeOther;
+    QCOMPARE(QFileInfo(file).permissions() & (owner | others), owner);
+    QCOMPARE(QFileInfo(folder).permissions() & others, QFileDevice::Permissions());
+    // An existing file others can read is named, with the fix.
+    QVERIFY(QFile::setPermissions(file, owner | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"can be read by other users.*chmod 600"_s));
+    auto again = Database::open(u"sqlite:"_s + file);
+    QVERIFY(again.ok());
+}
