@@ -150,7 +150,24 @@ Result<User> UserDirectory::login(const QString &login, const QString &password)
         return Error::forbidden(QStringLiteral("login.failed"), tr("Wrong login or password."));
     }
     User u = found.value();
+    // The guess is checked inside one serialised transaction that holds the user's row (the
+    // database, on SQLite): many guesses at once (threads, seats, scripts) each see the
+    // failures before them, so the throttle holds however they race, and right passwords
+    // entered at once all succeed.
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun().error();
+    auto q = Sql::exec(tx.connection(), QStringLiteral("SELECT failed_logins, locked_until FROM users WHERE id = :id") + m_db.forUpdate(),
+                       {{":id", u.id}});
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return Error::forbidden(QStringLiteral("login.failed"), tr("Wrong login or password."));
+    u.failedLogins = q.value().value(0).toInt();
+    u.lockedUntil = q.value().value(1).toLongLong();
+    q.value().finish();
     if (u.lockedUntil > now) {
+        tx.rollback();
         const qint64 waitS = (u.lockedUntil - now + 999) / 1000;
         m_audit.recordRefusal(login, QStringLiteral("login.throttled"), QStringLiteral("user:") + login,
                        {{QStringLiteral("wait_s"), waitS}});
@@ -161,11 +178,8 @@ Result<User> UserDirectory::login(const QString &login, const QString &password)
     if (!good || !u.active) {
         const int failed = u.failedLogins + 1;
         const qint64 lockMs = lockDurationMs(failed);
-        Transaction tx(m_db);
-        if (!tx.begun())
-            return tx.begun().error();
-        if (auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE users SET failed_logins = failed_logins + 1, locked_until = :u WHERE id = :id"),
-                               {{":u", lockMs > 0 ? now + lockMs : 0}, {":id", u.id}});
+        if (auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE users SET failed_logins = :f, locked_until = :u WHERE id = :id"),
+                               {{":f", failed}, {":u", lockMs > 0 ? now + lockMs : 0}, {":id", u.id}});
             !r)
             return r.error();
         QJsonObject details{{QStringLiteral("failed_logins"), failed}};
@@ -180,9 +194,6 @@ Result<User> UserDirectory::login(const QString &login, const QString &password)
             return Error::forbidden(QStringLiteral("login.disabled"), tr("The account \"%1\" is disabled.").arg(login));
         return Error::forbidden(QStringLiteral("login.failed"), tr("Wrong login or password."));
     }
-    Transaction tx(m_db);
-    if (!tx.begun())
-        return tx.begun().error();
     QJsonObject details;
     if (m_hasher.needsRehash(u.passwordHash)) {
         const QString rehashed = m_hasher.hash(password);

@@ -228,6 +228,7 @@ private slots:
     void demoRefusesRealDatabase();
     void demoRefusesNonEmptyDatabase();
     void sqliteBooksAreOnlyTheOwners();
+    void parallelGuessesAreThrottledLikeSerialOnes();
 };
 
 void TestStorage::initTestCase()
@@ -1486,4 +1487,51 @@ void TestStorage::sqliteBooksAreOnlyTheOwners()
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"can be read by other users.*chmod 600"_s));
     auto again = Database::open(u"sqlite:"_s + file);
     QVERIFY(again.ok());
+}
+
+void TestStorage::parallelGuessesAreThrottledLikeSerialOnes()
+{
+    Fixture f;
+    PAYDESK_REQUIRE_DB(f.scratch);
+    f.open();
+    UserDirectory &users = f.s->users;
+    QVERIFY(users.add(QString(), u"admin"_s, QString(), Role::Admin, u"password-1"_s).ok());
+    QVERIFY(users.add(u"admin"_s, u"clerk"_s, QString(), Role::Clerk, u"password-2"_s).ok());
+    constexpr int kThreads = 8;
+    std::latch start(kThreads);
+    QMutex mutex;
+    QStringList codes;
+    std::vector<std::unique_ptr<QThread>> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back(QThread::create([&, t] {
+            start.arrive_and_wait();
+            auto r = users.login(u"clerk"_s, u"guess-%1"_s.arg(t));
+            QMutexLocker lock(&mutex);
+            codes << (r.ok() ? u"ok"_s : r.error().code);
+        }));
+        threads.back()->start();
+    }
+    for (auto &t : threads)
+        QVERIFY(t->wait(QDeadlineTimer(120'000)));
+    // The clock stands still: only the free guesses are checked, the others wait.
+    QCOMPARE(codes.count(u"login.failed"_s), UserDirectory::kFreeFailures);
+    QCOMPARE(codes.count(u"login.throttled"_s), kThreads - UserDirectory::kFreeFailures);
+    QCOMPARE(users.find(u"clerk"_s)->failedLogins, UserDirectory::kFreeFailures);
+
+    // Right passwords entered at once (several seats, scripts) all get in.
+    std::latch again(kThreads);
+    QStringList good;
+    threads.clear();
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back(QThread::create([&] {
+            again.arrive_and_wait();
+            auto r = users.login(u"admin"_s, u"password-1"_s);
+            QMutexLocker lock(&mutex);
+            good << (r.ok() ? u"ok"_s : r.error().code);
+        }));
+        threads.back()->start();
+    }
+    for (auto &t : threads)
+        QVERIFY(t->wait(QDeadlineTimer(120'000)));
+    QCOMPARE(good.count(u"ok"_s), kThreads);
 }
