@@ -52,6 +52,7 @@ QString Labels::of(AnomalyKind k)
     case AnomalyKind::RefundAbnormal: return tr("Refund abnormal");
     case AnomalyKind::RefundClosed: return tr("Refund closed by channel");
     case AnomalyKind::RefundUnconfirmed: return tr("Refund unconfirmed");
+    case AnomalyKind::ReconDifference: return tr("Differs from the channel's bill");
     }
     return {};
 }

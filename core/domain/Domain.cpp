@@ -41,11 +41,12 @@ constexpr std::array<std::pair<RS, const char16_t *>, 7> kRefundStates{{
     {RS::Requested, u"REQUESTED"}, {RS::Approved, u"APPROVED"}, {RS::Rejected, u"REJECTED"},
     {RS::Processing, u"PROCESSING"}, {RS::Succeeded, u"SUCCEEDED"}, {RS::Failed, u"FAILED"},
     {RS::Closed, u"CLOSED"}}};
-constexpr std::array<std::pair<AnomalyKind, const char16_t *>, 6> kAnomalyKinds{{
+constexpr std::array<std::pair<AnomalyKind, const char16_t *>, 7> kAnomalyKinds{{
     {AnomalyKind::PaidAfterClose, u"PAID_AFTER_CLOSE"}, {AnomalyKind::DuplicatePayment, u"DUPLICATE_PAYMENT"},
     {AnomalyKind::AmountMismatch, u"AMOUNT_MISMATCH"}, {AnomalyKind::RefundAbnormal, u"REFUND_ABNORMAL"},
     {AnomalyKind::RefundUnconfirmed, u"REFUND_UNCONFIRMED"},
-    {AnomalyKind::RefundClosed, u"REFUND_CLOSED"}}};
+    {AnomalyKind::RefundClosed, u"REFUND_CLOSED"},
+    {AnomalyKind::ReconDifference, u"RECON_DIFFERENCE"}}};
 constexpr std::array<std::pair<AnomalyState, const char16_t *>, 2> kAnomalyStates{{
     {AnomalyState::Open, u"OPEN"}, {AnomalyState::Resolved, u"RESOLVED"}}};
 constexpr std::array<std::pair<Role, const char16_t *>, 3> kRoles{{

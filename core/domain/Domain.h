@@ -19,7 +19,8 @@ enum class CloseReason { None, Expired, Manual };
 enum class AttemptState { Created, Paying, Succeeded, Failed, Closed };
 enum class RefundState { Requested, Approved, Rejected, Processing, Succeeded, Failed, Closed };
 enum class AnomalyKind { PaidAfterClose, DuplicatePayment, AmountMismatch, RefundAbnormal, RefundClosed,
-                         RefundUnconfirmed /* no verifiable answer about a refund after many tries */ };
+                         RefundUnconfirmed /* no verifiable answer about a refund after many tries */,
+                         ReconDifference /* a daily bill differs from our books */ };
 enum class AnomalyState { Open, Resolved };
 enum class Role { Clerk, Finance, Admin };
 enum class ChannelKind { Sim, WeChat, Alipay };

@@ -5,11 +5,13 @@
 #include "services/PaymentService.h"
 #include "services/Reconciler.h"
 #include "services/RefundService.h"
+#include "services/ReconService.h"
 #include "storage/AnomalyRepository.h"
 #include "storage/AuditLog.h"
 #include "storage/Database.h"
 #include "storage/OrderRepository.h"
 #include "storage/RefundRepository.h"
+#include "storage/ReconRepository.h"
 #include "storage/Settings.h"
 #include "storage/UserDirectory.h"
 #include "util/Clock.h"
@@ -38,7 +40,9 @@ public:
           reconciler(*db, orders, refunds, anomalies, audit, *this->clock),
           orderService(*db, orders, audit, settings, *this->clock),
           payments(*db, orders, audit, settings, *this->clock, channels, reconciler, orderService),
-          refundService(*db, orders, refunds, anomalies, audit, settings, users, *this->clock)
+          refundService(*db, orders, refunds, anomalies, audit, settings, users, *this->clock),
+          recon(*db),
+          reconService(*db, recon, anomalies, audit, reconciler, *this->clock)
     {
     }
 
@@ -55,6 +59,8 @@ public:
     OrderService orderService;
     PaymentService payments;
     RefundService refundService;
+    ReconRepository recon;
+    ReconService reconService;
 };
 
 } // namespace paydesk

@@ -28,6 +28,7 @@ const Migration kMigrations[] = {
     {3, QStringLiteral(":/paydesk/migrations/003_order_sort_indexes.sql")},
     {4, QStringLiteral(":/paydesk/migrations/004_paid_index_partial.sql")},
     {5, QStringLiteral(":/paydesk/migrations/005_old_leftovers_due.sql")},
+    {7, QStringLiteral(":/paydesk/migrations/007_reconciliation.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:
@@ -245,6 +246,11 @@ Result<QSqlDatabase> Database::openConnection(const QString &name)
 int Database::latestSchemaVersion()
 {
     return kMigrations[std::size(kMigrations) - 1].version;
+}
+
+int Database::migrationCount()
+{
+    return int(std::size(kMigrations));
 }
 
 int Database::schemaVersion()

@@ -63,6 +63,8 @@ public:
     Status migrate();
     int schemaVersion();
     static int latestSchemaVersion();
+    /// How many migrations the program carries (versions may have gaps while work lands).
+    static int migrationCount();
 
     // ---- dialect seam ----
     /// " FOR UPDATE" on PostgreSQL, "" on SQLite (where BEGIN IMMEDIATE already serialises).

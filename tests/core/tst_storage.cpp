@@ -262,7 +262,7 @@ void TestStorage::migrationsAreIdempotent()
     const Status again = db.migrate();
     QVERIFY2(again.ok(), qPrintable(again.ok() ? QString() : again.error().message));
     QCOMPARE(db.schemaVersion(), Database::latestSchemaVersion());
-    QCOMPARE(countOf(db, u"schema_version"_s), qint64(Database::latestSchemaVersion()));
+    QCOMPARE(countOf(db, u"schema_version"_s), qint64(Database::migrationCount()));
     QCOMPARE(scalar(db, u"SELECT value FROM settings WHERE key = 'kept'"_s).toString(), u"yes"_s);
     QCOMPARE(countOf(db, u"audit_head"_s), qint64(1));
 

@@ -1,0 +1,202 @@
+// ReconService on a real database (SQLite and PostgreSQL): a WeChat Pay bill matched row by row
+// against our books, each difference kept and turned into an anomaly once, money after close
+// through the Reconciler's refund proposal, and a re-run that answers the same and opens nothing.
+
+#include "TestSupport.h"
+
+#include "channels/BillWriter.h"
+
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace paydesk;
+using namespace paydesk::test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QDate kDay(2026, 12, 2);
+
+qint64 countOf(Database &db, const QString &sql)
+{
+    QSqlQuery q(db.connection());
+    if (!q.exec(sql) || !q.next())
+        return -1;
+    return q.value(0).toLongLong();
+}
+
+User finance()
+{
+    User u;
+    u.login = u"finance"_s;
+    u.role = Role::Finance;
+    return u;
+}
+
+} // namespace
+
+class TestReconService : public QObject
+{
+    Q_OBJECT
+    ScratchDatabase m_scratch;
+    std::unique_ptr<Services> m_s;
+    ManualClock *m_clock = nullptr;
+    qint64 m_noon = 0;
+
+    /// An order with one WeChat attempt in `state`, paid at `paidAt` when SUCCEEDED.
+    qint64 book(const QString &outTradeNo, qint64 amount, AttemptState state, OrderState orderState)
+    {
+        Transaction tx(*m_s->db);
+        Order o;
+        o.orderNo = u"O-"_s + outTradeNo;
+        o.title = u"t"_s;
+        o.amountMinor = amount;
+        o.state = orderState;
+        o.channel = ChannelKind::WeChat;
+        o.createdAt = m_noon - 3600'000;
+        o.expiresAt = m_noon;
+        o.paidAt = state == AttemptState::Succeeded ? m_noon : 0;
+        if (orderState == OrderState::Closed) {
+            o.closeReason = CloseReason::Expired;
+            o.closedAt = m_noon;
+        }
+        if (!m_s->orders.insert(tx.connection(), o))
+            return 0;
+        PaymentAttempt a;
+        a.orderId = o.id;
+        a.outTradeNo = outTradeNo;
+        a.channel = ChannelKind::WeChat;
+        a.amountMinor = amount;
+        a.state = state;
+        a.createdAt = o.createdAt;
+        a.expiresAt = m_noon;
+        a.paidAt = o.paidAt;
+        if (!m_s->orders.insertAttempt(tx.connection(), a) || !tx.commit())
+            return 0;
+        return a.id;
+    }
+
+    bool refund(const QString &outTradeNo, const QString &outRefundNo, qint64 amount)
+    {
+        auto a = m_s->orders.attemptByOutTradeNo(outTradeNo);
+        if (!a)
+            return false;
+        auto q = Sql::exec(m_s->db->connection(),
+                           u"INSERT INTO refunds (out_refund_no, order_id, attempt_id, amount_minor, currency, state, reason, requested_by, "
+                           "requested_at, completed_at) VALUES (:n, :o, :a, :m, 'CNY', 'SUCCEEDED', 'r', 'clerk', :t, :t)"_s,
+                           {{":n", outRefundNo}, {":o", a->orderId}, {":a", a->id}, {":m", amount}, {":t", m_noon + 60'000}});
+        return q.ok();
+    }
+
+    bills::BillRow pay(const QString &outTradeNo, qint64 amount)
+    {
+        bills::BillRow r;
+        r.outTradeNo = outTradeNo;
+        r.channelTxnId = u"42"_s + outTradeNo;
+        r.amountMinor = amount;
+        r.feeMinor = bills::standardFee(amount);
+        r.atMs = m_noon;
+        return r;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        PAYDESK_REQUIRE_DB(m_scratch);
+        m_s = makeServices(m_scratch.url(), &m_clock);
+        QVERIFY(m_s);
+        m_noon = ReconService::dayWindow(kDay).first + 12 * 3600'000;
+        m_clock->setNowMs(m_noon + 86400'000);
+    }
+
+    void matchesRowByRowAndReRunsTheSame()
+    {
+        QVERIFY(book(u"MATCH-01"_s, 1230, AttemptState::Succeeded, OrderState::Paid));
+        QVERIFY(book(u"AMOUNT-01"_s, 500, AttemptState::Succeeded, OrderState::Paid));
+        QVERIFY(book(u"SHORT-01"_s, 800, AttemptState::Succeeded, OrderState::Paid));
+        QVERIFY(book(u"LATE-01"_s, 300, AttemptState::Closed, OrderState::Closed));
+        QVERIFY(refund(u"MATCH-01"_s, u"RF-MATCH"_s, 230));
+        QVERIFY(refund(u"SHORT-01"_s, u"RF-SHORT"_s, 100));
+
+        bills::BillRow r1 = pay(u"MATCH-01"_s, 1230);
+        bills::BillRow r2 = pay(u"AMOUNT-01"_s, 550);
+        bills::BillRow r3 = pay(u"LONG-01"_s, 990);
+        bills::BillRow r4 = pay(u"LATE-01"_s, 300);
+        bills::BillRow rf = r1;
+        rf.kind = bills::BillRow::Kind::Refund;
+        rf.outRefundNo = u"RF-MATCH"_s;
+        rf.amountMinor = 230;
+        rf.feeMinor = 1;
+        bills::BillRow rfLong = rf;
+        rfLong.outRefundNo = u"RF-UNKNOWN"_s;
+        bills::BillMeta meta;
+        meta.date = kDay;
+        meta.merchantId = u"1900000109"_s;
+        meta.appId = u"wx1"_s;
+        const QByteArray file = bills::weChatTradeBill(meta, {r1, r2, r3, r4, rf, rfLong});
+
+        const qint64 anomaliesBefore = countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies"_s);
+        auto report = m_s->reconService.run(finance(), ChannelKind::WeChat, kDay, file, u"bill.csv"_s, ReconService::Source::Fetched);
+        QVERIFY2(report.ok(), qPrintable(report.ok() ? QString() : report.error().message));
+        QVERIFY(report->billStored);
+        QMap<QString, QString> kinds;
+        for (const ReconDifference &d : report->differences)
+            kinds.insert(d.ref, d.kind);
+        const QMap<QString, QString> expected{{u"AMOUNT-01"_s, u"AMOUNT"_s},   {u"LONG-01"_s, u"LONG"_s},
+                                              {u"SHORT-01"_s, u"SHORT"_s},     {u"LATE-01"_s, u"STATE"_s},
+                                              {u"RF-UNKNOWN"_s, u"REFUND_LONG"_s}, {u"RF-SHORT"_s, u"REFUND_SHORT"_s}};
+        QCOMPARE(kinds, expected);
+        QCOMPARE(report->run.matched, 2); // MATCH-01 and its refund
+        QCOMPARE(report->run.newDifferences, 6);
+        QCOMPARE(report->run.result, u"DIFFERENCES"_s);
+        QCOMPARE(report->run.feeMinor, bills::standardFee(1230) + bills::standardFee(550) + bills::standardFee(990)
+                                           + bills::standardFee(300) - 2);
+        // Money after close: the Reconciler's path, a PAID_AFTER_CLOSE anomaly and a refund for review.
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies WHERE kind = 'PAID_AFTER_CLOSE'"_s), qint64(1));
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM refunds WHERE state = 'REQUESTED' AND requested_by = 'system'"_s), qint64(1));
+        // Every difference with an order has an anomaly; LONG and REFUND_LONG have no order of ours.
+        const qint64 anomaliesAfter = countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies"_s);
+        QCOMPARE(anomaliesAfter - anomaliesBefore, qint64(4));
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM audit_log WHERE action = 'recon.run'"_s), qint64(1));
+
+        // The same day again: the same differences, nothing new, the bill stored once.
+        auto again = m_s->reconService.run(finance(), ChannelKind::WeChat, kDay, file, u"bill.csv"_s, ReconService::Source::Fetched);
+        QVERIFY2(again.ok(), qPrintable(again.ok() ? QString() : again.error().message));
+        QVERIFY(!again->billStored);
+        QMap<QString, QString> kindsAgain;
+        for (const ReconDifference &d : again->differences)
+            kindsAgain.insert(d.ref, d.kind);
+        QCOMPARE(kindsAgain, expected);
+        QCOMPARE(again->run.newDifferences, 0);
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies"_s), anomaliesAfter);
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM bill_files"_s), qint64(1));
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM audit_log WHERE action = 'recon.run'"_s), qint64(2));
+
+        auto shown = m_s->reconService.show(ChannelKind::WeChat, kDay);
+        QVERIFY(shown.ok());
+        QCOMPARE(shown->run.id, again->run.id);
+        QCOMPARE(shown->differences.size(), 6);
+        auto stored = m_s->recon.billContent(shown->run.billFileId);
+        QVERIFY(stored.ok());
+        QCOMPARE(stored.value(), file);
+    }
+
+    void refusedWholeAndForClerks()
+    {
+        const qint64 runs = countOf(*m_s->db, u"SELECT COUNT(*) FROM recon_runs"_s);
+        User clerk = finance();
+        clerk.role = Role::Clerk;
+        auto r = m_s->reconService.run(clerk, ChannelKind::WeChat, kDay, QByteArray("x"), QString(), ReconService::Source::Imported);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().kind, Error::Kind::Forbidden);
+        auto bad = m_s->reconService.run(finance(), ChannelKind::WeChat, kDay.addDays(1), QByteArray("交易时间,商户订单号\n"),
+                                         QString(), ReconService::Source::Imported);
+        QVERIFY(!bad.ok());
+        QCOMPARE(bad.error().code, u"bill.malformed"_s);
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM recon_runs"_s), runs);
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM bill_files"_s), qint64(1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestReconService)
+#include "tst_recon_service.moc"
