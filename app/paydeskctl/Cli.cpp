@@ -44,6 +44,11 @@ Verbs
   sim ledger [--prefix P] | sim pay OUT_TRADE_NO [--after-close]
   sim script PREFIX --customer never|pay|pay-after-close|pay-twice [--delay 2s]
   notify apply --channel C --headers FILE --body FILE
+  recon run --channel C --date D [--file F]   reconcile a day against the channel's bill (FINANCE/ADMIN;
+                                         fetched from the channel unless --file names one)
+  recon list | recon show --channel C --date D   runs, and a day's latest differences
+  bill import --channel C --file F --date D  a bill downloaded by hand: stored and reconciled
+  bill fetch --channel C --date D --out F    save the channel's bill of that day to a file
   channel add wechat|alipay --profile FILE | channel list | channel test [wechat|alipay] [--timeout MS]
   channel remove wechat|alipay           real channels (ADMIN, or the owner of the SQLite file)
   user add LOGIN --role CLERK|FINANCE|ADMIN [--name NAME]   (password: PAYDESK_NEW_PASSWORD or prompt)
@@ -228,6 +233,10 @@ int Cli::run(const QStringList &arguments)
         return cmdSim(rest);
     if (verb == QStringLiteral("notify"))
         return cmdNotify(rest);
+    if (verb == QStringLiteral("recon"))
+        return cmdRecon(rest);
+    if (verb == QStringLiteral("bill"))
+        return cmdBill(rest);
     return usage(tr("Unknown verb \"%1\".").arg(verb));
 }
 

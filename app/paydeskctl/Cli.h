@@ -52,6 +52,11 @@ private:
     int cmdSync(const QStringList &args);
     int cmdSim(const QStringList &args);
     int cmdNotify(const QStringList &args);
+    // CliRecon.cpp: reconciliation against the channels' daily bills.
+    int cmdRecon(const QStringList &args);
+    int cmdBill(const QStringList &args);
+    int reconRun(paydesk::ChannelKind channel, const QDate &date, const QString &file, bool import);
+    paydesk::Result<paydesk::BillFile> fetchBill(paydesk::ChannelKind channel, const QDate &date);
     /// Registers the channels this database can use: the simulator on demo databases, and
     /// the stored WeChat Pay / Alipay profiles.
     paydesk::Status setupChannels();

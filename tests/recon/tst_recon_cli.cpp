@@ -1,0 +1,156 @@
+// paydeskctl recon/bill verbs end to end: the real binary on a demo SQLite file, a hand-made
+// WeChat bill imported (differences found, the re-run opens nothing new), a bill fetched from the
+// demo's WeChat stand-in, refusals for clerks and malformed files.
+
+#include "TestSupport.h"
+
+#include "channels/BillWriter.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimeZone>
+
+using namespace paydesk;
+using namespace paydesk::test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Ran
+{
+    int code = -1;
+    QString out;
+    QString err;
+    QJsonObject obj() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
+    QString said() const { return u"exit "_s + QString::number(code) + u"\nstdout: "_s + out + u"\nstderr: "_s + err; }
+};
+
+Ran ctl(const QStringList &args, const QString &password = {})
+{
+    QProcess p;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.remove(u"PAYDESK_PASSWORD"_s);
+    if (!password.isEmpty())
+        e.insert(u"PAYDESK_PASSWORD"_s, password);
+    p.setProcessEnvironment(e);
+    p.setProgram(binary(u"paydeskctl"_s));
+    p.setArguments(args);
+    p.start();
+    p.closeWriteChannel();
+    Ran r;
+    if (!p.waitForFinished(300'000)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+} // namespace
+
+class TestReconCli : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_db;
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_db = u"sqlite:"_s + m_dir.filePath(u"demo.db"_s);
+        const Ran r = ctl({u"--db"_s, m_db, u"--json"_s, u"demo"_s, u"seed"_s, u"--orders"_s, u"60"_s, u"--seed"_s, u"3"_s});
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+    }
+
+    void importFindsDifferencesOnceAndShowsThem()
+    {
+        bills::BillMeta meta;
+        meta.date = QDate(2020, 1, 2);
+        meta.merchantId = u"1900000109"_s;
+        meta.appId = u"wx1"_s;
+        bills::BillRow row;
+        row.outTradeNo = u"NOT-OURS-01"_s;
+        row.channelTxnId = u"4200000001"_s;
+        row.amountMinor = 990;
+        row.atMs = QDateTime(meta.date, QTime(9, 0), QTimeZone(8 * 3600)).toMSecsSinceEpoch();
+        const QString file = m_dir.filePath(u"bill.csv"_s);
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bills::weChatTradeBill(meta, {row}));
+        f.close();
+        const QStringList import{u"--db"_s, m_db, u"--json"_s, u"--user"_s, u"finance"_s, u"bill"_s, u"import"_s, u"--channel"_s,
+                                 u"wechat"_s, u"--file"_s, file, u"--date"_s, u"2020-01-02"_s};
+        Ran r = ctl(import, u"finance"_s);
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QCOMPARE(r.obj().value(u"result"_s).toString(), u"DIFFERENCES"_s);
+        QCOMPARE(r.obj().value(u"new_differences"_s).toInt(), 1);
+        const QJsonObject diff = r.obj().value(u"differences_list"_s).toArray().at(0).toObject();
+        QCOMPARE(diff.value(u"kind"_s).toString(), u"LONG"_s);
+        QCOMPARE(diff.value(u"ref"_s).toString(), u"NOT-OURS-01"_s);
+        QCOMPARE(diff.value(u"bill"_s).toString(), u"9.90"_s);
+
+        r = ctl(import, u"finance"_s);
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QCOMPARE(r.obj().value(u"differences"_s).toInt(), 1);
+        QCOMPARE(r.obj().value(u"new_differences"_s).toInt(), 0);
+        QCOMPARE(r.obj().value(u"bill_stored"_s).toBool(), false);
+
+        r = ctl({u"--db"_s, m_db, u"--json"_s, u"recon"_s, u"show"_s, u"--channel"_s, u"wechat"_s, u"--date"_s, u"2020-01-02"_s});
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QCOMPARE(r.obj().value(u"differences_list"_s).toArray().size(), 1);
+        r = ctl({u"--db"_s, m_db, u"--json"_s, u"recon"_s, u"list"_s});
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 2);
+
+        // A clerk may not; a malformed file is refused with its line named, and leaves no run.
+        QStringList asClerk = import;
+        asClerk[4] = u"clerk"_s;
+        r = ctl(asClerk, u"clerk"_s);
+        QVERIFY2(r.code == 4, qPrintable(r.said()));
+        QFile bad(m_dir.filePath(u"bad.csv"_s));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write(bills::weChatTradeBill(meta, {row}).replace("`9.90", "`9.9x"));
+        bad.close();
+        QStringList badImport = import;
+        badImport[10] = bad.fileName();
+        r = ctl(badImport, u"finance"_s);
+        QVERIFY2(r.code == 1 && r.err.contains(u"line 2"_s), qPrintable(r.said()));
+        r = ctl({u"--db"_s, m_db, u"--json"_s, u"recon"_s, u"list"_s});
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 2);
+    }
+
+    void runFetchesFromTheChannel()
+    {
+        const QString day = QDate::currentDate().addDays(-1).toString(Qt::ISODate);
+        const QStringList run{u"--db"_s, m_db, u"--json"_s, u"--user"_s, u"finance"_s, u"recon"_s, u"run"_s, u"--channel"_s, u"wechat"_s,
+                              u"--date"_s, day};
+        Ran r = ctl(run, u"finance"_s);
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QCOMPARE(r.obj().value(u"source"_s).toString(), u"fetched"_s);
+        const int differences = r.obj().value(u"differences"_s).toInt();
+        r = ctl(run, u"finance"_s);
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QCOMPARE(r.obj().value(u"differences"_s).toInt(), differences);
+        QCOMPARE(r.obj().value(u"new_differences"_s).toInt(), 0);
+        const QString out = m_dir.filePath(u"fetched.csv"_s);
+        r = ctl({u"--db"_s, m_db, u"--user"_s, u"finance"_s, u"bill"_s, u"fetch"_s, u"--channel"_s, u"wechat"_s, u"--date"_s, day,
+                 u"--out"_s, out},
+                u"finance"_s);
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QFile fetched(out);
+        QVERIFY(fetched.open(QIODevice::ReadOnly));
+        QVERIFY(fetched.readAll().startsWith("交易时间"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestReconCli)
+#include "tst_recon_cli.moc"
