@@ -164,7 +164,7 @@ void SettingsPage::save()
     for (const auto &[key, value] : {std::pair{QStringLiteral("pay_timeout_s"), qint64(m_timeout->value()) * 60},
                                      std::pair{QStringLiteral("repay_buffer_s"), qint64(m_buffer->value())},
                                      std::pair{QStringLiteral("auto_approve_minor"), threshold->minor()}}) {
-        if (Status st = s.setValue(key, QString::number(value)); !st) {
+        if (Status st = s.change(m_ctx.user.login, key, value); !st) {
             m_problem->setText(st.error().message);
             return;
         }

@@ -154,7 +154,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
     if (const qint64 n = orderCount.value().value(0).toLongLong(); n > 0 && opt.orders > 0)
         return Error::conflict(QStringLiteral("demo.not_empty"),
                                tr("The database already has %1 orders; seed demo data into an empty one.").arg(n));
-    if (Status s = m_settings.setValue(QStringLiteral("demo"), QStringLiteral("1")); !s)
+    if (Status s = m_settings.setSystemValue(QStringLiteral("demo"), QStringLiteral("1")); !s)
         return s.error();
     const std::array<std::pair<const char *, Role>, 3> demoUsers{{
         {"clerk", Role::Clerk}, {"finance", Role::Finance}, {"admin", Role::Admin}}};

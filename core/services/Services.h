@@ -32,8 +32,8 @@ public:
         : db(std::move(database)),
           clock(std::move(clock)),
           audit(*db, *this->clock),
-          settings(*db),
           users(*db, audit, *this->clock, hasher),
+          settings(*db, audit, users),
           orders(*db),
           refunds(*db),
           anomalies(*db),
@@ -49,8 +49,8 @@ public:
     std::unique_ptr<Database> db;
     std::unique_ptr<Clock> clock;
     AuditLog audit;
-    Settings settings;
     UserDirectory users;
+    Settings settings;
     OrderRepository orders;
     RefundRepository refunds;
     AnomalyRepository anomalies;

@@ -229,6 +229,7 @@ private slots:
     void demoRefusesNonEmptyDatabase();
     void sqliteBooksAreOnlyTheOwners();
     void parallelGuessesAreThrottledLikeSerialOnes();
+    void onlyAdminsChangeSettingsWithinBounds();
 };
 
 void TestStorage::initTestCase()
@@ -1534,4 +1535,56 @@ void TestStorage::parallelGuessesAreThrottledLikeSerialOnes()
     for (auto &t : threads)
         QVERIFY(t->wait(QDeadlineTimer(120'000)));
     QCOMPARE(good.count(u"ok"_s), kThreads);
+}
+
+void TestStorage::onlyAdminsChangeSettingsWithinBounds()
+{
+    Fixture f;
+    PAYDESK_REQUIRE_DB(f.scratch);
+    f.open();
+    UserDirectory &users = f.s->users;
+    Settings &settings = f.s->settings;
+    QVERIFY(users.add(QString(), u"admin"_s, QString(), Role::Admin, u"password-1"_s).ok());
+    QVERIFY(users.add(u"admin"_s, u"finance"_s, QString(), Role::Finance, u"password-2"_s).ok());
+    QVERIFY(users.add(u"admin"_s, u"admin2"_s, QString(), Role::Admin, u"password-3"_s).ok());
+    const qint64 auditBefore = countOf(*f.s->db, u"audit_log"_s);
+
+    // Nobody but an active ADMIN: the threshold stays 0 (everything reviewed).
+    for (const QString &who : {u"finance"_s, u"nobody"_s, QString()}) {
+        const Status st = settings.change(who, u"auto_approve_minor"_s, 500);
+        QVERIFY2(!st.ok(), qPrintable(who));
+        QCOMPARE(st.error().code, u"settings.admin_required"_s);
+    }
+    QVERIFY(users.setActive(u"admin"_s, u"admin2"_s, false).ok());
+    QCOMPARE(settings.change(u"admin2"_s, u"auto_approve_minor"_s, 500).error().code, u"settings.admin_required"_s);
+    QCOMPARE(settings.autoApproveMinor(), qint64(0));
+    QCOMPARE(countOf(*f.s->db, u"audit_log WHERE action = 'settings.refused'"_s), qint64(4));
+
+    // The ceiling and the other bounds hold, and unknown keys (the demo marker) are refused.
+    const Status over = settings.change(u"admin"_s, u"auto_approve_minor"_s, Settings::kAutoApproveCapMinor + 1);
+    QCOMPARE(over.error().code, u"settings.out_of_range"_s);
+    QCOMPARE(settings.change(u"admin"_s, u"pay_timeout_s"_s, 10).error().code, u"settings.out_of_range"_s);
+    QCOMPARE(settings.change(u"admin"_s, u"repay_buffer_s"_s, -1).error().code, u"settings.out_of_range"_s);
+    QCOMPARE(settings.change(u"admin"_s, u"demo"_s, 1).error().code, u"settings.unknown"_s);
+    QVERIFY(!settings.isDemo());
+
+    // An ADMIN's change is audited with the value before and after.
+    QVERIFY(settings.change(u"admin"_s, u"auto_approve_minor"_s, 500).ok());
+    QCOMPARE(settings.autoApproveMinor(), qint64(500));
+    QVERIFY(settings.change(u"admin"_s, u"auto_approve_minor"_s, 800).ok());
+    QVERIFY(settings.change(u"admin"_s, u"auto_approve_minor"_s, 800).ok()); // no change, no entry
+    AuditLog::Filter filter;
+    filter.object = u"setting:auto_approve_minor"_s;
+    auto entries = f.s->audit.list(filter);
+    QVERIFY(entries.ok());
+    QStringList seen;
+    for (const AuditEntry &e : entries.value())
+        if (e.action == u"settings.change"_s)
+            seen << e.user + u':' + e.details.value(u"before"_s).toString() + u'>' + e.details.value(u"after"_s).toString();
+    QCOMPARE(seen, (QStringList{u"admin:500>800"_s, u"admin:>500"_s})); // newest first
+    QCOMPARE(countOf(*f.s->db, u"audit_log"_s), auditBefore + 1 + 4 + 2); // deactivation, refusals, changes
+
+    // A limit written past this class is read within the ceiling.
+    QVERIFY(execSql(*f.s->db, u"UPDATE settings SET value = '99999999' WHERE key = 'auto_approve_minor'"_s));
+    QCOMPARE(settings.autoApproveMinor(), Settings::kAutoApproveCapMinor);
 }

@@ -700,9 +700,13 @@ void TestHistory::randomHistory()
         // Short deadlines so the timer's work falls inside the test: a 1 s repay buffer (the
         // default minute would refuse every repay of a few-second order), and refunds up to
         // 5.00 approved at once, so the automatic path runs too.
-        Settings settings(*db.value());
-        QVERIFY(settings.setValue(u"repay_buffer_s"_s, u"1"_s).ok());
-        QVERIFY(settings.setValue(u"auto_approve_minor"_s, u"500"_s).ok());
+        // Test setup writes the rows directly: no actor, no audit, as a migration would.
+        QSqlDatabase conn = db.value()->connection();
+        for (const auto &[key, value] : {std::pair{u"repay_buffer_s"_s, u"1"_s}, std::pair{u"auto_approve_minor"_s, u"500"_s}}) {
+            auto del = Sql::exec(conn, u"DELETE FROM settings WHERE key = :k"_s, {{":k", key}});
+            auto ins = Sql::exec(conn, u"INSERT INTO settings (key, value) VALUES (:k, :v)"_s, {{":k", key}, {":v", value}});
+            QVERIFY(del.ok() && ins.ok());
+        }
     }
 
     // ---- the random phase ----------------------------------------------------------------

@@ -130,7 +130,7 @@ private slots:
     {
         const auto st = b->checkout(u"20.00"_s);
         b->clock->advanceMs(30 * 60'000 - 90'000); // 1:30 left; buffer 60 s + minimum 1 s fits ...
-        QVERIFY(b->s->settings.setValue(u"repay_buffer_s"_s, u"120"_s).ok()); // ... but not with a 2 min buffer
+        QVERIFY(b->s->settings.change(b->admin.login, u"repay_buffer_s"_s, 120).ok()); // ... but not with a 2 min buffer
         auto r = b->await<PaymentService::Started>([&](QObject *ctx, auto done) { b->s->payments.repay(b->clerk, st.order.orderNo, ChannelKind::Sim, ctx, done); });
         QVERIFY(!r.ok());
         QCOMPARE(r.error().code, u"repay.too_late"_s);
@@ -342,7 +342,7 @@ private slots:
 
     void autoApproveThreshold()
     {
-        QVERIFY(b->s->settings.setValue(u"auto_approve_minor"_s, u"500"_s).ok());
+        QVERIFY(b->s->settings.change(b->admin.login, u"auto_approve_minor"_s, 500).ok());
         const Order o = b->paidOrder(u"50.00"_s);
         auto small = b->s->refundService.request(b->clerk, RefundService::Request{o.orderNo, u"5.00"_s, false, u"x"_s, {}, {}});
         QVERIFY(small.ok() && small->autoApproved);

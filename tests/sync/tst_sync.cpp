@@ -982,7 +982,7 @@ private slots:
     {
         const QString ctl = binary(u"paydeskctl"_s);
         QVERIFY2(QFileInfo::exists(ctl), qPrintable(ctl));
-        QVERIFY(b->s->settings.setValue(u"demo"_s, u"1"_s).ok()); // paydeskctl serves the simulator
+        QVERIFY(b->s->settings.setSystemValue(u"demo"_s, u"1"_s).ok()); // paydeskctl serves the simulator
         // Orders whose deadlines come one after another over 3 s of real time, starting once
         // they are all made and the timers run.
         const int n = 120;
