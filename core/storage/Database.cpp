@@ -28,13 +28,15 @@ const Migration kMigrations[] = {
     {3, QStringLiteral(":/paydesk/migrations/003_order_sort_indexes.sql")},
     {4, QStringLiteral(":/paydesk/migrations/004_paid_index_partial.sql")},
     {5, QStringLiteral(":/paydesk/migrations/005_old_leftovers_due.sql")},
+    {6, QStringLiteral(":/paydesk/migrations/006_guards.sql")},
     {7, QStringLiteral(":/paydesk/migrations/007_reconciliation.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:
 ///  - {{PK}} becomes the dialect's auto-increment primary key;
 ///  - a statement starting with "@sqlite" or "@postgresql" runs on that dialect only;
-///  - CREATE TRIGGER bodies (which contain ';') stay whole until their END;
+///  - SQLite CREATE TRIGGER bodies (which contain ';') stay whole until their END;
+///  - PostgreSQL $$-quoted function bodies stay whole until the quote closes.
 QStringList statementsFor(const QString &script, Database::Dialect dialect)
 {
     const bool pg = dialect == Database::Dialect::PostgreSQL;
@@ -50,9 +52,12 @@ QStringList statementsFor(const QString &script, Database::Dialect dialect)
         if (line.startsWith(QStringLiteral("--")) || (line.isEmpty() && current.isEmpty()))
             continue;
         current += raw + u'\n';
-        const bool inTrigger = current.contains(QStringLiteral("CREATE TRIGGER"), Qt::CaseInsensitive);
-        const bool ends = inTrigger ? line.compare(QStringLiteral("END;"), Qt::CaseInsensitive) == 0
-                                    : line.endsWith(u';');
+        const bool pgOnly = current.trimmed().startsWith(QStringLiteral("@postgresql"));
+        const bool inTrigger = !pgOnly && current.contains(QStringLiteral("CREATE TRIGGER"), Qt::CaseInsensitive);
+        const bool inDollarQuote = current.count(QStringLiteral("$$")) % 2 == 1;
+        const bool ends = inDollarQuote ? false
+            : inTrigger                 ? line.compare(QStringLiteral("END;"), Qt::CaseInsensitive) == 0
+                                        : line.endsWith(u';');
         if (!ends)
             continue;
         QString stmt = current.trimmed();

@@ -77,6 +77,13 @@ bool execSql(Database &db, const QString &sql)
     return true;
 }
 
+/// A FINANCE user the database's four-eyes guard accepts as a refund's reviewer.
+bool addReviewer(Database &db, const QString &login = QStringLiteral("finance"))
+{
+    return execSql(db, u"INSERT INTO users (login, role, password_hash, created_at) VALUES ('"_s + login
+                           + u"', 'FINANCE', 'unused', 0)"_s);
+}
+
 /// Inserts an order (and optionally one attempt) directly, the way the timer and the
 /// channels' answers leave them, bypassing the services.
 Order insertOrder(Services &s, const QString &orderNo, qint64 amountMinor, OrderState state, qint64 createdAt,
@@ -230,6 +237,8 @@ private slots:
     void sqliteBooksAreOnlyTheOwners();
     void parallelGuessesAreThrottledLikeSerialOnes();
     void onlyAdminsChangeSettingsWithinBounds();
+    void databaseStatesFollowTheTransitionTables();
+    void databaseRefusesRawWritesPastTheRules();
 };
 
 void TestStorage::initTestCase()
@@ -682,6 +691,7 @@ void TestStorage::compareAndSetLetsOnlyOneWin()
     QCOMPARE(toString(attempts->first().state), u"SUCCEEDED"_s);
 
     PaidPayment paid = insertPayment(s, u"PDCAS3"_s, 1000, f.clock->nowMs());
+    QVERIFY(addReviewer(*s.db));
     Refund r;
     QVERIFY(requestRefund(s, paid.attempt, 500, f.clock->nowMs(), &r).ok());
     QVERIFY(s.refunds.cas(conn, r.id, RefundState::Requested, RefundState::Approved, {{u"reviewed_by"_s, u"finance"_s}}).ok());
@@ -1026,6 +1036,9 @@ void TestStorage::editedAuditRowIsNamed()
         QVERIFY(f.s->audit.record(u"clerk"_s, u"order.create"_s, u"order:%1"_s.arg(i), {{u"amount"_s, u"%1.00"_s.arg(i)}}).ok());
     }
     QVERIFY(f.s->audit.verify()->intact);
+    QVERIFY(!execSql(*f.s->db, u"UPDATE audit_log SET "_s + set + u" WHERE seq = "_s + QString::number(seq))); // the database refuses
+    QVERIFY(f.s->audit.verify()->intact);
+    QVERIFY(liftDatabaseGuards(*f.s->db)); // a writer with DDL rights goes on
     QVERIFY(execSql(*f.s->db, u"UPDATE audit_log SET "_s + set + u" WHERE seq = "_s + QString::number(seq)));
     auto v = f.s->audit.verify();
     QVERIFY(v.ok());
@@ -1057,6 +1070,9 @@ void TestStorage::deletedAuditRowsAreDetected()
     f.open();
     for (int i = 1; i <= 8; ++i)
         QVERIFY(f.s->audit.record(u"clerk"_s, u"order.create"_s, u"order:%1"_s.arg(i)).ok());
+    QVERIFY(!execSql(*f.s->db, u"DELETE FROM audit_log WHERE "_s + where)); // the database refuses
+    QVERIFY(f.s->audit.verify()->intact);
+    QVERIFY(liftDatabaseGuards(*f.s->db)); // a writer with DDL rights goes on
     QVERIFY(execSql(*f.s->db, u"DELETE FROM audit_log WHERE "_s + where));
     auto v = f.s->audit.verify();
     QVERIFY(v.ok());
@@ -1150,7 +1166,8 @@ void TestStorage::refundCapNamesWhatIsLeft()
     Refund second;
     QVERIFY(requestRefund(s, p.attempt, 10000, now, &second).ok());
     QCOMPARE(requestRefund(s, p.attempt, 1, now).error().code, u"refund.exceeds_refundable"_s);
-    QVERIFY(s.refunds.cas(conn, second.id, RefundState::Requested, RefundState::Approved).ok());
+    QVERIFY(addReviewer(*s.db));
+    QVERIFY(s.refunds.cas(conn, second.id, RefundState::Requested, RefundState::Approved, {{u"reviewed_by"_s, u"finance"_s}}).ok());
     QVERIFY(s.refunds.cas(conn, second.id, RefundState::Approved, RefundState::Processing).ok());
     QCOMPARE(RefundRepository::refundableOn(conn, p.attempt).value(), qint64(0));
     QVERIFY(!s.refunds.cas(conn, second.id, RefundState::Processing, RefundState::Failed).ok()); // ABNORMAL holds it
@@ -1587,4 +1604,131 @@ void TestStorage::onlyAdminsChangeSettingsWithinBounds()
     // A limit written past this class is read within the ceiling.
     QVERIFY(execSql(*f.s->db, u"UPDATE settings SET value = '99999999' WHERE key = 'auto_approve_minor'"_s));
     QCOMPARE(settings.autoApproveMinor(), Settings::kAutoApproveCapMinor);
+}
+
+namespace {
+template <typename E> QList<E> allOf(std::initializer_list<E> l) { return QList<E>(l); }
+
+bool rawUpdate(Database &db, const QString &table, qint64 id, const QString &set)
+{
+    QSqlQuery q(db.connection());
+    return q.exec(u"UPDATE "_s + table + u" SET "_s + set + u" WHERE id = "_s + QString::number(id));
+}
+} // namespace
+
+// Migration 006's triggers repeat core's transition tables (Domain.cpp): every edge the
+// program allows the database allows, and every other move it refuses, on both backends.
+void TestStorage::databaseStatesFollowTheTransitionTables()
+{
+    Fixture f;
+    PAYDESK_REQUIRE_DB(f.scratch);
+    f.open();
+    Services &s = *f.s;
+    QVERIFY(addReviewer(*s.db));
+    const qint64 now = f.clock->nowMs();
+    int n = 0;
+    const auto orderStates = allOf({OrderState::Pending, OrderState::Paid, OrderState::PartiallyRefunded,
+                                    OrderState::Refunded, OrderState::Closed});
+    for (OrderState from : orderStates)
+        for (OrderState to : orderStates) {
+            const Order o = insertOrder(s, u"GUARD-O%1"_s.arg(++n), 1000, from, now);
+            const bool took = rawUpdate(*s.db, u"orders"_s, o.id, u"state = '"_s + toString(to) + u"'"_s);
+            QVERIFY2(took == (from == to || Transitions::allowed(from, to)),
+                     qPrintable(u"order %1 -> %2"_s.arg(toString(from), toString(to))));
+        }
+    const auto attemptStates = allOf({AttemptState::Created, AttemptState::Paying, AttemptState::Succeeded,
+                                      AttemptState::Failed, AttemptState::Closed});
+    for (AttemptState from : attemptStates)
+        for (AttemptState to : attemptStates) {
+            const PaidPayment p = insertPayment(s, u"GUARD-A%1"_s.arg(++n), 1000, now, from);
+            const bool took = rawUpdate(*s.db, u"payment_attempts"_s, p.attempt.id, u"state = '"_s + toString(to) + u"'"_s);
+            QVERIFY2(took == (from == to || Transitions::allowed(from, to)),
+                     qPrintable(u"payment %1 -> %2"_s.arg(toString(from), toString(to))));
+        }
+    // A refund reaches each state along the table, by raw SQL with a FINANCE reviewer.
+    const QMap<RefundState, QList<RefundState>> path{
+        {RefundState::Requested, {}},
+        {RefundState::Approved, {RefundState::Approved}},
+        {RefundState::Rejected, {RefundState::Rejected}},
+        {RefundState::Processing, {RefundState::Approved, RefundState::Processing}},
+        {RefundState::Succeeded, {RefundState::Approved, RefundState::Succeeded}},
+        {RefundState::Failed, {RefundState::Approved, RefundState::Failed}},
+        {RefundState::Closed, {RefundState::Approved, RefundState::Closed}},
+    };
+    for (auto it = path.cbegin(); it != path.cend(); ++it) {
+        const PaidPayment p = insertPayment(s, u"GUARD-R%1"_s.arg(++n), 10000, now);
+        for (RefundState to : path.keys()) {
+            Refund r;
+            QVERIFY(requestRefund(s, p.attempt, 1, now, &r).ok());
+            for (RefundState step : it.value())
+                QVERIFY(rawUpdate(*s.db, u"refunds"_s, r.id, u"reviewed_by = 'finance', state = '"_s + toString(step) + u"'"_s));
+            const RefundState from = it.key();
+            const bool took = rawUpdate(*s.db, u"refunds"_s, r.id, u"reviewed_by = 'finance', state = '"_s + toString(to) + u"'"_s);
+            QVERIFY2(took == (from == to || Transitions::allowed(from, to)),
+                     qPrintable(u"refund %1 -> %2"_s.arg(toString(from), toString(to))));
+        }
+    }
+    const PaidPayment p = insertPayment(s, u"GUARD-N"_s, 1000, now);
+    for (AnomalyState from : allOf({AnomalyState::Open, AnomalyState::Resolved}))
+        for (AnomalyState to : allOf({AnomalyState::Open, AnomalyState::Resolved})) {
+            QVERIFY(execSql(*s.db, u"INSERT INTO anomalies (kind, order_id, state, created_at) VALUES ('PAID_AFTER_CLOSE', %1, '%2', 0)"_s
+                                       .arg(p.order.id).arg(toString(from))));
+            const qint64 id = scalar(*s.db, u"SELECT MAX(id) FROM anomalies"_s).toLongLong();
+            const bool took = rawUpdate(*s.db, u"anomalies"_s, id, u"state = '"_s + toString(to) + u"'"_s);
+            QVERIFY2(took == (from == to || Transitions::allowed(from, to)),
+                     qPrintable(u"anomaly %1 -> %2"_s.arg(toString(from), toString(to))));
+        }
+}
+
+// What someone with the sqlite3 shell or psql (but no DDL rights) could do to the books.
+void TestStorage::databaseRefusesRawWritesPastTheRules()
+{
+    Fixture f;
+    PAYDESK_REQUIRE_DB(f.scratch);
+    f.open();
+    Services &s = *f.s;
+    Database &db = *s.db;
+    QVERIFY(addReviewer(db));
+    QVERIFY(addReviewer(db, u"gone"_s));
+    QVERIFY(execSql(db, u"UPDATE users SET active = 0 WHERE login = 'gone'"_s));
+    QVERIFY(execSql(db, u"INSERT INTO users (login, role, password_hash, created_at) VALUES ('clerk', 'CLERK', 'x', 0)"_s));
+    const qint64 now = f.clock->nowMs();
+    const PaidPayment p = insertPayment(s, u"RAW-1"_s, 10000, now);
+    Refund r;
+    QVERIFY(requestRefund(s, p.attempt, 3000, now, &r).ok()); // requested by "clerk"
+
+    // Four eyes: no reviewer, the requester, a clerk, an inactive or unknown user; "auto"
+    // only within the hard ceiling.
+    for (const QString &who : {QString(), u"clerk"_s, u"gone"_s, u"mallory"_s})
+        QVERIFY2(!rawUpdate(db, u"refunds"_s, r.id, u"state = 'APPROVED', reviewed_by = '"_s + who + u"'"_s), qPrintable(who));
+    QCOMPARE(scalar(db, u"SELECT state FROM refunds WHERE id = %1"_s.arg(r.id)).toString(), u"REQUESTED"_s);
+    QVERIFY(execSql(db, u"INSERT INTO users (login, role, password_hash, created_at) VALUES ('finance2', 'CLERK', 'x', 0)"_s));
+    QVERIFY(!rawUpdate(db, u"refunds"_s, r.id, u"state = 'APPROVED', reviewed_by = 'finance2'"_s));
+    QVERIFY(!execSql(db, u"INSERT INTO refunds (out_refund_no, order_id, attempt_id, amount_minor, currency, state, reason, "
+                         "requested_by, reviewed_by, requested_at) VALUES ('RAW-X', %1, %2, 100, 'CNY', 'APPROVED', 'x', "
+                         "'clerk', 'clerk', 0)"_s.arg(p.order.id).arg(p.attempt.id)));
+    Refund big;
+    const PaidPayment large = insertPayment(s, u"RAW-2"_s, 500000, now);
+    QVERIFY(requestRefund(s, large.attempt, Settings::kAutoApproveCapMinor + 1, now, &big).ok());
+    QVERIFY(!rawUpdate(db, u"refunds"_s, big.id, u"state = 'APPROVED', reviewed_by = 'auto'"_s));
+
+    // An approved refund keeps its reviewer, amount and requester.
+    QVERIFY(rawUpdate(db, u"refunds"_s, r.id, u"state = 'APPROVED', reviewed_by = 'finance'"_s));
+    QVERIFY(!rawUpdate(db, u"refunds"_s, r.id, u"reviewed_by = 'clerk'"_s));
+    QVERIFY(!rawUpdate(db, u"refunds"_s, r.id, u"amount_minor = 9000"_s));
+    QVERIFY(!rawUpdate(db, u"refunds"_s, r.id, u"requested_by = 'someone'"_s));
+    // ... while the timer can still lease it after its reviewer left (core then refuses to send).
+    QVERIFY(execSql(db, u"UPDATE users SET active = 0 WHERE login = 'finance'"_s));
+    QVERIFY(rawUpdate(db, u"refunds"_s, r.id, u"lease_owner = 'timer', next_action_at = 5"_s));
+
+    // Money columns and rows stay.
+    QVERIFY(!rawUpdate(db, u"orders"_s, p.order.id, u"amount_minor = 1"_s));
+    QVERIFY(!rawUpdate(db, u"payment_attempts"_s, p.attempt.id, u"amount_minor = 1"_s));
+    QVERIFY(!execSql(db, u"DELETE FROM refunds"_s));
+    QVERIFY(!execSql(db, u"DELETE FROM payment_attempts WHERE id = %1"_s.arg(p.attempt.id)));
+    QCOMPARE(countOf(db, u"refunds"_s), qint64(2));
+    QCOMPARE(scalar(db, u"SELECT amount_minor FROM refunds WHERE id = %1"_s.arg(r.id)).toLongLong(), qint64(3000));
+    QCOMPARE(scalar(db, u"SELECT reviewed_by FROM refunds WHERE id = %1"_s.arg(r.id)).toString(), u"finance"_s);
+    if (db.dialect() == Database::Dialect::PostgreSQL)
+        QVERIFY(!execSql(db, u"TRUNCATE audit_log"_s));
 }

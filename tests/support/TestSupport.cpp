@@ -92,6 +92,21 @@ std::unique_ptr<Services> makeServices(const QString &url, ManualClock **clockOu
     return std::make_unique<Services>(std::move(db.value()), std::move(clock), fastHasher());
 }
 
+bool liftDatabaseGuards(Database &db)
+{
+    QSqlQuery q(db.connection());
+    if (db.dialect() == Database::Dialect::PostgreSQL)
+        return q.exec(QStringLiteral("DROP FUNCTION paydesk_refuse, paydesk_orders_guard, paydesk_attempts_guard, "
+                                     "paydesk_refunds_guard, paydesk_anomalies_guard CASCADE"));
+    const char *const triggers[] = {"audit_log_no_update", "audit_log_no_delete", "orders_guard", "orders_no_delete",
+                                    "attempts_guard", "attempts_no_delete", "refunds_four_eyes_insert", "refunds_guard",
+                                    "refunds_four_eyes", "refunds_no_delete", "anomalies_guard", "anomalies_no_delete"};
+    for (const char *t : triggers)
+        if (!q.exec(QStringLiteral("DROP TRIGGER ") + QLatin1String(t)))
+            return false;
+    return true;
+}
+
 QString binary(const QString &name)
 {
     QString dir = qEnvironmentVariable("PAYDESK_BIN_DIR");

@@ -40,6 +40,11 @@ private:
 /// Services over a migrated database with a ManualClock (returned through `clock`).
 std::unique_ptr<Services> makeServices(const QString &url, ManualClock **clock = nullptr);
 
+/// Drops the database's own guards (migration 006: audit rows append-only, states forward,
+/// four eyes on APPROVED), as a writer with DDL rights could. Tests that play such a writer,
+/// or that prove the program's own checks behind the guards, call it first.
+bool liftDatabaseGuards(Database &db);
+
 /// Path to a built executable (paydeskctl, paydesk-sandbox) next to the tests.
 QString binary(const QString &name);
 

@@ -630,15 +630,26 @@ private slots:
     void approvalWrittenPastTheServicesIsNotSent_data()
     {
         QTest::addColumn<QString>("sql");
-        QTest::newRow("reviewer is the requester") << u"UPDATE refunds SET reviewed_by = requested_by"_s;
-        QTest::newRow("reviewer is no user") << u"UPDATE refunds SET reviewed_by = 'mallory'"_s;
-        QTest::newRow("reviewer is a clerk") << u"UPDATE refunds SET reviewed_by = 'clerk2'"_s;
-        QTest::newRow("auto above the limit") << u"UPDATE refunds SET reviewed_by = 'auto'"_s;
+        QTest::addColumn<bool>("databaseRefuses"); // migration 006's four-eyes trigger
+        QTest::newRow("reviewer is the requester") << u"UPDATE refunds SET reviewed_by = requested_by"_s << true;
+        QTest::newRow("reviewer is no user") << u"UPDATE refunds SET reviewed_by = 'mallory'"_s << true;
+        QTest::newRow("reviewer is a clerk") << u"UPDATE refunds SET reviewed_by = 'clerk2'"_s << true;
+        // Within the hard ceiling the database cannot know the merchant's limit: core checks it.
+        QTest::newRow("auto above the limit") << u"UPDATE refunds SET reviewed_by = 'auto'"_s << false;
     }
     void approvalWrittenPastTheServicesIsNotSent()
     {
         QFETCH(QString, sql);
+        QFETCH(bool, databaseRefuses);
         const Refund approved = approvedRefund(u"50.00"_s, u"20.00"_s);
+        if (databaseRefuses) {
+            QSqlQuery q(b->s->db->connection());
+            QVERIFY2(!q.exec(sql), "the database took a four-eyes breach");
+            QVERIFY2(q.lastError().text().contains(u"refused by the database"_s), qPrintable(q.lastError().text()));
+            QCOMPARE(refund(approved.outRefundNo).reviewedBy, approved.reviewedBy);
+            // Behind the database's guard (a writer who dropped it), the timer still checks.
+            QVERIFY(liftDatabaseGuards(*b->s->db));
+        }
         {
             QSqlQuery q(b->s->db->connection());
             QVERIFY2(q.exec(sql), qPrintable(q.lastError().text()));
