@@ -85,7 +85,7 @@ int Cli::reconRun(ChannelKind channel, const QDate &date, const QString &file, b
     auto user = loginUser();
     if (!user)
         return fail(user.error());
-    if (Status s = ReconService::checkRole(user.value()); !s)
+    if (Status s = m_services->reconService.checkRole(user.value()); !s)
         return fail(s.error());
     QByteArray content;
     QString name;
@@ -195,7 +195,7 @@ int Cli::cmdBill(const QStringList &argv)
         auto user = loginUser();
         if (!user)
             return fail(user.error());
-        if (Status s = ReconService::checkRole(user.value()); !s)
+        if (Status s = m_services->reconService.checkRole(user.value()); !s)
             return fail(s.error());
         auto bill = fetchBill(*channel, date);
         if (!bill)

@@ -38,7 +38,11 @@ Result<Order> OrderService::validate(const NewOrder &r)
 
 Result<Order> OrderService::create(const User &actor, const NewOrder &request)
 {
-    auto valid = validate(request);
+    auto valid = [&]() -> Result<Order> {
+        if (auto me = m_users.actor(actor.login); !me) // an account disabled since it signed in stops here
+            return me.error();
+        return validate(request);
+    }();
     if (!valid) {
         m_audit.recordRefusal(actor.login, QStringLiteral("order.create.refused"), QStringLiteral("order:-"),
                        {{QStringLiteral("code"), valid.error().code}, {QStringLiteral("amount"), request.amount},

@@ -4,6 +4,7 @@
 #include "storage/AuditLog.h"
 #include "storage/OrderRepository.h"
 #include "storage/Settings.h"
+#include "storage/UserDirectory.h"
 #include "util/Clock.h"
 
 namespace paydesk {
@@ -29,8 +30,9 @@ public:
     static constexpr qint64 kMinTimeoutMs = 1000;
     static constexpr qint64 kMaxTimeoutMs = 7LL * 24 * 3600 * 1000;
 
-    OrderService(Database &db, OrderRepository &orders, AuditLog &audit, Settings &settings, const Clock &clock)
-        : m_db(db), m_orders(orders), m_audit(audit), m_settings(settings), m_clock(clock) {}
+    OrderService(Database &db, OrderRepository &orders, AuditLog &audit, Settings &settings, UserDirectory &users,
+                 const Clock &clock)
+        : m_db(db), m_orders(orders), m_audit(audit), m_settings(settings), m_users(users), m_clock(clock) {}
 
     /// Validates everything first and changes nothing on refusal (the refusal is audited).
     /// A zero total is PAID at once and never reaches a channel.
@@ -43,6 +45,7 @@ private:
     OrderRepository &m_orders;
     AuditLog &m_audit;
     Settings &m_settings;
+    UserDirectory &m_users;
     const Clock &m_clock;
 };
 

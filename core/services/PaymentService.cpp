@@ -6,19 +6,22 @@
 
 namespace paydesk {
 
-PaymentService::PaymentService(Database &db, OrderRepository &orders, AuditLog &audit, Settings &settings, const Clock &clock,
+PaymentService::PaymentService(Database &db, OrderRepository &orders, AuditLog &audit, Settings &settings, UserDirectory &users, const Clock &clock,
                                ChannelRegistry &channels, Reconciler &reconciler, OrderService &orderService, QObject *parent)
     : QObject(parent), m_db(db), m_orders(orders), m_audit(audit), m_settings(settings), m_clock(clock),
-      m_channels(channels), m_reconciler(reconciler), m_orderService(orderService)
+      m_channels(channels), m_reconciler(reconciler), m_orderService(orderService), m_users(users)
 {
 }
 
 Status PaymentService::checkRole(const User &actor, const QString &what) const
 {
-    if (!actor.active || (actor.role != Role::Clerk && actor.role != Role::Admin))
+    const auto me = m_users.actor(actor.login); // the role the database holds now
+    if (!me)
+        return me.error();
+    if (me->role != Role::Clerk && me->role != Role::Admin)
         return Error::forbidden(QStringLiteral("role.counter_only"),
                                 tr("%1 is a counter action: it needs a CLERK or ADMIN account; %2 is %3.")
-                                    .arg(what, actor.login, toString(actor.role)));
+                                    .arg(what, actor.login, toString(me->role)));
     return {};
 }
 

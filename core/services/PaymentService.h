@@ -54,7 +54,7 @@ public:
     static constexpr int kDefaultRetries = 3;
     static constexpr int kMaxRetries = 5;
 
-    PaymentService(Database &db, OrderRepository &orders, AuditLog &audit, Settings &settings, const Clock &clock,
+    PaymentService(Database &db, OrderRepository &orders, AuditLog &audit, Settings &settings, UserDirectory &users, const Clock &clock,
                    ChannelRegistry &channels, Reconciler &reconciler, OrderService &orderService, QObject *parent = nullptr);
 
     /// How many times a pay task retries a failure that is safe to retry (0..5).
@@ -104,7 +104,7 @@ signals:
     void booksChanged();
 
 private:
-    Status checkRole(const User &actor, const QString &what) const;
+    Status checkRole(const User &actor, const QString &what) const; // reads the account from the database
     PayTask *startTask(const PaymentAttempt &attempt, const QString &description);
     void runTask(PayTask *task, QString description);
     /// The channel made the payment, but meanwhile someone gave the attempt up (a close or
@@ -131,6 +131,7 @@ private:
     ChannelRegistry &m_channels;
     Reconciler &m_reconciler;
     OrderService &m_orderService;
+    UserDirectory &m_users;
     int m_retries = kDefaultRetries;
     /// Actions running per order ("close:PD...", "repay:PD..."): a second identical
     /// submission joins the first and gets its answer instead of acting twice.

@@ -20,7 +20,10 @@ std::pair<qint64, qint64> ReconService::dayWindow(const QDate &date)
 
 Status ReconService::checkRole(const User &actor)
 {
-    if (actor.role == Role::Finance || actor.role == Role::Admin)
+    const auto me = m_users.actor(actor.login);
+    if (!me)
+        return me.error();
+    if (me->role == Role::Finance || me->role == Role::Admin)
         return {};
     return Error::forbidden(QStringLiteral("recon.role"), tr("Only FINANCE or ADMIN users can reconcile bills."));
 }

@@ -6,6 +6,7 @@
 #include "storage/AuditLog.h"
 #include "storage/OrderRepository.h"
 #include "storage/ReconRepository.h"
+#include "storage/UserDirectory.h"
 #include "util/Clock.h"
 
 namespace paydesk {
@@ -21,8 +22,9 @@ class ReconService final
     Q_DECLARE_TR_FUNCTIONS(ReconService)
 public:
     ReconService(Database &db, ReconRepository &recon, AnomalyRepository &anomalies, AuditLog &audit, Reconciler &reconciler,
-                 const Clock &clock)
-        : m_db(db), m_recon(recon), m_anomalies(anomalies), m_audit(audit), m_reconciler(reconciler), m_clock(clock) {}
+                 UserDirectory &users, const Clock &clock)
+        : m_db(db), m_recon(recon), m_anomalies(anomalies), m_audit(audit), m_reconciler(reconciler), m_users(users),
+          m_clock(clock) {}
 
     enum class Source { Fetched, Imported };
     struct Report
@@ -40,7 +42,8 @@ public:
 
     /// [start, end) of a Beijing business day, ms UTC.
     static std::pair<qint64, qint64> dayWindow(const QDate &date);
-    static Status checkRole(const User &actor);
+    /// FINANCE or ADMIN, as the database holds the account now.
+    Status checkRole(const User &actor);
 
 private:
     Database &m_db;
@@ -48,6 +51,7 @@ private:
     AnomalyRepository &m_anomalies;
     AuditLog &m_audit;
     Reconciler &m_reconciler;
+    UserDirectory &m_users;
     const Clock &m_clock;
 };
 

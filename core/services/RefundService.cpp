@@ -64,9 +64,12 @@ Result<RefundService::Requested> RefundService::request(const User &actor, const
                                {QStringLiteral("message"), e.message}});
         return e;
     };
-    if (!actor.active || (actor.role != Role::Clerk && actor.role != Role::Finance))
+    const auto me = m_users.actor(actor.login); // the role the database holds now
+    if (!me)
+        return refuse(me.error());
+    if (me->role != Role::Clerk && me->role != Role::Finance)
         return refuse(Error::forbidden(QStringLiteral("role.refund_request"),
-                                       tr("Refunds are requested by CLERK or FINANCE staff; %1 is %2.").arg(actor.login, toString(actor.role))));
+                                       tr("Refunds are requested by CLERK or FINANCE staff; %1 is %2.").arg(actor.login, toString(me->role))));
     if (req.reason.trimmed().isEmpty())
         return refuse(Error::invalid(QStringLiteral("refund.reason_required"), tr("Give a reason for the refund (the customer will see it).")));
     if (!req.requestKey.isEmpty()) {
@@ -211,9 +214,12 @@ Result<RefundService::Reviewed> RefundService::review(const User &actor, const Q
         m_audit.recordRefusal(actor.login, action + QStringLiteral(".refused"), object, {{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}});
         return e;
     };
-    if (!actor.active || actor.role != Role::Finance)
+    const auto me = m_users.actor(actor.login); // the role the database holds now
+    if (!me)
+        return refuse(me.error());
+    if (me->role != Role::Finance)
         return refuse(Error::forbidden(QStringLiteral("role.finance_only"),
-                                       tr("Refunds are reviewed by FINANCE staff; %1 is %2.").arg(actor.login, toString(actor.role))));
+                                       tr("Refunds are reviewed by FINANCE staff; %1 is %2.").arg(actor.login, toString(me->role))));
     if (!approve && note.trimmed().isEmpty())
         return refuse(Error::invalid(QStringLiteral("refund.note_required"), tr("Say why the refund is rejected; the requester will read it.")));
     auto refund = m_refunds.byOutRefundNo(outRefundNo);
@@ -278,9 +284,12 @@ Result<RefundService::Reviewed> RefundService::retry(const User &actor, const QS
                               {{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}});
         return e;
     };
-    if (!actor.active || actor.role != Role::Finance)
+    const auto me = m_users.actor(actor.login); // the role the database holds now
+    if (!me)
+        return refuse(me.error());
+    if (me->role != Role::Finance)
         return refuse(Error::forbidden(QStringLiteral("role.finance_only"),
-                                       tr("Refunds are retried by FINANCE staff; %1 is %2.").arg(actor.login, toString(actor.role))));
+                                       tr("Refunds are retried by FINANCE staff; %1 is %2.").arg(actor.login, toString(me->role))));
     if (note.trimmed().isEmpty())
         return refuse(Error::invalid(QStringLiteral("refund.note_required"), tr("Say why the refund is sent again.")));
     auto refund = m_refunds.byOutRefundNo(outRefundNo);
@@ -415,8 +424,10 @@ Result<QList<Anomaly>> RefundService::anomalies(std::optional<AnomalyState> stat
 Result<Anomaly> RefundService::resolveAnomaly(const User &actor, qint64 anomalyId, const QString &note)
 {
     const QString object = QStringLiteral("anomaly:%1").arg(anomalyId);
-    if (!actor.active || (actor.role != Role::Finance && actor.role != Role::Admin)) {
-        Error e = Error::forbidden(QStringLiteral("role.finance_only"), tr("Anomalies are resolved by FINANCE or ADMIN staff."));
+    const auto me = m_users.actor(actor.login); // the role the database holds now
+    if (!me || (me->role != Role::Finance && me->role != Role::Admin)) {
+        Error e = me ? Error::forbidden(QStringLiteral("role.finance_only"), tr("Anomalies are resolved by FINANCE or ADMIN staff."))
+                     : me.error();
         m_audit.recordRefusal(actor.login, QStringLiteral("anomaly.resolve.refused"), object, {{QStringLiteral("code"), e.code}});
         return e;
     }

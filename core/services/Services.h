@@ -38,11 +38,11 @@ public:
           refunds(*db),
           anomalies(*db),
           reconciler(*db, orders, refunds, anomalies, audit, *this->clock),
-          orderService(*db, orders, audit, settings, *this->clock),
-          payments(*db, orders, audit, settings, *this->clock, channels, reconciler, orderService),
+          orderService(*db, orders, audit, settings, users, *this->clock),
+          payments(*db, orders, audit, settings, users, *this->clock, channels, reconciler, orderService),
           refundService(*db, orders, refunds, anomalies, audit, settings, users, *this->clock),
           recon(*db),
-          reconService(*db, recon, anomalies, audit, reconciler, *this->clock)
+          reconService(*db, recon, anomalies, audit, reconciler, users, *this->clock)
     {
     }
 

@@ -51,6 +51,20 @@ Result<User> UserDirectory::find(const QString &login)
     return readUser(q.value());
 }
 
+Result<User> UserDirectory::actor(const QString &login)
+{
+    auto u = find(login);
+    if (!u) {
+        if (u.error().code != QStringLiteral("user.not_found"))
+            return u.error();
+        return Error::forbidden(QStringLiteral("user.unknown"), tr("\"%1\" is not a user of these books; sign in again.").arg(login));
+    }
+    if (!u->active)
+        return Error::forbidden(QStringLiteral("user.inactive"),
+                                tr("The account %1 is disabled; sign in again with an active account.").arg(login));
+    return u;
+}
+
 Result<QList<User>> UserDirectory::list()
 {
     auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT ") + kUserColumns + QStringLiteral(" FROM users ORDER BY login"));
@@ -254,6 +268,43 @@ Status UserDirectory::setActive(const QString &actor, const QString &login, bool
         return Error::notFound(QStringLiteral("user.not_found"), tr("There is no user \"%1\".").arg(login));
     if (Status s = m_audit.append(tx, actor, active ? QStringLiteral("user.enable") : QStringLiteral("user.disable"),
                                   QStringLiteral("user:") + login);
+        !s)
+        return s;
+    return tx.commit();
+}
+
+Status UserDirectory::setRole(const QString &actor, const QString &login, Role role)
+{
+    if (Status s = requireAdmin(actor); !s)
+        return s;
+    Transaction tx(m_db);
+    if (!tx.begun())
+        return tx.begun();
+    auto before = Sql::exec(tx.connection(), QStringLiteral("SELECT role, active FROM users WHERE login = :l"), {{":l", login}});
+    if (!before)
+        return before.error();
+    if (!before.value().next())
+        return Error::notFound(QStringLiteral("user.not_found"), tr("There is no user \"%1\".").arg(login));
+    const QString was = before.value().value(0).toString();
+    const bool active = before.value().value(1).toInt() != 0;
+    before.value().finish();
+    if (was == toString(role))
+        return {};
+    if (was == toString(Role::Admin) && active) {
+        auto admins = Sql::exec(tx.connection(), QStringLiteral("SELECT COUNT(*) FROM users WHERE role = 'ADMIN' AND active = 1"));
+        if (!admins)
+            return admins.error();
+        admins.value().next();
+        if (admins.value().value(0).toLongLong() <= 1)
+            return Error::conflict(QStringLiteral("user.last_admin"),
+                                   tr("%1 is the last active administrator; make someone else ADMIN first.").arg(login));
+    }
+    auto r = Sql::exec(tx.connection(), QStringLiteral("UPDATE users SET role = :r WHERE login = :l"),
+                       {{":r", toString(role)}, {":l", login}});
+    if (!r)
+        return r.error();
+    if (Status s = m_audit.append(tx, actor, QStringLiteral("user.role"), QStringLiteral("user:") + login,
+                                  {{QStringLiteral("before"), was}, {QStringLiteral("after"), toString(role)}});
         !s)
         return s;
     return tx.commit();

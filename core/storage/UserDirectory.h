@@ -34,7 +34,16 @@ public:
     Status setPassword(const QString &actor, const QString &login, const QString &password);
     Status setActive(const QString &actor, const QString &login, bool active);
 
+    /// Changes an account's role (ADMIN only, audited with before/after). The last active
+    /// ADMIN cannot be demoted, so someone can always manage the users.
+    Status setRole(const QString &actor, const QString &login, Role role);
+
     Result<User> find(const QString &login);
+    /// The acting account as the database holds it now. Every action that moves money or
+    /// changes the books asks this first, so a disabled or demoted user stops at once,
+    /// whatever an open window remembers. Unknown and disabled accounts are refused
+    /// (user.unknown, user.inactive); the caller then checks the role it needs on the answer.
+    Result<User> actor(const QString &login);
     Result<QList<User>> list();
     Result<qint64> count();
 

@@ -44,11 +44,25 @@ struct Fixture
     void open() { s = makeServices(scratch.url(), &clock); }
 };
 
-User actor(const QString &login = u"clerk"_s, Role role = Role::Clerk)
+/// An account that exists in the books (the services read the actor from the database).
+User actor(Services &s, const QString &login = u"clerk"_s, Role role = Role::Clerk)
 {
     User u;
     u.login = login;
     u.role = role;
+    QSqlQuery q(s.db->connection());
+    q.prepare(u"SELECT COUNT(*) FROM users WHERE login = :l"_s);
+    q.bindValue(u":l"_s, login);
+    if (!q.exec() || !q.next())
+        qFatal("users: %s", qPrintable(q.lastError().text()));
+    if (q.value(0).toInt() == 0) {
+        QSqlQuery ins(s.db->connection());
+        ins.prepare(u"INSERT INTO users (login, role, password_hash, created_at) VALUES (:l, :r, 'unused', 0)"_s);
+        ins.bindValue(u":l"_s, login);
+        ins.bindValue(u":r"_s, toString(role));
+        if (!ins.exec())
+            qFatal("add user: %s", qPrintable(ins.lastError().text()));
+    }
     return u;
 }
 
@@ -294,7 +308,7 @@ void TestStorage::createOrderIsAudited()
     req.amount = u"12.30"_s;
     req.title = u"  Pearl milk tea  "_s;
     req.buyer = u"张伟"_s;
-    auto created = f.s->orderService.create(actor(), req);
+    auto created = f.s->orderService.create(actor(*f.s), req);
     QVERIFY2(created.ok(), qPrintable(created.ok() ? QString() : created.error().message));
     const Order &o = created.value();
     QVERIFY(o.id > 0);
@@ -331,7 +345,7 @@ void TestStorage::zeroTotalIsPaidAtCreation()
     req.amount = u"0"_s;
     req.title = u"Gift"_s;
     req.zeroTotal = true;
-    auto created = f.s->orderService.create(actor(), req);
+    auto created = f.s->orderService.create(actor(*f.s), req);
     QVERIFY2(created.ok(), qPrintable(created.ok() ? QString() : created.error().message));
     auto stored = f.s->orders.byNo(created->orderNo);
     QVERIFY(stored.ok());
@@ -382,7 +396,7 @@ void TestStorage::refusedOrderChangesNothing()
     req.amount = amount;
     req.title = title;
     req.zeroTotal = zeroTotal;
-    auto created = f.s->orderService.create(actor(), req);
+    auto created = f.s->orderService.create(actor(*f.s), req);
     QVERIFY2(!created.ok(), "a bad order was accepted");
     QCOMPARE(created.error().code, code);
     QVERIFY(created.error().kind == Error::Kind::Invalid);
@@ -522,7 +536,7 @@ void TestStorage::search()
         req.amount = u"1.00"_s;
         req.title = title;
         req.buyer = buyer;
-        auto o = f.s->orderService.create(actor(), req);
+        auto o = f.s->orderService.create(actor(*f.s), req);
         QVERIFY2(o.ok(), qPrintable(o.ok() ? QString() : o.error().message));
         searchTexts << OrderRepository::searchTextOf(o.value());
         if (title == u"Caffe latte"_s)
@@ -612,7 +626,7 @@ void TestStorage::sortingIsStableBothWays()
         NewOrder req;
         req.amount = QString::number(1 + i % 3) + u".00"_s;
         req.title = u"Item %1"_s.arg(i);
-        QVERIFY(f.s->orderService.create(actor(), req).ok());
+        QVERIFY(f.s->orderService.create(actor(*f.s), req).ok());
     }
     for (const auto sort : {OrderFilter::Sort::Amount, OrderFilter::Sort::CreatedAt, OrderFilter::Sort::OrderNo,
                             OrderFilter::Sort::Title, OrderFilter::Sort::State}) {
@@ -1447,10 +1461,7 @@ void TestStorage::demoRefusesNonEmptyDatabase()
         PAYDESK_REQUIRE_DB(f.scratch);
         f.open();
         Services &s = *f.s;
-        NewOrder req;
-        req.amount = u"1.00"_s;
-        req.title = u"Real sale"_s;
-        QVERIFY(s.orderService.create(actor(), req).ok());
+        insertOrder(s, u"REAL-1"_s, 100, OrderState::Pending, s.clock->nowMs(), std::nullopt, u"Real sale"_s);
         DemoSeeder seeder(*s.db, s.users, s.settings, *s.clock);
         auto sum = seeder.seed({});
         QVERIFY(!sum.ok());

@@ -99,6 +99,51 @@ private slots:
         QCOMPARE(st.error().code, u"role.counter_only"_s);
     }
 
+    // Issue 13 item 4: the actor is read from the database for every money action, so a
+    // window that signed in as a clerk or finance user stops the moment ADMIN acts.
+    void disabledOrDemotedUsersStopAtOnce()
+    {
+        const Order o = b->paidOrder(u"40.00"_s);
+        auto req = b->s->refundService.request(b->clerk, RefundService::Request{o.orderNo, u"10.00"_s, false, u"returned"_s, {}, {}});
+        QVERIFY(req.ok());
+        const QString no = req->refund.outRefundNo;
+
+        // Finance is disabled while their window still holds the struct from sign-in.
+        const User staleFinance = b->finance;
+        QVERIFY(b->s->users.setActive(b->admin.login, b->finance.login, false).ok());
+        auto approve = b->s->refundService.approve(staleFinance, no, QString());
+        QCOMPARE(approve.error().code, u"user.inactive"_s);
+        QCOMPARE(toString(b->s->refunds.byOutRefundNo(no)->state), u"REQUESTED"_s);
+        QCOMPARE(b->s->reconService.checkRole(staleFinance).error().code, u"user.inactive"_s);
+
+        // A clerk demoted to FINANCE can no longer take money at the counter, and the struct
+        // claiming CLERK does not help; promoted to FINANCE they review (not their own request).
+        const User staleClerk = b->clerk;
+        QCOMPARE(b->s->users.setRole(b->clerk.login, b->clerk.login, Role::Admin).error().code, u"user.admin_required"_s);
+        QVERIFY(b->s->users.setRole(b->admin.login, b->clerk.login, Role::Finance).ok());
+        NewOrder order;
+        order.amount = u"5.00"_s;
+        order.title = u"tea"_s;
+        QCOMPARE(b->s->payments.checkout(staleClerk, order, ChannelKind::Sim).error().code, u"role.counter_only"_s);
+        QCOMPARE(b->s->orders.list({}).value().size(), 1); // no order was written
+        QCOMPARE(b->s->refundService.approve(staleClerk, no, QString()).error().code, u"refund.four_eyes"_s);
+        auto byFinance2 = b->s->refundService.approve(b->finance2, no, QString());
+        QVERIFY(byFinance2.ok());
+
+        // Unknown logins are refused, and the last ADMIN cannot be demoted.
+        User ghost = b->admin;
+        ghost.login = u"ghost"_s;
+        QCOMPARE(b->s->payments.checkout(ghost, order, ChannelKind::Sim).error().code, u"user.unknown"_s);
+        QCOMPARE(b->s->users.setRole(b->admin.login, b->admin.login, Role::Clerk).error().code, u"user.last_admin"_s);
+        AuditLog::Filter f;
+        f.object = u"user:clerk"_s;
+        const auto entries = b->s->audit.list(f);
+        QVERIFY(entries.ok());
+        QCOMPARE(entries->first().action, u"user.role"_s);
+        QCOMPARE(entries->first().details.value(u"before"_s).toString(), u"CLERK"_s);
+        QCOMPARE(entries->first().details.value(u"after"_s).toString(), u"FINANCE"_s);
+    }
+
     void repayClosesThePreviousAttemptFirst()
     {
         const auto st = b->checkout(u"20.00"_s);
