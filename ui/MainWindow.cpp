@@ -6,6 +6,7 @@
 #include "DbWorker.h"
 #include "FinancePage.h"
 #include "Labels.h"
+#include "LoginDialog.h"
 #include "OrdersPage.h"
 #include "ReviewPage.h"
 #include "SettingsPage.h"
@@ -18,9 +19,12 @@
 #include <QApplication>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QLocale>
 #include <QPushButton>
@@ -34,11 +38,10 @@ namespace paydesk::ui {
 MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     : QMainWindow(parent), m_ctx(ctx), m_nav(new QListWidget(this)), m_stack(new QStackedWidget(this)),
       m_dbLabel(new QLabel(this)), m_timerLabel(new QLabel(this)), m_channelLabel(new QLabel(this)), m_userLabel(new QLabel(this)),
-      m_workerLabel(new QLabel(this))
+      m_workerLabel(new QLabel(this)), m_screens(new QStackedWidget(this)), m_lockScreen(new QWidget(this)),
+      m_lockLabel(new QLabel(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
-    setWindowTitle(ctx.demo ? tr("PayDesk — %1 (%2) — DEMO").arg(ctx.user.login, Labels::of(ctx.user.role))
-                            : tr("PayDesk — %1 (%2)").arg(ctx.user.login, Labels::of(ctx.user.role)));
     auto *central = new QWidget(this);
     auto *row = new QHBoxLayout(central);
     row->setContentsMargins(0, 0, 0, 0);
@@ -83,9 +86,14 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     }
     sideLayout->addWidget(m_nav, 1);
     m_userLabel->setWordWrap(true);
-    m_userLabel->setText(tr("Signed in as %1\n%2").arg(ctx.user.displayName.isEmpty() ? ctx.user.login : ctx.user.displayName,
-                                                       Labels::of(ctx.user.role)));
+    m_userLabel->setObjectName(QStringLiteral("userLabel"));
     sideLayout->addWidget(m_userLabel);
+    auto *signOutButton = new QPushButton(tr("Sign &out (Ctrl+Shift+L)"), side);
+    signOutButton->setObjectName(QStringLiteral("signOutButton"));
+    signOutButton->setFlat(true);
+    signOutButton->setFocusPolicy(Qt::TabFocus);
+    signOutButton->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 0px;"));
+    sideLayout->addWidget(signOutButton);
     auto *shortcutsButton = new QPushButton(tr("Keyboard shortcuts (F1)"), side);
     shortcutsButton->setObjectName(QStringLiteral("shortcutsButton"));
     shortcutsButton->setFlat(true);
@@ -95,37 +103,51 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     side->setFixedWidth(190);
     row->addWidget(side);
     row->addWidget(m_stack, 1);
-    setCentralWidget(central);
+
+    // ---- the lock screen: nothing of the books shows behind it ----
+    m_lockScreen->setObjectName(QStringLiteral("lockScreen"));
+    auto *lockLayout = new QVBoxLayout(m_lockScreen);
+    lockLayout->addStretch(1);
+    auto *lockTitle = new QLabel(tr("PayDesk is locked"), m_lockScreen);
+    QFont lf = lockTitle->font();
+    lf.setPointSizeF(lf.pointSizeF() * 1.8);
+    lf.setBold(true);
+    lockTitle->setFont(lf);
+    lockTitle->setAlignment(Qt::AlignCenter);
+    lockLayout->addWidget(lockTitle);
+    m_lockLabel->setParent(m_lockScreen);
+    m_lockLabel->setObjectName(QStringLiteral("lockLabel"));
+    m_lockLabel->setAlignment(Qt::AlignCenter);
+    m_lockLabel->setWordWrap(true);
+    lockLayout->addWidget(m_lockLabel);
+    auto *unlock = new QPushButton(tr("&Sign in…"), m_lockScreen);
+    unlock->setObjectName(QStringLiteral("unlockButton"));
+    unlock->setDefault(true);
+    lockLayout->addWidget(unlock, 0, Qt::AlignCenter);
+    lockLayout->addStretch(2);
+    connect(unlock, &QPushButton::clicked, this, &MainWindow::promptUnlock);
+    m_screens->addWidget(central);
+    m_screens->addWidget(m_lockScreen);
+    setCentralWidget(m_screens);
 
     // ---- pages ----
-    m_orders = new OrdersPage(ctx, m_stack);
-    m_review = new ReviewPage(ctx, m_stack);
-    m_anomalies = new AnomaliesPage(ctx, m_stack);
-    m_finance = new FinancePage(ctx, m_stack);
-    m_audit = new AuditPage(ctx, m_stack);
-    m_settings = new SettingsPage(ctx, m_stack);
-    m_pages = {m_orders, m_review, m_anomalies, m_finance, m_audit, m_settings};
-    for (Page *p : m_pages) {
-        m_stack->addWidget(p);
-        connect(p, &Page::message, this, &MainWindow::showMessage);
-        connect(p, &Page::booksChanged, this, [this, p] {
-            for (Page *other : std::as_const(m_pages))
-                if (other != p)
-                    other->markStale();
-        });
-    }
+    buildPages();
+    showUser();
     connect(m_nav, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
-    connect(m_settings, &SettingsPage::channelsChanged, this, &MainWindow::channelsChanged);
-    connect(m_anomalies, &AnomaliesPage::openOrder, this, [this](const QString &no) {
-        showPage(Orders);
-        m_orders->selectOrder(no);
-    });
     for (int i = 0; i < PageCount; ++i) {
         auto *go = new QAction(this);
         go->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
         addAction(go);
         connect(go, &QAction::triggered, this, [this, i] { showPage(i); });
+        m_sessionActions << go;
     }
+    auto *signOut = new QAction(tr("Sign out"), this);
+    signOut->setObjectName(QStringLiteral("signOutAction"));
+    signOut->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
+    addAction(signOut);
+    connect(signOut, &QAction::triggered, this, [this] { lock(true); });
+    connect(signOutButton, &QPushButton::clicked, signOut, &QAction::trigger);
+    m_sessionActions << signOut;
     auto *quit = new QAction(tr("Quit"), this);
     quit->setShortcut(QKeySequence::Quit);
     addAction(quit);
@@ -136,8 +158,7 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     addAction(help);
     connect(help, &QAction::triggered, this, &MainWindow::showShortcuts);
     connect(shortcutsButton, &QPushButton::clicked, this, &MainWindow::showShortcuts);
-    // The default page for the role: finance starts in the review queue.
-    showPage(ctx.user.role == Role::Finance ? Review : Orders);
+    m_sessionActions << help;
 
     // ---- status bar ----
     m_dbLabel->setText(tr("Database: %1").arg(ctx.services.db->location().display()));
@@ -170,10 +191,153 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     m_statusTick.setInterval(1000);
     connect(&m_statusTick, &QTimer::timeout, this, &MainWindow::updateTimerLabel);
     m_statusTick.start();
+
+    // ---- idle lock: any key or mouse input in the program counts as presence ----
+    m_idleLockMs = ctx.services.settings.idleLockS() * 1000;
+    m_lastInput.start();
+    qApp->installEventFilter(this);
+    m_idleCheck.setInterval(1000);
+    connect(&m_idleCheck, &QTimer::timeout, this, &MainWindow::checkIdle);
+    m_idleCheck.start();
     resize(1440, 860);
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::buildPages()
+{
+    for (Page *p : std::as_const(m_pages)) {
+        m_stack->removeWidget(p);
+        p->deleteLater();
+    }
+    m_orders = new OrdersPage(m_ctx, m_stack);
+    m_review = new ReviewPage(m_ctx, m_stack);
+    m_anomalies = new AnomaliesPage(m_ctx, m_stack);
+    m_finance = new FinancePage(m_ctx, m_stack);
+    m_audit = new AuditPage(m_ctx, m_stack);
+    m_settings = new SettingsPage(m_ctx, m_stack);
+    m_pages = {m_orders, m_review, m_anomalies, m_finance, m_audit, m_settings};
+    for (Page *p : std::as_const(m_pages)) {
+        m_stack->addWidget(p);
+        connect(p, &Page::message, this, &MainWindow::showMessage);
+        connect(p, &Page::booksChanged, this, [this, p] {
+            for (Page *other : std::as_const(m_pages))
+                if (other != p)
+                    other->markStale();
+        });
+    }
+    connect(m_settings, &SettingsPage::channelsChanged, this, &MainWindow::channelsChanged);
+    connect(m_anomalies, &AnomaliesPage::openOrder, this, [this](const QString &no) {
+        showPage(Orders);
+        m_orders->selectOrder(no);
+    });
+    // The default page for the role: finance starts in the review queue.
+    showPage(m_ctx.user.role == Role::Finance ? Review : Orders);
+}
+
+void MainWindow::showUser()
+{
+    const User &u = m_ctx.user;
+    setWindowTitle(m_ctx.demo ? tr("PayDesk — %1 (%2) — DEMO").arg(u.login, Labels::of(u.role))
+                              : tr("PayDesk — %1 (%2)").arg(u.login, Labels::of(u.role)));
+    m_userLabel->setText(tr("Signed in as %1\n%2").arg(u.displayName.isEmpty() ? u.login : u.displayName, Labels::of(u.role)));
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    switch (event->type()) {
+    case QEvent::KeyPress:
+    case QEvent::MouseButtonPress:
+    case QEvent::MouseMove:
+    case QEvent::Wheel:
+    case QEvent::TouchBegin:
+        m_lastInput.restart();
+        break;
+    default:
+        break;
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::setIdleLockMs(qint64 ms)
+{
+    m_idleLockMs = ms;
+    m_idleOverridden = true;
+    m_idleCheck.setInterval(int(qBound<qint64>(qint64(20), ms / 4, qint64(1000))));
+    m_lastInput.restart();
+}
+
+void MainWindow::checkIdle()
+{
+    if (!m_locked && m_idleLockMs > 0 && m_lastInput.elapsed() >= m_idleLockMs)
+        lock(false);
+}
+
+LoginDialog *MainWindow::unlockDialog() const { return m_unlockDialog.data(); }
+
+QString MainWindow::lockText() const { return m_lockLabel->text(); }
+
+void MainWindow::lock(bool signOut)
+{
+    if (m_locked)
+        return;
+    m_locked = true;
+    m_signedOut = signOut;
+    // Open dialogs (a QR code, a refund form) go with the books: nothing is left on screen.
+    const auto dialogs = findChildren<QDialog *>();
+    for (QDialog *d : dialogs)
+        if (d->isVisible())
+            d->reject();
+    for (QAction *a : std::as_const(m_sessionActions))
+        a->setEnabled(false);
+    m_screens->setCurrentWidget(m_lockScreen);
+    const QString who = m_ctx.user.login;
+    m_lockLabel->setText(signOut ? tr("%1 signed out. Sign in to go on.").arg(who)
+                                 : tr("Locked after %1 without input. %2 or a colleague signs in to go on.")
+                                       .arg(Duration::human(m_idleLockMs), who));
+    // Best effort: a lock that cannot be written down still locks.
+    (void)m_ctx.services.audit.record(who, signOut ? QStringLiteral("session.sign_out") : QStringLiteral("session.lock"),
+                                QStringLiteral("user:") + who,
+                                signOut ? QJsonObject{} : QJsonObject{{QStringLiteral("idle_ms"), m_idleLockMs}});
+    m_lockScreen->findChild<QPushButton *>(QStringLiteral("unlockButton"))->setFocus();
+}
+
+void MainWindow::promptUnlock()
+{
+    if (!m_locked)
+        return;
+    if (m_unlockDialog) {
+        m_unlockDialog->raise();
+        return;
+    }
+    auto *dialog = new LoginDialog(m_ctx.services, m_ctx.demo, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    if (!m_signedOut) {
+        dialog->loginEdit()->setText(m_ctx.user.login);
+        dialog->passwordEdit()->setFocus();
+    }
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { signedIn(dialog->user()); });
+    m_unlockDialog = dialog;
+    dialog->open();
+}
+
+void MainWindow::signedIn(const User &user)
+{
+    const bool someoneElse = user.login != m_ctx.user.login || user.role != m_ctx.user.role;
+    m_ctx.user = user;
+    showUser();
+    if (someoneElse)
+        buildPages(); // what a page offers follows the role it was built for
+    m_locked = false;
+    for (QAction *a : std::as_const(m_sessionActions))
+        a->setEnabled(true);
+    m_screens->setCurrentIndex(0);
+    if (!m_idleOverridden) // ADMIN may have changed it meanwhile
+        m_idleLockMs = m_ctx.services.settings.idleLockS() * 1000;
+    m_lastInput.restart();
+    refreshNow();
+}
 
 void MainWindow::showPage(int index)
 {

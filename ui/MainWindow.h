@@ -2,8 +2,10 @@
 
 #include "UiContext.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QMainWindow>
+#include <QPointer>
 #include <QTimer>
 
 class QLabel;
@@ -18,6 +20,7 @@ namespace paydesk::ui {
 
 class AnomaliesPage;
 class AuditPage;
+class LoginDialog;
 class FinancePage;
 class OrdersPage;
 class Page;
@@ -63,12 +66,34 @@ public:
     /// The connected channels changed (a profile was added or removed in Settings).
     void channelsChanged();
 
+    // ---- the session (issue 13 item 4) ----
+    /// Hides the books behind the lock screen and closes open dialogs: after the idle time
+    /// (Settings idle_lock_s, no key or mouse input) or on sign-out (Ctrl+Shift+L). Only a
+    /// password opens it again; whoever signs in then (the same user or another) works on.
+    void lock(bool signOut = false);
+    bool isLocked() const { return m_locked; }
+    /// Opens the sign-in dialog over the lock screen (the lock screen's button, Enter).
+    void promptUnlock();
+    /// The sign-in dialog over the lock screen, while it is open (tests).
+    LoginDialog *unlockDialog() const;
+    /// The idle time before the lock, in ms (tests shorten it; normally from Settings).
+    void setIdleLockMs(qint64 ms);
+    qint64 idleLockMs() const { return m_idleLockMs; }
+    QString lockText() const;
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void syncStatusChanged(const SyncStatus &status);
     void updateTimerLabel();
     void showMessage(const QString &text);
     void updateChannelLabel();
     void showShortcuts();
+    void buildPages();
+    void showUser();
+    void signedIn(const User &user);
+    void checkIdle();
 
     UiContext &m_ctx;
     QListWidget *m_nav;
@@ -87,6 +112,17 @@ private:
     QLabel *m_workerLabel;
     QTimer m_refreshDelay;
     QTimer m_statusTick;
+    QStackedWidget *m_screens;
+    QWidget *m_lockScreen;
+    QLabel *m_lockLabel;
+    QList<QAction *> m_sessionActions; ///< off while locked
+    QPointer<LoginDialog> m_unlockDialog;
+    QTimer m_idleCheck;
+    QElapsedTimer m_lastInput;
+    qint64 m_idleLockMs = 0;
+    bool m_locked = false;
+    bool m_signedOut = false;
+    bool m_idleOverridden = false;
     QHash<QString, QString> m_syncErrors;
     QStringList m_setupProblems;
     qint64 m_nextDueAt = 0;

@@ -67,6 +67,7 @@ private slots:
     void statusBarNamesTheChannels();
     void channelProfileFormExplains();
     void countdownAmberThenClosingThenClosed();
+    void idleLockHidesTheBooksUntilAPassword();
 
 private:
     std::optional<Order> findPaidOrder();
@@ -533,6 +534,78 @@ void TestGuiFlow::countdownAmberThenClosingThenClosed()
     page->refresh();
     QTRY_COMPARE(page->model()->data(page->model()->index(row, 0), OrderTableModel::StateRole).toInt(), int(OrderState::Closed));
     QVERIFY(!cellShows(page->table(), cell, QColor(0xD9, 0x3B, 0x3B)));
+}
+
+// Issue 13 item 4: the window locks after the idle time and on sign-out; only a password
+// opens it, and whoever signs in works on with their own role.
+void TestGuiFlow::idleLockHidesTheBooksUntilAPassword()
+{
+    auto clerk = m_s->users.login(u"clerk"_s, u"clerk"_s);
+    QVERIFY(clerk.ok());
+    ui::UiContext ctx{*m_s, *m_worker, nullptr, clerk.value(), true};
+    ui::MainWindow window(ctx);
+    QCOMPARE(window.idleLockMs(), m_s->settings.idleLockS() * 1000); // from Settings: 10 minutes
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto *open = new QDialog(window.ordersPage()); // a dialog left open at the counter
+    open->show();
+    window.setIdleLockMs(300);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isLocked(), 5000);
+    QVERIFY(!window.ordersPage()->isVisible());
+    QVERIFY(window.findChild<QWidget *>(u"lockScreen"_s)->isVisible());
+    QVERIFY(!open->isVisible());
+    QVERIFY2(window.lockText().contains(u"clerk"_s), qPrintable(window.lockText()));
+    window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier); // page shortcuts are off
+    QCOMPARE(window.currentPage(), int(ui::MainWindow::Orders));
+    QVERIFY(!window.ordersPage()->isVisible());
+
+    // A wrong password leaves it locked; the right one opens it where it was.
+    QTest::mouseClick(window.findChild<QPushButton *>(u"unlockButton"_s), Qt::LeftButton);
+    QTRY_VERIFY(window.unlockDialog() && window.unlockDialog()->isVisible());
+    ui::LoginDialog *dialog = window.unlockDialog();
+    QCOMPARE(dialog->loginEdit()->text(), u"clerk"_s);
+    QTest::keyClicks(dialog->passwordEdit(), u"wrong-password"_s);
+    QTest::keyClick(dialog->passwordEdit(), Qt::Key_Return);
+    QVERIFY(window.isLocked());
+    QVERIFY(!dialog->problemText().isEmpty());
+    dialog->passwordEdit()->clear();
+    QTest::keyClicks(dialog->passwordEdit(), u"clerk"_s);
+    QTest::keyClick(dialog->passwordEdit(), Qt::Key_Return);
+    QVERIFY(!window.isLocked());
+    window.setIdleLockMs(0); // no more idle locks while the test goes on
+    QVERIFY(window.ordersPage()->isVisible());
+    QTRY_VERIFY(!window.unlockDialog());
+
+    // Sign out: the next person signs in as themselves and gets their own pages.
+    window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier); // shortcuts are back
+    QCOMPARE(window.currentPage(), int(ui::MainWindow::Finance));
+    QTest::keyClick(&window, Qt::Key_L, Qt::ControlModifier | Qt::ShiftModifier);
+    QVERIFY(window.isLocked());
+    QVERIFY2(window.lockText().contains(u"signed out"_s), qPrintable(window.lockText()));
+    window.promptUnlock();
+    QTRY_VERIFY(window.unlockDialog() && window.unlockDialog()->isVisible());
+    dialog = window.unlockDialog();
+    QVERIFY(dialog->loginEdit()->text().isEmpty());
+    QTest::keyClicks(dialog->loginEdit(), u"finance"_s);
+    QTest::keyClicks(dialog->passwordEdit(), u"finance"_s);
+    QTest::keyClick(dialog->passwordEdit(), Qt::Key_Return);
+    QVERIFY(!window.isLocked());
+    QVERIFY2(window.windowTitle().contains(u"finance"_s), qPrintable(window.windowTitle()));
+    QCOMPARE(window.currentPage(), int(ui::MainWindow::Review));
+    QCOMPARE(ctx.user.login, u"finance"_s);
+
+    AuditLog::Filter f;
+    f.object = u"user:clerk"_s;
+    const auto entries = m_s->audit.list(f);
+    QVERIFY(entries.ok());
+    QStringList actions;
+    for (const AuditEntry &e : entries.value())
+        actions << e.action;
+    QVERIFY2(actions.contains(u"session.lock"_s) && actions.contains(u"session.sign_out"_s), qPrintable(actions.join(u',')));
 }
 
 QTEST_MAIN(TestGuiFlow)
