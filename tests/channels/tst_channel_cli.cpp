@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,6 +22,7 @@ class TestChannelCli : public QObject
 
     SandboxProcess m_sandbox;
     QTemporaryDir m_dir;
+    QSet<QString> m_notifyDbs; ///< databases notifyApplyChecksWhoseAndWhen has set up
 
     struct Run
     {
@@ -173,6 +175,86 @@ private slots:
         QCOMPARE(ctl(url, {u"channel"_s, u"list"_s}).json().array().size(), 1);
         Run test = ctl(url, {u"channel"_s, u"test"_s, u"wechat"_s});
         QVERIFY2(test.exitCode == 0, test.err.constData());
+    }
+
+    // Issue 13 item 12, as a merchant would see it: a notification that is genuinely signed
+    // but for another app or merchant, names no merchant, or is a day old is refused by
+    // `notify apply`, audited, and the order stays unpaid; the sandbox's own one pays it.
+    void notifyApplyChecksWhoseAndWhen_data()
+    {
+        QTest::addColumn<QString>("channel");
+        QTest::addColumn<QString>("fault");
+        QTest::addColumn<QString>("code");
+        QTest::newRow("wechat, genuine") << u"wechat"_s << QString() << QString();
+        QTest::newRow("wechat, another appid") << u"wechat"_s << u"foreign_app"_s << u"MISMATCH"_s;
+        QTest::newRow("wechat, another mchid") << u"wechat"_s << u"foreign_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("wechat, no mchid") << u"wechat"_s << u"no_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, genuine") << u"alipay"_s << QString() << QString();
+        QTest::newRow("alipay, another app_id") << u"alipay"_s << u"foreign_app"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, another seller_id") << u"alipay"_s << u"foreign_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, no seller_id") << u"alipay"_s << u"no_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, stale notify_time") << u"alipay"_s << u"stale_notify_time"_s << u"STALE_TIMESTAMP"_s;
+    }
+    void notifyApplyChecksWhoseAndWhen()
+    {
+        QFETCH(QString, channel);
+        QFETCH(QString, fault);
+        QFETCH(QString, code);
+        const ChannelKind kind = channel == u"wechat"_s ? ChannelKind::WeChat : ChannelKind::Alipay;
+        const QString url = db(channel == u"wechat"_s ? "n-wechat.db" : "n-alipay.db");
+        if (!m_notifyDbs.contains(url)) {
+            QCOMPARE(ctl(url, {u"demo"_s, u"seed"_s, u"--orders"_s, u"0"_s}).exitCode, 0);
+            Run add = asAdmin(url, {u"channel"_s, u"add"_s, channel, u"--profile"_s, m_sandbox.profilePath(kind)}, u"admin"_s);
+            QVERIFY2(add.exitCode == 0, add.err.constData());
+            m_notifyDbs.insert(url);
+        }
+        const QHash<QString, QString> clerk{{u"PAYDESK_PASSWORD"_s, u"clerk"_s}};
+        Run created = ctl(url, {u"--user"_s, u"clerk"_s, u"order"_s, u"create"_s, u"--amount"_s, u"0.30"_s, u"--title"_s,
+                                u"tea"_s, u"--channel"_s, channel}, clerk);
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        const QString orderNo = created.json().object().value(u"order_no"_s).toString();
+        const QString outTradeNo = created.json().object().value(u"out_trade_no"_s).toString();
+
+        NotificationSink sink;
+        m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, sink.url()}});
+        if (!fault.isEmpty())
+            m_sandbox.fault(channel, u"notify"_s, fault);
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + outTradeNo, {{u"channel"_s, channel}}, &status);
+        QCOMPARE(status, 200);
+        QVERIFY(spinUntil([&] { return !sink.received.isEmpty(); }));
+        m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, QString()}});
+        m_sandbox.control("DELETE", u"/sandbox/faults"_s);
+
+        QJsonObject headers;
+        for (auto it = sink.received.first().headers.cbegin(); it != sink.received.first().headers.cend(); ++it)
+            headers.insert(QString::fromLatin1(it.key()), QString::fromLatin1(it.value()));
+        const QString headersFile = m_dir.filePath(u"headers.json"_s);
+        const QString bodyFile = m_dir.filePath(u"body.bin"_s);
+        QFile h(headersFile);
+        QVERIFY(h.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        h.write(QJsonDocument(headers).toJson());
+        h.close();
+        QFile b(bodyFile);
+        QVERIFY(b.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        b.write(sink.received.first().body);
+        b.close();
+
+        Run applied = ctl(url, {u"notify"_s, u"apply"_s, u"--channel"_s, channel, u"--headers"_s, headersFile, u"--body"_s, bodyFile});
+        const QString state = ctl(url, {u"order"_s, u"show"_s, orderNo}).json().object().value(u"state"_s).toString();
+        if (code.isEmpty()) {
+            QVERIFY2(applied.exitCode == 0, applied.err.constData());
+            QCOMPARE(state, u"PAID"_s);
+            return;
+        }
+        QCOMPARE(applied.exitCode, 4);
+        QCOMPARE(applied.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"notify.refused"_s);
+        const QByteArray said = applied.out + applied.err;
+        QVERIFY2(said.contains(code.toLatin1()), said.constData());
+        QCOMPARE(state, u"PENDING"_s);
+        Run audit = ctl(url, {u"--user"_s, u"clerk"_s, u"audit"_s, u"list"_s, u"--object"_s, u"channel:"_s + channel}, clerk);
+        QVERIFY2(audit.out.contains("notify.refused"), audit.out.constData());
+        QVERIFY(audit.out.contains(code.toLatin1()));
     }
 
     // Issue 3's acceptance, as written: a payment made at the sandbox becomes PAID through
