@@ -403,6 +403,10 @@ Result<ChannelProfile> ChannelProfileDialog::profile() const
     put("app_id", m_appId);
     put("gateway_url", m_gateway);
     put("notify_url", m_notify);
+    // A profile file marked as a sandbox's (paydesk-sandbox writes them) stays one: only such a
+    // profile may use plain http to loopback.
+    if (sameAsLoaded && m_loaded->sandbox)
+        o.insert(QStringLiteral("sandbox"), true);
     if (!m_keyFile->text().trimmed().isEmpty())
         o.insert(QStringLiteral("private_key_file"), m_keyFile->text().trimmed());
     else if (sameAsLoaded && !m_loaded->privateKeyPem.isEmpty())
