@@ -147,6 +147,9 @@ QString Labels::action(const QString &a)
         {u"user.passwd", QT_TR_NOOP("Password changed")},
         {u"channel.configure", QT_TR_NOOP("Channel configured")},
         {u"channel.remove", QT_TR_NOOP("Channel removed")},
+        {u"channel.profile_change", QT_TR_NOOP("Channel profile changed")},
+        {u"channel.profile_refused", QT_TR_NOOP("Channel change refused")},
+        {u"channel.profile_distrusted", QT_TR_NOOP("Channel profile not trusted")},
         {u"demo.seed", QT_TR_NOOP("Demo data created")},
     };
     for (const auto &entry : kActions)

@@ -101,7 +101,7 @@ void ChannelProfilesBox::reload()
     m_connected->setText(text);
 
     NoSecretStore none;
-    auto profiles = ChannelProfileStore(*m_ctx.services.db, none, m_ctx.services.audit, *m_ctx.services.clock).list();
+    auto profiles = ChannelProfileStore(*m_ctx.services.db, none, m_ctx.services.audit, m_ctx.services.users, *m_ctx.services.clock).list();
     m_table->setRowCount(0);
     if (!profiles) {
         m_status->setText(profiles.error().message);
@@ -145,7 +145,7 @@ Status ChannelProfilesBox::save(const ChannelProfile &profile)
     auto secrets = ChannelSetup::openSecrets(m_ctx.services);
     if (!secrets)
         return secrets.error();
-    ChannelProfileStore store(*m_ctx.services.db, *secrets.value(), m_ctx.services.audit, *m_ctx.services.clock);
+    ChannelProfileStore store(*m_ctx.services.db, *secrets.value(), m_ctx.services.audit, m_ctx.services.users, *m_ctx.services.clock);
     if (Status s = store.save(profile, m_ctx.user.login); !s)
         return s;
     QString done = tr("Saved the %1 profile; its secrets are in %2.").arg(Labels::of(profile.kind), secrets.value()->location());
@@ -182,7 +182,7 @@ void ChannelProfilesBox::test()
         m_status->setText(secrets.error().message);
         return;
     }
-    ChannelProfileStore store(*m_ctx.services.db, *secrets.value(), m_ctx.services.audit, *m_ctx.services.clock);
+    ChannelProfileStore store(*m_ctx.services.db, *secrets.value(), m_ctx.services.audit, m_ctx.services.users, *m_ctx.services.clock);
     auto profile = store.load(*kind);
     if (!profile) {
         m_status->setText(profile.error().message);
@@ -243,7 +243,7 @@ void ChannelProfilesBox::remove()
         m_status->setText(secrets.error().message);
         return;
     }
-    ChannelProfileStore store(*m_ctx.services.db, *secrets.value(), m_ctx.services.audit, *m_ctx.services.clock);
+    ChannelProfileStore store(*m_ctx.services.db, *secrets.value(), m_ctx.services.audit, m_ctx.services.users, *m_ctx.services.clock);
     if (Status s = store.remove(*kind, m_ctx.user.login); !s) {
         m_status->setText(s.error().message);
         return;
@@ -403,6 +403,10 @@ Result<ChannelProfile> ChannelProfileDialog::profile() const
     put("app_id", m_appId);
     put("gateway_url", m_gateway);
     put("notify_url", m_notify);
+    // A profile file marked as a sandbox's (paydesk-sandbox writes them) stays one: only such a
+    // profile may use plain http to loopback.
+    if (sameAsLoaded && m_loaded->sandbox)
+        o.insert(QStringLiteral("sandbox"), true);
     if (!m_keyFile->text().trimmed().isEmpty())
         o.insert(QStringLiteral("private_key_file"), m_keyFile->text().trimmed());
     else if (sameAsLoaded && !m_loaded->privateKeyPem.isEmpty())

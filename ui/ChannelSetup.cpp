@@ -31,7 +31,7 @@ QString ChannelSetup::label(const ChannelRegistry &registry, ChannelKind kind)
 QStringList ChannelSetup::connectConfigured(Services &services)
 {
     NoSecretStore none;
-    auto stubs = ChannelProfileStore(*services.db, none, services.audit, *services.clock).list();
+    auto stubs = ChannelProfileStore(*services.db, none, services.audit, services.users, *services.clock).list();
     if (!stubs)
         return {stubs.error().message};
     if (stubs->isEmpty())
@@ -39,7 +39,7 @@ QStringList ChannelSetup::connectConfigured(Services &services)
     auto secrets = openSecrets(services);
     if (!secrets)
         return {tr("The payment channels' secrets cannot be read: %1").arg(secrets.error().message)};
-    ChannelProfileStore store(*services.db, *secrets.value(), services.audit, *services.clock);
+    ChannelProfileStore store(*services.db, *secrets.value(), services.audit, services.users, *services.clock);
     const ChannelLoadReport report = addConfiguredChannels(store, services.channels, *services.clock);
     QStringList problems;
     for (const Error &e : report.errors)

@@ -145,6 +145,7 @@ ChannelProfile SandboxKeys::wechatProfile(const QString &baseUrl) const
     p.platformPublicKeyId = wechatPayKeyId;
     p.platformPublicKeyPem = wechatPayKey.publicKey().toPem();
     p.gatewayUrl = baseUrl;
+    p.sandbox = true; // plain http to loopback is allowed for this profile only
     return p;
 }
 
@@ -158,6 +159,7 @@ ChannelProfile SandboxKeys::alipayProfile(const QString &baseUrl) const
     p.privateKeyPem = alipayAppKey.toPem();
     p.platformPublicKeyPem = alipayKey.publicKey().toPem();
     p.gatewayUrl = baseUrl + QStringLiteral("/gateway.do");
+    p.sandbox = true;
     return p;
 }
 

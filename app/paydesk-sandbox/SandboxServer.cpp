@@ -1121,7 +1121,9 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
             {QStringLiteral("wrong_serial"), FaultKind::WrongSerial}, {QStringLiteral("tamper_body"), FaultKind::TamperBody},
             {QStringLiteral("pay_before_close"), FaultKind::PayBeforeClose}, {QStringLiteral("refund_fail"), FaultKind::RefundFail},
             {QStringLiteral("bad_bill_hash"), FaultKind::BadBillHash},   {QStringLiteral("bill_not_ready"), FaultKind::BillNotReady},
-            {QStringLiteral("foreign_download_url"), FaultKind::ForeignDownloadUrl}};
+            {QStringLiteral("foreign_download_url"), FaultKind::ForeignDownloadUrl},
+            {QStringLiteral("foreign_app"), FaultKind::ForeignApp},   {QStringLiteral("foreign_merchant"), FaultKind::ForeignMerchant},
+            {QStringLiteral("no_merchant"), FaultKind::NoMerchant},   {QStringLiteral("stale_notify_time"), FaultKind::StaleNotifyTime}};
         const QString kind = body.value(QStringLiteral("kind")).toString();
         if (!kinds.contains(kind))
             return plainError(400, QStringLiteral("kind must be one of: ") + QStringList(kinds.keys()).join(QStringLiteral(", ")));
@@ -1177,9 +1179,17 @@ void SandboxServer::notifyPayment(const Payment &p)
     if (url.isEmpty())
         return;
     const auto fault = takeFaultAny(p.channel, QStringLiteral("notify"));
+    const auto is = [&fault](FaultKind k) { return fault && fault->kind == k; };
     if (p.channel == QStringLiteral("wechat")) {
+        QJsonObject transaction = wechatTransaction(p);
+        if (is(FaultKind::ForeignApp))
+            transaction.insert(QStringLiteral("appid"), QStringLiteral("wx0000000000000000"));
+        if (is(FaultKind::ForeignMerchant))
+            transaction.insert(QStringLiteral("mchid"), QStringLiteral("1900000000"));
+        if (is(FaultKind::NoMerchant))
+            transaction.remove(QStringLiteral("mchid"));
         auto resource = wechatpay::encryptResource(m_keys.apiV3Key, QStringLiteral("transaction"), "transaction",
-                                                   compact(wechatTransaction(p)));
+                                                   compact(transaction));
         const QJsonObject envelope{{QStringLiteral("id"), QUuid::createUuid().toString(QUuid::WithoutBraces)},
                                    {QStringLiteral("create_time"), wechatpay::rfc3339(now())},
                                    {QStringLiteral("resource_type"), QStringLiteral("encrypt-resource")},
@@ -1209,6 +1219,14 @@ void SandboxServer::notifyPayment(const Payment &p)
                           {QStringLiteral("subject"), p.description},
                           {QStringLiteral("gmt_create"), alipay::beijingTime(p.createdAt)},
                           {QStringLiteral("gmt_payment"), alipay::beijingTime(p.paidAt)}};
+    if (is(FaultKind::ForeignApp))
+        params.insert(QStringLiteral("app_id"), QStringLiteral("2021000000000000"));
+    if (is(FaultKind::ForeignMerchant))
+        params.insert(QStringLiteral("seller_id"), QStringLiteral("2088000000000000"));
+    if (is(FaultKind::NoMerchant))
+        params.remove(QStringLiteral("seller_id"));
+    if (is(FaultKind::StaleNotifyTime))
+        params.insert(QStringLiteral("notify_time"), alipay::beijingTime(now() - 25 * 3600 * 1000LL));
     QByteArray content = alipay::signContent(params, true);
     if (fault && fault->kind == FaultKind::BadSignature)
         content += "forged";
@@ -1226,6 +1244,7 @@ void SandboxServer::notifyRefund(const Refund &f, const Payment &p)
     if (url.isEmpty() || f.channel != QStringLiteral("wechat"))
         return;
     const auto fault = takeFaultAny(f.channel, QStringLiteral("notify"));
+    const auto is = [&fault](FaultKind k) { return fault && fault->kind == k; };
     QJsonObject plain{{QStringLiteral("mchid"), m_keys.mchid},
                       {QStringLiteral("out_trade_no"), p.outTradeNo},
                       {QStringLiteral("transaction_id"), p.txnId},
@@ -1239,6 +1258,10 @@ void SandboxServer::notifyRefund(const Refund &f, const Payment &p)
                                                              {QStringLiteral("payer_refund"), f.amount}}}};
     if (f.successAt > 0)
         plain.insert(QStringLiteral("success_time"), wechatpay::rfc3339(f.successAt));
+    if (is(FaultKind::ForeignMerchant))
+        plain.insert(QStringLiteral("mchid"), QStringLiteral("1900000000"));
+    if (is(FaultKind::NoMerchant))
+        plain.remove(QStringLiteral("mchid"));
     auto resource = wechatpay::encryptResource(m_keys.apiV3Key, QStringLiteral("refund"), "refund", compact(plain));
     const QJsonObject envelope{{QStringLiteral("id"), QUuid::createUuid().toString(QUuid::WithoutBraces)},
                                {QStringLiteral("create_time"), wechatpay::rfc3339(now())},

@@ -43,9 +43,14 @@ Sandbox only:
                                         query_refund|notify|*","kind":"latency|http_500|drop|unsigned|
                                         stale_timestamp|bad_signature|wrong_serial|tamper_body|
                                         pay_before_close|refund_fail|bad_bill_hash|bill_not_ready|
-                                        foreign_download_url",
+                                        foreign_download_url|foreign_app|foreign_merchant|
+                                        no_merchant|stale_notify_time",
                                         "times":1,"latency_ms":2000,"lands":false}
                                        (op "bill" = the bill API, "bill_download" = the file;
+                                        notify only, genuinely signed: foreign_app = another
+                                        app_id/appid, foreign_merchant = another seller_id/mchid,
+                                        no_merchant = without seller_id/mchid, stale_notify_time =
+                                        an Alipay notify_time 25 hours ago;
                                         bad_bill_hash: the signed hash_value does not match the file;
                                         bill_not_ready: STATEMENT_CREATING / isp.bill_not_exist;
                                         foreign_download_url: WeChat's download_url on another host)

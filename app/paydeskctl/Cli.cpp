@@ -50,7 +50,7 @@ Verbs
   bill import --channel C --file F --date D  a bill downloaded by hand: stored and reconciled
   bill fetch --channel C --date D --out F    save the channel's bill of that day to a file
   channel add wechat|alipay --profile FILE | channel list | channel test [wechat|alipay] [--timeout MS]
-  channel remove wechat|alipay           real channels (ADMIN, or the owner of the SQLite file)
+  channel remove wechat|alipay           real channels (add and remove: an ADMIN login)
   user add LOGIN --role CLERK|FINANCE|ADMIN [--name NAME]   (password: PAYDESK_NEW_PASSWORD or prompt)
   user list | user passwd LOGIN | user disable LOGIN | user enable LOGIN
   audit verify | audit list [--object OBJ] [--search TEXT] [--limit N]

@@ -107,7 +107,7 @@ Status Cli::loadStoredChannels()
 {
     Services &s = *m_services;
     NoSecrets none;
-    auto stubs = ChannelProfileStore(*s.db, none, s.audit, *s.clock).list();
+    auto stubs = ChannelProfileStore(*s.db, none, s.audit, s.users, *s.clock).list();
     if (!stubs)
         return stubs.error();
     if (stubs->isEmpty())
@@ -115,7 +115,7 @@ Status Cli::loadStoredChannels()
     auto secrets = openSecrets(*s.db);
     if (!secrets)
         return secrets.error();
-    ChannelProfileStore store(*s.db, *secrets.value(), s.audit, *s.clock);
+    ChannelProfileStore store(*s.db, *secrets.value(), s.audit, s.users, *s.clock);
     const ChannelLoadReport report = addConfiguredChannels(store, s.channels, *s.clock);
     // A configured channel that cannot be built is a configuration error to fix, not something
     // to skip quietly (the verb would then fail later with a vaguer "no such channel").
@@ -132,20 +132,26 @@ int Cli::cmdChannel(const QStringList &argv)
     const QStringList rest = argv.mid(1);
     Services &s = *m_services;
 
-    // Configuring channels is an ADMIN's job, except on a database without users yet.
+    // Configuring channels is an ADMIN's job, always: core checks the login against the
+    // database again when it writes. Testing a channel only reads, so there the owner of the
+    // SQLite file (who holds every key to it anyway) and a database without users yet may go
+    // without a login; the audit names them.
     auto actor = [this, &s](bool adminOnly) -> Result<QString> {
-        auto count = s.users.count();
-        if (!count)
-            return count.error();
-        if (count.value() == 0 && m_userLogin.isEmpty())
-            return QStringLiteral("setup");
-        // Whoever owns the SQLite file already holds every key to it (they could edit it
-        // directly), so its owner may configure channels without a PayDesk login; the audit
-        // names them. A shared PostgreSQL database always needs an ADMIN login.
-        if (m_userLogin.isEmpty() && s.db->dialect() == Database::Dialect::SQLite) {
-            const QFileInfo file(s.db->location().path);
-            if (file.exists() && file.ownerId() == ::getuid())
-                return QStringLiteral("os:%1").arg(file.owner());
+        if (adminOnly && m_userLogin.isEmpty())
+            return Error::forbidden(QStringLiteral("login.required"),
+                                    tr("Configuring a payment channel needs an ADMIN login: --user LOGIN. The first "
+                                       "administrator is made with: paydeskctl user add LOGIN --role ADMIN."));
+        if (!adminOnly && m_userLogin.isEmpty()) {
+            auto count = s.users.count();
+            if (!count)
+                return count.error();
+            if (count.value() == 0)
+                return QStringLiteral("setup");
+            if (s.db->dialect() == Database::Dialect::SQLite) {
+                const QFileInfo file(s.db->location().path);
+                if (file.exists() && file.ownerId() == ::getuid())
+                    return QStringLiteral("os:%1").arg(file.owner());
+            }
         }
         auto user = loginUser();
         if (!user)
@@ -162,7 +168,7 @@ int Cli::cmdChannel(const QStringList &argv)
             return fail(args.error());
         // Listing needs no secrets.
         NoSecrets none;
-        ChannelProfileStore store(*s.db, none, s.audit, *s.clock);
+        ChannelProfileStore store(*s.db, none, s.audit, s.users, *s.clock);
         auto profiles = store.list();
         if (!profiles)
             return fail(profiles.error());
@@ -199,7 +205,7 @@ int Cli::cmdChannel(const QStringList &argv)
         auto secrets = openSecrets(*s.db);
         if (!secrets)
             return fail(secrets.error());
-        ChannelProfileStore store(*s.db, *secrets.value(), s.audit, *s.clock);
+        ChannelProfileStore store(*s.db, *secrets.value(), s.audit, s.users, *s.clock);
         const Status saved = store.save(profile.value(), who.value());
         crypto::wipe(profile.value().privateKeyPem);
         crypto::wipe(profile.value().apiV3Key);
@@ -231,7 +237,7 @@ int Cli::cmdChannel(const QStringList &argv)
         auto secrets = openSecrets(*s.db);
         if (!secrets)
             return fail(secrets.error());
-        ChannelProfileStore store(*s.db, *secrets.value(), s.audit, *s.clock);
+        ChannelProfileStore store(*s.db, *secrets.value(), s.audit, s.users, *s.clock);
         if (Status st = store.remove(kind.value(), who.value()); !st)
             return fail(st.error());
         if (m_json)
@@ -264,7 +270,7 @@ int Cli::cmdChannel(const QStringList &argv)
         auto secrets = openSecrets(*s.db);
         if (!secrets)
             return fail(secrets.error());
-        ChannelProfileStore store(*s.db, *secrets.value(), s.audit, *s.clock);
+        ChannelProfileStore store(*s.db, *secrets.value(), s.audit, s.users, *s.clock);
         auto profiles = store.list();
         if (!profiles)
             return fail(profiles.error());

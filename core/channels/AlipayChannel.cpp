@@ -400,9 +400,24 @@ ChannelReply<ChannelNotification> AlipayChannel::decodeNotification(const QMap<Q
     if (!d->verify(alipay::signContent(params, true), sign))
         return ChannelError::make(ChannelError::Kind::Signature, QStringLiteral("BAD_SIGNATURE"),
                                   tr("The Alipay notification's signature does not match: it was altered or forged."));
+    // Signed by Alipay, but is it for us, and is it now? A genuine notification of another app
+    // or seller (same Alipay key), or an old one replayed, must not move our books.
     if (params.value(QStringLiteral("app_id")) != d->profile.appId)
-        return ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("MISMATCH"),
-                                  tr("The notification is for app %1, not %2.").arg(params.value(QStringLiteral("app_id")), d->profile.appId));
+        return mismatch(tr("The notification is for app %1, not %2.").arg(params.value(QStringLiteral("app_id")), d->profile.appId));
+    if (!d->profile.merchantId.isEmpty() && params.value(QStringLiteral("seller_id")) != d->profile.merchantId)
+        return mismatch(params.value(QStringLiteral("seller_id")).isEmpty()
+                            ? tr("The notification names no seller_id; this profile expects seller %1.").arg(d->profile.merchantId)
+                            : tr("The notification is for seller %1, not %2.")
+                                  .arg(params.value(QStringLiteral("seller_id")), d->profile.merchantId));
+    const QString notifyTime = params.value(QStringLiteral("notify_time"));
+    const qint64 notifiedAt = alipay::parseBeijingTime(notifyTime);
+    if (!alipay::notifyTimeAcceptable(notifiedAt, d->clock.nowMs()))
+        return ChannelError::make(ChannelError::Kind::Signature, QStringLiteral("STALE_TIMESTAMP"),
+                                  notifiedAt == 0
+                                      ? tr("The notification has no readable notify_time (\"%1\"); it is refused.").arg(notifyTime)
+                                      : tr("The notification was sent at %1 (Beijing time), more than 24 hours ago or ahead of "
+                                           "our clock: a replay or a wrong clock, refused.")
+                                            .arg(notifyTime));
     QJsonObject o;
     for (auto it = params.cbegin(); it != params.cend(); ++it)
         o.insert(it.key(), it.value());

@@ -208,6 +208,16 @@ qint64 parseBeijingTime(const QString &text)
     return dt.toMSecsSinceEpoch();
 }
 
+bool notifyTimeAcceptable(qint64 notifyMs, qint64 nowMs)
+{
+    if (notifyMs <= 0)
+        return false;
+    // Written so that no qint64 can overflow.
+    if (notifyMs > nowMs)
+        return notifyMs - nowMs <= kNotifyMaxAheadMs;
+    return nowMs - notifyMs <= kNotifyMaxAgeMs;
+}
+
 QString yuan(qint64 minor)
 {
     return minorToPlain(minor, 2);

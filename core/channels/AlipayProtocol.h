@@ -29,6 +29,15 @@ QString responseNode(const QString &method);
 Params parseForm(const QByteArray &body);
 QByteArray encodeForm(const Params &params);
 
+/// An asynchronous notification whose notify_time is older than this is refused: Alipay sends
+/// each retry with a fresh notify_time, so only a replay is this old.
+inline constexpr qint64 kNotifyMaxAgeMs = 24 * 3600 * 1000LL;
+/// ... and one whose notify_time is further ahead of our clock than this.
+inline constexpr qint64 kNotifyMaxAheadMs = 5 * 60 * 1000LL;
+/// Whether a notification sent at `notifyMs` (parseBeijingTime of notify_time; 0 = unreadable)
+/// may be believed at `nowMs`.
+bool notifyTimeAcceptable(qint64 notifyMs, qint64 nowMs);
+
 /// "yyyy-MM-dd HH:mm:ss" in Beijing time (UTC+8), the gateway's time format.
 QString beijingTime(qint64 ms);
 /// 0 when not in that format.

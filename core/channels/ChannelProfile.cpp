@@ -2,6 +2,7 @@
 
 #include "crypto/Crypto.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -30,6 +31,27 @@ Result<QByteArray> readSide(const QString &baseDir, const QString &file)
     return f.readAll();
 }
 
+/// SHA-256 (hex) of the DER inside a PEM block: of the SubjectPublicKeyInfo for a canonical
+/// public key PEM, of the certificate for a certificate PEM (its usual fingerprint).
+QByteArray derSha256(const QByteArray &pem)
+{
+    QByteArray body;
+    bool inside = false;
+    for (const QByteArray &line : pem.split('\n')) {
+        const QByteArray l = line.trimmed();
+        if (l.startsWith("-----BEGIN ")) {
+            inside = true;
+            continue;
+        }
+        if (l.startsWith("-----END "))
+            break;
+        if (inside)
+            body += l;
+    }
+    const QByteArray der = QByteArray::fromBase64(inside ? body : pem.trimmed());
+    return QCryptographicHash::hash(der, QCryptographicHash::Sha256).toHex();
+}
+
 } // namespace
 
 bool isLoopbackHost(const QString &host)
@@ -42,7 +64,7 @@ bool isLoopbackHost(const QString &host)
     return addr.isLoopback();
 }
 
-Status checkGatewayUrl(const QString &url)
+Status checkGatewayUrl(const QString &url, bool sandbox)
 {
     const QUrl u(url, QUrl::StrictMode);
     if (url.isEmpty() || !u.isValid() || u.host().isEmpty())
@@ -51,8 +73,13 @@ Status checkGatewayUrl(const QString &url)
     if (u.scheme() == QStringLiteral("https"))
         return {};
     if (u.scheme() == QStringLiteral("http")) {
-        if (isLoopbackHost(u.host()))
+        if (isLoopbackHost(u.host()) && sandbox)
             return {};
+        if (isLoopbackHost(u.host()))
+            return profileError(QStringLiteral("profile.insecure_gateway"),
+                                ChannelProfile::tr("Refusing plain http to %1: a loopback gateway may use http only in a "
+                                                   "sandbox profile (\"sandbox\": true); use https.")
+                                    .arg(u.host()));
         return profileError(QStringLiteral("profile.insecure_gateway"),
                             ChannelProfile::tr("Refusing plain http to %1: only https is allowed, except for a loopback "
                                                "sandbox (127.0.0.0/8, ::1, localhost).")
@@ -76,11 +103,16 @@ Result<ChannelProfile> ChannelProfile::fromJson(const QJsonObject &o, const QStr
         QStringLiteral("api_v3_key"), QStringLiteral("platform_certificates"),
         QStringLiteral("platform_certificate_file"), QStringLiteral("platform_public_key_id"),
         QStringLiteral("platform_public_key"), QStringLiteral("platform_public_key_file"),
-        QStringLiteral("gateway_url"), QStringLiteral("notify_url")};
+        QStringLiteral("gateway_url"), QStringLiteral("notify_url"), QStringLiteral("sandbox")};
     for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
         if (!known.contains(it.key()))
             return profileError(QStringLiteral("profile.unknown_key"),
                                 tr("Unknown key \"%1\" in the channel profile.").arg(it.key()));
+        if (it.key() == QStringLiteral("sandbox")) {
+            if (!it.value().isBool())
+                return profileError(QStringLiteral("profile.bad_value"), tr("\"sandbox\" must be true or false."));
+            continue;
+        }
         if (it.key() != QStringLiteral("platform_certificates") && !it.value().isString())
             return profileError(QStringLiteral("profile.bad_value"), tr("\"%1\" must be a string.").arg(it.key()));
     }
@@ -101,6 +133,7 @@ Result<ChannelProfile> ChannelProfile::fromJson(const QJsonObject &o, const QStr
     if (p.gatewayUrl.isEmpty())
         p.gatewayUrl = defaultGateway(p.kind);
     p.notifyUrl = str("notify_url");
+    p.sandbox = o.value(QStringLiteral("sandbox")).toBool(false);
     p.privateKeyPem = o.value(QStringLiteral("private_key")).toString().toUtf8();
     if (o.contains(QStringLiteral("private_key_file"))) {
         auto data = readSide(baseDir, str("private_key_file"));
@@ -192,7 +225,26 @@ QJsonObject ChannelProfile::toPublicJson() const
     }
     if (!serials.isEmpty())
         o.insert(QStringLiteral("platform_certificate_serials"), serials);
+    if (sandbox)
+        o.insert(QStringLiteral("sandbox"), true);
     o.insert(QStringLiteral("has_secrets"), hasSecrets());
+    return o;
+}
+
+QJsonObject ChannelProfile::fingerprints() const
+{
+    QJsonObject o;
+    if (auto k = crypto::PrivateKey::fromPem(privateKeyPem))
+        o.insert(QStringLiteral("merchant_key_sha256"), QString::fromLatin1(derSha256(k->publicKey().toPem())));
+    if (!platformPublicKeyPem.isEmpty()) {
+        if (auto k = crypto::PublicKey::fromPem(platformPublicKeyPem))
+            o.insert(QStringLiteral("platform_public_key_sha256"), QString::fromLatin1(derSha256(k->toPem())));
+    }
+    QJsonArray certs;
+    for (const QByteArray &c : platformCertificates)
+        certs.append(QString::fromLatin1(derSha256(c)));
+    if (!certs.isEmpty())
+        o.insert(QStringLiteral("platform_certificates_sha256"), certs);
     return o;
 }
 
@@ -208,7 +260,7 @@ Status ChannelProfile::validate() const
     if (wechat && merchantSerial.isEmpty())
         return profileError(QStringLiteral("profile.missing"),
                             tr("A WeChat Pay profile needs merchant_serial (the merchant API certificate serial)."));
-    if (Status s = checkGatewayUrl(gatewayUrl); !s)
+    if (Status s = checkGatewayUrl(gatewayUrl, sandbox); !s)
         return s;
     if (!notifyUrl.isEmpty()) {
         const QUrl n(notifyUrl, QUrl::StrictMode);

@@ -29,7 +29,10 @@ namespace paydesk {
 ///   "platform_public_key": "-----BEGIN PUBLIC KEY-----...",  or "platform_public_key_file";
 ///                                              Alipay: the Alipay public key (PEM or bare base64)
 ///   "gateway_url": "https://api.mch.weixin.qq.com" | "https://openapi.alipay.com/gateway.do",
-///   "notify_url": "https://shop.example/notify"  optional default for notifications
+///   "notify_url": "https://shop.example/notify",  optional default for notifications
+///   "sandbox": true                            optional: a test profile (paydesk-sandbox writes it);
+///                                              only such a profile may use plain http, and only to
+///                                              a loopback gateway
 /// }
 /// WeChat needs the public key (with its id) or at least one platform certificate, or both.
 struct ChannelProfile
@@ -48,6 +51,8 @@ public:
     QByteArray platformPublicKeyPem;
     QString gatewayUrl;
     QString notifyUrl;
+    /// A test profile (paydesk-sandbox): the only kind that may talk plain http, to loopback.
+    bool sandbox = false;
     /// Where the secrets live in the SecretStore (set by ChannelProfileStore).
     QString secretRef;
 
@@ -61,16 +66,22 @@ public:
     QJsonObject toPublicJson() const;
 
     /// Every rule a channel relies on: ids present, keys parse (RSA >= 2048), the APIv3 key is
-    /// 32 bytes, the gateway is https (http only for a loopback host).
+    /// 32 bytes, the gateway is https (http only for a loopback host of a sandbox profile).
     Status validate() const;
+    /// SHA-256 fingerprints (lower-case hex) of the key material, for the audit log: the merchant
+    /// key (of its public half, SubjectPublicKeyInfo DER), the platform public key (SPKI DER) and
+    /// each platform certificate (DER). Never the keys themselves; the APIv3 key not at all (a
+    /// hash of a short symmetric key would help guessing it).
+    QJsonObject fingerprints() const;
     bool hasSecrets() const { return !privateKeyPem.isEmpty(); }
     /// The default gateway of a kind.
     static QString defaultGateway(ChannelKind kind);
 };
 
-/// https for anything; http only for loopback hosts (127.0.0.0/8, ::1, localhost), for the
-/// sandbox. Everything else is refused with a message naming the rule.
-Status checkGatewayUrl(const QString &url);
+/// https for anything; plain http only for a loopback host (127.0.0.0/8, ::1, localhost) of a
+/// `sandbox` profile. Any other scheme, and http elsewhere, is refused with a message naming the
+/// rule (code profile.insecure_gateway for http, profile.bad_gateway for the rest).
+Status checkGatewayUrl(const QString &url, bool sandbox);
 bool isLoopbackHost(const QString &host);
 
 } // namespace paydesk

@@ -7,19 +7,59 @@
 #include "channels/WeChatPayChannel.h"
 #include "storage/AuditLog.h"
 #include "storage/Database.h"
+#include "storage/UserDirectory.h"
 #include "util/Clock.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QStandardPaths>
 #include <QUuid>
 
+#include <optional>
+
 namespace paydesk {
 
 namespace {
 QString privateKeyRef(const QString &ref) { return ref + QStringLiteral("/private_key"); }
 QString apiV3KeyRef(const QString &ref) { return ref + QStringLiteral("/api_v3_key"); }
+QString sealRef(const QString &ref) { return ref + QStringLiteral("/seal"); }
+
+QJsonArray certificateArray(const QList<QByteArray> &certs)
+{
+    QJsonArray out;
+    for (const QByteArray &c : certs)
+        out.append(QString::fromUtf8(c));
+    return out;
+}
+
+/// SHA-256 (hex) over every non-secret field of a profile as the row holds it, and the sandbox
+/// flag, in one canonical form (a QJsonObject's keys are sorted).
+QByteArray sealDigest(const ChannelProfile &p)
+{
+    const QJsonObject o{{QStringLiteral("kind"), toString(p.kind)},
+                        {QStringLiteral("name"), p.name},
+                        {QStringLiteral("merchant_id"), p.merchantId},
+                        {QStringLiteral("app_id"), p.appId},
+                        {QStringLiteral("merchant_serial"), p.merchantSerial},
+                        {QStringLiteral("platform_public_key_id"), p.platformPublicKeyId},
+                        {QStringLiteral("platform_public_key"), QString::fromUtf8(p.platformPublicKeyPem)},
+                        {QStringLiteral("platform_certificates"), certificateArray(p.platformCertificates)},
+                        {QStringLiteral("gateway_url"), p.gatewayUrl},
+                        {QStringLiteral("notify_url"), p.notifyUrl},
+                        {QStringLiteral("secret_ref"), p.secretRef},
+                        {QStringLiteral("sandbox"), p.sandbox}};
+    return QCryptographicHash::hash(QJsonDocument(o).toJson(QJsonDocument::Compact), QCryptographicHash::Sha256).toHex();
+}
+
+QByteArray sealFor(const ChannelProfile &p)
+{
+    return QJsonDocument(QJsonObject{{QStringLiteral("v"), 1},
+                                     {QStringLiteral("sandbox"), p.sandbox},
+                                     {QStringLiteral("sha256"), QString::fromLatin1(sealDigest(p))}})
+        .toJson(QJsonDocument::Compact);
+}
 
 ChannelProfile fromRow(const QSqlQuery &q)
 {
@@ -44,9 +84,30 @@ const char kColumns[] = "kind, name, merchant_id, app_id, merchant_serial, platf
                         "platform_certificates, gateway_url, notify_url, secret_ref, secret_store";
 } // namespace
 
-ChannelProfileStore::ChannelProfileStore(Database &db, SecretStore &secrets, AuditLog &audit, const Clock &clock)
-    : m_db(db), m_secrets(secrets), m_audit(audit), m_clock(clock)
+ChannelProfileStore::ChannelProfileStore(Database &db, SecretStore &secrets, AuditLog &audit, UserDirectory &users,
+                                         const Clock &clock)
+    : m_db(db), m_secrets(secrets), m_audit(audit), m_users(users), m_clock(clock)
 {
+}
+
+Status ChannelProfileStore::requireAdmin(const QString &actor, const QString &object, const QJsonObject &details)
+{
+    auto who = m_users.find(actor);
+    if (who && who->active && who->role == Role::Admin)
+        return {};
+    QJsonObject d = details;
+    d.insert(QStringLiteral("code"), QStringLiteral("profile.admin_required"));
+    m_audit.recordRefusal(actor, QStringLiteral("channel.profile_refused"), object, d);
+    return Error::forbidden(QStringLiteral("profile.admin_required"),
+                            tr("Only an active administrator can change payment channel profiles; \"%1\" is not one.").arg(actor));
+}
+
+Error ChannelProfileStore::distrust(ChannelKind kind, Error e)
+{
+    m_audit.recordRefusal(QStringLiteral("system"), QStringLiteral("channel.profile_distrusted"),
+                          QStringLiteral("channel:") + toString(kind),
+                          QJsonObject{{QStringLiteral("code"), e.code}, {QStringLiteral("reason"), e.message}});
+    return e;
 }
 
 QString ChannelProfileStore::defaultSecretFile(const Database &db)
@@ -58,35 +119,58 @@ QString ChannelProfileStore::defaultSecretFile(const Database &db)
 
 Status ChannelProfileStore::save(const ChannelProfile &input, const QString &actor)
 {
+    const QString object = QStringLiteral("channel:") + toString(input.kind);
+    const QJsonObject attempted{{QStringLiteral("gateway_url"), input.gatewayUrl}};
+    // Who first (before any secret is written), and again inside the write below.
+    if (Status s = requireAdmin(actor, object, attempted); !s)
+        return s;
     if (Status s = input.validate(); !s)
         return s;
     ChannelProfile p = input;
     // A fresh reference each time: the old secrets stay valid until the new row commits.
     p.secretRef = QStringLiteral("paydesk/%1/%2").arg(toString(p.kind), QUuid::createUuid().toString(QUuid::WithoutBraces));
+    auto forgetNew = [this, &p] {
+        (void)m_secrets.remove(privateKeyRef(p.secretRef));
+        (void)m_secrets.remove(apiV3KeyRef(p.secretRef));
+        (void)m_secrets.remove(sealRef(p.secretRef));
+    };
     if (Status s = m_secrets.write(privateKeyRef(p.secretRef), p.privateKeyPem); !s)
         return s;
     if (p.kind == ChannelKind::WeChat) {
         if (Status s = m_secrets.write(apiV3KeyRef(p.secretRef), p.apiV3Key); !s)
             return s;
     }
+    if (Status s = m_secrets.write(sealRef(p.secretRef), sealFor(p)); !s)
+        return s;
     QString oldRef;
     {
         Transaction tx(m_db);
         if (!tx.begun())
             return tx.begun();
-        auto old = Sql::exec(tx.connection(), QStringLiteral("SELECT secret_ref FROM channel_profiles WHERE kind = :k"),
+        if (auto who = m_users.find(actor); !who || !who->active || who->role != Role::Admin) {
+            tx.rollback();
+            forgetNew();
+            return requireAdmin(actor, object, attempted);
+        }
+        auto old = Sql::exec(tx.connection(),
+                             QStringLiteral("SELECT %1 FROM channel_profiles WHERE kind = :k").arg(QLatin1String(kColumns)),
                              {{":k", toString(p.kind)}});
         if (!old)
             return old.error();
-        if (old.value().next())
-            oldRef = old.value().value(0).toString();
+        std::optional<ChannelProfile> before;
+        if (old.value().next()) {
+            before = fromRow(old.value());
+            oldRef = before->secretRef;
+            // For the fingerprint only; a lost old key just leaves it out.
+            if (auto oldKey = m_secrets.read(privateKeyRef(oldRef))) {
+                before->privateKeyPem = oldKey.value();
+                crypto::wipe(oldKey.value());
+            }
+        }
         if (auto del = Sql::exec(tx.connection(), QStringLiteral("DELETE FROM channel_profiles WHERE kind = :k"),
                                  {{":k", toString(p.kind)}});
             !del)
             return del.error();
-        QJsonArray certs;
-        for (const QByteArray &c : std::as_const(p.platformCertificates))
-            certs.append(QString::fromUtf8(c));
         const qint64 now = m_clock.nowMs();
         auto ins = Sql::exec(
             tx.connection(),
@@ -100,7 +184,7 @@ Status ChannelProfileStore::save(const ChannelProfile &input, const QString &act
              {":serial", p.merchantSerial},
              {":pkid", p.platformPublicKeyId},
              {":pk", QString::fromUtf8(p.platformPublicKeyPem)},
-             {":certs", QString::fromUtf8(QJsonDocument(certs).toJson(QJsonDocument::Compact))},
+             {":certs", QString::fromUtf8(QJsonDocument(certificateArray(p.platformCertificates)).toJson(QJsonDocument::Compact))},
              {":gw", p.gatewayUrl},
              {":notify", p.notifyUrl},
              {":ref", p.secretRef},
@@ -112,9 +196,15 @@ Status ChannelProfileStore::save(const ChannelProfile &input, const QString &act
             return ins.error();
         QJsonObject details = p.toPublicJson();
         details.insert(QStringLiteral("secret_store"), m_secrets.kind());
-        if (Status s = m_audit.append(tx, actor, QStringLiteral("channel.configure"),
-                                      QStringLiteral("channel:") + toString(p.kind), details);
-            !s)
+        details.insert(QStringLiteral("gateway_url"),
+                       QJsonObject{{QStringLiteral("before"), before ? QJsonValue(before->gatewayUrl) : QJsonValue()},
+                                   {QStringLiteral("after"), p.gatewayUrl}});
+        details.insert(QStringLiteral("fingerprints"),
+                       QJsonObject{{QStringLiteral("before"), before ? QJsonValue(before->fingerprints()) : QJsonValue()},
+                                   {QStringLiteral("after"), p.fingerprints()}});
+        if (before)
+            crypto::wipe(before->privateKeyPem);
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("channel.profile_change"), object, details); !s)
             return s;
         if (Status s = tx.commit(); !s)
             return s;
@@ -123,6 +213,7 @@ Status ChannelProfileStore::save(const ChannelProfile &input, const QString &act
         // Best effort: a leftover secret is harmless, a missing one would not be.
         (void)m_secrets.remove(privateKeyRef(oldRef));
         (void)m_secrets.remove(apiV3KeyRef(oldRef));
+        (void)m_secrets.remove(sealRef(oldRef));
     }
     return {};
 }
@@ -160,23 +251,57 @@ Result<ChannelProfile> ChannelProfileStore::load(ChannelKind kind)
     auto key = m_secrets.read(privateKeyRef(p.secretRef));
     if (!key)
         return key.error();
+    // The row is only what a database writer says; the seal, in the secret store, is what an
+    // ADMIN saved. Nothing in the row is used until the two agree.
+    auto seal = m_secrets.read(sealRef(p.secretRef));
+    if (!seal) {
+        crypto::wipe(key.value());
+        if (seal.error().kind != Error::Kind::NotFound)
+            return seal.error();
+        return distrust(kind, Error::invalid(QStringLiteral("profile.unsealed"),
+                                             tr("The %1 profile has no seal in the secret store (it was stored by an older "
+                                                "PayDesk, or written past PayDesk), so it is not used. An ADMIN must add it "
+                                                "again: paydeskctl channel add %1 --profile FILE.")
+                                                 .arg(toString(kind))));
+    }
+    const QJsonObject sealed = QJsonDocument::fromJson(seal.value()).object();
+    p.sandbox = sealed.value(QStringLiteral("sandbox")).toBool(false);
+    if (Status g = checkGatewayUrl(p.gatewayUrl, p.sandbox); !g) {
+        crypto::wipe(key.value());
+        return distrust(kind, g.error());
+    }
+    if (sealed.value(QStringLiteral("sha256")).toString().toLatin1() != sealDigest(p)) {
+        crypto::wipe(key.value());
+        return distrust(kind, Error::invalid(QStringLiteral("profile.tampered"),
+                                             tr("The stored %1 profile does not match the one an ADMIN saved: its gateway, "
+                                                "ids or platform keys were changed past PayDesk. It is not used; an ADMIN "
+                                                "must add it again.")
+                                                 .arg(toString(kind))));
+    }
     p.privateKeyPem = key.value();
+    crypto::wipe(key.value());
     if (kind == ChannelKind::WeChat) {
         auto v3 = m_secrets.read(apiV3KeyRef(p.secretRef));
         if (!v3)
             return v3.error();
         p.apiV3Key = v3.value();
+        crypto::wipe(v3.value());
     }
     return p;
 }
 
 Status ChannelProfileStore::remove(ChannelKind kind, const QString &actor)
 {
+    const QString object = QStringLiteral("channel:") + toString(kind);
     QString ref;
     {
         Transaction tx(m_db);
         if (!tx.begun())
             return tx.begun();
+        if (auto who = m_users.find(actor); !who || !who->active || who->role != Role::Admin) {
+            tx.rollback();
+            return requireAdmin(actor, object, QJsonObject{{QStringLiteral("remove"), true}});
+        }
         auto old = Sql::exec(tx.connection(), QStringLiteral("SELECT secret_ref FROM channel_profiles WHERE kind = :k"),
                              {{":k", toString(kind)}});
         if (!old)
@@ -188,7 +313,7 @@ Status ChannelProfileStore::remove(ChannelKind kind, const QString &actor)
                                  {{":k", toString(kind)}});
             !del)
             return del.error();
-        if (Status s = m_audit.append(tx, actor, QStringLiteral("channel.remove"), QStringLiteral("channel:") + toString(kind));
+        if (Status s = m_audit.append(tx, actor, QStringLiteral("channel.remove"), object);
             !s)
             return s;
         if (Status s = tx.commit(); !s)
@@ -196,6 +321,7 @@ Status ChannelProfileStore::remove(ChannelKind kind, const QString &actor)
     }
     (void)m_secrets.remove(privateKeyRef(ref));
     (void)m_secrets.remove(apiV3KeyRef(ref));
+    (void)m_secrets.remove(sealRef(ref));
     return {};
 }
 

@@ -11,6 +11,8 @@
 #include <QPointer>
 #include <QUrl>
 
+#include <optional>
+
 namespace paydesk {
 
 namespace {
@@ -40,8 +42,30 @@ QString pathSegment(const QString &s)
     return QString::fromLatin1(QUrl::toPercentEncoding(s));
 }
 
+/// Whose an answer is. A notification must name our merchant (mchid) and, for a transaction,
+/// our app (appid): WeChat Pay signs every merchant's notifications with the same platform
+/// key, so a genuine one of another merchant or app must not pay our order. A query answer is
+/// checked where it names them.
+std::optional<ChannelError> checkOwner(const QJsonObject &o, const QString &mchid, const QString &appid, bool required)
+{
+    const QString answerMchid = o.value(QStringLiteral("mchid")).toString();
+    if (answerMchid.isEmpty() && required)
+        return mismatch(tr("The notification names no merchant (mchid); this profile is merchant %1.").arg(mchid));
+    if (!answerMchid.isEmpty() && answerMchid != mchid)
+        return mismatch(tr("The answer is for merchant %1, not %2.").arg(answerMchid, mchid));
+    if (appid.isNull())
+        return std::nullopt; // refunds carry no appid
+    const QString answerAppid = o.value(QStringLiteral("appid")).toString();
+    if (answerAppid.isEmpty() && required)
+        return mismatch(tr("The notification names no app (appid); this profile is app %1.").arg(appid));
+    if (!answerAppid.isEmpty() && answerAppid != appid)
+        return mismatch(tr("The answer is for app %1, not %2.").arg(answerAppid, appid));
+    return std::nullopt;
+}
+
 /// A transaction (query answer or decrypted TRANSACTION.* resource) as a PaymentStatus.
-ChannelReply<PaymentStatus> paymentFrom(const QJsonObject &o, const QString &mchid, const QString &expectedOutTradeNo)
+ChannelReply<PaymentStatus> paymentFrom(const QJsonObject &o, const QString &mchid, const QString &appid,
+                                        const QString &expectedOutTradeNo, bool notification = false)
 {
     const QString state = o.value(QStringLiteral("trade_state")).toString();
     const auto ts = wechatpay::tradeStateFromWire(state);
@@ -51,9 +75,8 @@ ChannelReply<PaymentStatus> paymentFrom(const QJsonObject &o, const QString &mch
     p.outTradeNo = o.value(QStringLiteral("out_trade_no")).toString();
     if (!expectedOutTradeNo.isEmpty() && p.outTradeNo != expectedOutTradeNo)
         return mismatch(tr("Asked about %1 but WeChat Pay answered about \"%2\".").arg(expectedOutTradeNo, p.outTradeNo));
-    const QString answerMchid = o.value(QStringLiteral("mchid")).toString();
-    if (!answerMchid.isEmpty() && answerMchid != mchid)
-        return mismatch(tr("The answer is for merchant %1, not %2.").arg(answerMchid, mchid));
+    if (auto wrong = checkOwner(o, mchid, appid, notification))
+        return *wrong;
     p.state = *ts;
     p.rawState = state;
     p.channelTxnId = o.value(QStringLiteral("transaction_id")).toString();
@@ -71,7 +94,8 @@ ChannelReply<PaymentStatus> paymentFrom(const QJsonObject &o, const QString &mch
 }
 
 /// A refund (create/query answer, or a decrypted REFUND.* resource) as a RefundResult.
-ChannelReply<RefundResult> refundFrom(const QJsonObject &o, const QString &mchid, const QString &expectedOutRefundNo)
+ChannelReply<RefundResult> refundFrom(const QJsonObject &o, const QString &mchid, const QString &expectedOutRefundNo,
+                                      bool notification = false)
 {
     QString status = o.value(QStringLiteral("status")).toString();
     if (status.isEmpty())
@@ -83,9 +107,8 @@ ChannelReply<RefundResult> refundFrom(const QJsonObject &o, const QString &mchid
     r.outRefundNo = o.value(QStringLiteral("out_refund_no")).toString();
     if (!expectedOutRefundNo.isEmpty() && r.outRefundNo != expectedOutRefundNo)
         return mismatch(tr("Asked about refund %1 but WeChat Pay answered about \"%2\".").arg(expectedOutRefundNo, r.outRefundNo));
-    const QString answerMchid = o.value(QStringLiteral("mchid")).toString();
-    if (!answerMchid.isEmpty() && answerMchid != mchid)
-        return mismatch(tr("The answer is for merchant %1, not %2.").arg(answerMchid, mchid));
+    if (auto wrong = checkOwner(o, mchid, QString(), notification))
+        return *wrong;
     r.outTradeNo = o.value(QStringLiteral("out_trade_no")).toString();
     r.status = *rs;
     r.rawStatus = status;
@@ -259,7 +282,8 @@ void WeChatPayChannel::queryPayment(const QString &outTradeNo, QObject *context,
         if (error)
             return deliverLater<PaymentStatus>(ctx, done, *error);
         deliverLater<PaymentStatus>(ctx, done,
-                                    paymentFrom(QJsonDocument::fromJson(a.body).object(), d->profile.merchantId, outTradeNo));
+                                    paymentFrom(QJsonDocument::fromJson(a.body).object(), d->profile.merchantId,
+                                                                d->profile.appId, outTradeNo));
     });
 }
 
@@ -436,7 +460,7 @@ ChannelReply<ChannelNotification> WeChatPayChannel::decodeNotification(const QMa
     ChannelNotification n;
     n.id = envelope.value(QStringLiteral("id")).toString();
     if (event.startsWith(QStringLiteral("TRANSACTION."))) {
-        auto p = paymentFrom(resource, d->profile.merchantId, {});
+        auto p = paymentFrom(resource, d->profile.merchantId, d->profile.appId, {}, true);
         if (!p.ok())
             return p.error();
         n.kind = ChannelNotification::Kind::Payment;
@@ -444,7 +468,7 @@ ChannelReply<ChannelNotification> WeChatPayChannel::decodeNotification(const QMa
         return n;
     }
     if (event.startsWith(QStringLiteral("REFUND."))) {
-        auto r = refundFrom(resource, d->profile.merchantId, {});
+        auto r = refundFrom(resource, d->profile.merchantId, {}, true);
         if (!r.ok())
             return r.error();
         n.kind = ChannelNotification::Kind::Refund;

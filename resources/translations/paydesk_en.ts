@@ -733,6 +733,18 @@
         <translation>Channel removed</translation>
     </message>
     <message>
+        <source>Channel profile changed</source>
+        <translation>Channel profile changed</translation>
+    </message>
+    <message>
+        <source>Channel change refused</source>
+        <translation>Channel change refused</translation>
+    </message>
+    <message>
+        <source>Channel profile not trusted</source>
+        <translation>Channel profile not trusted</translation>
+    </message>
+    <message>
         <source>Demo data created</source>
         <translation>Demo data created</translation>
     </message>

@@ -729,6 +729,18 @@
         <translation>移除渠道</translation>
     </message>
     <message>
+        <source>Channel profile changed</source>
+        <translation>渠道配置已更改</translation>
+    </message>
+    <message>
+        <source>Channel change refused</source>
+        <translation>渠道更改被拒绝</translation>
+    </message>
+    <message>
+        <source>Channel profile not trusted</source>
+        <translation>渠道配置不可信</translation>
+    </message>
+    <message>
         <source>Demo data created</source>
         <translation>生成演示数据</translation>
     </message>

@@ -300,17 +300,52 @@ private slots:
         QByteArray tampered = sink.received.at(0).body;
         tampered.replace("total_amount=0.10", "total_amount=9.10");
         QCOMPARE(m_channel->decodeNotification({}, tampered).error().code, u"BAD_SIGNATURE"_s);
+        // Genuinely signed by Alipay, but another app's or seller's, or sent long ago (issue 13
+        // item 12).
         const struct { const char16_t *kind; const char16_t *code; } cases[] = {
-            {u"unsigned", u"UNSIGNED"}, {u"bad_signature", u"BAD_SIGNATURE"}, {u"tamper_body", u"BAD_SIGNATURE"}};
+            {u"unsigned", u"UNSIGNED"}, {u"bad_signature", u"BAD_SIGNATURE"}, {u"tamper_body", u"BAD_SIGNATURE"},
+            {u"foreign_app", u"MISMATCH"}, {u"foreign_merchant", u"MISMATCH"}, {u"no_merchant", u"MISMATCH"},
+            {u"stale_notify_time", u"STALE_TIMESTAMP"}};
         for (const auto &c : cases) {
             m_sandbox.fault(u"alipay"_s, u"notify"_s, QString::fromUtf16(c.kind));
             const qsizetype before = sink.received.size();
             m_sandbox.control("POST", u"/sandbox/notify/"_s + no, {{u"channel"_s, u"alipay"_s}});
             QVERIFY(spinUntil([&] { return sink.received.size() > before; }));
             const auto bad = m_channel->decodeNotification({}, sink.received.last().body);
-            QVERIFY(!bad.ok());
+            QVERIFY2(!bad.ok(), qPrintable(QString::fromUtf16(c.kind)));
             QCOMPARE(bad.error().code, QString::fromUtf16(c.code));
+            QVERIFY(!bad.error().message.isEmpty());
         }
+        // The sandbox's own notifications name our app and seller and are sent now.
+        const alipay::Params genuine = alipay::parseForm(sink.received.at(0).body);
+        QCOMPARE(genuine.value(u"app_id"_s), m_sandbox.profile(ChannelKind::Alipay).appId);
+        QCOMPARE(genuine.value(u"seller_id"_s), m_sandbox.profile(ChannelKind::Alipay).merchantId);
+        QVERIFY(!m_sandbox.profile(ChannelKind::Alipay).merchantId.isEmpty());
+
+        // Freshness by our clock: a day later is a replay, minutes before is a wrong clock.
+        const qint64 sentAt = alipay::parseBeijingTime(genuine.value(u"notify_time"_s));
+        QVERIFY(sentAt > 0);
+        const struct { qint64 offsetMs; bool ok; } clocks[] = {
+            {23 * 3600'000LL, true}, {25 * 3600'000LL, false}, {-4 * 60'000LL, true}, {-10 * 60'000LL, false}};
+        for (const auto &c : clocks) {
+            ManualClock at(sentAt + c.offsetMs);
+            auto timed = AlipayChannel::create(m_sandbox.profile(ChannelKind::Alipay), at);
+            QVERIFY(timed);
+            const auto r = timed.value()->decodeNotification({}, sink.received.at(0).body);
+            QVERIFY2(r.ok() == c.ok, qPrintable(QString::number(c.offsetMs)));
+            if (!c.ok)
+                QCOMPARE(r.error().code, u"STALE_TIMESTAMP"_s);
+        }
+        // Another seller in the profile refuses it; a profile without seller id does not check it.
+        ChannelProfile seller = m_sandbox.profile(ChannelKind::Alipay);
+        seller.merchantId = u"2088000000000009"_s;
+        auto sellerCh = AlipayChannel::create(seller, m_clock);
+        QVERIFY(sellerCh);
+        QCOMPARE(sellerCh.value()->decodeNotification({}, sink.received.at(0).body).error().code, u"MISMATCH"_s);
+        seller.merchantId.clear();
+        auto anySeller = AlipayChannel::create(seller, m_clock);
+        QVERIFY(anySeller);
+        QVERIFY(anySeller.value()->decodeNotification({}, sink.received.at(0).body).ok());
         // Another app's notification, even correctly signed, is refused.
         ChannelProfile other = m_sandbox.profile(ChannelKind::Alipay);
         other.appId = u"2021000000000000"_s;

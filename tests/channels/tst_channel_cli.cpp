@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,6 +22,7 @@ class TestChannelCli : public QObject
 
     SandboxProcess m_sandbox;
     QTemporaryDir m_dir;
+    QSet<QString> m_notifyDbs; ///< databases notifyApplyChecksWhoseAndWhen has set up
 
     struct Run
     {
@@ -51,6 +53,19 @@ class TestChannelCli : public QObject
 
     QString db(const char *name) const { return u"sqlite:"_s + m_dir.filePath(QString::fromLatin1(name)); }
 
+    static QString strong() { return u"Correct-Horse-42-Battery!"_s; }
+    /// The first account of a fresh database: an ADMIN with a strong password.
+    void addAdmin(const QString &url)
+    {
+        Run admin = ctl(url, {u"user"_s, u"add"_s, u"admin"_s, u"--role"_s, u"ADMIN"_s}, {{u"PAYDESK_NEW_PASSWORD"_s, strong()}});
+        QVERIFY2(admin.exitCode == 0, admin.err.constData());
+    }
+    /// A verb as that ADMIN.
+    Run asAdmin(const QString &url, const QStringList &args, const QString &password = strong())
+    {
+        return ctl(url, QStringList{u"--user"_s, u"admin"_s} + args, {{u"PAYDESK_PASSWORD"_s, password}});
+    }
+
 private slots:
     void initTestCase()
     {
@@ -64,19 +79,20 @@ private slots:
         Run list = ctl(url, {u"channel"_s, u"list"_s});
         QCOMPARE(list.exitCode, 0);
         QVERIFY(list.json().array().isEmpty());
+        addAdmin(url);
 
-        Run add = ctl(url, {u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
+        Run add = asAdmin(url, {u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
         QVERIFY2(add.exitCode == 0, add.err.constData());
         QCOMPARE(add.json().object().value(u"secret_store"_s).toString(), u"file"_s);
         QCOMPARE(add.json().object().value(u"channel"_s).toString(), u"wechat"_s);
         QVERIFY(!add.out.contains("PRIVATE KEY"));
-        Run addAli = ctl(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::Alipay)});
+        Run addAli = asAdmin(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::Alipay)});
         QVERIFY2(addAli.exitCode == 0, addAli.err.constData());
 
-        Run mismatch = ctl(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
+        Run mismatch = asAdmin(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
         QCOMPARE(mismatch.exitCode, 1);
         QCOMPARE(mismatch.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"profile.kind_mismatch"_s);
-        Run sim = ctl(url, {u"channel"_s, u"add"_s, u"sim"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
+        Run sim = asAdmin(url, {u"channel"_s, u"add"_s, u"sim"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)});
         QCOMPARE(sim.exitCode, 2);
 
         list = ctl(url, {u"channel"_s, u"list"_s});
@@ -119,23 +135,26 @@ private slots:
         QVERIFY(!all.contains(m_sandbox.profile(ChannelKind::WeChat).apiV3Key));
         QVERIFY(QFile::exists(m_dir.filePath(u"a.db.secrets"_s)));
 
-        Run removed = ctl(url, {u"channel"_s, u"remove"_s, u"alipay"_s});
+        Run removed = asAdmin(url, {u"channel"_s, u"remove"_s, u"alipay"_s});
         QCOMPARE(removed.exitCode, 0);
         QCOMPARE(ctl(url, {u"channel"_s, u"list"_s}).json().array().size(), 1);
         Run testGone = ctl(url, {u"channel"_s, u"test"_s, u"alipay"_s});
         QCOMPARE(testGone.exitCode, 3);
     }
 
-    void adminOnlyOnceUsersExist()
+    void adminOnly()
     {
         const QString url = db("b.db");
-        const QString strong = u"Correct-Horse-42-Battery!"_s;
-        Run admin = ctl(url, {u"user"_s, u"add"_s, u"admin"_s, u"--role"_s, u"ADMIN"_s}, {{u"PAYDESK_NEW_PASSWORD"_s, strong}});
-        QVERIFY2(admin.exitCode == 0, admin.err.constData());
+        const QString strong = TestChannelCli::strong();
+        const QStringList add{u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)};
+        // Not even on a fresh database: a channel is configured by an ADMIN login (issue 13 item 10).
+        Run setup = ctl(url, add);
+        QCOMPARE(setup.exitCode, 4);
+        QCOMPARE(setup.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"login.required"_s);
+        addAdmin(url);
         Run clerk = ctl(url, {u"--user"_s, u"admin"_s, u"user"_s, u"add"_s, u"clerk"_s, u"--role"_s, u"CLERK"_s},
                         {{u"PAYDESK_PASSWORD"_s, strong}, {u"PAYDESK_NEW_PASSWORD"_s, strong}});
         QVERIFY2(clerk.exitCode == 0, clerk.err.constData());
-        const QStringList add{u"channel"_s, u"add"_s, u"wechat"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::WeChat)};
         Run asClerk = ctl(url, QStringList{u"--user"_s, u"clerk"_s} + add, {{u"PAYDESK_PASSWORD"_s, strong}});
         QCOMPARE(asClerk.exitCode, 4);
         QCOMPARE(asClerk.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"channel.admin_only"_s);
@@ -143,16 +162,99 @@ private slots:
         QVERIFY2(asAdmin.exitCode == 0, asAdmin.err.constData());
         Run audit = ctl(url, {u"--user"_s, u"admin"_s, u"audit"_s, u"list"_s, u"--object"_s, u"channel:wechat"_s},
                         {{u"PAYDESK_PASSWORD"_s, strong}});
-        QVERIFY(audit.out.contains("channel.configure"));
+        QVERIFY(audit.out.contains("channel.profile_change"));
+        QVERIFY(audit.out.contains("merchant_key_sha256"));
         QVERIFY(!audit.out.contains("PRIVATE KEY"));
 
-        // Without a login, only the owner of the SQLite file may configure (they hold every key
-        // to it anyway); the audit names the operating-system account.
+        // Without a login, the owner of the SQLite file can no longer change a profile, nor remove
+        // one; testing the channels (read only) still works for them.
         Run owner = ctl(url, {u"channel"_s, u"add"_s, u"alipay"_s, u"--profile"_s, m_sandbox.profilePath(ChannelKind::Alipay)});
-        QVERIFY2(owner.exitCode == 0, owner.err.constData());
-        Run ownerAudit = ctl(url, {u"--user"_s, u"admin"_s, u"audit"_s, u"list"_s, u"--object"_s, u"channel:alipay"_s},
-                             {{u"PAYDESK_PASSWORD"_s, strong}});
-        QVERIFY2(ownerAudit.out.contains("\"os:"), ownerAudit.out.constData());
+        QCOMPARE(owner.exitCode, 4);
+        QCOMPARE(owner.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"login.required"_s);
+        QCOMPARE(ctl(url, {u"channel"_s, u"remove"_s, u"wechat"_s}).exitCode, 4);
+        QCOMPARE(ctl(url, {u"channel"_s, u"list"_s}).json().array().size(), 1);
+        Run test = ctl(url, {u"channel"_s, u"test"_s, u"wechat"_s});
+        QVERIFY2(test.exitCode == 0, test.err.constData());
+    }
+
+    // Issue 13 item 12, as a merchant would see it: a notification that is genuinely signed
+    // but for another app or merchant, names no merchant, or is a day old is refused by
+    // `notify apply`, audited, and the order stays unpaid; the sandbox's own one pays it.
+    void notifyApplyChecksWhoseAndWhen_data()
+    {
+        QTest::addColumn<QString>("channel");
+        QTest::addColumn<QString>("fault");
+        QTest::addColumn<QString>("code");
+        QTest::newRow("wechat, genuine") << u"wechat"_s << QString() << QString();
+        QTest::newRow("wechat, another appid") << u"wechat"_s << u"foreign_app"_s << u"MISMATCH"_s;
+        QTest::newRow("wechat, another mchid") << u"wechat"_s << u"foreign_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("wechat, no mchid") << u"wechat"_s << u"no_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, genuine") << u"alipay"_s << QString() << QString();
+        QTest::newRow("alipay, another app_id") << u"alipay"_s << u"foreign_app"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, another seller_id") << u"alipay"_s << u"foreign_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, no seller_id") << u"alipay"_s << u"no_merchant"_s << u"MISMATCH"_s;
+        QTest::newRow("alipay, stale notify_time") << u"alipay"_s << u"stale_notify_time"_s << u"STALE_TIMESTAMP"_s;
+    }
+    void notifyApplyChecksWhoseAndWhen()
+    {
+        QFETCH(QString, channel);
+        QFETCH(QString, fault);
+        QFETCH(QString, code);
+        const ChannelKind kind = channel == u"wechat"_s ? ChannelKind::WeChat : ChannelKind::Alipay;
+        const QString url = db(channel == u"wechat"_s ? "n-wechat.db" : "n-alipay.db");
+        if (!m_notifyDbs.contains(url)) {
+            QCOMPARE(ctl(url, {u"demo"_s, u"seed"_s, u"--orders"_s, u"0"_s}).exitCode, 0);
+            Run add = asAdmin(url, {u"channel"_s, u"add"_s, channel, u"--profile"_s, m_sandbox.profilePath(kind)}, u"admin"_s);
+            QVERIFY2(add.exitCode == 0, add.err.constData());
+            m_notifyDbs.insert(url);
+        }
+        const QHash<QString, QString> clerk{{u"PAYDESK_PASSWORD"_s, u"clerk"_s}};
+        Run created = ctl(url, {u"--user"_s, u"clerk"_s, u"order"_s, u"create"_s, u"--amount"_s, u"0.30"_s, u"--title"_s,
+                                u"tea"_s, u"--channel"_s, channel}, clerk);
+        QVERIFY2(created.exitCode == 0, created.err.constData());
+        const QString orderNo = created.json().object().value(u"order_no"_s).toString();
+        const QString outTradeNo = created.json().object().value(u"out_trade_no"_s).toString();
+
+        NotificationSink sink;
+        m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, sink.url()}});
+        if (!fault.isEmpty())
+            m_sandbox.fault(channel, u"notify"_s, fault);
+        int status = 0;
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + outTradeNo, {{u"channel"_s, channel}}, &status);
+        QCOMPARE(status, 200);
+        QVERIFY(spinUntil([&] { return !sink.received.isEmpty(); }));
+        m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, QString()}});
+        m_sandbox.control("DELETE", u"/sandbox/faults"_s);
+
+        QJsonObject headers;
+        for (auto it = sink.received.first().headers.cbegin(); it != sink.received.first().headers.cend(); ++it)
+            headers.insert(QString::fromLatin1(it.key()), QString::fromLatin1(it.value()));
+        const QString headersFile = m_dir.filePath(u"headers.json"_s);
+        const QString bodyFile = m_dir.filePath(u"body.bin"_s);
+        QFile h(headersFile);
+        QVERIFY(h.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        h.write(QJsonDocument(headers).toJson());
+        h.close();
+        QFile b(bodyFile);
+        QVERIFY(b.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        b.write(sink.received.first().body);
+        b.close();
+
+        Run applied = ctl(url, {u"notify"_s, u"apply"_s, u"--channel"_s, channel, u"--headers"_s, headersFile, u"--body"_s, bodyFile});
+        const QString state = ctl(url, {u"order"_s, u"show"_s, orderNo}).json().object().value(u"state"_s).toString();
+        if (code.isEmpty()) {
+            QVERIFY2(applied.exitCode == 0, applied.err.constData());
+            QCOMPARE(state, u"PAID"_s);
+            return;
+        }
+        QCOMPARE(applied.exitCode, 4);
+        QCOMPARE(applied.json().object().value(u"error"_s).toObject().value(u"code"_s).toString(), u"notify.refused"_s);
+        const QByteArray said = applied.out + applied.err;
+        QVERIFY2(said.contains(code.toLatin1()), said.constData());
+        QCOMPARE(state, u"PENDING"_s);
+        Run audit = ctl(url, {u"--user"_s, u"clerk"_s, u"audit"_s, u"list"_s, u"--object"_s, u"channel:"_s + channel}, clerk);
+        QVERIFY2(audit.out.contains("notify.refused"), audit.out.constData());
+        QVERIFY(audit.out.contains(code.toLatin1()));
     }
 
     // Issue 3's acceptance, as written: a payment made at the sandbox becomes PAID through
@@ -169,7 +271,7 @@ private slots:
         const QString url = db(channel == u"wechat"_s ? "c.db" : "d.db");
         QCOMPARE(ctl(url, {u"demo"_s, u"seed"_s, u"--orders"_s, u"0"_s}).exitCode, 0);
         const ChannelKind kind = channel == u"wechat"_s ? ChannelKind::WeChat : ChannelKind::Alipay;
-        Run add = ctl(url, {u"channel"_s, u"add"_s, channel, u"--profile"_s, m_sandbox.profilePath(kind)});
+        Run add = asAdmin(url, {u"channel"_s, u"add"_s, channel, u"--profile"_s, m_sandbox.profilePath(kind)}, u"admin"_s);
         QVERIFY2(add.exitCode == 0, add.err.constData());
         const QHash<QString, QString> clerk{{u"PAYDESK_PASSWORD"_s, u"clerk"_s}};
 

@@ -11,7 +11,9 @@
 #include "channels/SecretStore.h"
 #include "channels/WeChatPayChannel.h"
 #include "crypto/Crypto.h"
+#include "storage/Database.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
@@ -70,6 +72,39 @@ QJsonObject alipayJson()
                        {u"app_id"_s, u"2021000000000001"_s},
                        {u"private_key"_s, QString::fromUtf8(keys().merchantPem)},
                        {u"platform_public_key"_s, QString::fromUtf8(keys().platformPub)}};
+}
+
+/// The staff a profile store test needs: an active ADMIN, a CLERK, and a disabled ADMIN.
+void addStaff(Services &s)
+{
+    const QString pw = u"Correct-Horse-42-Battery!"_s;
+    if (!s.users.add(QString(), u"admin"_s, QString(), Role::Admin, pw)
+        || !s.users.add(u"admin"_s, u"clerk"_s, QString(), Role::Clerk, pw)
+        || !s.users.add(u"admin"_s, u"former"_s, QString(), Role::Admin, pw)
+        || !s.users.setActive(u"admin"_s, u"former"_s, false))
+        qFatal("cannot add the staff");
+}
+
+/// What a key's fingerprint must be, computed here independently: SHA-256 of the DER in a PEM.
+QString pemSha256(const QByteArray &pem)
+{
+    QByteArray b64;
+    for (const QByteArray &line : pem.split('\n'))
+        if (!line.startsWith("-----"))
+            b64 += line.trimmed();
+    return QString::fromLatin1(QCryptographicHash::hash(QByteArray::fromBase64(b64), QCryptographicHash::Sha256).toHex());
+}
+
+QList<AuditEntry> auditOf(Services &s, const QString &object, const QString &action)
+{
+    QList<AuditEntry> out;
+    const auto all = s.audit.list({object, {}, 0, 200});
+    if (!all)
+        qFatal("audit list: %s", qPrintable(all.error().message));
+    for (const AuditEntry &e : all.value())
+        if (e.action == action)
+            out << e;
+    return out;
 }
 
 } // namespace
@@ -133,6 +168,9 @@ private slots:
         QTest::addColumn<QJsonValue>("value");
         QTest::addColumn<QString>("code");
         QTest::newRow("plain http") << u"gateway_url"_s << QJsonValue(u"http://api.mch.weixin.qq.com"_s) << u"profile.insecure_gateway"_s;
+        QTest::newRow("http to loopback, no sandbox flag") << u"gateway_url"_s << QJsonValue(u"http://127.0.0.1:8080"_s)
+                                                           << u"profile.insecure_gateway"_s;
+        QTest::newRow("sandbox not a boolean") << u"sandbox"_s << QJsonValue(u"yes"_s) << u"profile.bad_value"_s;
         QTest::newRow("http to a LAN host") << u"gateway_url"_s << QJsonValue(u"http://192.168.1.10:8080"_s) << u"profile.insecure_gateway"_s;
         QTest::newRow("ftp") << u"gateway_url"_s << QJsonValue(u"ftp://example.com"_s) << u"profile.bad_gateway"_s;
         QTest::newRow("16-byte APIv3 key") << u"api_v3_key"_s << QJsonValue(u"testMchAPIv3Key0"_s) << u"profile.bad_api_v3_key"_s;
@@ -163,23 +201,58 @@ private slots:
     void loopbackHttpAllowed_data()
     {
         QTest::addColumn<QString>("url");
+        QTest::addColumn<bool>("sandbox");
         QTest::addColumn<bool>("ok");
-        QTest::newRow("127.0.0.1") << u"http://127.0.0.1:8080"_s << true;
-        QTest::newRow("127.1.2.3") << u"http://127.1.2.3:8080"_s << true;
-        QTest::newRow("::1") << u"http://[::1]:8080"_s << true;
-        QTest::newRow("localhost") << u"http://localhost:8080"_s << true;
-        QTest::newRow("LOCALHOST") << u"http://LOCALHOST"_s << true;
-        QTest::newRow("https anywhere") << u"https://api2.mch.weixin.qq.com"_s << true;
-        QTest::newRow("localhost.evil.com") << u"http://localhost.evil.com"_s << false;
-        QTest::newRow("128.0.0.1") << u"http://128.0.0.1"_s << false;
-        QTest::newRow("0.0.0.0") << u"http://0.0.0.0:80"_s << false;
-        QTest::newRow("::ffff:10.0.0.1") << u"http://[::ffff:10.0.0.1]"_s << false;
+        QTest::newRow("127.0.0.1") << u"http://127.0.0.1:8080"_s << true << true;
+        QTest::newRow("127.1.2.3") << u"http://127.1.2.3:8080"_s << true << true;
+        QTest::newRow("::1") << u"http://[::1]:8080"_s << true << true;
+        QTest::newRow("localhost") << u"http://localhost:8080"_s << true << true;
+        QTest::newRow("LOCALHOST") << u"http://LOCALHOST"_s << true << true;
+        QTest::newRow("https anywhere") << u"https://api2.mch.weixin.qq.com"_s << false << true;
+        QTest::newRow("https loopback") << u"https://127.0.0.1:8443"_s << false << true;
+        // Plain http to loopback is the sandbox's privilege, not any profile's.
+        QTest::newRow("127.0.0.1, not sandbox") << u"http://127.0.0.1:8080"_s << false << false;
+        QTest::newRow("::1, not sandbox") << u"http://[::1]:8080"_s << false << false;
+        QTest::newRow("localhost, not sandbox") << u"http://localhost"_s << false << false;
+        QTest::newRow("localhost.evil.com") << u"http://localhost.evil.com"_s << true << false;
+        QTest::newRow("128.0.0.1") << u"http://128.0.0.1"_s << true << false;
+        QTest::newRow("0.0.0.0") << u"http://0.0.0.0:80"_s << true << false;
+        QTest::newRow("::ffff:10.0.0.1") << u"http://[::ffff:10.0.0.1]"_s << true << false;
+        QTest::newRow("ws, sandbox") << u"ws://127.0.0.1:8080"_s << true << false;
+        QTest::newRow("file") << u"file:///etc/passwd"_s << true << false;
     }
     void loopbackHttpAllowed()
     {
         QFETCH(QString, url);
+        QFETCH(bool, sandbox);
         QFETCH(bool, ok);
-        QCOMPARE(checkGatewayUrl(url).ok(), ok);
+        QCOMPARE(checkGatewayUrl(url, sandbox).ok(), ok);
+        // The same rule when a channel is built from a profile.
+        QJsonObject o = wechatJson();
+        o.insert(u"gateway_url"_s, url);
+        if (sandbox)
+            o.insert(u"sandbox"_s, true);
+        QCOMPARE(ChannelProfile::fromJson(o).ok(), ok);
+        ChannelProfile p = ChannelProfile::fromJson(wechatJson()).value();
+        p.gatewayUrl = url;
+        p.sandbox = sandbox;
+        QCOMPARE(WeChatPayChannel::create(p, SystemClock()).ok(), ok);
+    }
+
+    void sandboxFlagRoundTrips()
+    {
+        QJsonObject o = wechatJson();
+        o.insert(u"gateway_url"_s, u"http://127.0.0.1:8080"_s);
+        o.insert(u"sandbox"_s, true);
+        auto p = ChannelProfile::fromJson(o);
+        QVERIFY2(p, p ? "" : qPrintable(p.error().message));
+        QVERIFY(p->sandbox);
+        QCOMPARE(p->toPublicJson().value(u"sandbox"_s).toBool(), true);
+        auto again = ChannelProfile::fromJson(p->toJson(true));
+        QVERIFY(again);
+        QVERIFY(again->sandbox);
+        QVERIFY(!ChannelProfile::fromJson(wechatJson())->sandbox);
+        QVERIFY(!ChannelProfile::fromJson(wechatJson())->toPublicJson().contains(u"sandbox"_s));
     }
 
     void wechatNeedsAVerificationKey()
@@ -327,9 +400,10 @@ private slots:
         test::ScratchDatabase scratch;
         PAYDESK_REQUIRE_DB(scratch);
         auto services = test::makeServices(scratch.url());
+        addStaff(*services);
         QTemporaryDir dir;
         EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
-        ChannelProfileStore store(*services->db, secrets, services->audit, *services->clock);
+        ChannelProfileStore store(*services->db, secrets, services->audit, services->users, *services->clock);
         QCOMPARE(store.load(ChannelKind::WeChat).error().code, u"channel.not_configured"_s);
 
         auto wechat = ChannelProfile::fromJson(wechatJson());
@@ -376,7 +450,7 @@ private slots:
         QVERIFY(audit);
         QCOMPARE(audit->size(), 2);
         for (const AuditEntry &e : audit.value())
-            QCOMPARE(e.action, u"channel.configure"_s);
+            QCOMPARE(e.action, u"channel.profile_change"_s);
 
         // No secret anywhere in the database file.
         services.reset();
@@ -395,18 +469,181 @@ private slots:
         }
     }
 
+    // Issue 13 item 10: only an active ADMIN, as the database knows them, changes a profile;
+    // refusals and changes are audited, a change with the keys' fingerprints, never the keys.
+    void storeRequiresAnActiveAdmin()
+    {
+        test::ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        auto services = test::makeServices(scratch.url());
+        addStaff(*services);
+        QTemporaryDir dir;
+        EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
+        ChannelProfileStore store(*services->db, secrets, services->audit, services->users, *services->clock);
+        const ChannelProfile wechat = ChannelProfile::fromJson(wechatJson()).value();
+
+        for (const QString &who : {u"clerk"_s, u"former"_s, u"nobody"_s, u"setup"_s, QString()}) {
+            const Status refused = store.save(wechat, who);
+            QVERIFY2(!refused, qPrintable(who));
+            QCOMPARE(refused.error().code, u"profile.admin_required"_s);
+            QCOMPARE(refused.error().kind, Error::Kind::Forbidden);
+        }
+        QCOMPARE(store.list()->size(), 0);
+        QCOMPARE(store.load(ChannelKind::WeChat).error().code, u"channel.not_configured"_s);
+        const QList<AuditEntry> refusals = auditOf(*services, u"channel:wechat"_s, u"channel.profile_refused"_s);
+        QCOMPARE(refusals.size(), 5);
+        QStringList refusedUsers;
+        for (const AuditEntry &e : refusals)
+            refusedUsers << e.user;
+        QVERIFY(refusedUsers.contains(u"clerk"_s));
+        QVERIFY(refusedUsers.contains(u"former"_s));
+
+        // The admin's change, audited with the gateway and the fingerprints.
+        QVERIFY(store.save(wechat, u"admin"_s));
+        QList<AuditEntry> changes = auditOf(*services, u"channel:wechat"_s, u"channel.profile_change"_s);
+        QCOMPARE(changes.size(), 1);
+        QCOMPARE(changes.first().user, u"admin"_s);
+        QJsonObject d = changes.first().details;
+        QCOMPARE(d.value(u"gateway_url"_s).toObject().value(u"after"_s).toString(), u"https://api.mch.weixin.qq.com"_s);
+        QVERIFY(d.value(u"gateway_url"_s).toObject().value(u"before"_s).isNull());
+        QJsonObject after = d.value(u"fingerprints"_s).toObject().value(u"after"_s).toObject();
+        const QByteArray merchantPub = crypto::PrivateKey::fromPem(keys().merchantPem)->publicKey().toPem();
+        QCOMPARE(after.value(u"merchant_key_sha256"_s).toString(), pemSha256(merchantPub));
+        QCOMPARE(after.value(u"platform_public_key_sha256"_s).toString(), pemSha256(keys().platformPub));
+        QCOMPARE(after.value(u"platform_certificates_sha256"_s).toArray().at(0).toString(), pemSha256(keys().certPem));
+        QCOMPARE(after.value(u"merchant_key_sha256"_s).toString().size(), 64);
+        const QByteArray text = QJsonDocument(d).toJson();
+        QVERIFY(!text.contains("PRIVATE KEY"));
+        QVERIFY(!text.contains("PUBLIC KEY"));
+        QVERIFY(!text.contains("CERTIFICATE"));
+        QVERIFY(!text.contains("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"));
+
+        // A new gateway and a new platform key: before and after are both there.
+        QJsonObject moved = wechatJson();
+        moved.insert(u"gateway_url"_s, u"https://api2.mch.weixin.qq.com"_s);
+        const QByteArray otherPub = crypto::PrivateKey::generateRsa(2048)->publicKey().toPem();
+        moved.insert(u"platform_public_key"_s, QString::fromUtf8(otherPub));
+        QVERIFY(store.save(ChannelProfile::fromJson(moved).value(), u"admin"_s));
+        changes = auditOf(*services, u"channel:wechat"_s, u"channel.profile_change"_s);
+        QCOMPARE(changes.size(), 2);
+        d = changes.first().seq > changes.last().seq ? changes.first().details : changes.last().details;
+        QCOMPARE(d.value(u"gateway_url"_s).toObject().value(u"before"_s).toString(), u"https://api.mch.weixin.qq.com"_s);
+        QCOMPARE(d.value(u"gateway_url"_s).toObject().value(u"after"_s).toString(), u"https://api2.mch.weixin.qq.com"_s);
+        const QJsonObject fps = d.value(u"fingerprints"_s).toObject();
+        QCOMPARE(fps.value(u"before"_s).toObject().value(u"platform_public_key_sha256"_s).toString(), pemSha256(keys().platformPub));
+        QCOMPARE(fps.value(u"after"_s).toObject().value(u"platform_public_key_sha256"_s).toString(), pemSha256(otherPub));
+        QCOMPARE(fps.value(u"before"_s).toObject().value(u"merchant_key_sha256"_s).toString(), pemSha256(merchantPub));
+
+        // A demoted administrator is refused at once, whatever they were a moment ago.
+        QVERIFY(services->users.add(u"admin"_s, u"admin2"_s, QString(), Role::Admin, u"Correct-Horse-42-Battery!"_s));
+        QVERIFY(store.save(wechat, u"admin2"_s));
+        QVERIFY(services->users.setActive(u"admin"_s, u"admin2"_s, false));
+        QCOMPARE(store.save(wechat, u"admin2"_s).error().code, u"profile.admin_required"_s);
+
+        // Removing is an ADMIN's too.
+        QCOMPARE(store.remove(ChannelKind::WeChat, u"clerk"_s).error().code, u"profile.admin_required"_s);
+        QCOMPARE(store.list()->size(), 1);
+        QVERIFY(store.remove(ChannelKind::WeChat, u"admin"_s));
+        QCOMPARE(store.list()->size(), 0);
+        QCOMPARE(services->audit.verify().value().intact, true);
+    }
+
+    // Issue 13 item 10: a row changed past the store (raw SQL) is not trusted when the channels
+    // are loaded; neither is a gateway that breaks the http rule.
+    void rawDatabaseWritesAreNotTrusted_data()
+    {
+        QTest::addColumn<QString>("column");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("code");
+        QTest::newRow("http gateway elsewhere") << u"gateway_url"_s << u"http://pay.evil.example"_s << u"profile.insecure_gateway"_s;
+        QTest::newRow("http to loopback, real profile") << u"gateway_url"_s << u"http://127.0.0.1:9"_s << u"profile.insecure_gateway"_s;
+        QTest::newRow("ftp gateway") << u"gateway_url"_s << u"ftp://127.0.0.1"_s << u"profile.bad_gateway"_s;
+        QTest::newRow("another https gateway") << u"gateway_url"_s << u"https://pay.evil.example"_s << u"profile.tampered"_s;
+        QTest::newRow("another platform key") << u"platform_public_key"_s
+                                              << QString::fromUtf8(crypto::PrivateKey::generateRsa(2048)->publicKey().toPem())
+                                              << u"profile.tampered"_s;
+        QTest::newRow("another platform key id") << u"platform_public_key_id"_s << u"PUB_KEY_ID_EVIL"_s << u"profile.tampered"_s;
+        QTest::newRow("another merchant id") << u"merchant_id"_s << u"1900000666"_s << u"profile.tampered"_s;
+        QTest::newRow("another app id") << u"app_id"_s << u"wxevil"_s << u"profile.tampered"_s;
+        QTest::newRow("no certificates") << u"platform_certificates"_s << u"[]"_s << u"profile.tampered"_s;
+        QTest::newRow("another notify url") << u"notify_url"_s << u"https://evil.example/notify"_s << u"profile.tampered"_s;
+    }
+    void rawDatabaseWritesAreNotTrusted()
+    {
+        QFETCH(QString, column);
+        QFETCH(QString, value);
+        QFETCH(QString, code);
+        test::ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        auto services = test::makeServices(scratch.url());
+        addStaff(*services);
+        QTemporaryDir dir;
+        EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
+        ChannelProfileStore store(*services->db, secrets, services->audit, services->users, *services->clock);
+        QVERIFY(store.save(ChannelProfile::fromJson(wechatJson()).value(), u"admin"_s));
+        QVERIFY(store.load(ChannelKind::WeChat));
+
+        // Whoever can write the database, but not the secret store.
+        QVERIFY(Sql::exec(services->db->connection(),
+                          u"UPDATE channel_profiles SET %1 = :v WHERE kind = 'wechat'"_s.arg(column), {{":v", value}}));
+        auto loaded = store.load(ChannelKind::WeChat);
+        QVERIFY(!loaded);
+        QCOMPARE(loaded.error().code, code);
+        QVERIFY(!loaded.error().message.isEmpty());
+        ChannelRegistry registry;
+        const ChannelLoadReport report = addConfiguredChannels(store, registry, *services->clock);
+        QCOMPARE(report.added.size(), 0);
+        QCOMPARE(report.errors.size(), 1);
+        QCOMPARE(report.errors.first().code, code);
+        QVERIFY(!registry.channel(ChannelKind::WeChat));
+        const QList<AuditEntry> distrusted = auditOf(*services, u"channel:wechat"_s, u"channel.profile_distrusted"_s);
+        QCOMPARE(distrusted.size(), 2);
+        QCOMPARE(distrusted.first().details.value(u"code"_s).toString(), code);
+
+        // An ADMIN saving it again makes it trusted again.
+        QVERIFY(store.save(ChannelProfile::fromJson(wechatJson()).value(), u"admin"_s));
+        QVERIFY(store.load(ChannelKind::WeChat));
+    }
+
+    void sandboxProfileKeepsItsLoopbackGateway()
+    {
+        test::ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        auto services = test::makeServices(scratch.url());
+        addStaff(*services);
+        QTemporaryDir dir;
+        EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
+        ChannelProfileStore store(*services->db, secrets, services->audit, services->users, *services->clock);
+        QJsonObject o = alipayJson();
+        o.insert(u"gateway_url"_s, u"http://127.0.0.1:8080/gateway.do"_s);
+        o.insert(u"sandbox"_s, true);
+        QVERIFY(store.save(ChannelProfile::fromJson(o).value(), u"admin"_s));
+        auto loaded = store.load(ChannelKind::Alipay);
+        QVERIFY2(loaded, loaded ? "" : qPrintable(loaded.error().message));
+        QVERIFY(loaded->sandbox);
+        QCOMPARE(loaded->gatewayUrl, u"http://127.0.0.1:8080/gateway.do"_s);
+        ChannelRegistry registry;
+        QCOMPARE(addConfiguredChannels(store, registry, *services->clock).added.size(), 1);
+
+        // A profile stored without its seal (an older PayDesk, or a row inserted by hand).
+        const QString ref = loaded->secretRef;
+        QVERIFY(secrets.remove(ref + u"/seal"_s));
+        QCOMPARE(store.load(ChannelKind::Alipay).error().code, u"profile.unsealed"_s);
+    }
+
     void storeRefusesOtherSecretStore()
     {
         test::ScratchDatabase scratch;
         PAYDESK_REQUIRE_DB(scratch);
         auto services = test::makeServices(scratch.url());
+        addStaff(*services);
         QTemporaryDir dir;
         EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "pass", {1024, 8, 1});
-        ChannelProfileStore store(*services->db, secrets, services->audit, *services->clock);
+        ChannelProfileStore store(*services->db, secrets, services->audit, services->users, *services->clock);
         QVERIFY(store.save(ChannelProfile::fromJson(alipayJson()).value(), u"admin"_s));
         // Same table, secrets file lost: a clear NotFound, and the registry reports it.
         EncryptedFileSecretStore empty(dir.filePath(u"other.bin"_s), "pass", {1024, 8, 1});
-        ChannelProfileStore store2(*services->db, empty, services->audit, *services->clock);
+        ChannelProfileStore store2(*services->db, empty, services->audit, services->users, *services->clock);
         QCOMPARE(store2.load(ChannelKind::Alipay).error().kind, Error::Kind::NotFound);
         ChannelRegistry registry;
         const ChannelLoadReport report = addConfiguredChannels(store2, registry, *services->clock);

@@ -594,18 +594,35 @@ private slots:
                  u"STALE_TIMESTAMP"_s);
 
         // Faulty notifications from the sandbox itself.
+        // ... and genuinely signed ones of another app or merchant, or naming none (issue 13
+        // item 12: the platform key signs every merchant's notifications).
         const struct { const char16_t *kind; const char16_t *code; } cases[] = {
             {u"unsigned", u"UNSIGNED"}, {u"bad_signature", u"BAD_SIGNATURE"}, {u"tamper_body", u"BAD_SIGNATURE"},
-            {u"stale_timestamp", u"STALE_TIMESTAMP"}, {u"wrong_serial", u"UNKNOWN_SERIAL"}};
+            {u"stale_timestamp", u"STALE_TIMESTAMP"}, {u"wrong_serial", u"UNKNOWN_SERIAL"},
+            {u"foreign_app", u"MISMATCH"}, {u"foreign_merchant", u"MISMATCH"}, {u"no_merchant", u"MISMATCH"}};
         for (const auto &c : cases) {
             m_sandbox.fault(u"wechat"_s, u"notify"_s, QString::fromUtf16(c.kind));
             const qsizetype before = sink.received.size();
             m_sandbox.control("POST", u"/sandbox/notify/"_s + no);
             QVERIFY(spinUntil([&] { return sink.received.size() > before; }));
             const auto bad = m_channel->decodeNotification(sink.received.last().headers, sink.received.last().body);
-            QVERIFY(!bad.ok());
+            QVERIFY2(!bad.ok(), qPrintable(QString::fromUtf16(c.kind)));
             QCOMPARE(bad.error().code, QString::fromUtf16(c.code));
+            QVERIFY(!bad.error().message.isEmpty());
         }
+        // A profile of another app, or of another merchant, refuses the genuine notification.
+        ChannelProfile otherApp = m_sandbox.profile(ChannelKind::WeChat);
+        otherApp.appId = u"wx1111111111111111"_s;
+        auto appCh = WeChatPayChannel::create(otherApp, m_clock);
+        QVERIFY(appCh);
+        QCOMPARE(appCh.value()->decodeNotification(sink.received.at(0).headers, sink.received.at(0).body).error().code,
+                 u"MISMATCH"_s);
+        ChannelProfile otherMch = m_sandbox.profile(ChannelKind::WeChat);
+        otherMch.merchantId = u"1900000001"_s;
+        auto mchCh = WeChatPayChannel::create(otherMch, m_clock);
+        QVERIFY(mchCh);
+        QCOMPARE(mchCh.value()->decodeNotification(sink.received.at(0).headers, sink.received.at(0).body).error().code,
+                 u"MISMATCH"_s);
 
         // Refund notifications: REFUND.SUCCESS with refund_status.
         m_sandbox.control("POST", u"/sandbox/refund-plan"_s, {{u"outcome"_s, u"ABNORMAL"_s}, {u"after_queries"_s, 0}});
@@ -621,6 +638,16 @@ private slots:
         QCOMPARE(rn->refund.outRefundNo, refundNo);
         QVERIFY(rn->refund.status == RefundStatus::Abnormal);
         QCOMPARE(rn->refund.amountMinor, 21);
+        // A refund notification must name our merchant too.
+        for (const char16_t *kind : {u"no_merchant", u"foreign_merchant"}) {
+            m_sandbox.fault(u"wechat"_s, u"notify"_s, QString::fromUtf16(kind));
+            const qsizetype n0 = sink.received.size();
+            QVERIFY(refund(*m_channel, no, newNo("RFM"), 1, 4321).ok());
+            QVERIFY(spinUntil([&] { return sink.received.size() > n0; }));
+            const auto bad = m_channel->decodeNotification(sink.received.last().headers, sink.received.last().body);
+            QVERIFY2(!bad.ok(), qPrintable(QString::fromUtf16(kind)));
+            QCOMPARE(bad.error().code, u"MISMATCH"_s);
+        }
         m_sandbox.control("POST", u"/sandbox/notify-url"_s, {{u"url"_s, QString()}});
     }
 

@@ -18,6 +18,7 @@ using namespace paydesk;
 
 namespace {
 const QString kAppId = QStringLiteral("2021000000000001");
+const QString kSellerId = QStringLiteral("2088000000000001");
 
 struct World
 {
@@ -33,7 +34,7 @@ World &world()
         out->alipayKey = crypto::PrivateKey::fromPem(fuzz::key("alipay.key.pem")).value();
         ChannelProfile p;
         p.kind = ChannelKind::Alipay;
-        p.merchantId = QStringLiteral("2088000000000001");
+        p.merchantId = kSellerId;
         p.appId = kAppId;
         p.privateKeyPem = fuzz::key("alipay_app.key.pem");
         p.platformPublicKeyPem = fuzz::key("alipay.pub.pem");
@@ -78,6 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz::fail("an unsigned notification was accepted");
     if (params.value(QStringLiteral("app_id")) != kAppId)
         fuzz::fail("a notification for another app was accepted");
+    if (params.value(QStringLiteral("seller_id")) != kSellerId)
+        fuzz::fail("a notification for another seller was accepted");
+    if (!alipay::notifyTimeAcceptable(alipay::parseBeijingTime(params.value(QStringLiteral("notify_time"))), fuzz::kNowMs))
+        fuzz::fail("a stale notification was accepted");
     if (reply->kind == ChannelNotification::Kind::Payment && reply->payment.amountMinor < 0)
         fuzz::fail("a payment with a negative amount was accepted");
     if (reply->kind == ChannelNotification::Kind::Refund && reply->refund.amountMinor < 0)

@@ -25,6 +25,7 @@
 
 #include "TestSupport.h"
 #include "channels/SimulatedChannel.h"
+#include "crypto/Crypto.h"
 #include "demo/DemoSeeder.h"
 
 #include <QAction>
@@ -34,6 +35,9 @@
 #include <QChart>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -66,6 +70,7 @@ private slots:
     void shortcutsAreListed();
     void statusBarNamesTheChannels();
     void channelProfileFormExplains();
+    void channelProfileFormKeepsTheSandboxMark();
     void countdownAmberThenClosingThenClosed();
     void idleLockHidesTheBooksUntilAPassword();
 
@@ -479,6 +484,39 @@ void TestGuiFlow::channelProfileFormExplains()
     QTRY_VERIFY(!dialog.problemText().isEmpty());
     QVERIFY(!saved);
     QVERIFY(dialog.isVisible());
+}
+
+void TestGuiFlow::channelProfileFormKeepsTheSandboxMark()
+{
+    // A sandbox's profile file, loaded in the form and saved: still a sandbox profile, so its
+    // plain-http loopback gateway is accepted (issue 13 item 10); unmarked, it is refused.
+    QTemporaryDir dir;
+    const auto key = crypto::PrivateKey::generateRsa(2048).value();
+    QJsonObject o{{u"channel"_s, u"alipay"_s},
+                  {u"app_id"_s, u"2021000000000001"_s},
+                  {u"private_key"_s, QString::fromUtf8(key.toPem())},
+                  {u"platform_public_key"_s, QString::fromUtf8(key.publicKey().toPem())},
+                  {u"gateway_url"_s, u"http://127.0.0.1:8080/gateway.do"_s},
+                  {u"sandbox"_s, true}};
+    auto write = [&dir](const QString &name, const QJsonObject &json) {
+        QFile f(dir.filePath(name));
+        if (!f.open(QIODevice::WriteOnly))
+            qFatal("cannot write %s", qPrintable(f.fileName()));
+        f.write(QJsonDocument(json).toJson());
+        return f.fileName();
+    };
+    ui::ChannelProfileDialog dialog;
+    dialog.loadFile(write(u"sandbox.json"_s, o));
+    QVERIFY2(dialog.problemText().isEmpty(), qPrintable(dialog.problemText()));
+    auto p = dialog.profile();
+    QVERIFY2(p.ok(), p.ok() ? "" : qPrintable(p.error().message));
+    QVERIFY(p->sandbox);
+    QCOMPARE(p->gatewayUrl, u"http://127.0.0.1:8080/gateway.do"_s);
+
+    o.remove(u"sandbox"_s);
+    ui::ChannelProfileDialog plain;
+    plain.loadFile(write(u"plain.json"_s, o));
+    QVERIFY2(plain.problemText().contains(u"sandbox"_s), qPrintable(plain.problemText()));
 }
 
 namespace {
