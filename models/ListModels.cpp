@@ -131,7 +131,7 @@ QVariant RefundModel::cell(const RefundService::Row &r, int column, int role) co
 Status ReviewQueueModel::reload()
 {
     RefundService::Filter f;
-    f.states = {RefundState::Requested};
+    f.states = {m_state};
     f.limit = 1000;
     auto rows = m_refunds.list(f);
     if (!rows)
@@ -154,6 +154,7 @@ QVariant ReviewQueueModel::header(int column) const
     case RequestedBy: return tr("Requested by");
     case Reason: return tr("Reason");
     case Age: return tr("Waiting");
+    case ChannelSaid: return tr("Channel said");
     }
     return {};
 }
@@ -181,6 +182,7 @@ QVariant ReviewQueueModel::cell(const RefundService::Row &r, int column, int rol
     case RequestedBy: return f.requestedBy;
     case Reason: return f.reason;
     case Age: return Labels::age(m_clock.nowMs() - f.requestedAt);
+    case ChannelSaid: return f.lastError;
     }
     return {};
 }

@@ -57,9 +57,13 @@ class ReviewQueueModel final : public RowTableModel<RefundService::Row>
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ReviewQueueModel)
 public:
-    enum Column { RefundNo, OrderNo, Payment, Amount, RequestedBy, Reason, Age, ColumnCount };
+    enum Column { RefundNo, OrderNo, Payment, Amount, RequestedBy, Reason, Age, ChannelSaid, ColumnCount };
     ReviewQueueModel(RefundService &refunds, const Clock &clock, QObject *parent = nullptr)
         : RowTableModel(parent), m_refunds(refunds), m_clock(clock) {}
+    /// Which queue: REQUESTED (waiting for review, the default) or FAILED (refused by the
+    /// channel, to be sent again); loaded at the next reload().
+    void setState(RefundState state) { m_state = state; }
+    RefundState state() const { return m_state; }
     Status reload();
 
 protected:
@@ -70,6 +74,7 @@ protected:
 private:
     RefundService &m_refunds;
     const Clock &m_clock;
+    RefundState m_state = RefundState::Requested;
 };
 
 /// What happened to an order, from the audit log (its own entries and its refunds').

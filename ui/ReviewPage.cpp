@@ -7,6 +7,7 @@
 #include "sync/SyncEngine.h"
 
 #include <QAction>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -21,7 +22,8 @@ namespace paydesk::ui {
 ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     : Page(parent), m_ctx(ctx), m_model(new ReviewQueueModel(ctx.services.refundService, *ctx.services.clock, this)),
       m_table(new QTableView(this)), m_note(new QLineEdit(this)), m_approve(new QPushButton(tr("&Approve"), this)),
-      m_reject(new QPushButton(tr("Re&ject"), this)), m_summary(new QLabel(this))
+      m_reject(new QPushButton(tr("Re&ject"), this)), m_retry(new QPushButton(tr("Send a&gain"), this)),
+      m_queue(new QComboBox(this)), m_summary(new QLabel(this))
 {
     setObjectName(QStringLiteral("reviewPage"));
     auto *layout = new QVBoxLayout(this);
@@ -30,7 +32,17 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     f.setPointSizeF(f.pointSizeF() * 1.3);
     f.setBold(true);
     heading->setFont(f);
-    layout->addWidget(heading);
+    auto *top = new QHBoxLayout;
+    top->addWidget(heading);
+    top->addStretch(1);
+    auto *queueLabel = new QLabel(tr("&Queue:"), this);
+    queueLabel->setBuddy(m_queue);
+    m_queue->setObjectName(QStringLiteral("reviewQueue"));
+    m_queue->addItem(tr("Waiting for review"));
+    m_queue->addItem(tr("Refused by the channel"));
+    top->addWidget(queueLabel);
+    top->addWidget(m_queue);
+    layout->addLayout(top);
     m_summary->setObjectName(QStringLiteral("reviewSummary"));
     layout->addWidget(m_summary);
     m_table->setModel(m_model);
@@ -52,7 +64,22 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     row->addWidget(m_note, 1);
     row->addWidget(m_approve);
     row->addWidget(m_reject);
+    row->addWidget(m_retry);
     layout->addLayout(row);
+    m_retry->setObjectName(QStringLiteral("retryButton"));
+    m_retry->hide();
+    m_table->setColumnHidden(ReviewQueueModel::ChannelSaid, true);
+    connect(m_retry, &QPushButton::clicked, this, &ReviewPage::retry);
+    connect(m_queue, &QComboBox::currentIndexChanged, this, [this](int index) {
+        const bool refused = index == 1;
+        m_model->setState(refused ? RefundState::Failed : RefundState::Requested);
+        m_approve->setVisible(!refused);
+        m_reject->setVisible(!refused);
+        m_retry->setVisible(refused);
+        m_table->setColumnHidden(ReviewQueueModel::ChannelSaid, !refused);
+        m_note->setPlaceholderText(refused ? tr("Why it can go out now (required)") : tr("What you checked (required to reject)"));
+        refresh();
+    });
     m_approve->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
     connect(m_approve, &QPushButton::clicked, this, &ReviewPage::approve);
     connect(m_reject, &QPushButton::clicked, this, &ReviewPage::reject);
@@ -77,8 +104,12 @@ void ReviewPage::refresh()
     qint64 total = 0;
     for (const auto &r : m_model->rows())
         total += r.refund.amountMinor;
-    m_summary->setText(tr("%n refund(s) waiting, %1 in total.", nullptr, m_model->rowCount())
-                           .arg(Money::cny(total).toDisplayString(QLocale())));
+    m_summary->setText(m_model->state() == RefundState::Failed
+                           ? tr("%n refund(s) refused by the channel, %1 in total: the customer has not been paid.", nullptr,
+                                m_model->rowCount())
+                                 .arg(Money::cny(total).toDisplayString(QLocale()))
+                           : tr("%n refund(s) waiting, %1 in total.", nullptr, m_model->rowCount())
+                                 .arg(Money::cny(total).toDisplayString(QLocale())));
     updateButtons();
 }
 
@@ -106,6 +137,37 @@ void ReviewPage::updateButtons()
     const bool noteOk = !m_note->text().trimmed().isEmpty();
     m_reject->setEnabled(v.allowed && noteOk);
     m_reject->setToolTip(!v.allowed ? v.reason : noteOk ? tr("Reject: the amount becomes refundable again") : tr("Write a note saying why."));
+    if (v.allowed && row && row->refund.state != RefundState::Failed)
+        v = {false, tr("Only a refund the channel refused can be sent again.")};
+    m_retry->setEnabled(v.allowed && noteOk);
+    m_retry->setToolTip(!v.allowed ? v.reason
+                        : noteOk   ? tr("Send again with the same refund number; the timer sends it at once")
+                                   : tr("Write a note saying why it can go out now."));
+}
+
+void ReviewPage::retry()
+{
+    const auto *row = m_model->rowAt(m_table->currentIndex().row());
+    if (!row || row->refund.state != RefundState::Failed)
+        return;
+    const QString no = row->refund.outRefundNo;
+    const QString amount = Money(row->refund.amountMinor, Currency::cny()).toDisplayString(QLocale());
+    const QString question = tr("Send refund %1 of %2 on order %3 again?\n\nThe channel refused it: \"%4\". "
+                                "It goes out with the same refund number, so the customer is paid at most once.")
+                                 .arg(no, amount, row->orderNo, row->refund.lastError);
+    if (MessageBox::question(this, tr("Send refund again"), question) != QMessageBox::Yes)
+        return;
+    auto r = m_ctx.services.refundService.retry(m_ctx.user, no, m_note->text().trimmed());
+    if (!r) {
+        MessageBox::warning(this, tr("Not sent again"), r.error().message);
+    } else {
+        m_note->clear();
+        emit message(tr("Refund %1 goes out again.").arg(no));
+        if (m_ctx.sync)
+            m_ctx.sync->poke();
+        emit booksChanged();
+    }
+    refresh();
 }
 
 void ReviewPage::approve() { review(true); }

@@ -3,6 +3,7 @@
 #include "Page.h"
 #include "UiContext.h"
 
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -15,7 +16,9 @@ class ReviewQueueModel;
 namespace paydesk::ui {
 
 /// Finance's refund review: the queue of REQUESTED refunds, oldest first; approve or reject
-/// with a note. A requester cannot review their own request (four eyes).
+/// with a note. A requester cannot review their own request (four eyes). The second queue
+/// holds refunds the channel refused (FAILED): FINANCE sends one again with the same refund
+/// number and a note.
 class ReviewPage final : public Page
 {
     Q_OBJECT
@@ -29,10 +32,14 @@ public:
     QLineEdit *noteEdit() const { return m_note; }
     QPushButton *approveButton() const { return m_approve; }
     QPushButton *rejectButton() const { return m_reject; }
+    QPushButton *retryButton() const { return m_retry; }
+    /// 0: waiting for review, 1: refused by the channel.
+    QComboBox *queueBox() const { return m_queue; }
     bool selectRefund(const QString &outRefundNo);
 
     void approve();
     void reject();
+    void retry();
 
 private:
     void review(bool approve);
@@ -43,6 +50,8 @@ private:
     QLineEdit *m_note;
     QPushButton *m_approve;
     QPushButton *m_reject;
+    QPushButton *m_retry;
+    QComboBox *m_queue;
     QLabel *m_summary;
 };
 

@@ -38,6 +38,8 @@ Verbs
   order repay ORDER_NO --channel C | order close ORDER_NO | order refresh ORDER_NO
   refund request ORDER_NO (--amount A | --all) --reason R [--payment OUT_TRADE_NO] [--key K]
   refund approve REFUND_NO [--note N] | refund reject REFUND_NO --note N
+  refund retry REFUND_NO --note N        send a refund the channel refused again, same number (FINANCE,
+                                         not its requester); the timer sends it
   refund list [--state S[,S]] [--order ORDER_NO]
   anomaly list [--state OPEN|RESOLVED] | anomaly resolve ID --note N
   sync --once | --until-idle | --daemon [--exit-after 8s]   run the timer headless

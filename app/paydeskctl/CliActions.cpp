@@ -254,7 +254,7 @@ int Cli::cmdOrderAction(const QString &sub, const QStringList &argv)
 int Cli::cmdRefund(const QStringList &argv)
 {
     if (argv.isEmpty())
-        return usage(tr("Use: refund request|approve|reject|list."));
+        return usage(tr("Use: refund request|approve|reject|retry|list."));
     const QString sub = argv.first();
     Services &s = *m_services;
     auto args = Args::parse(argv.mid(1), {{QStringLiteral("amount"), QStringLiteral("reason"), QStringLiteral("payment"), QStringLiteral("key"),
@@ -320,10 +320,12 @@ int Cli::cmdRefund(const QStringList &argv)
         }
         return 0;
     }
-    if (sub == QStringLiteral("approve") || sub == QStringLiteral("reject")) {
-        const bool approve = sub == QStringLiteral("approve");
-        auto r = approve ? s.refundService.approve(user.value(), args->positional.first(), args->value(QStringLiteral("note")))
-                         : s.refundService.reject(user.value(), args->positional.first(), args->value(QStringLiteral("note")));
+    if (sub == QStringLiteral("approve") || sub == QStringLiteral("reject") || sub == QStringLiteral("retry")) {
+        const QString no = args->positional.first();
+        const QString note = args->value(QStringLiteral("note"));
+        auto r = sub == QStringLiteral("approve") ? s.refundService.approve(user.value(), no, note)
+               : sub == QStringLiteral("reject")  ? s.refundService.reject(user.value(), no, note)
+                                                  : s.refundService.retry(user.value(), no, note);
         if (!r)
             return fail(r.error());
         if (m_json) {

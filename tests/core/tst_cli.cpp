@@ -83,6 +83,7 @@ private slots:
     void usageErrors();
     void helpAndVersion();
     void timeScaleOnlyOnADemo();
+    void refusedRefundIsRetriedByFinance();
 
 private:
     QString newDb(const QString &name) const { return u"sqlite:"_s + m_dir.filePath(name); }
@@ -475,6 +476,42 @@ void TestCli::helpAndVersion()
     r = ctl({u"--version"_s});
     QCOMPARE(r.code, 0);
     QVERIFY(r.out.startsWith(u"paydeskctl "_s));
+}
+
+// `refund retry`: a refund the channel refused goes out again with the same number, by
+// FINANCE with a note (issue 13 item 1's retry, reachable from scripts).
+void TestCli::refusedRefundIsRetriedByFinance()
+{
+    const QString db = newDb(u"retry.db"_s);
+    Ran r = ctl({u"--db"_s, db, u"demo"_s, u"seed"_s, u"--orders"_s, u"400"_s, u"--seed"_s, u"5"_s});
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    r = ctl({u"--db"_s, db, u"--json"_s, u"refund"_s, u"list"_s, u"--state"_s, u"FAILED"_s});
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    QString no;
+    for (const QJsonValue &v : r.json().array())
+        if (v.toObject().value(u"requested_by"_s).toString() != u"finance"_s) {
+            no = v.toObject().value(u"out_refund_no"_s).toString();
+            break;
+        }
+    QVERIFY2(!no.isEmpty(), qPrintable(r.out.left(400)));
+
+    r = ctl({u"--db"_s, db, u"--user"_s, u"clerk"_s, u"refund"_s, u"retry"_s, no, u"--note"_s, u"again"_s}, kAsClerk);
+    QCOMPARE(r.code, 4); // forbidden
+    QVERIFY2(r.err.contains(u"FINANCE"_s), qPrintable(r.said()));
+    const QList<std::pair<QString, QString>> asFinance{{u"PAYDESK_PASSWORD"_s, u"finance"_s}};
+    r = ctl({u"--db"_s, db, u"--user"_s, u"finance"_s, u"refund"_s, u"retry"_s, no}, asFinance);
+    QVERIFY2(r.code != 0 && r.err.contains(u"why"_s), qPrintable(r.said()));
+    r = ctl({u"--db"_s, db, u"--user"_s, u"finance"_s, u"--json"_s, u"refund"_s, u"retry"_s, no, u"--note"_s,
+             u"customer's card was fixed"_s},
+            asFinance);
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    const QJsonObject o = r.json().object();
+    QCOMPARE(o.value(u"out_refund_no"_s).toString(), no);
+    QCOMPARE(o.value(u"state"_s).toString(), u"APPROVED"_s);
+    QCOMPARE(o.value(u"reviewed_by"_s).toString(), u"finance"_s);
+    // Once is enough: it is no longer a refused refund.
+    r = ctl({u"--db"_s, db, u"--user"_s, u"finance"_s, u"refund"_s, u"retry"_s, no, u"--note"_s, u"again"_s}, asFinance);
+    QVERIFY2(r.code != 0 && r.err.contains(u"APPROVED"_s), qPrintable(r.said()));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -65,6 +65,7 @@ private slots:
     void closeAsksAndCloses();
     void refundBadThenGood();
     void approveAsAnotherUser();
+    void refusedRefundIsSentAgainFromTheReviewPage();
     void chartFollowsPayments();
     void shortcuts();
     void shortcutsAreListed();
@@ -383,6 +384,47 @@ void TestGuiFlow::approveAsAnotherUser()
     QCOMPARE(r.reviewedBy, u"finance"_s);
     QCOMPARE(r.reviewNote, u"Receipt checked"_s);
     QVERIFY(!page.selectRefund(m_refundNo)); // gone from the queue
+}
+
+// A refund the channel refused (FAILED) is sent again from the review page's second queue,
+// by FINANCE with a note, after a question naming it; a clerk cannot.
+void TestGuiFlow::refusedRefundIsSentAgainFromTheReviewPage()
+{
+    {
+        ui::ReviewPage page(*m_clerkCtx);
+        page.queueBox()->setCurrentIndex(1);
+        QVERIFY(page.model()->rowCount() > 0);
+        page.table()->setCurrentIndex(page.model()->index(0, 0));
+        QTest::keyClicks(page.noteEdit(), u"card fixed"_s);
+        QVERIFY(!page.retryButton()->isEnabled());
+        QVERIFY(page.retryButton()->toolTip().contains(u"FINANCE"_s));
+    }
+    ui::ReviewPage page(*m_financeCtx);
+    page.show();
+    page.queueBox()->setCurrentIndex(1);
+    QVERIFY(page.retryButton()->isVisible());
+    QVERIFY(!page.approveButton()->isVisible());
+    QString no;
+    for (const auto &row : page.model()->rows())
+        if (row.refund.requestedBy != m_financeCtx->user.login) {
+            no = row.refund.outRefundNo;
+            break;
+        }
+    QVERIFY(!no.isEmpty());
+    QVERIFY(page.selectRefund(no));
+    QVERIFY(!page.retryButton()->isEnabled()); // a note first
+    QTest::keyClicks(page.noteEdit(), u"customer's card was fixed"_s);
+    QVERIFY(page.retryButton()->isEnabled());
+    ui::MessageBox::setNextAnswer(QMessageBox::No);
+    QTest::mouseClick(page.retryButton(), Qt::LeftButton);
+    QCOMPARE(toString(m_s->refunds.byOutRefundNo(no)->state), u"FAILED"_s);
+    QVERIFY(ui::MessageBox::lastText().contains(no));
+    ui::MessageBox::setNextAnswer(QMessageBox::Yes);
+    QTest::mouseClick(page.retryButton(), Qt::LeftButton);
+    const Refund after = m_s->refunds.byOutRefundNo(no).value();
+    QCOMPARE(toString(after.state), u"APPROVED"_s);
+    QCOMPARE(after.reviewedBy, m_financeCtx->user.login);
+    QVERIFY(!page.selectRefund(no)); // it left the refused queue
 }
 
 void TestGuiFlow::chartFollowsPayments()
