@@ -1,12 +1,17 @@
 #include "Cli.h"
 
 #include "Terminal.h"
+#include "channels/ChannelProfileStore.h"
+#include "channels/SecretStore.h"
+#include "services/AuditCheckpoint.h"
 #include "demo/DemoSeeder.h"
 #include "domain/Json.h"
 #include "util/Duration.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QSaveFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -55,7 +60,10 @@ Verbs
   channel remove wechat|alipay           real channels (add and remove: an ADMIN login)
   user add LOGIN --role CLERK|FINANCE|ADMIN [--name NAME]   (password: PAYDESK_NEW_PASSWORD or prompt)
   user list | user passwd LOGIN | user disable LOGIN | user enable LOGIN
-  audit verify | audit list [--object OBJ] [--search TEXT] [--limit N]
+  audit verify [--checkpoint FILE] | audit list [--object OBJ] [--search TEXT] [--limit N]
+  audit checkpoint --out FILE            the chain's head signed with a key from the secret store
+                                         (never the database); verify --checkpoint FILE later proves
+                                         entries up to it were not rewritten
   stats
 
 Channel secrets (private key, APIv3 key) never go into the database: they go to the OS keychain,
@@ -584,12 +592,66 @@ int Cli::cmdUser(const QStringList &argv)
 int Cli::cmdAudit(const QStringList &argv)
 {
     if (argv.isEmpty())
-        return usage(tr("Use: audit verify|list."));
+        return usage(tr("Use: audit verify|checkpoint|list."));
     const QString sub = argv.first();
     Services &s = *m_services;
-    auto args = Args::parse(argv.mid(1), {{QStringLiteral("object"), QStringLiteral("search"), QStringLiteral("limit")}, {}});
+    auto args = Args::parse(argv.mid(1), {{QStringLiteral("object"), QStringLiteral("search"), QStringLiteral("limit"),
+                                           QStringLiteral("out"), QStringLiteral("checkpoint")}, {}});
     if (!args)
         return fail(args.error());
+    if (sub == QStringLiteral("checkpoint")) {
+        if (!args->has(QStringLiteral("out")))
+            return usage(tr("Use: audit checkpoint --out FILE."));
+        auto secrets = SecretStore::openDefault(ChannelProfileStore::defaultSecretFile(*s.db));
+        if (!secrets)
+            return fail(secrets.error());
+        auto key = AuditCheckpoint::key(*secrets.value(), true);
+        if (!key)
+            return fail(key.error());
+        auto cp = AuditCheckpoint::make(s.audit, key.value(), s.clock->nowMs(), s.db->location().display());
+        if (!cp)
+            return fail(cp.error());
+        QSaveFile out(args->value(QStringLiteral("out")));
+        if (!out.open(QIODevice::WriteOnly) || out.write(QJsonDocument(cp->toJson()).toJson()) < 0 || !out.commit())
+            return fail(Error::storage(tr("Cannot write %1: %2").arg(out.fileName(), out.errorString())));
+        if (m_json)
+            emitJson(cp->toJson());
+        else
+            say(tr("Checkpoint of %1 audit entries written to %2 (key %3 in %4). Keep it outside the database.")
+                    .arg(cp->seq).arg(out.fileName(), cp->keyId, secrets.value()->location()));
+        return 0;
+    }
+    if (sub == QStringLiteral("verify") && args->has(QStringLiteral("checkpoint"))) {
+        QFile f(args->value(QStringLiteral("checkpoint")));
+        if (!f.open(QIODevice::ReadOnly))
+            return fail(Error::notFound(QStringLiteral("checkpoint.missing"), tr("Cannot read %1: %2").arg(f.fileName(), f.errorString())));
+        auto cp = AuditCheckpoint::fromJson(f.read(64 * 1024));
+        if (!cp)
+            return fail(cp.error());
+        auto secrets = SecretStore::openDefault(ChannelProfileStore::defaultSecretFile(*s.db));
+        if (!secrets)
+            return fail(secrets.error());
+        auto key = AuditCheckpoint::key(*secrets.value(), false);
+        if (!key)
+            return fail(key.error());
+        auto c = AuditCheckpoint::verify(s.audit, cp.value(), key.value());
+        if (!c)
+            return fail(c.error());
+        if (m_json)
+            emitJson(QJsonObject{{QStringLiteral("intact"), c->intact}, {QStringLiteral("checked"), c->checked},
+                                 {QStringLiteral("checkpoint_seq"), cp->seq},
+                                 {QStringLiteral("first_broken_seq"), c->intact ? QJsonValue() : QJsonValue(c->firstBrokenSeq)},
+                                 {QStringLiteral("problem"), c->problem}});
+        if (!c->intact) {
+            m_err << tr("paydeskctl: the audit log does not match the checkpoint: %1 (entry %2).").arg(c->problem).arg(c->firstBrokenSeq)
+                  << " [audit.broken]\n";
+            m_err.flush();
+            return 1;
+        }
+        say(tr("ok: %1 audit entries, the chain is intact and entries 1 to %2 are the ones the checkpoint signed.")
+                .arg(c->checked).arg(cp->seq));
+        return 0;
+    }
     if (sub == QStringLiteral("verify")) {
         auto v = s.audit.verify();
         if (!v)

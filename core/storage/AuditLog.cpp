@@ -192,6 +192,26 @@ Result<AuditLog::Verification> AuditLog::verify(const std::function<void(qint64)
     return v;
 }
 
+Result<std::pair<qint64, QString>> AuditLog::head()
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT seq, hash FROM audit_head WHERE id = 1"));
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return std::pair<qint64, QString>{0, QString()};
+    return std::pair<qint64, QString>{q.value().value(0).toLongLong(), q.value().value(1).toString()};
+}
+
+Result<std::optional<QString>> AuditLog::hashAt(qint64 seq)
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT hash FROM audit_log WHERE seq = :s"), {{":s", seq}});
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return std::optional<QString>();
+    return std::optional<QString>(q.value().value(0).toString());
+}
+
 Result<QList<AuditEntry>> AuditLog::list(const Filter &filter)
 {
     QString sql = QStringLiteral("SELECT seq, at, user_login, action, object, details, prev_hash, hash FROM audit_log WHERE 1=1");

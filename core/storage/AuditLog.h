@@ -65,6 +65,11 @@ public:
     /// Recomputes the whole chain. `progress` is called every few thousand entries.
     Result<Verification> verify(const std::function<void(qint64 checked)> &progress = {});
 
+    /// The chain's tip: the last entry's number and hash (0 and "" for an empty log).
+    Result<std::pair<qint64, QString>> head();
+    /// The stored hash of entry `seq`, or nullopt when there is no such entry.
+    Result<std::optional<QString>> hashAt(qint64 seq);
+
     struct Filter
     {
         QString object;     ///< exact object ("order:PD..."), or empty

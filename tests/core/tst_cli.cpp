@@ -84,6 +84,7 @@ private slots:
     void helpAndVersion();
     void timeScaleOnlyOnADemo();
     void refusedRefundIsRetriedByFinance();
+    void auditCheckpointIsSignedOutsideTheDatabase();
 
 private:
     QString newDb(const QString &name) const { return u"sqlite:"_s + m_dir.filePath(name); }
@@ -512,6 +513,50 @@ void TestCli::refusedRefundIsRetriedByFinance()
     // Once is enough: it is no longer a refused refund.
     r = ctl({u"--db"_s, db, u"--user"_s, u"finance"_s, u"refund"_s, u"retry"_s, no, u"--note"_s, u"again"_s}, asFinance);
     QVERIFY2(r.code != 0 && r.err.contains(u"APPROVED"_s), qPrintable(r.said()));
+}
+
+// `audit checkpoint --out` / `audit verify --checkpoint`: the key is in the secret file, the
+// checkpoint in a file of its own; an edited checkpoint is refused.
+void TestCli::auditCheckpointIsSignedOutsideTheDatabase()
+{
+    const QString db = newDb(u"checkpoint.db"_s);
+    Ran r = ctl({u"--db"_s, db, u"demo"_s, u"seed"_s, u"--orders"_s, u"20"_s, u"--seed"_s, u"2"_s});
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    const QList<std::pair<QString, QString>> env{{u"PAYDESK_SECRET_STORE"_s, u"file"_s},
+                                                 {u"PAYDESK_SECRET_PASSPHRASE"_s, u"a long test passphrase"_s},
+                                                 {u"PAYDESK_SECRET_FILE"_s, m_dir.filePath(u"checkpoint-secrets.bin"_s)}};
+    const QString file = m_dir.filePath(u"cp.json"_s);
+    r = ctl({u"--db"_s, db, u"audit"_s, u"checkpoint"_s}, env);
+    QVERIFY2(r.code != 0 && r.err.contains(u"--out"_s), qPrintable(r.said()));
+    r = ctl({u"--db"_s, db, u"audit"_s, u"checkpoint"_s, u"--out"_s, file}, env);
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QJsonObject cp = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    QVERIFY(cp.value(u"seq"_s).toInteger() > 0);
+    QFile books(db.mid(7));
+    QVERIFY(books.open(QIODevice::ReadOnly));
+    QVERIFY(!books.readAll().contains(cp.value(u"mac"_s).toString().toLatin1())); // nothing of it in the database
+    r = ctl({u"--db"_s, db, u"--json"_s, u"audit"_s, u"verify"_s, u"--checkpoint"_s, file}, env);
+    QVERIFY2(r.code == 0, qPrintable(r.said()));
+    QCOMPARE(r.json().object().value(u"intact"_s).toBool(), true);
+    QCOMPARE(r.json().object().value(u"checkpoint_seq"_s).toInteger(), cp.value(u"seq"_s).toInteger());
+
+    // Moving the checkpoint back (to hide later edits) breaks its signature.
+    cp.insert(u"seq"_s, cp.value(u"seq"_s).toInteger() - 1);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(QJsonDocument(cp).toJson());
+    f.close();
+    r = ctl({u"--db"_s, db, u"audit"_s, u"verify"_s, u"--checkpoint"_s, file}, env);
+    QCOMPARE(r.code, 4);
+    QVERIFY2(r.err.contains(u"edited"_s), qPrintable(r.said()));
+    // Without the key (another machine, no secret file) it says so.
+    const QList<std::pair<QString, QString>> otherEnv{{u"PAYDESK_SECRET_STORE"_s, u"file"_s},
+                                                      {u"PAYDESK_SECRET_PASSPHRASE"_s, u"a long test passphrase"_s},
+                                                      {u"PAYDESK_SECRET_FILE"_s, m_dir.filePath(u"other-secrets.bin"_s)}};
+    r = ctl({u"--db"_s, db, u"audit"_s, u"verify"_s, u"--checkpoint"_s, file}, otherEnv);
+    QVERIFY2(r.code != 0 && r.err.contains(u"no audit checkpoint key"_s), qPrintable(r.said()));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

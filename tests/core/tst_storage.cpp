@@ -6,10 +6,13 @@
 
 #include "TestSupport.h"
 
+#include "channels/SecretStore.h"
 #include "demo/DemoSeeder.h"
+#include "services/AuditCheckpoint.h"
 
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QMutex>
@@ -253,6 +256,7 @@ private slots:
     void onlyAdminsChangeSettingsWithinBounds();
     void databaseStatesFollowTheTransitionTables();
     void databaseRefusesRawWritesPastTheRules();
+    void keyedCheckpointCatchesARewrittenChain();
 };
 
 void TestStorage::initTestCase()
@@ -1742,4 +1746,84 @@ void TestStorage::databaseRefusesRawWritesPastTheRules()
     QCOMPARE(scalar(db, u"SELECT reviewed_by FROM refunds WHERE id = %1"_s.arg(r.id)).toString(), u"finance"_s);
     if (db.dialect() == Database::Dialect::PostgreSQL)
         QVERIFY(!execSql(db, u"TRUNCATE audit_log"_s));
+}
+
+namespace {
+/// What a writer with DDL rights does: edits entry `seq`, then recomputes every hash from it
+/// on and the head, so the unkeyed chain verifies again.
+bool rewriteChainFrom(Database &db, qint64 seq, const QString &newDetails)
+{
+    if (!liftDatabaseGuards(db) || !execSql(db, u"UPDATE audit_log SET details = '%1' WHERE seq = %2"_s.arg(newDetails).arg(seq)))
+        return false;
+    QSqlQuery q(db.connection());
+    if (!q.exec(u"SELECT seq, at, user_login, action, object, details, prev_hash FROM audit_log WHERE seq >= %1 ORDER BY seq"_s.arg(seq)))
+        return false;
+    QList<AuditEntry> rows;
+    while (q.next()) {
+        AuditEntry e;
+        e.seq = q.value(0).toLongLong();
+        e.at = q.value(1).toLongLong();
+        e.user = q.value(2).toString();
+        e.action = q.value(3).toString();
+        e.object = q.value(4).toString();
+        e.details = QJsonDocument::fromJson(q.value(5).toString().toUtf8()).object();
+        e.prevHash = q.value(6).toString();
+        rows << e;
+    }
+    q.finish();
+    QString prev = rows.isEmpty() ? QString() : rows.first().prevHash;
+    for (AuditEntry &e : rows) {
+        e.prevHash = prev;
+        e.hash = AuditLog::computeHash(e);
+        if (!execSql(db, u"UPDATE audit_log SET prev_hash = '%1', hash = '%2' WHERE seq = %3"_s.arg(e.prevHash, e.hash).arg(e.seq)))
+            return false;
+        prev = e.hash;
+    }
+    return execSql(db, u"UPDATE audit_head SET hash = '%1' WHERE id = 1"_s.arg(prev));
+}
+} // namespace
+
+// Issue 13 item 6: the unkeyed chain can be rewritten whole; a checkpoint signed with a key
+// from the secret store (never the database) names the rewrite, a removal, an edited file.
+void TestStorage::keyedCheckpointCatchesARewrittenChain()
+{
+    Fixture f;
+    PAYDESK_REQUIRE_DB(f.scratch);
+    f.open();
+    AuditLog &audit = f.s->audit;
+    for (int i = 1; i <= 8; ++i)
+        QVERIFY(audit.record(u"clerk"_s, u"order.create"_s, u"order:%1"_s.arg(i), {{u"amount"_s, u"%1.00"_s.arg(i)}}).ok());
+    QTemporaryDir dir;
+    EncryptedFileSecretStore secrets(dir.filePath(u"secrets.bin"_s), "passphrase", crypto::ScryptParams{1 << 10, 8, 1});
+    QCOMPARE(AuditCheckpoint::key(secrets, false).error().code, u"checkpoint.no_key"_s);
+    const QByteArray key = AuditCheckpoint::key(secrets, true).value();
+    QCOMPARE(AuditCheckpoint::key(secrets, true).value(), key); // made once, then kept
+    const auto made = AuditCheckpoint::make(audit, key, f.clock->nowMs(), f.s->db->location().display());
+    QVERIFY(made.ok());
+    QCOMPARE(made->seq, qint64(8));
+    // Through its file form, as `audit checkpoint --out` writes it.
+    const auto cp = AuditCheckpoint::fromJson(QJsonDocument(made->toJson()).toJson());
+    QVERIFY(cp.ok());
+    QVERIFY(AuditCheckpoint::verify(audit, cp.value(), key)->intact);
+    QVERIFY(audit.record(u"clerk"_s, u"order.create"_s, u"order:9"_s).ok()); // the log goes on
+    QVERIFY(AuditCheckpoint::verify(audit, cp.value(), key)->intact);
+
+    // An edited file, another key, a file that is not a checkpoint.
+    AuditCheckpoint edited = cp.value();
+    edited.seq = 5;
+    QCOMPARE(AuditCheckpoint::verify(audit, edited, key).error().code, u"checkpoint.forged"_s);
+    QCOMPARE(AuditCheckpoint::verify(audit, cp.value(), QByteArray(32, 'k')).error().code, u"checkpoint.other_key"_s);
+    QCOMPARE(AuditCheckpoint::fromJson("{\"format\":\"x\"}").error().code, u"checkpoint.malformed"_s);
+
+    // The whole chain rewritten from entry 4: the unkeyed check is fooled, the checkpoint is not.
+    QVERIFY(rewriteChainFrom(*f.s->db, 4, u"{\"amount\":\"0.01\"}"_s));
+    QVERIFY2(audit.verify()->intact, "the rewrite should fool the unkeyed chain");
+    const auto rewritten = AuditCheckpoint::verify(audit, cp.value(), key);
+    QVERIFY(rewritten.ok());
+    QVERIFY(!rewritten->intact);
+    QCOMPARE(rewritten->firstBrokenSeq, qint64(8));
+    QVERIFY2(rewritten->problem.contains(u"rewritten"_s), qPrintable(rewritten->problem));
+    // Nor is a checkpoint made over a broken chain.
+    QVERIFY(execSql(*f.s->db, u"UPDATE audit_log SET user_login = 'mallory' WHERE seq = 2"_s));
+    QCOMPARE(AuditCheckpoint::make(audit, key, 0, QString()).error().code, u"audit.broken"_s);
 }
