@@ -30,6 +30,7 @@ namespace paydesk::ui {
 
 SettingsPage::SettingsPage(UiContext &ctx, QWidget *parent)
     : Page(parent), m_ctx(ctx), m_timeout(new QSpinBox(this)), m_buffer(new QSpinBox(this)), m_autoApprove(new QLineEdit(this)),
+      m_idleLock(new QSpinBox(this)), m_reconAt(new QSpinBox(this)), m_catchUp(new QSpinBox(this)),
       m_save(new QPushButton(tr("&Save settings"), this)), m_problem(new QLabel(this)), m_users(new UserModel(ctx.services.users, this)),
       m_userTable(new QTableView(this)), m_addUser(new QPushButton(tr("&Add user…"), this)),
       m_toggleUser(new QPushButton(tr("&Disable user"), this)), m_language(new QComboBox(this))
@@ -69,6 +70,22 @@ SettingsPage::SettingsPage(UiContext &ctx, QWidget *parent)
     m_autoApprove->setPlaceholderText(tr("0 = every refund is reviewed"));
     m_autoApprove->setToolTip(tr("Refunds up to this amount are approved at once (auto_approve_minor); 0 turns it off"));
     form->addRow(tr("Auto-approve refunds up to (¥):"), m_autoApprove);
+    m_idleLock->setObjectName(QStringLiteral("idleLock"));
+    m_idleLock->setRange(1, 8 * 60);
+    m_idleLock->setSuffix(tr(" min"));
+    m_idleLock->setToolTip(tr("The window locks after this long without input; a password opens it (idle_lock_s)"));
+    form->addRow(tr("&Lock after idle:"), m_idleLock);
+    m_reconAt->setObjectName(QStringLiteral("reconAt"));
+    m_reconAt->setRange(0, 23);
+    m_reconAt->setSuffix(tr(":00 Beijing time"));
+    m_reconAt->setToolTip(tr("The timer reconciles yesterday's bills from this hour on (recon_at_minute); "
+                             "WeChat Pay and Alipay publish them in the morning"));
+    form->addRow(tr("Reconcile &bills from:"), m_reconAt);
+    m_catchUp->setObjectName(QStringLiteral("reconCatchUp"));
+    m_catchUp->setRange(1, 90);
+    m_catchUp->setSuffix(tr(" days"));
+    m_catchUp->setToolTip(tr("Days missed while PayDesk was not running are reconciled this far back (recon_catch_up_days)"));
+    form->addRow(tr("&Catch up on bills for:"), m_catchUp);
     m_problem->setWordWrap(true);
     m_problem->setStyleSheet(QStringLiteral("color: #c62828;"));
     form->addRow(m_problem);
@@ -140,6 +157,9 @@ void SettingsPage::refresh()
     m_timeout->setValue(int(std::clamp<qint64>(s.payTimeoutS() / 60, 1, 7 * 24 * 60)));
     m_buffer->setValue(int(std::clamp<qint64>(s.repayBufferS(), 0, 3600)));
     m_autoApprove->setText(Money::cny(s.autoApproveMinor()).toPlainString());
+    m_idleLock->setValue(int(std::clamp<qint64>(s.idleLockS() / 60, 1, 8 * 60)));
+    m_reconAt->setValue(int(s.reconAtMinute() / 60));
+    m_catchUp->setValue(int(s.reconCatchUpDays()));
     (void)m_users->reload();
     m_channels->reload();
 }
@@ -163,7 +183,10 @@ void SettingsPage::save()
         return;
     for (const auto &[key, value] : {std::pair{QStringLiteral("pay_timeout_s"), qint64(m_timeout->value()) * 60},
                                      std::pair{QStringLiteral("repay_buffer_s"), qint64(m_buffer->value())},
-                                     std::pair{QStringLiteral("auto_approve_minor"), threshold->minor()}}) {
+                                     std::pair{QStringLiteral("auto_approve_minor"), threshold->minor()},
+                                     std::pair{QStringLiteral("idle_lock_s"), qint64(m_idleLock->value()) * 60},
+                                     std::pair{QStringLiteral("recon_at_minute"), qint64(m_reconAt->value()) * 60},
+                                     std::pair{QStringLiteral("recon_catch_up_days"), qint64(m_catchUp->value())}}) {
         if (Status st = s.change(m_ctx.user.login, key, value); !st) {
             m_problem->setText(st.error().message);
             return;

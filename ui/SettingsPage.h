@@ -51,6 +51,9 @@ private:
     QSpinBox *m_timeout;
     QSpinBox *m_buffer;
     QLineEdit *m_autoApprove;
+    QSpinBox *m_idleLock;
+    QSpinBox *m_reconAt;
+    QSpinBox *m_catchUp;
     QPushButton *m_save;
     QLabel *m_problem;
     UserModel *m_users;

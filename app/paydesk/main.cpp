@@ -15,6 +15,7 @@
 #include "channels/SimulatedChannel.h"
 #include "demo/DemoSeeder.h"
 #include "services/Services.h"
+#include "sync/ReconScheduler.h"
 #include "sync/SyncEngine.h"
 
 #include <QAction>
@@ -175,6 +176,10 @@ int main(int argc, char *argv[])
     DbWorker worker(*services.db);
     ui::UiContext ctx{services, worker, &sync, user, demo};
     ui::MainWindow window(ctx);
+    // Yesterday's bills from every channel, from 10:00 Beijing time, and days missed.
+    ReconScheduler reconTimer(services);
+    QObject::connect(&reconTimer, &ReconScheduler::booksChanged, &window, &ui::MainWindow::booksChanged);
+    reconTimer.start();
     for (const QString &problem : std::as_const(channelProblems))
         window.showChannelProblem(problem);
     std::unique_ptr<ui::DemoDriver> driver;

@@ -1,6 +1,7 @@
 #include "Cli.h"
 
 #include "domain/Json.h"
+#include "sync/ReconScheduler.h"
 #include "sync/SyncEngine.h"
 #include "util/Duration.h"
 
@@ -476,7 +477,14 @@ int Cli::cmdSync(const QStringList &argv)
     stopCheck.start(250);
     if (Status st = engine.start(); !st)
         return fail(st.error());
+    // A daemon also reconciles the channels' daily bills (from 10:00 Beijing time).
+    ReconScheduler recon(s);
+    if (args->flag(QStringLiteral("daemon"))) {
+        QObject::connect(&recon, &ReconScheduler::actionTaken, &loop, print);
+        recon.start();
+    }
     loop.exec();
+    recon.stop();
     engine.stop();
     const SyncStatus st = engine.status();
     if (!m_json)

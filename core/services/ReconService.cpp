@@ -55,6 +55,21 @@ Result<ReconService::Report> ReconService::run(const User &actor, ChannelKind ch
 {
     if (Status s = checkRole(actor); !s)
         return s.error();
+    return runChecked(actor, channel, date, content, fileName, source);
+}
+
+Result<ReconService::Report> ReconService::runScheduled(ChannelKind channel, const QDate &date, const QByteArray &content,
+                                                        const QString &fileName)
+{
+    User timer;
+    timer.login = QLatin1String(kTimerLogin);
+    timer.role = Role::Finance;
+    return runChecked(timer, channel, date, content, fileName, Source::Fetched);
+}
+
+Result<ReconService::Report> ReconService::runChecked(const User &actor, ChannelKind channel, const QDate &date,
+                                                      const QByteArray &content, const QString &fileName, Source source)
+{
     if (!date.isValid())
         return Error::invalid(QStringLiteral("recon.bad_date"), tr("Name the bill's day as YYYY-MM-DD."));
     auto bill = recon::BillParser::parse(channel, content);

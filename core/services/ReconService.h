@@ -37,6 +37,9 @@ public:
     /// FINANCE or ADMIN only.
     Result<Report> run(const User &actor, ChannelKind channel, const QDate &date, const QByteArray &content,
                        const QString &fileName, Source source);
+    /// The timer's daily run (ReconScheduler): a bill it fetched itself, recorded as "timer".
+    Result<Report> runScheduled(ChannelKind channel, const QDate &date, const QByteArray &content, const QString &fileName);
+    static constexpr const char *kTimerLogin = "timer";
     Result<Report> show(ChannelKind channel, const QDate &date);
     Result<QList<ReconRun>> runs();
 
@@ -46,6 +49,8 @@ public:
     Status checkRole(const User &actor);
 
 private:
+    Result<Report> runChecked(const User &actor, ChannelKind channel, const QDate &date, const QByteArray &content,
+                              const QString &fileName, Source source);
     Database &m_db;
     ReconRepository &m_recon;
     AnomalyRepository &m_anomalies;

@@ -203,6 +203,14 @@ Result<QList<Order>> OrderRepository::list(const OrderFilter &f)
     return out;
 }
 
+Result<qint64> OrderRepository::firstCreatedAt()
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT MIN(created_at) FROM orders"));
+    if (!q)
+        return q.error();
+    return q.value().next() ? q.value().value(0).toLongLong() : qint64(0);
+}
+
 Result<qint64> OrderRepository::count(const OrderFilter &f)
 {
     const SqlParts p = sqlFor(f);

@@ -45,6 +45,9 @@ public:
     Result<Order> byId(qint64 id);
     Result<QList<Order>> list(const OrderFilter &filter);
     Result<qint64> count(const OrderFilter &filter);
+    /// When the first order of these books was made (0 for empty books): the timer does not
+    /// reconcile days before it.
+    Result<qint64> firstCreatedAt();
     Result<QList<PaymentAttempt>> attemptsOf(qint64 orderId);
     Result<PaymentAttempt> attemptByOutTradeNo(const QString &outTradeNo);
 

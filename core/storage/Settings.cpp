@@ -11,6 +11,8 @@ constexpr std::array kKeys{
     Settings::Key{"repay_buffer_s", 0, 3600, Settings::kDefaultRepayBufferS},
     Settings::Key{"auto_approve_minor", 0, Settings::kAutoApproveCapMinor, 0},
     Settings::Key{"idle_lock_s", 60, 8 * 3600, Settings::kDefaultIdleLockS},
+    Settings::Key{"recon_at_minute", 0, 24 * 60 - 1, Settings::kDefaultReconAtMinute},
+    Settings::Key{"recon_catch_up_days", 1, 90, Settings::kDefaultReconCatchUpDays},
 };
 } // namespace
 

@@ -21,6 +21,8 @@ public:
     static constexpr qint64 kDefaultPayTimeoutS = 30 * 60;
     static constexpr qint64 kDefaultRepayBufferS = 60;
     static constexpr qint64 kDefaultIdleLockS = 10 * 60;
+    static constexpr qint64 kDefaultReconAtMinute = 10 * 60; ///< 10:00 Beijing time
+    static constexpr qint64 kDefaultReconCatchUpDays = 7;
     /// The hard ceiling of the auto-approve limit (¥1,000.00): above it every refund has a
     /// second person, whatever the setting says.
     static constexpr qint64 kAutoApproveCapMinor = 100'000;
@@ -52,6 +54,10 @@ public:
     qint64 autoApproveMinor() { return bounded("auto_approve_minor"); }
     /// The GUI locks after this long without input.
     qint64 idleLockS() { return bounded("idle_lock_s"); }
+    /// When the timer reconciles yesterday's bills: minutes after midnight, Beijing time.
+    qint64 reconAtMinute() { return bounded("recon_at_minute"); }
+    /// How many days back the timer catches up on bills missed while PayDesk was not running.
+    qint64 reconCatchUpDays() { return bounded("recon_catch_up_days"); }
     bool isDemo() { return intValue(QStringLiteral("demo"), 0) != 0; }
 
 private:

@@ -7,6 +7,7 @@
 #include "channels/BillWriter.h"
 #include "channels/SimulatedChannel.h"
 #include "demo/DemoSeeder.h"
+#include "sync/ReconScheduler.h"
 #include "storage/AuditLog.h"
 
 #include <QElapsedTimer>
@@ -269,6 +270,73 @@ private slots:
             QVERIFY2(!books.isEmpty(), qPrintable(toString(kind)));
             QCOMPARE(billed, books);
         }
+    }
+
+    // Issue 12: the timer reconciles yesterday from 10:00 Beijing time, catches up on the days
+    // before it, asks again after a failed download, and does each day once.
+    void timerReconcilesYesterdayAndCatchesUp()
+    {
+        ScratchDatabase scratch;
+        PAYDESK_REQUIRE_DB(scratch);
+        ManualClock *clock = nullptr;
+        auto s = makeServices(scratch.url(), &clock);
+        DemoSeeder seeder(*s->db, s->users, s->settings, *clock);
+        DemoSeeder::Options o;
+        o.orders = 300;
+        o.days = 5;
+        QVERIFY(seeder.seed(o).ok());
+        auto sim = SimulatedChannel::createAs(ChannelKind::WeChat, scratch.url(), *clock, 1);
+        QVERIFY(sim);
+        SimulatedChannel *wechat = sim.value().get();
+        s->channels.add(std::move(sim.value()));
+        QVERIFY(s->settings.change(u"admin"_s, u"recon_catch_up_days"_s, 3).ok());
+        const QTimeZone beijing(8 * 3600);
+        const QDate today = QDateTime::fromMSecsSinceEpoch(clock->nowMs(), beijing).date();
+        clock->setNowMs(QDateTime(today, QTime(9, 0), beijing).toMSecsSinceEpoch());
+        auto days = [&]() {
+            QStringList out;
+            const auto all = s->recon.runs();
+            for (const ReconRun &r : all.value()) {
+                if (r.channel == ChannelKind::WeChat) {
+                    out << r.date.toString(Qt::ISODate);
+                    if (r.runBy != u"timer"_s || r.result != u"MATCHED"_s)
+                        out << u"(%1 by %2)"_s.arg(r.result, r.runBy);
+                }
+            }
+            out.sort();
+            return out;
+        };
+        const auto iso = [&](int back) { return today.addDays(-back).toString(Qt::ISODate); };
+
+        ReconScheduler timer(*s);
+        QStringList lines;
+        connect(&timer, &ReconScheduler::actionTaken, this, [&lines](const QString &l) { lines << l; });
+        // 09:00: the catch-up days only; yesterday's bill is not due before 10:00.
+        timer.tick();
+        QTRY_COMPARE(days(), (QStringList{iso(3), iso(2)}));
+        QTRY_VERIFY(timer.isIdle());
+        // 10:01, but the download fails: asked again after 30 minutes, not before.
+        wechat->injectFault({u"bill"_s, ChannelError::Kind::Server, 1, false});
+        clock->setNowMs(QDateTime(today, QTime(10, 1), beijing).toMSecsSinceEpoch());
+        timer.tick();
+        QTRY_VERIFY(lines.join(u'\n').contains(u"not fetched"_s));
+        QTRY_VERIFY(timer.isIdle());
+        timer.tick();
+        QTest::qWait(50);
+        QCOMPARE(days(), (QStringList{iso(3), iso(2)}));
+        clock->advanceMs(ReconScheduler::kRetryMs + 1000);
+        timer.tick();
+        QTRY_COMPARE(days(), (QStringList{iso(3), iso(2), iso(1)}));
+        QTRY_VERIFY(timer.isIdle());
+        // Done days stay done: another tick (or a restart) downloads nothing.
+        const int runs = int(s->recon.runs()->size());
+        ReconScheduler restarted(*s);
+        restarted.tick();
+        timer.tick();
+        QTest::qWait(50);
+        QVERIFY(restarted.isIdle() && timer.isIdle());
+        QCOMPARE(int(s->recon.runs()->size()), runs);
+        QVERIFY2(lines.join(u'\n').contains(u"reconciled wechat "_s + iso(1)), qPrintable(lines.join(u'\n')));
     }
 
     void auditingChannelForwardsAndAuditsRefusals()
