@@ -79,6 +79,65 @@
     </message>
 </context>
 <context>
+    <name>AuditCheckpoint</name>
+    <message>
+        <source>This is not an audit checkpoint file: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not a JSON object</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>format is not %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>seq is not an entry number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>made_at is not a time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hash is not a SHA-256 hex digest</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>key_id or mac is missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The audit checkpoint key in %1 is not 32 bytes; it was not written by PayDesk.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no audit checkpoint key in %1: checkpoints are verified on the machine (or with the secret file) that made them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The audit chain is broken at entry %1 (%2); no checkpoint is made over it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The checkpoint was signed with another key (%1, this machine has %2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The checkpoint&apos;s signature does not match its contents: the file was edited.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the log ends at entry %1 but the checkpoint of %2 vouches for %3 entries (entries were removed and the chain rebuilt)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>entry %1 is not the entry the checkpoint vouches for: entries up to it were rewritten and their hashes recomputed</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>AuditLog</name>
     <message>
         <source>The audit log has no head row; the database is damaged.</source>
@@ -107,6 +166,152 @@
     <message>
         <source>the log ends at entry %1 but the chain head says %2 (entries were removed)</source>
         <translation>the log ends at entry %1 but the chain head says %2 (entries were removed)</translation>
+    </message>
+</context>
+<context>
+    <name>BillAmount</name>
+    <message>
+        <source>&quot;%1&quot; is not a bill amount: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>use digits with an optional decimal point, like 12.30.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it has a fraction of a minor unit (at most %1 decimal places).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is too large.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BillParser</name>
+    <message>
+        <source>The bill is refused: line %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: line %1, column %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: its summary states %1 %2, but its lines add up to %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is not UTF-8 text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>there is no column header line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the column header line has no such column.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 fields where the header has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund line needs its refund number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund line needs a refund amount above zero.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary (总交易单数 ...) is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary line after its header is missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 fields where the summary header has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>nothing may follow the summary line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the number of lines is missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary has no such column.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: the archive holds two files ending in _业务明细.csv.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: the archive holds no file ending in _业务明细.csv.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is not GBK text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a detail line after the totals.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a payment cannot be negative.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund is written as a negative amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the footer #交易合计 is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the footer #退款合计 is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 lines</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -199,6 +404,14 @@
         <source>platform_public_key: %1</source>
         <translation>platform_public_key: %1</translation>
     </message>
+    <message>
+        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;sandbox&quot; must be true or false.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ChannelProfileStore</name>
@@ -221,6 +434,18 @@
     <message>
         <source>%1 channel: %2</source>
         <translation>%1 channel: %2</translation>
+    </message>
+    <message>
+        <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 profile has no seal in the secret store (it was stored by an older PayDesk, or written past PayDesk), so it is not used. An ADMIN must add it again: paydeskctl channel add %1 --profile FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The stored %1 profile does not match the one an ADMIN saved: its gateway, ids or platform keys were changed past PayDesk. It is not used; an ADMIN must add it again.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -263,6 +488,10 @@
     <message>
         <source>migration %1</source>
         <translation>migration %1</translation>
+    </message>
+    <message>
+        <source>Cannot create the database file %1: %2</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -399,10 +628,6 @@
         <translation>%1 is not a PayDesk secrets file.</translation>
     </message>
     <message>
-        <source>%1 has unusable key-derivation parameters.</source>
-        <translation>%1 has unusable key-derivation parameters.</translation>
-    </message>
-    <message>
         <source>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</source>
         <translation>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</translation>
     </message>
@@ -417,6 +642,10 @@
     <message>
         <source>No secret %1 in %2.</source>
         <translation>No secret %1 in %2.</translation>
+    </message>
+    <message>
+        <source>%1 has unusable key-derivation parameters (scrypt N=%2, r=%3, p=%4; PayDesk accepts N a power of two from 1024 to %5, r up to %6, p up to %7, at most %8 MiB of memory). The file may have been altered.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -748,6 +977,14 @@
         <source>Demo data created</source>
         <translation>Demo data created</translation>
     </message>
+    <message>
+        <source>Refund unconfirmed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differs from the channel&apos;s bill</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Money</name>
@@ -849,6 +1086,32 @@
     </message>
 </context>
 <context>
+    <name>ReconRepository</name>
+    <message>
+        <source>There is no stored bill %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReconService</name>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile bills.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 has not been reconciled for %2 yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Reconciler</name>
     <message>
         <source>paid</source>
@@ -887,20 +1150,12 @@
         <translation>refund processing at the channel</translation>
     </message>
     <message>
-        <source>refund abnormal at the channel: anomaly opened</source>
-        <translation>refund abnormal at the channel: anomaly opened</translation>
-    </message>
-    <message>
         <source>refund closed by the channel: anomaly opened</source>
         <translation>refund closed by the channel: anomaly opened</translation>
     </message>
     <message>
         <source>There is no payment %1 in our books.</source>
         <translation>There is no payment %1 in our books.</translation>
-    </message>
-    <message>
-        <source>The channel reports %1 paid on %2, which was for %3.</source>
-        <translation>The channel reports %1 paid on %2, which was for %3.</translation>
     </message>
     <message>
         <source>Payment %1 arrived after order %2 was closed.</source>
@@ -915,12 +1170,44 @@
         <translation>There is no refund %1 in our books.</translation>
     </message>
     <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</source>
-        <translation>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</translation>
-    </message>
-    <message>
         <source>Refund %1 was closed by the channel without paying out.</source>
         <translation>Refund %1 was closed by the channel without paying out.</translation>
+    </message>
+    <message>
+        <source>refund abnormal at the channel: anomaly opened, the amount stays held</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund refused by the channel: anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no verifiable answer about the refund: it stays in progress and is asked about again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and its amount held. Check it at the merchant platform.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1008,6 +1295,61 @@
         <source>Describe how the anomaly was resolved.</source>
         <translation>Describe how the anomaly was resolved.</translation>
     </message>
+    <message>
+        <source>Refunds are retried by FINANCE staff; %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Say why the refund is sent again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You requested refund %1 yourself; another FINANCE colleague has to retry it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2; only a refund the channel refused can be retried.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only %1 is left to refund on payment %2; refund %3 for %4 no longer fits.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2, not APPROVED.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 for %2 is marked approved automatically, above the auto-approve limit %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 was approved by %2, who is not an active FINANCE user.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>There is no setting called &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 must be between %2 and %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only an administrator can change settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Sql</name>
@@ -1075,6 +1417,22 @@
     <message>
         <source>You cannot disable your own account.</source>
         <translation>You cannot disable your own account.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The account %1 is disabled; sign in again with an active account.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is the last active administrator; make someone else ADMIN first.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1175,6 +1533,10 @@
         <source>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</source>
         <translation>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</translation>
     </message>
+    <message>
+        <source>--time-scale runs only on a demo database; %1 is not one.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk</name>
@@ -1213,6 +1575,18 @@
     <message>
         <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</translation>
+    </message>
+    <message>
+        <source>The notification names no merchant (mchid); this profile is merchant %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification names no app (appid); this profile is app %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The answer is for app %1, not %2.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1284,6 +1658,38 @@
     <message>
         <source>Malformed refund_fee.</source>
         <translation>Malformed refund_fee.</translation>
+    </message>
+    <message>
+        <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill_download_url &quot;%1&quot; is not https.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download answered HTTP %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download is not a readable zip: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification names no seller_id; this profile expects seller %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification is for seller %1, not %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification was sent at %1 (Beijing time), more than 24 hours ago or ahead of our clock: a replay or a wrong clock, refused.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1604,6 +2010,36 @@
     </message>
 </context>
 <context>
+    <name>paydesk::ReconScheduler</name>
+    <message>
+        <source>reconciliation: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bill %1 %2 not fetched (%3); asking again in 30 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bill %1 %2 not ready yet (%3); asking again in 30 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bill %1 %2: the channel has none (%3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>reconciliation %1 %2 failed (%3); trying again in 30 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>reconciled %1 %2: %n difference(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>paydesk::RefundModel</name>
     <message>
         <source>Refund no</source>
@@ -1676,6 +2112,10 @@
         <source>Waiting</source>
         <translation>Waiting</translation>
     </message>
+    <message>
+        <source>Channel said</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::SimulatedChannel</name>
@@ -1686,6 +2126,22 @@
     <message>
         <source>Payment %1 is closed at the channel; a customer can no longer pay it.</source>
         <translation>Payment %1 is closed at the channel; a customer can no longer pay it.</translation>
+    </message>
+    <message>
+        <source>A bill difference needs the payment or refund it is about.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>An unknown payment needs a positive amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment %1 is not closed at the channel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A wrong amount must still be positive.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1745,6 +2201,18 @@
     <message>
         <source>payment %1 was left open on a finished order: %2</source>
         <translation>payment %1 was left open on a finished order: %2</translation>
+    </message>
+    <message>
+        <source>the channel does not know it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1 not sent: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1 sent: %2 (%3)</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1827,6 +2295,26 @@
         <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
         <translation>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</translation>
     </message>
+    <message>
+        <source>A bill needs a date.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill answer has no SHA1 hash_value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download is not a valid gzip file: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::alipay</name>
@@ -1837,6 +2325,73 @@
     <message>
         <source>Alipay refused our request signature: check the app private key (%1)</source>
         <translation>Alipay refused our request signature: check the app private key (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::bills</name>
+    <message>
+        <source>Cannot create a temporary folder for the zip.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot create the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1 into the zip (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot finish the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot read back the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write the zip to a temporary file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not a zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip archive&apos;s directory cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip archive&apos;s directory is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A zip entry cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 is too large.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 cannot be opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 is truncated or corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot start decompressing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file inflates to more than %1 bytes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not a complete gzip stream.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1888,6 +2443,10 @@
     <message>
         <source>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</source>
         <translation>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</translation>
+    </message>
+    <message>
+        <source>scrypt parameters N=%1, r=%2, p=%3 are outside what PayDesk accepts (N a power of two up to %4, r up to %5, p up to %6, at most %7 MiB of memory).</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2698,6 +3257,30 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <source>The payment channels this window talks to, and the last error the timer met on each.</source>
         <translation>The payment channels this window talks to, and the last error the timer met on each.</translation>
     </message>
+    <message>
+        <source>Sign &amp;out (Ctrl+Shift+L)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PayDesk is locked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Sign in…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 signed out. Sign in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locked after %1 without input. %2 or a colleague signs in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::NewOrderDialog</name>
@@ -3287,6 +3870,63 @@ No money moves; %4 is refundable again and %5 sees your note.</translation>
         <source>Reject refund</source>
         <translation>Reject refund</translation>
     </message>
+    <message>
+        <source>Send a&amp;gain</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Queue:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Waiting for review</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refused by the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why it can go out now (required)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n refund(s) refused by the channel, %1 in total: the customer has not been paid.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Only a refund the channel refused can be sent again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send again with the same refund number; the timer sends it at once</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a note saying why it can go out now.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send refund %1 of %2 on order %3 again?
+
+The channel refused it: &quot;%4&quot;. It goes out with the same refund number, so the customer is paid at most once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send refund again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not sent again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 goes out again.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::SettingsPage</name>
@@ -3445,6 +4085,38 @@ No money moves; %4 is refundable again and %5 sees your note.</translation>
         <source>Refunds of up to %1 will be approved at once, without a FINANCE review, and sent to the customer. Save this limit?</source>
         <translation>Refunds of up to %1 will be approved at once, without a FINANCE review, and sent to the customer. Save this limit?</translation>
     </message>
+    <message>
+        <source>The window locks after this long without input; a password opens it (idle_lock_s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Lock after idle:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>:00 Beijing time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The timer reconciles yesterday&apos;s bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconcile &amp;bills from:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Days missed while PayDesk was not running are reconciled this far back (recon_catch_up_days)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Catch up on bills for:</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::wechatpay</name>
@@ -3480,16 +4152,16 @@ No money moves; %4 is refundable again and %5 sees your note.</translation>
         <translation>Wechatpay-Timestamp &quot;%1&quot; is not a number.</translation>
     </message>
     <message>
-        <source>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</source>
-        <translation>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</translation>
-    </message>
-    <message>
         <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
         <translation>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</translation>
     </message>
     <message>
         <source>The signature does not match the body (key %1): the answer was altered or forged.</source>
         <translation>The signature does not match the body (key %1): the answer was altered or forged.</translation>
+    </message>
+    <message>
+        <source>Wechatpay-Timestamp %1 is more than 5 minutes away from now (%2): refused as a replay or a wrong clock.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
