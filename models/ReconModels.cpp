@@ -5,8 +5,11 @@
 #include "ListModels.h"
 
 #include <QColor>
+#include <QDateTime>
 #include <QHash>
 #include <QLocale>
+
+#include <algorithm>
 
 namespace paydesk {
 
@@ -57,7 +60,15 @@ void ReconRunModel::reload()
                 for (const ReconBookDay &d : days.value())
                     books.insert(toString(d.channel) + u'/' + d.date.toString(Qt::ISODate), d);
             }
-            for (const ReconRun &r : runs.value()) {
+            QList<ReconRun> sorted = runs.value();
+            std::stable_sort(sorted.begin(), sorted.end(), [](const ReconRun &a, const ReconRun &b) {
+                if (a.date != b.date)
+                    return a.date > b.date;
+                if (a.channel != b.channel)
+                    return int(a.channel) < int(b.channel);
+                return a.id > b.id;
+            });
+            for (const ReconRun &r : std::as_const(sorted)) {
                 ReconRunRow row;
                 row.run = r;
                 row.books = books.value(toString(r.channel) + u'/' + r.date.toString(Qt::ISODate));
@@ -96,11 +107,7 @@ QVariant ReconRunModel::header(int column) const
     case Channel: return tr("Channel");
     case Day: return tr("Bill day");
     case Result: return tr("Result");
-    case RunAt: return tr("Reconciled at");
-    case RunBy: return tr("By");
-    case Rows: return tr("Bill rows");
     case Matched: return tr("Matched");
-    case Differences: return tr("Differences");
     case BillPaid: return tr("Paid (bill)");
     case BookPaid: return tr("Paid (books)");
     case BillRefunded: return tr("Refunded (bill)");
@@ -108,6 +115,8 @@ QVariant ReconRunModel::header(int column) const
     case BillFees: return tr("Fees (bill)");
     case BillNet: return tr("Net after fees (bill)");
     case BookNet: return tr("Net (books)");
+    case RunAt: return tr("Reconciled at");
+    case RunBy: return tr("By");
     }
     return {};
 }
@@ -130,13 +139,11 @@ QVariant ReconRunModel::cell(const ReconRunRow &r, int column, int role) const
         }
     }
     const bool matched = run.result == QStringLiteral("MATCHED");
-    if (role == Qt::TextAlignmentRole && column >= Rows)
+    if (role == Qt::TextAlignmentRole && column >= Matched && column <= BookNet)
         return rightAligned();
     if (role == Qt::ForegroundRole) {
         if (column == Result)
             return matched ? kMatched : kDiffers;
-        if (column == Differences && run.differences > 0)
-            return kDiffers;
         if (column == BookPaid && r.books.paidMinor != run.paidMinor)
             return kDiffers;
         if (column == BookRefunded && r.books.refundedMinor != run.refundedMinor)
@@ -145,8 +152,11 @@ QVariant ReconRunModel::cell(const ReconRunRow &r, int column, int role) const
     }
     if (role == Qt::ToolTipRole) {
         switch (column) {
-        case Rows: return tr("%1 payment(s) and %2 refund(s) on the bill").arg(run.billPayments).arg(run.billRefunds);
-        case Differences: return tr("%n new in this run", nullptr, run.newDifferences);
+        case Result:
+            return matched ? tr("Every row of the bill matched our books")
+                           : tr("%n difference(s) between the bill and our books; %1 new in this run", nullptr, run.differences)
+                                 .arg(run.newDifferences);
+        case Matched: return tr("%1 payment(s) and %2 refund(s) on the bill").arg(run.billPayments).arg(run.billRefunds);
         case BookPaid:
         case BookRefunded:
         case BookNet:
@@ -161,17 +171,16 @@ QVariant ReconRunModel::cell(const ReconRunRow &r, int column, int role) const
     }
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
+    const QLocale loc;
     switch (column) {
     case Channel: return Labels::of(run.channel);
     case Day: return run.date.toString(Qt::ISODate);
-    case Result: return matched ? tr("Matched") : tr("Differences");
-    case RunAt: return Labels::time(run.runAt);
-    case RunBy: return run.runBy;
-    case Rows: return QLocale().toString(run.billPayments + run.billRefunds);
-    case Matched: return QLocale().toString(run.matched);
-    case Differences:
-        return run.newDifferences > 0 ? tr("%1 (%2 new)").arg(QLocale().toString(run.differences), QLocale().toString(run.newDifferences))
-                                      : QLocale().toString(run.differences);
+    case Result:
+        if (matched)
+            return tr("Matched");
+        return run.newDifferences > 0 ? tr("%n difference(s), %1 new", nullptr, run.differences).arg(loc.toString(run.newDifferences))
+                                      : tr("%n difference(s)", nullptr, run.differences);
+    case Matched: return tr("%1 of %2").arg(loc.toString(run.matched), loc.toString(run.billPayments + run.billRefunds));
     case BillPaid: return money(run.paidMinor);
     case BookPaid: return money(r.books.paidMinor);
     case BillRefunded: return money(run.refundedMinor);
@@ -179,6 +188,11 @@ QVariant ReconRunModel::cell(const ReconRunRow &r, int column, int role) const
     case BillFees: return money(run.feeMinor);
     case BillNet: return money(r.billNetMinor());
     case BookNet: return money(r.bookNetMinor());
+    case RunAt:
+        // Short in the cell ("12-04 09:30"), whole in the tooltip.
+        return role == Qt::ToolTipRole ? Labels::time(run.runAt)
+                                       : QDateTime::fromMSecsSinceEpoch(run.runAt).toString(QStringLiteral("MM-dd HH:mm"));
+    case RunBy: return run.runBy;
     }
     return {};
 }
@@ -275,6 +289,8 @@ QVariant ReconDifferenceModel::cell(const ReconDifferenceRow &r, int column, int
         return kindHelp(d.kind);
     if (role == Qt::ToolTipRole && column == Order && r.orderNo.isEmpty())
         return tr("No order of ours: the money is only at the channel");
+    if (role == Qt::ToolTipRole && column == State && !r.anomalyState)
+        return tr("Without an order of ours no anomaly can be opened: settle it with the channel.");
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
     switch (column) {

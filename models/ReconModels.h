@@ -19,7 +19,8 @@ struct ReconRunRow
     qint64 bookNetMinor() const { return books.paidMinor - books.refundedMinor; }
 };
 
-/// The reconciliation runs, newest first (Reconciliation page). Read on the DbWorker, so a
+/// The reconciliation runs, by bill day (newest first), channel, then newest run first
+/// (Reconciliation page). Read on the DbWorker, so a
 /// long history never freezes the window; `loaded` follows every reload.
 class ReconRunModel final : public RowTableModel<ReconRunRow>
 {
@@ -27,8 +28,8 @@ class ReconRunModel final : public RowTableModel<ReconRunRow>
     Q_DISABLE_COPY_MOVE(ReconRunModel)
 public:
     enum Column {
-        Channel, Day, Result, RunAt, RunBy, Rows, Matched, Differences, BillPaid, BookPaid, BillRefunded, BookRefunded,
-        BillFees, BillNet, BookNet, ColumnCount
+        Channel, Day, Result, Matched, BillPaid, BookPaid, BillRefunded, BookRefunded, BillFees, BillNet, BookNet, RunAt, RunBy,
+        ColumnCount
     };
     ReconRunModel(ReconRepository &recon, DbWorker &worker, QObject *parent = nullptr)
         : RowTableModel(parent), m_recon(recon), m_worker(worker) {}
@@ -61,7 +62,7 @@ class ReconDifferenceModel final : public RowTableModel<ReconDifferenceRow>
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ReconDifferenceModel)
 public:
-    enum Column { Kind, Payment, RefundNo, Order, BillAmount, BookAmount, Detail, State, BillLine, ColumnCount };
+    enum Column { Kind, Payment, RefundNo, Order, BillAmount, BookAmount, State, BillLine, Detail, ColumnCount };
     ReconDifferenceModel(ReconRepository &recon, DbWorker &worker, QObject *parent = nullptr)
         : RowTableModel(parent), m_recon(recon), m_worker(worker) {}
     /// Shows the differences of run `runId` (0: none), read in the background.

@@ -32,6 +32,8 @@
 #include <QTimeZone>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace paydesk::ui {
 
 namespace {
@@ -204,7 +206,7 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
     m_diffTable->setTabKeyNavigation(false);
     m_diffTable->setWordWrap(false);
     m_diffTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_diffTable->horizontalHeader()->setSectionResizeMode(ReconDifferenceModel::Detail, QHeaderView::Stretch);
+    m_diffTable->horizontalHeader()->setStretchLastSection(true); // the detail
     m_diffTable->setAccessibleName(tr("Differences of the selected run"));
     m_noDiffs->setAlignment(Qt::AlignCenter);
     m_noDiffs->setWordWrap(true);
@@ -290,14 +292,19 @@ void ReconPage::runsLoaded()
 {
     m_loadedOnce = true;
     m_runStack->setCurrentWidget(m_runs->rowCount() == 0 ? static_cast<QWidget *>(m_empty) : m_runTable);
+    m_diffBox->setVisible(m_runs->rowCount() > 0); // nothing to show under the empty state
     // Keep (or make) the selection by run id: rows move when a new run comes in at the top.
     qint64 want = m_selectRun;
     if (want == 0)
         if (const auto *row = m_runs->rowAt(m_runTable->currentIndex().row()))
             want = row->run.id;
     m_selectRun = 0;
-    if ((want == 0 || !selectRun(want)) && m_runs->rowCount() > 0)
-        selectRun(m_runs->rows().constFirst().run.id);
+    if ((want == 0 || !selectRun(want)) && m_runs->rowCount() > 0) {
+        // First the newest run with differences: that is where the work is.
+        const auto &all = m_runs->rows();
+        const auto it = std::find_if(all.cbegin(), all.cend(), [](const ReconRunRow &r) { return r.run.differences > 0; });
+        selectRun(it != all.cend() ? it->run.id : all.constFirst().run.id);
+    }
     runSelected(); // a re-run of the same day touches the same differences: read them again
     updateActions();
 }
