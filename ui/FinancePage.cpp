@@ -23,6 +23,7 @@
 #include <QLineSeries>
 #include <QLocale>
 #include <QPieSeries>
+#include <QPen>
 #include <QPieSlice>
 #include <QPushButton>
 #include <QValueAxis>
@@ -244,15 +245,21 @@ void FinancePage::rebuildCharts()
         auto *axisY = moneyAxis(max);
         chart->addAxis(axisX, Qt::AlignBottom);
         chart->addAxis(axisY, Qt::AlignLeft);
-        const struct { int column; QString name; QColor colour; } parts[] = {
-            {FinanceTableModel::PaidColumn, tr("Paid"), kPaid},
-            {FinanceTableModel::RefundedColumn, tr("Refunded"), kRefunded},
-            {FinanceTableModel::NetColumn, tr("Net"), kNet},
-            {FinanceTableModel::FeesColumn, tr("Fees (channel's bill)"), kFees},
-            {FinanceTableModel::NetAfterFeesColumn, tr("Net after fees (channel's bill)"), kNetAfterFees}};
+        bool anyFees = false;
+        qreal maxFee = 0;
+        for (int r = 0; r < t->rowCount(); ++r) {
+            anyFees = anyFees || t->hasFees(r);
+            maxFee = qMax(maxFee, toMajor(t->value(r, FinanceTableModel::FeesColumn)));
+        }
+        struct Part { int column; QString name; QColor colour; };
+        QList<Part> parts{{FinanceTableModel::PaidColumn, tr("Paid"), kPaid},
+                          {FinanceTableModel::RefundedColumn, tr("Refunded"), kRefunded},
+                          {FinanceTableModel::NetColumn, tr("Net"), kNet}};
+        if (anyFees)
+            parts.append({FinanceTableModel::NetAfterFeesColumn, tr("Net after fees (channel's bill)"), kNetAfterFees});
         if (m_style->currentIndex() == 0) {
             auto *series = new QBarSeries;
-            for (const auto &p : parts) {
+            for (const auto &p : std::as_const(parts)) {
                 auto *set = new QBarSet(p.name);
                 set->setColor(p.colour);
                 set->setBorderColor(p.colour);
@@ -264,7 +271,7 @@ void FinancePage::rebuildCharts()
             series->attachAxis(axisX);
             series->attachAxis(axisY);
         } else {
-            for (const auto &p : parts) {
+            for (const auto &p : std::as_const(parts)) {
                 auto *series = new QLineSeries;
                 series->setName(p.name);
                 series->setColor(p.colour);
@@ -275,6 +282,28 @@ void FinancePage::rebuildCharts()
                 series->attachAxis(axisX);
                 series->attachAxis(axisY);
             }
+        }
+        if (anyFees) {
+            // The fees are a fraction of a percent of the money: on their own axis, or they would
+            // not show at all. Points only on days whose bill was reconciled.
+            auto *fees = new QLineSeries;
+            fees->setName(tr("Fees (channel's bill, right axis)"));
+            QPen pen(kFees);
+            pen.setWidth(2);
+            fees->setPen(pen);
+            fees->setPointsVisible(true);
+            for (int r = 0; r < t->rowCount(); ++r)
+                if (t->hasFees(r))
+                    fees->append(r, toMajor(t->value(r, FinanceTableModel::FeesColumn)));
+            auto *feeAxis = moneyAxis(maxFee);
+            feeAxis->setTitleText(tr("Fees ¥"));
+            feeAxis->setLabelsColor(kFees);
+            feeAxis->setTitleBrush(kFees);
+            feeAxis->setGridLineVisible(false);
+            chart->addAxis(feeAxis, Qt::AlignRight);
+            chart->addSeries(fees);
+            fees->attachAxis(axisX);
+            fees->attachAxis(feeAxis);
         }
         m_views[int(Table::Daily)]->setChart(chart);
         delete old;

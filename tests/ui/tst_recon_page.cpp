@@ -27,7 +27,9 @@
 #include <QDateEdit>
 #include <QDateTime>
 #include <QFile>
+#include <QChart>
 #include <QLabel>
+#include <QLineSeries>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
@@ -398,6 +400,17 @@ void TestReconPage::financeChartsTakeTheFeesFromTheBill()
     if (localToday == today()) {
         QVERIFY2(page->summaryText().contains(u"from the channels' bills of 1 day"_s), qPrintable(page->summaryText()));
         QVERIFY(page->summaryText().contains(Money::cny(latest.value()->feeMinor).toDisplayString(QLocale())));
+        // The fees are drawn on their own axis (a fraction of a percent of the money), one point
+        // per day whose bill was reconciled, at the bill's fee total.
+        QLineSeries *fees = nullptr;
+        for (QAbstractSeries *series : page->chart(FinanceTableModel::Table::Daily)->series())
+            if (series->name().startsWith(u"Fees (channel's bill"_s))
+                fees = qobject_cast<QLineSeries *>(series);
+        QVERIFY(fees);
+        QCOMPARE(fees->count(), 1);
+        QCOMPARE(fees->at(0).y(), latest.value()->feeMinor / 100.0);
+        QCOMPARE(fees->attachedAxes().size(), 2);
+        QVERIFY(fees->attachedAxes().at(1)->alignment() == Qt::AlignRight);
     }
     const FinanceTableModel *daily = page->table(FinanceTableModel::Table::Daily);
     QCOMPARE(daily->headerData(FinanceTableModel::FeesColumn, Qt::Horizontal).toString(), u"Fees (channel's bill)"_s);
