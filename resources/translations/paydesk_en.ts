@@ -59,6 +59,10 @@
         <source>Nothing is left to refund on this order.</source>
         <translation>Nothing is left to refund on this order.</translation>
     </message>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -107,6 +111,152 @@
     <message>
         <source>the log ends at entry %1 but the chain head says %2 (entries were removed)</source>
         <translation>the log ends at entry %1 but the chain head says %2 (entries were removed)</translation>
+    </message>
+</context>
+<context>
+    <name>BillAmount</name>
+    <message>
+        <source>&quot;%1&quot; is not a bill amount: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>use digits with an optional decimal point, like 12.30.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it has a fraction of a minor unit (at most %1 decimal places).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is too large.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BillParser</name>
+    <message>
+        <source>The bill is refused: line %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: line %1, column %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: its summary states %1 %2, but its lines add up to %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is not UTF-8 text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>there is no column header line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the column header line has no such column.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 fields where the header has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund line needs its refund number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund line needs a refund amount above zero.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary (总交易单数 ...) is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary line after its header is missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 fields where the summary header has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>nothing may follow the summary line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the number of lines is missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary has no such column.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: the archive holds two files ending in _业务明细.csv.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: the archive holds no file ending in _业务明细.csv.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is not GBK text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a detail line after the totals.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a payment cannot be negative.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund is written as a negative amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the footer #交易合计 is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the footer #退款合计 is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 lines</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -199,6 +349,14 @@
         <source>platform_public_key: %1</source>
         <translation>platform_public_key: %1</translation>
     </message>
+    <message>
+        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;sandbox&quot; must be true or false.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ChannelProfileStore</name>
@@ -221,6 +379,18 @@
     <message>
         <source>%1 channel: %2</source>
         <translation>%1 channel: %2</translation>
+    </message>
+    <message>
+        <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 profile has no seal in the secret store (it was stored by an older PayDesk, or written past PayDesk), so it is not used. An ADMIN must add it again: paydeskctl channel add %1 --profile FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The stored %1 profile does not match the one an ADMIN saved: its gateway, ids or platform keys were changed past PayDesk. It is not used; an ADMIN must add it again.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -263,6 +433,10 @@
     <message>
         <source>migration %1</source>
         <translation>migration %1</translation>
+    </message>
+    <message>
+        <source>Cannot create the database file %1: %2</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -399,10 +573,6 @@
         <translation>%1 is not a PayDesk secrets file.</translation>
     </message>
     <message>
-        <source>%1 has unusable key-derivation parameters.</source>
-        <translation>%1 has unusable key-derivation parameters.</translation>
-    </message>
-    <message>
         <source>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</source>
         <translation>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</translation>
     </message>
@@ -417,6 +587,10 @@
     <message>
         <source>No secret %1 in %2.</source>
         <translation>No secret %1 in %2.</translation>
+    </message>
+    <message>
+        <source>%1 has unusable key-derivation parameters (scrypt N=%2, r=%3, p=%4; PayDesk accepts N a power of two from 1024 to %5, r up to %6, p up to %7, at most %8 MiB of memory). The file may have been altered.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -748,6 +922,14 @@
         <source>Demo data created</source>
         <translation>Demo data created</translation>
     </message>
+    <message>
+        <source>Refund unconfirmed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differs from the channel&apos;s bill</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Money</name>
@@ -849,6 +1031,32 @@
     </message>
 </context>
 <context>
+    <name>ReconRepository</name>
+    <message>
+        <source>There is no stored bill %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReconService</name>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile bills.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 has not been reconciled for %2 yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Reconciler</name>
     <message>
         <source>paid</source>
@@ -887,20 +1095,12 @@
         <translation>refund processing at the channel</translation>
     </message>
     <message>
-        <source>refund abnormal at the channel: anomaly opened</source>
-        <translation>refund abnormal at the channel: anomaly opened</translation>
-    </message>
-    <message>
         <source>refund closed by the channel: anomaly opened</source>
         <translation>refund closed by the channel: anomaly opened</translation>
     </message>
     <message>
         <source>There is no payment %1 in our books.</source>
         <translation>There is no payment %1 in our books.</translation>
-    </message>
-    <message>
-        <source>The channel reports %1 paid on %2, which was for %3.</source>
-        <translation>The channel reports %1 paid on %2, which was for %3.</translation>
     </message>
     <message>
         <source>Payment %1 arrived after order %2 was closed.</source>
@@ -915,12 +1115,44 @@
         <translation>There is no refund %1 in our books.</translation>
     </message>
     <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</source>
-        <translation>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</translation>
-    </message>
-    <message>
         <source>Refund %1 was closed by the channel without paying out.</source>
         <translation>Refund %1 was closed by the channel without paying out.</translation>
+    </message>
+    <message>
+        <source>refund abnormal at the channel: anomaly opened, the amount stays held</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund refused by the channel: anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no verifiable answer about the refund: it stays in progress and is asked about again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and its amount held. Check it at the merchant platform.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1008,6 +1240,61 @@
         <source>Describe how the anomaly was resolved.</source>
         <translation>Describe how the anomaly was resolved.</translation>
     </message>
+    <message>
+        <source>Refunds are retried by FINANCE staff; %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Say why the refund is sent again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You requested refund %1 yourself; another FINANCE colleague has to retry it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2; only a refund the channel refused can be retried.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only %1 is left to refund on payment %2; refund %3 for %4 no longer fits.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2, not APPROVED.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 for %2 is marked approved automatically, above the auto-approve limit %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 was approved by %2, who is not an active FINANCE user.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>There is no setting called &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 must be between %2 and %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only an administrator can change settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Sql</name>
@@ -1076,6 +1363,22 @@
         <source>You cannot disable your own account.</source>
         <translation>You cannot disable your own account.</translation>
     </message>
+    <message>
+        <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The account %1 is disabled; sign in again with an active account.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is the last active administrator; make someone else ADMIN first.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -1116,10 +1419,6 @@
         <translation>Sign in as LOGIN; the password comes from PAYDESK_PASSWORD.</translation>
     </message>
     <message>
-        <source>Open this page: orders, review, anomalies, finance, audit, settings.</source>
-        <translation>Open this page: orders, review, anomalies, finance, audit, settings.</translation>
-    </message>
-    <message>
         <source>Save a screenshot of the main window to FILE and quit.</source>
         <translation>Save a screenshot of the main window to FILE and quit.</translation>
     </message>
@@ -1152,16 +1451,8 @@
         <translation>Select this order on the Orders page (first-pending: the newest pending order).</translation>
     </message>
     <message>
-        <source>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</source>
-        <translation>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</translation>
-    </message>
-    <message>
         <source>--page takes one of: %1.</source>
         <translation>--page takes one of: %1.</translation>
-    </message>
-    <message>
-        <source>--open takes repay, new-order or shortcuts.</source>
-        <translation>--open takes repay, new-order or shortcuts.</translation>
     </message>
     <message>
         <source>Writing the demo&apos;s history (%1 orders)…</source>
@@ -1174,6 +1465,22 @@
     <message>
         <source>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</source>
         <translation>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</translation>
+    </message>
+    <message>
+        <source>Open this page: orders, review, anomalies, finance, reconciliation, audit, settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a dialog at start: repay (for the selected order, code issued), new-order, reconcile (fetch a bill) or shortcuts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--open takes repay, new-order, reconcile or shortcuts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--time-scale runs only on a demo database; %1 is not one.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1213,6 +1520,18 @@
     <message>
         <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</translation>
+    </message>
+    <message>
+        <source>The notification names no merchant (mchid); this profile is merchant %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification names no app (appid); this profile is app %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The answer is for app %1, not %2.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1284,6 +1603,38 @@
     <message>
         <source>Malformed refund_fee.</source>
         <translation>Malformed refund_fee.</translation>
+    </message>
+    <message>
+        <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill_download_url &quot;%1&quot; is not https.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download answered HTTP %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download is not a readable zip: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification names no seller_id; this profile expects seller %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification is for seller %1, not %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification was sent at %1 (Beijing time), more than 24 hours ago or ahead of our clock: a replay or a wrong clock, refused.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1435,6 +1786,26 @@
     <message>
         <source>Amount</source>
         <translation>Amount</translation>
+    </message>
+    <message>
+        <source>Fees (channel&apos;s bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (channel&apos;s bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No bill of this day was reconciled: the channels&apos; fees are not known yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>From the channel&apos;s bill (the latest reconciliation of each channel&apos;s day)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation type="unfinished">—</translation>
     </message>
 </context>
 <context>
@@ -1604,6 +1975,253 @@
     </message>
 </context>
 <context>
+    <name>paydesk::ReconDifferenceModel</name>
+    <message>
+        <source>Payment at the channel only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment in our books only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Currency differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment state differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund at the channel only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund in our books only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund state differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel took this money, but our books have no such payment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Our books show this payment as paid that day, but the channel&apos;s bill does not.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this payment than our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill shows another currency for this payment than our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid at the channel but not in our books (money after a close), or the other way round.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel paid back this refund, but our books have no such refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Our books show this refund as paid back that day, but the channel&apos;s bill does not.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this refund than our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The refund ended differently at the channel than in our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Difference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation type="unfinished">Payment no</translation>
+    </message>
+    <message>
+        <source>Refund no</source>
+        <translation type="unfinished">Refund no</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation type="unfinished">Order</translation>
+    </message>
+    <message>
+        <source>Bill says</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Our books say</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation type="unfinished">State</translation>
+    </message>
+    <message>
+        <source>Bill line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No order of ours: the money is only at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Without an order of ours no anomaly can be opened: settle it with the channel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation type="unfinished">—</translation>
+    </message>
+    <message>
+        <source>not on the bill</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not in our books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ours %1, bill %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>channel transaction %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>of payment %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (anomaly %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReconRunModel</name>
+    <message>
+        <source>Channel</source>
+        <translation type="unfinished">Channel</translation>
+    </message>
+    <message>
+        <source>Bill day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matched</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid (books)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refunded (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refunded (books)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net (books)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciled at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation type="unfinished">By</translation>
+    </message>
+    <message>
+        <source>Every row of the bill matched our books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s) between the bill and our books; %1 new in this run</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 payment(s) and %2 refund(s) on the bill</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What our books say now for this channel&apos;s Beijing day (%1 payment(s), %2 refund(s))</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>From the channel&apos;s bill: its fee total, and paid − refunded − fees</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s), %1 new</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>paydesk::RefundModel</name>
     <message>
         <source>Refund no</source>
@@ -1687,6 +2305,22 @@
         <source>Payment %1 is closed at the channel; a customer can no longer pay it.</source>
         <translation>Payment %1 is closed at the channel; a customer can no longer pay it.</translation>
     </message>
+    <message>
+        <source>A bill difference needs the payment or refund it is about.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>An unknown payment needs a positive amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment %1 is not closed at the channel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A wrong amount must still be positive.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::SyncEngine</name>
@@ -1745,6 +2379,18 @@
     <message>
         <source>payment %1 was left open on a finished order: %2</source>
         <translation>payment %1 was left open on a finished order: %2</translation>
+    </message>
+    <message>
+        <source>the channel does not know it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1 not sent: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1 sent: %2 (%3)</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1827,6 +2473,26 @@
         <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
         <translation>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</translation>
     </message>
+    <message>
+        <source>A bill needs a date.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill answer has no SHA1 hash_value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download is not a valid gzip file: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::alipay</name>
@@ -1837,6 +2503,73 @@
     <message>
         <source>Alipay refused our request signature: check the app private key (%1)</source>
         <translation>Alipay refused our request signature: check the app private key (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::bills</name>
+    <message>
+        <source>Cannot create a temporary folder for the zip.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot create the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1 into the zip (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot finish the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot read back the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write the zip to a temporary file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not a zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip archive&apos;s directory cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip archive&apos;s directory is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A zip entry cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 is too large.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 cannot be opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 is truncated or corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot start decompressing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file inflates to more than %1 bytes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not a complete gzip stream.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1888,6 +2621,10 @@
     <message>
         <source>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</source>
         <translation>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</translation>
+    </message>
+    <message>
+        <source>scrypt parameters N=%1, r=%2, p=%3 are outside what PayDesk accepts (N a power of two up to %4, r up to %5, p up to %6, at most %7 MiB of memory).</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2345,10 +3082,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation>Re&amp;fresh</translation>
     </message>
     <message>
-        <source>Daily paid, refunded and net</source>
-        <translation>Daily paid, refunded and net</translation>
-    </message>
-    <message>
         <source>Orders by state</source>
         <translation>Orders by state</translation>
     </message>
@@ -2371,10 +3104,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>Adding up…</source>
         <translation>Adding up…</translation>
-    </message>
-    <message>
-        <source>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</source>
-        <translation>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</translation>
     </message>
     <message>
         <source>Paid</source>
@@ -2411,6 +3140,37 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>Saved %1.</source>
         <translation>Saved %1.</translation>
+    </message>
+    <message>
+        <source>Daily paid, refunded and net; fees and net after fees from the channels&apos; bills</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fees: no channel bill reconciled in this range yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>from the channels&apos; bills of %n day(s): fees %1, net after fees %2</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (channel&apos;s bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees (channel&apos;s bill, right axis)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees ¥</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2599,10 +3359,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation> … </translation>
     </message>
     <message>
-        <source>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</source>
-        <translation>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</translation>
-    </message>
-    <message>
         <source>Search the orders (order no, title, buyer)</source>
         <translation>Search the orders (order no, title, buyer)</translation>
     </message>
@@ -2697,6 +3453,54 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>The payment channels this window talks to, and the last error the timer met on each.</source>
         <translation>The payment channels this window talks to, and the last error the timer met on each.</translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign &amp;out (Ctrl+Shift+L)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PayDesk is locked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Sign in…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 signed out. Sign in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locked after %1 without input. %2 or a colleague signs in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Go to Orders, Refund review, Anomalies, Finance, Reconciliation, Audit log, Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation: fetch a channel&apos;s daily bill and reconcile it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation: import a downloaded bill file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> or Enter on a difference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation: open the difference&apos;s order</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3082,6 +3886,259 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>No payment code yet</source>
         <translation>No payment code yet</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconPage</name>
+    <message>
+        <source>&amp;Fetch and reconcile…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import bill file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open order</source>
+        <translation type="unfinished">&amp;Open order</translation>
+    </message>
+    <message>
+        <source>Fetch and reconcile…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import bill file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open order</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channels&apos; daily bills against our books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation type="unfinished">Re&amp;fresh</translation>
+    </message>
+    <message>
+        <source>Reconciliation runs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differences of the selected run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Each difference with an order of ours opens an anomaly; money to give back waits in Refund review.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 You see the results read-only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+Fetch a channel&apos;s daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+FINANCE staff check the channels&apos; daily bills against our books here; the results will show on this page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a run to see its differences.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing reconciled yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differences — %1, bill of %2 (run %3 by %4)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>No differences: all %n row(s) of the bill matched our books.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A reconciliation is running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Neither WeChat Pay nor Alipay is connected; import a bill file instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download a channel&apos;s daily bill and check it against our books (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check a bill file downloaded from the merchant platform against our books (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a difference first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This money is only at the channel: there is no order of ours to open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show order %1 on the Orders page (%2 or Enter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not reconciled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 channel is not connected here; import its bill file instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fetching the %1 bill of %2…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill not fetched</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 could not be fetched: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill not ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 is not ready yet. Channels publish a day&apos;s bill the next morning; try again later.
+
+The channel said: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No bill for that day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 has no bill for %2: the channel saw neither payments nor refunds that day, so there is nothing to reconcile.
+
+The channel said: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the bill file to import.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciling the %1 bill of %2 against our books…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation type="unfinished">Cannot read %1: %2</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 was not reconciled: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported the %1 bill of %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciled %1 for %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel said: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconRunDialog</name>
+    <message>
+        <source>Fetch and reconcile a bill</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import a bill file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PayDesk downloads the channel&apos;s daily bill and checks every payment and refund on it against our books. Channels publish a day&apos;s bill the next morning and keep it for about three months.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a trade bill downloaded by hand from the channel&apos;s merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Channel:</source>
+        <translation type="unfinished">&amp;Channel:</translation>
+    </message>
+    <message>
+        <source>Bill &amp;day (Beijing time):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill file (required)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;File:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Reconcile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import and reconcile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a bill file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill files (*.csv *.zip *.txt);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No channel to choose.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the bill file first.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3480,16 +4537,16 @@ No money moves; %4 is refundable again and %5 sees your note.</translation>
         <translation>Wechatpay-Timestamp &quot;%1&quot; is not a number.</translation>
     </message>
     <message>
-        <source>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</source>
-        <translation>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</translation>
-    </message>
-    <message>
         <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
         <translation>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</translation>
     </message>
     <message>
         <source>The signature does not match the body (key %1): the answer was altered or forged.</source>
         <translation>The signature does not match the body (key %1): the answer was altered or forged.</translation>
+    </message>
+    <message>
+        <source>Wechatpay-Timestamp %1 is more than 5 minutes away from now (%2): refused as a replay or a wrong clock.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

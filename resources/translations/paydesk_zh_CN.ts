@@ -59,6 +59,10 @@
         <source>Nothing is left to refund on this order.</source>
         <translation>此订单已无可退金额。</translation>
     </message>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
+        <translation>只有财务（FINANCE）或管理员（ADMIN）用户可以对账。</translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -107,6 +111,152 @@
     <message>
         <source>the log ends at entry %1 but the chain head says %2 (entries were removed)</source>
         <translation>日志止于第 %1 条，但链头记录为 %2（有记录被删除）</translation>
+    </message>
+</context>
+<context>
+    <name>BillAmount</name>
+    <message>
+        <source>&quot;%1&quot; is not a bill amount: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>use digits with an optional decimal point, like 12.30.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it has a fraction of a minor unit (at most %1 decimal places).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is too large.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BillParser</name>
+    <message>
+        <source>The bill is refused: line %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: line %1, column %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: its summary states %1 %2, but its lines add up to %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is not UTF-8 text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>there is no column header line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the column header line has no such column.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 fields where the header has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund line needs its refund number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund line needs a refund amount above zero.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary (总交易单数 ...) is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary line after its header is missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 fields where the summary header has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>nothing may follow the summary line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the number of lines is missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the summary has no such column.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: the archive holds two files ending in _业务明细.csv.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill is refused: the archive holds no file ending in _业务明细.csv.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is not GBK text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a detail line after the totals.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a payment cannot be negative.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund is written as a negative amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the footer #交易合计 is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the footer #退款合计 is missing; the file may be cut short.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 lines</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -199,6 +349,14 @@
         <source>platform_public_key: %1</source>
         <translation>platform_public_key：%1</translation>
     </message>
+    <message>
+        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;sandbox&quot; must be true or false.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ChannelProfileStore</name>
@@ -221,6 +379,18 @@
     <message>
         <source>%1 channel: %2</source>
         <translation>%1 渠道：%2</translation>
+    </message>
+    <message>
+        <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 profile has no seal in the secret store (it was stored by an older PayDesk, or written past PayDesk), so it is not used. An ADMIN must add it again: paydeskctl channel add %1 --profile FILE.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The stored %1 profile does not match the one an ADMIN saved: its gateway, ids or platform keys were changed past PayDesk. It is not used; an ADMIN must add it again.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -263,6 +433,10 @@
     <message>
         <source>migration %1</source>
         <translation>迁移 %1</translation>
+    </message>
+    <message>
+        <source>Cannot create the database file %1: %2</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -398,10 +572,6 @@
         <translation>%1 不是 PayDesk 密钥文件。</translation>
     </message>
     <message>
-        <source>%1 has unusable key-derivation parameters.</source>
-        <translation>%1 的密钥派生参数不可用。</translation>
-    </message>
-    <message>
         <source>Cannot open the secrets file %1: the passphrase (PAYDESK_SECRET_PASSPHRASE) is wrong or the file was altered.</source>
         <translation>无法打开密钥文件 %1：口令（PAYDESK_SECRET_PASSPHRASE）错误或文件已被篡改。</translation>
     </message>
@@ -416,6 +586,10 @@
     <message>
         <source>No secret %1 in %2.</source>
         <translation>%2 中没有密钥 %1。</translation>
+    </message>
+    <message>
+        <source>%1 has unusable key-derivation parameters (scrypt N=%2, r=%3, p=%4; PayDesk accepts N a power of two from 1024 to %5, r up to %6, p up to %7, at most %8 MiB of memory). The file may have been altered.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -744,6 +918,14 @@
         <source>Demo data created</source>
         <translation>生成演示数据</translation>
     </message>
+    <message>
+        <source>Refund unconfirmed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differs from the channel&apos;s bill</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Money</name>
@@ -845,6 +1027,32 @@
     </message>
 </context>
 <context>
+    <name>ReconRepository</name>
+    <message>
+        <source>There is no stored bill %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReconService</name>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile bills.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 has not been reconciled for %2 yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Reconciler</name>
     <message>
         <source>paid</source>
@@ -883,20 +1091,12 @@
         <translation>渠道退款处理中</translation>
     </message>
     <message>
-        <source>refund abnormal at the channel: anomaly opened</source>
-        <translation>渠道退款异常：已记录异常</translation>
-    </message>
-    <message>
         <source>refund closed by the channel: anomaly opened</source>
         <translation>退款被渠道关闭：已记录异常</translation>
     </message>
     <message>
         <source>There is no payment %1 in our books.</source>
         <translation>账上没有支付单 %1。</translation>
-    </message>
-    <message>
-        <source>The channel reports %1 paid on %2, which was for %3.</source>
-        <translation>渠道报告 %2 实付 %1，而应付为 %3。</translation>
     </message>
     <message>
         <source>Payment %1 arrived after order %2 was closed.</source>
@@ -911,12 +1111,44 @@
         <translation>账上没有退款单 %1。</translation>
     </message>
     <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); settle it with the customer another way.</source>
-        <translation>退款 %1 在渠道出现异常（例如买家账户已注销）；请通过其他方式与顾客结清。</translation>
-    </message>
-    <message>
         <source>Refund %1 was closed by the channel without paying out.</source>
         <translation>退款 %1 被渠道关闭，未能退出款项。</translation>
+    </message>
+    <message>
+        <source>refund abnormal at the channel: anomaly opened, the amount stays held</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund refused by the channel: anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no verifiable answer about the refund: it stays in progress and is asked about again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and its amount held. Check it at the merchant platform.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1004,6 +1236,61 @@
         <source>Describe how the anomaly was resolved.</source>
         <translation>请说明异常是如何处理的。</translation>
     </message>
+    <message>
+        <source>Refunds are retried by FINANCE staff; %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Say why the refund is sent again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You requested refund %1 yourself; another FINANCE colleague has to retry it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2; only a refund the channel refused can be retried.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only %1 is left to refund on payment %2; refund %3 for %4 no longer fits.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2, not APPROVED.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 for %2 is marked approved automatically, above the auto-approve limit %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 was approved by %2, who is not an active FINANCE user.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>There is no setting called &quot;%1&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 must be between %2 and %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only an administrator can change settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Sql</name>
@@ -1071,6 +1358,22 @@
         <source>You cannot disable your own account.</source>
         <translation>不能停用自己的账户。</translation>
     </message>
+    <message>
+        <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The account %1 is disabled; sign in again with an active account.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is the last active administrator; make someone else ADMIN first.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -1111,10 +1414,6 @@
         <translation>以 LOGIN 登录；密码取自 PAYDESK_PASSWORD。</translation>
     </message>
     <message>
-        <source>Open this page: orders, review, anomalies, finance, audit, settings.</source>
-        <translation>打开页面：orders、review、anomalies、finance、audit、settings。</translation>
-    </message>
-    <message>
         <source>Save a screenshot of the main window to FILE and quit.</source>
         <translation>将主窗口截图保存到 FILE 后退出。</translation>
     </message>
@@ -1147,16 +1446,8 @@
         <translation>在订单页选中此订单（first-pending：最新的待支付订单）。</translation>
     </message>
     <message>
-        <source>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</source>
-        <translation>启动时打开对话框：repay（为选中订单重新出码）、new-order 或 shortcuts。</translation>
-    </message>
-    <message>
         <source>--page takes one of: %1.</source>
         <translation>--page 只能是以下之一：%1。</translation>
-    </message>
-    <message>
-        <source>--open takes repay, new-order or shortcuts.</source>
-        <translation>--open 只能是 repay、new-order 或 shortcuts。</translation>
     </message>
     <message>
         <source>Writing the demo&apos;s history (%1 orders)…</source>
@@ -1169,6 +1460,22 @@
     <message>
         <source>%1 is not a demo database: --demo opens a new one or an earlier demo. Leave out --demo to work on it.</source>
         <translation>%1 不是演示数据库：--demo 只打开新的或之前的演示数据库。要处理该数据库，请去掉 --demo。</translation>
+    </message>
+    <message>
+        <source>Open this page: orders, review, anomalies, finance, reconciliation, audit, settings.</source>
+        <translation>打开此页面：orders、review、anomalies、finance、reconciliation、audit、settings。</translation>
+    </message>
+    <message>
+        <source>Open a dialog at start: repay (for the selected order, code issued), new-order, reconcile (fetch a bill) or shortcuts.</source>
+        <translation>启动时打开对话框：repay（为所选订单生成支付码）、new-order、reconcile（下载对账单）或 shortcuts。</translation>
+    </message>
+    <message>
+        <source>--open takes repay, new-order, reconcile or shortcuts.</source>
+        <translation>--open 可选 repay、new-order、reconcile 或 shortcuts。</translation>
+    </message>
+    <message>
+        <source>--time-scale runs only on a demo database; %1 is not one.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1208,6 +1515,18 @@
     <message>
         <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>查询的是退款 %1，微信支付却返回了“%2”。</translation>
+    </message>
+    <message>
+        <source>The notification names no merchant (mchid); this profile is merchant %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification names no app (appid); this profile is app %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The answer is for app %1, not %2.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1279,6 +1598,38 @@
     <message>
         <source>Malformed refund_fee.</source>
         <translation>refund_fee 格式错误。</translation>
+    </message>
+    <message>
+        <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill_download_url &quot;%1&quot; is not https.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download answered HTTP %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download is not a readable zip: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification names no seller_id; this profile expects seller %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification is for seller %1, not %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The notification was sent at %1 (Beijing time), more than 24 hours ago or ahead of our clock: a replay or a wrong clock, refused.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1430,6 +1781,26 @@
     <message>
         <source>Amount</source>
         <translation>金额</translation>
+    </message>
+    <message>
+        <source>Fees (channel&apos;s bill)</source>
+        <translation>手续费（渠道账单）</translation>
+    </message>
+    <message>
+        <source>Net after fees (channel&apos;s bill)</source>
+        <translation>扣除手续费后净额（渠道账单）</translation>
+    </message>
+    <message>
+        <source>No bill of this day was reconciled: the channels&apos; fees are not known yet.</source>
+        <translation>这一天的账单尚未对账：渠道手续费暂不可知。</translation>
+    </message>
+    <message>
+        <source>From the channel&apos;s bill (the latest reconciliation of each channel&apos;s day)</source>
+        <translation>来自渠道账单（各渠道当日最近一次对账）</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
     </message>
 </context>
 <context>
@@ -1599,6 +1970,250 @@
     </message>
 </context>
 <context>
+    <name>paydesk::ReconDifferenceModel</name>
+    <message>
+        <source>Payment at the channel only</source>
+        <translation>仅渠道有此支付（长款）</translation>
+    </message>
+    <message>
+        <source>Payment in our books only</source>
+        <translation>仅我方账上有此支付（短款）</translation>
+    </message>
+    <message>
+        <source>Payment amount differs</source>
+        <translation>支付金额不一致</translation>
+    </message>
+    <message>
+        <source>Currency differs</source>
+        <translation>币种不一致</translation>
+    </message>
+    <message>
+        <source>Payment state differs</source>
+        <translation>支付状态不一致</translation>
+    </message>
+    <message>
+        <source>Refund at the channel only</source>
+        <translation>仅渠道有此退款</translation>
+    </message>
+    <message>
+        <source>Refund in our books only</source>
+        <translation>仅我方账上有此退款</translation>
+    </message>
+    <message>
+        <source>Refund amount differs</source>
+        <translation>退款金额不一致</translation>
+    </message>
+    <message>
+        <source>Refund state differs</source>
+        <translation>退款状态不一致</translation>
+    </message>
+    <message>
+        <source>The channel took this money, but our books have no such payment.</source>
+        <translation>渠道收到了这笔钱，但我方账上没有这笔支付。</translation>
+    </message>
+    <message>
+        <source>Our books show this payment as paid that day, but the channel&apos;s bill does not.</source>
+        <translation>我方账上这笔支付当天已付款，但渠道账单上没有。</translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this payment than our books.</source>
+        <translation>账单上这笔支付的金额与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>The bill shows another currency for this payment than our books.</source>
+        <translation>账单上这笔支付的币种与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>Paid at the channel but not in our books (money after a close), or the other way round.</source>
+        <translation>渠道已付款而我方账上未付（关单后付款），或者相反。</translation>
+    </message>
+    <message>
+        <source>The channel paid back this refund, but our books have no such refund.</source>
+        <translation>渠道已退款，但我方账上没有这笔退款。</translation>
+    </message>
+    <message>
+        <source>Our books show this refund as paid back that day, but the channel&apos;s bill does not.</source>
+        <translation>我方账上这笔退款当天已退，但渠道账单上没有。</translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this refund than our books.</source>
+        <translation>账单上这笔退款的金额与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>The refund ended differently at the channel than in our books.</source>
+        <translation>这笔退款在渠道的结果与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>Difference</source>
+        <translation>差异</translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation>支付单号</translation>
+    </message>
+    <message>
+        <source>Refund no</source>
+        <translation>退款单号</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>订单</translation>
+    </message>
+    <message>
+        <source>Bill says</source>
+        <translation>账单金额</translation>
+    </message>
+    <message>
+        <source>Our books say</source>
+        <translation>我方账目</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Bill line</source>
+        <translation>账单行</translation>
+    </message>
+    <message>
+        <source>No order of ours: the money is only at the channel</source>
+        <translation>我方没有对应订单：这笔钱只在渠道</translation>
+    </message>
+    <message>
+        <source>Without an order of ours no anomaly can be opened: settle it with the channel.</source>
+        <translation>没有我方订单就无法登记异常：请与渠道核实处理。</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <source>not on the bill</source>
+        <translation>账单上没有</translation>
+    </message>
+    <message>
+        <source>not in our books</source>
+        <translation>我方账上没有</translation>
+    </message>
+    <message>
+        <source>ours %1, bill %2</source>
+        <translation>我方 %1，账单 %2</translation>
+    </message>
+    <message>
+        <source>channel transaction %1</source>
+        <translation>渠道交易号 %1</translation>
+    </message>
+    <message>
+        <source>of payment %1</source>
+        <translation>支付单 %1</translation>
+    </message>
+    <message>
+        <source>No anomaly opened</source>
+        <translation>未登记异常</translation>
+    </message>
+    <message>
+        <source>%1 (anomaly %2)</source>
+        <translation>%1（异常 %2）</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReconRunModel</name>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Bill day</source>
+        <translation>账单日</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Matched</source>
+        <translation>一致</translation>
+    </message>
+    <message>
+        <source>Paid (bill)</source>
+        <translation>收款（账单）</translation>
+    </message>
+    <message>
+        <source>Paid (books)</source>
+        <translation>收款（我方）</translation>
+    </message>
+    <message>
+        <source>Refunded (bill)</source>
+        <translation>退款（账单）</translation>
+    </message>
+    <message>
+        <source>Refunded (books)</source>
+        <translation>退款（我方）</translation>
+    </message>
+    <message>
+        <source>Fees (bill)</source>
+        <translation>手续费（账单）</translation>
+    </message>
+    <message>
+        <source>Net after fees (bill)</source>
+        <translation>扣费后净额（账单）</translation>
+    </message>
+    <message>
+        <source>Net (books)</source>
+        <translation>净额（我方）</translation>
+    </message>
+    <message>
+        <source>Reconciled at</source>
+        <translation>对账时间</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>操作人</translation>
+    </message>
+    <message>
+        <source>Every row of the bill matched our books</source>
+        <translation>账单每一行都与我方账目一致</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s) between the bill and our books; %1 new in this run</source>
+        <translation>
+            <numerusform>账单与我方账目有 %n 处差异；本次新增 %1 处</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 payment(s) and %2 refund(s) on the bill</source>
+        <translation>账单上有 %1 笔支付、%2 笔退款</translation>
+    </message>
+    <message>
+        <source>What our books say now for this channel&apos;s Beijing day (%1 payment(s), %2 refund(s))</source>
+        <translation>我方账目当前对该渠道这一北京时间自然日的记录（%1 笔支付，%2 笔退款）</translation>
+    </message>
+    <message>
+        <source>From the channel&apos;s bill: its fee total, and paid − refunded − fees</source>
+        <translation>来自渠道账单：手续费合计，以及 收款 − 退款 − 手续费</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s), %1 new</source>
+        <translation>
+            <numerusform>%n 处差异，%1 处新增</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s)</source>
+        <translation>
+            <numerusform>%n 处差异</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+</context>
+<context>
     <name>paydesk::RefundModel</name>
     <message>
         <source>Refund no</source>
@@ -1682,6 +2297,22 @@
         <source>Payment %1 is closed at the channel; a customer can no longer pay it.</source>
         <translation>支付单 %1 已在渠道关闭；顾客无法再支付。</translation>
     </message>
+    <message>
+        <source>A bill difference needs the payment or refund it is about.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>An unknown payment needs a positive amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment %1 is not closed at the channel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A wrong amount must still be positive.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::SyncEngine</name>
@@ -1740,6 +2371,18 @@
     <message>
         <source>payment %1 was left open on a finished order: %2</source>
         <translation>已结束订单上遗留的支付单 %1：%2</translation>
+    </message>
+    <message>
+        <source>the channel does not know it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1 not sent: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1 sent: %2 (%3)</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1822,6 +2465,26 @@
         <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
         <translation>微信支付的 HTTP %1 应答没有签名，视为伪造。</translation>
     </message>
+    <message>
+        <source>A bill needs a date.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill answer has no SHA1 hash_value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill download is not a valid gzip file: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::alipay</name>
@@ -1832,6 +2495,73 @@
     <message>
         <source>Alipay refused our request signature: check the app private key (%1)</source>
         <translation>支付宝拒绝了请求签名：请检查应用私钥（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::bills</name>
+    <message>
+        <source>Cannot create a temporary folder for the zip.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot create the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1 into the zip (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot finish the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot read back the zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write the zip to a temporary file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not a zip archive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip archive&apos;s directory cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip archive&apos;s directory is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A zip entry cannot be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 is too large.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 cannot be opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The zip entry %1 is truncated or corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot start decompressing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file inflates to more than %1 bytes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not a complete gzip stream.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1883,6 +2613,10 @@
     <message>
         <source>scrypt refused its parameters (N=%1, r=%2, p=%3): %4</source>
         <translation>scrypt 拒绝了参数（N=%1，r=%2，p=%3）：%4</translation>
+    </message>
+    <message>
+        <source>scrypt parameters N=%1, r=%2, p=%3 are outside what PayDesk accepts (N a power of two up to %4, r up to %5, p up to %6, at most %7 MiB of memory).</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2339,10 +3073,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>刷新(&amp;F)</translation>
     </message>
     <message>
-        <source>Daily paid, refunded and net</source>
-        <translation>每日收款、退款与净额</translation>
-    </message>
-    <message>
         <source>Orders by state</source>
         <translation>订单状态分布</translation>
     </message>
@@ -2365,10 +3095,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Adding up…</source>
         <translation>正在统计…</translation>
-    </message>
-    <message>
-        <source>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</source>
-        <translation>%1 至 %2：收款 %3，退款 %4，净额 %5（耗时 %6 毫秒）</translation>
     </message>
     <message>
         <source>Paid</source>
@@ -2405,6 +3131,36 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Saved %1.</source>
         <translation>已保存 %1。</translation>
+    </message>
+    <message>
+        <source>Daily paid, refunded and net; fees and net after fees from the channels&apos; bills</source>
+        <translation>每日收款、退款与净额；手续费及扣费后净额来自渠道账单</translation>
+    </message>
+    <message>
+        <source>fees: no channel bill reconciled in this range yet</source>
+        <translation>手续费：此范围内尚无已对账的渠道账单</translation>
+    </message>
+    <message numerus="yes">
+        <source>from the channels&apos; bills of %n day(s): fees %1, net after fees %2</source>
+        <translation>
+            <numerusform>来自 %n 天的渠道账单：手续费 %1，扣费后净额 %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (channel&apos;s bill)</source>
+        <translation>扣除手续费后净额（渠道账单）</translation>
+    </message>
+    <message>
+        <source>Fees (channel&apos;s bill, right axis)</source>
+        <translation>手续费（渠道账单，右轴）</translation>
+    </message>
+    <message>
+        <source>Fees ¥</source>
+        <translation>手续费 ¥</translation>
     </message>
 </context>
 <context>
@@ -2591,10 +3347,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation> … </translation>
     </message>
     <message>
-        <source>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</source>
-        <translation>切换到订单、退款审核、异常、财务、审计日志、设置</translation>
-    </message>
-    <message>
         <source>Search the orders (order no, title, buyer)</source>
         <translation>搜索订单（订单号、标题、买家）</translation>
     </message>
@@ -2689,6 +3441,54 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>The payment channels this window talks to, and the last error the timer met on each.</source>
         <translation>本窗口连接的支付渠道，以及定时器在各渠道遇到的最近一次错误。</translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation>对账</translation>
+    </message>
+    <message>
+        <source>Sign &amp;out (Ctrl+Shift+L)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PayDesk is locked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Sign in…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 signed out. Sign in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locked after %1 without input. %2 or a colleague signs in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Go to Orders, Refund review, Anomalies, Finance, Reconciliation, Audit log, Settings</source>
+        <translation>转到订单、退款审核、异常、财务、对账、审计日志、设置</translation>
+    </message>
+    <message>
+        <source>Reconciliation: fetch a channel&apos;s daily bill and reconcile it</source>
+        <translation>对账：下载渠道的日账单并对账</translation>
+    </message>
+    <message>
+        <source>Reconciliation: import a downloaded bill file</source>
+        <translation>对账：导入已下载的账单文件</translation>
+    </message>
+    <message>
+        <source> or Enter on a difference</source>
+        <translation> 或在差异上按回车</translation>
+    </message>
+    <message>
+        <source>Reconciliation: open the difference&apos;s order</source>
+        <translation>对账：打开差异对应的订单</translation>
     </message>
 </context>
 <context>
@@ -3072,6 +3872,266 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>No payment code yet</source>
         <translation>暂无支付二维码</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconPage</name>
+    <message>
+        <source>&amp;Fetch and reconcile…</source>
+        <translation>下载并对账(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import bill file…</source>
+        <translation>导入账单文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open order</source>
+        <translation>打开订单(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Fetch and reconcile…</source>
+        <translation>下载并对账…</translation>
+    </message>
+    <message>
+        <source>Import bill file…</source>
+        <translation>导入账单文件…</translation>
+    </message>
+    <message>
+        <source>Open order</source>
+        <translation>打开订单</translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation>对账</translation>
+    </message>
+    <message>
+        <source>The channels&apos; daily bills against our books</source>
+        <translation>渠道日账单与我方账目核对</translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation>刷新(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Reconciliation runs</source>
+        <translation>对账记录</translation>
+    </message>
+    <message>
+        <source>Differences of the selected run</source>
+        <translation>所选对账的差异</translation>
+    </message>
+    <message>
+        <source>Each difference with an order of ours opens an anomaly; money to give back waits in Refund review.</source>
+        <translation>每个有我方订单的差异都会登记为异常；需要退回的钱在退款审核中等待处理。</translation>
+    </message>
+    <message>
+        <source>%1 You see the results read-only.</source>
+        <translation>%1 您只能查看结果。</translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+Fetch a channel&apos;s daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
+        <translation>尚未对账。
+
+下载渠道的日账单（%1），或导入从商户平台下载的账单文件（%2），核对我方账目与渠道实际收退的钱。</translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+FINANCE staff check the channels&apos; daily bills against our books here; the results will show on this page.</source>
+        <translation>尚未对账。
+
+财务人员在这里核对渠道日账单与我方账目；结果会显示在此页面。</translation>
+    </message>
+    <message>
+        <source>Differences</source>
+        <translation>差异</translation>
+    </message>
+    <message>
+        <source>Select a run to see its differences.</source>
+        <translation>选择一条对账记录以查看其差异。</translation>
+    </message>
+    <message>
+        <source>Nothing reconciled yet.</source>
+        <translation>尚未对账。</translation>
+    </message>
+    <message>
+        <source>Differences — %1, bill of %2 (run %3 by %4)</source>
+        <translation>差异 — %1，%2 的账单（第 %3 次对账，操作人 %4）</translation>
+    </message>
+    <message numerus="yes">
+        <source>No differences: all %n row(s) of the bill matched our books.</source>
+        <translation>
+            <numerusform>没有差异：账单全部 %n 行都与我方账目一致。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A reconciliation is running.</source>
+        <translation>正在对账。</translation>
+    </message>
+    <message>
+        <source>Neither WeChat Pay nor Alipay is connected; import a bill file instead.</source>
+        <translation>未连接微信支付或支付宝；请改为导入账单文件。</translation>
+    </message>
+    <message>
+        <source>Download a channel&apos;s daily bill and check it against our books (%1)</source>
+        <translation>下载渠道的日账单并与我方账目核对（%1）</translation>
+    </message>
+    <message>
+        <source>Check a bill file downloaded from the merchant platform against our books (%1)</source>
+        <translation>将从商户平台下载的账单文件与我方账目核对（%1）</translation>
+    </message>
+    <message>
+        <source>Select a difference first.</source>
+        <translation>请先选择一处差异。</translation>
+    </message>
+    <message>
+        <source>This money is only at the channel: there is no order of ours to open.</source>
+        <translation>这笔钱只在渠道：没有可打开的我方订单。</translation>
+    </message>
+    <message>
+        <source>Show order %1 on the Orders page (%2 or Enter)</source>
+        <translation>在订单页显示订单 %1（%2 或回车）</translation>
+    </message>
+    <message>
+        <source>Not reconciled</source>
+        <translation>未对账</translation>
+    </message>
+    <message>
+        <source>The %1 channel is not connected here; import its bill file instead.</source>
+        <translation>此处未连接%1渠道；请改为导入其账单文件。</translation>
+    </message>
+    <message>
+        <source>Fetching the %1 bill of %2…</source>
+        <translation>正在下载%1 %2 的账单…</translation>
+    </message>
+    <message>
+        <source>Bill not fetched</source>
+        <translation>账单未下载</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 could not be fetched: %3</source>
+        <translation>无法下载%1 %2 的账单：%3</translation>
+    </message>
+    <message>
+        <source>Bill not ready</source>
+        <translation>账单尚未生成</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 is not ready yet. Channels publish a day&apos;s bill the next morning; try again later.
+
+The channel said: %3</source>
+        <translation>%1 %2 的账单尚未生成。渠道在次日上午发布前一天的账单；请稍后再试。
+
+渠道答复：%3</translation>
+    </message>
+    <message>
+        <source>No bill for that day</source>
+        <translation>当天没有账单</translation>
+    </message>
+    <message>
+        <source>%1 has no bill for %2: the channel saw neither payments nor refunds that day, so there is nothing to reconcile.
+
+The channel said: %3</source>
+        <translation>%1 没有 %2 的账单：当天渠道既无支付也无退款，无需对账。
+
+渠道答复：%3</translation>
+    </message>
+    <message>
+        <source>Choose the bill file to import.</source>
+        <translation>请选择要导入的账单文件。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>Reconciling the %1 bill of %2 against our books…</source>
+        <translation>正在将%1 %2 的账单与我方账目核对…</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 was not reconciled: %3</source>
+        <translation>%1 %2 的账单未能对账：%3</translation>
+    </message>
+    <message>
+        <source>Imported the %1 bill of %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation>已导入%1 %2 的账单：%3 笔一致，%4 处差异，%5 处新增。</translation>
+    </message>
+    <message>
+        <source>Reconciled %1 for %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation>已完成%1 %2 的对账：%3 笔一致，%4 处差异，%5 处新增。</translation>
+    </message>
+    <message>
+        <source>The channel said: %1.</source>
+        <translation>渠道答复：%1。</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconRunDialog</name>
+    <message>
+        <source>Fetch and reconcile a bill</source>
+        <translation>下载账单并对账</translation>
+    </message>
+    <message>
+        <source>Import a bill file</source>
+        <translation>导入账单文件</translation>
+    </message>
+    <message>
+        <source>PayDesk downloads the channel&apos;s daily bill and checks every payment and refund on it against our books. Channels publish a day&apos;s bill the next morning and keep it for about three months.</source>
+        <translation>PayDesk 下载渠道的日账单，逐笔核对其中的支付和退款与我方账目。渠道在次日上午发布前一天的账单，约保留三个月。</translation>
+    </message>
+    <message>
+        <source>Choose a trade bill downloaded by hand from the channel&apos;s merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
+        <translation>选择从渠道商户平台手动下载的交易账单（微信支付：CSV 交易账单；支付宝：业务明细 zip 包）。它与下载的账单一样与我方账目核对；差异会登记为异常，但不改变任何订单。</translation>
+    </message>
+    <message>
+        <source>&amp;Channel:</source>
+        <translation>渠道(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Bill &amp;day (Beijing time):</source>
+        <translation>账单日（北京时间）(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>The bill file (required)</source>
+        <translation>账单文件（必填）</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;File:</source>
+        <translation>文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>&amp;Reconcile</source>
+        <translation>对账(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Import and reconcile</source>
+        <translation>导入并对账(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Choose a bill file</source>
+        <translation>选择账单文件</translation>
+    </message>
+    <message>
+        <source>Bill files (*.csv *.zip *.txt);;All files (*)</source>
+        <translation>账单文件 (*.csv *.zip *.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No channel to choose.</source>
+        <translation>没有可选的渠道。</translation>
+    </message>
+    <message>
+        <source>Choose the bill file first.</source>
+        <translation>请先选择账单文件。</translation>
     </message>
 </context>
 <context>
@@ -3468,16 +4528,16 @@ No money moves; %4 is refundable again and %5 sees your note.</source>
         <translation>Wechatpay-Timestamp“%1”不是数字。</translation>
     </message>
     <message>
-        <source>Wechatpay-Timestamp is %1 s away from now (more than 5 minutes): refused as a replay or a wrong clock.</source>
-        <translation>Wechatpay-Timestamp 与当前时间相差 %1 秒（超过 5 分钟）：视为重放或时钟错误而拒绝。</translation>
-    </message>
-    <message>
         <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
         <translation>Wechatpay-Serial“%1”既不是已配置的微信支付公钥 ID，也不是已知的平台证书序列号。</translation>
     </message>
     <message>
         <source>The signature does not match the body (key %1): the answer was altered or forged.</source>
         <translation>签名与正文不符（密钥 %1）：应答已被篡改或伪造。</translation>
+    </message>
+    <message>
+        <source>Wechatpay-Timestamp %1 is more than 5 minutes away from now (%2): refused as a replay or a wrong clock.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
