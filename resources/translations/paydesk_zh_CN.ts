@@ -3148,7 +3148,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
     </message>
     <message>
         <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 至 %2：收款 %3，退款 %4，净额 %5；%6（耗时 %7 毫秒）</translation>
     </message>
     <message>
         <source>Net after fees (channel&apos;s bill)</source>
@@ -3160,7 +3160,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
     </message>
     <message>
         <source>Fees ¥</source>
-        <translation>手续费 ¥</translation>
+        <translation>手续费（元）</translation>
     </message>
 </context>
 <context>
