@@ -267,6 +267,7 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
                                : tr("No reconciliation yet.\n\nFINANCE staff check the channels' daily bills against our books "
                                     "here; the results will show on this page."));
     m_diffBox->setTitle(tr("Differences"));
+    m_diffBox->setVisible(false); // until there is a run to show
     m_noDiffs->setText(tr("Select a run to see its differences."));
     updateActions();
     markStale(); // read when first shown
