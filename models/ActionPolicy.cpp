@@ -17,6 +17,8 @@ ActionVerdict ActionPolicy::check(Action action, Role role, const Order *order, 
         return role == Role::Finance ? yes() : no(tr("Only a FINANCE user can review refunds."));
     case Action::ResolveAnomaly:
         return role == Role::Finance || role == Role::Admin ? yes() : no(tr("Only FINANCE or ADMIN users can resolve anomalies."));
+    case Action::Reconcile:
+        return role == Role::Finance || role == Role::Admin ? yes() : no(tr("Only FINANCE or ADMIN users can reconcile the channels' bills."));
     case Action::ManageSettings:
         return role == Role::Admin ? yes() : no(tr("Only an ADMIN can change settings."));
     default:

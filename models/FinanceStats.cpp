@@ -2,6 +2,7 @@
 
 #include "Labels.h"
 #include "domain/Money.h"
+#include "storage/ReconRepository.h"
 #include "util/Csv.h"
 
 #include <QDateTime>
@@ -9,6 +10,8 @@
 #include <QLocale>
 #include <QSaveFile>
 #include <QTimeZone>
+
+#include <algorithm>
 
 namespace paydesk {
 
@@ -63,6 +66,27 @@ qint64 FinanceReport::totalRefunded() const
     return sum;
 }
 
+qint64 FinanceReport::totalFees() const
+{
+    qint64 sum = 0;
+    for (const Day &d : days)
+        sum += d.hasFees() ? d.feeMinor : 0;
+    return sum;
+}
+
+qint64 FinanceReport::totalNetAfterFees() const
+{
+    qint64 sum = 0;
+    for (const Day &d : days)
+        sum += d.hasFees() ? d.netAfterFeesMinor() : 0;
+    return sum;
+}
+
+int FinanceReport::daysWithFees() const
+{
+    return int(std::count_if(days.cbegin(), days.cend(), [](const Day &d) { return d.hasFees(); }));
+}
+
 Result<FinanceReport> FinanceStats::compute(Database &db, QDate first, QDate last)
 {
     QElapsedTimer timer;
@@ -81,9 +105,11 @@ Result<FinanceReport> FinanceStats::compute(Database &db, QDate first, QDate las
     QSqlDatabase conn = db.connection();
 
     QHash<qint64, FinanceReport::Day> byDay;
-    auto paid = run(conn, QStringLiteral("SELECT (a.paid_at + :tz) / 86400000 AS d, SUM(a.amount_minor), COUNT(*) "
-                                         "FROM payment_attempts a WHERE a.state = 'SUCCEEDED' AND a.paid_at >= :from "
-                                         "AND a.paid_at < :to GROUP BY (a.paid_at + :tz) / 86400000"),
+    // The bucket is computed once in a subquery: PostgreSQL binds each :tz as its own parameter,
+    // so "GROUP BY (t + :tz) / day" would not be the selected expression there.
+    auto paid = run(conn, QStringLiteral("SELECT x.d, SUM(x.m), COUNT(*) FROM (SELECT (a.paid_at + :tz) / 86400000 AS d, "
+                                         "a.amount_minor AS m FROM payment_attempts a WHERE a.state = 'SUCCEEDED' "
+                                         "AND a.paid_at >= :from AND a.paid_at < :to) x GROUP BY x.d"),
                     from, to, tz);
     if (!paid)
         return paid.error();
@@ -92,9 +118,9 @@ Result<FinanceReport> FinanceStats::compute(Database &db, QDate first, QDate las
         d.paidMinor = paid.value().value(1).toLongLong();
         d.paidCount = paid.value().value(2).toLongLong();
     }
-    auto refunded = run(conn, QStringLiteral("SELECT (r.completed_at + :tz) / 86400000 AS d, SUM(r.amount_minor), COUNT(*) "
-                                             "FROM refunds r WHERE r.state = 'SUCCEEDED' AND r.completed_at >= :from "
-                                             "AND r.completed_at < :to GROUP BY (r.completed_at + :tz) / 86400000"),
+    auto refunded = run(conn, QStringLiteral("SELECT x.d, SUM(x.m), COUNT(*) FROM (SELECT (r.completed_at + :tz) / 86400000 AS d, "
+                                             "r.amount_minor AS m FROM refunds r WHERE r.state = 'SUCCEEDED' "
+                                             "AND r.completed_at >= :from AND r.completed_at < :to) x GROUP BY x.d"),
                         from, to, tz);
     if (!refunded)
         return refunded.error();
@@ -103,10 +129,21 @@ Result<FinanceReport> FinanceStats::compute(Database &db, QDate first, QDate las
         d.refundedMinor = refunded.value().value(1).toLongLong();
         d.refundedCount = refunded.value().value(2).toLongLong();
     }
+    // The channels' fees, from their bills (the latest reconciliation of each channel's day).
+    QHash<QDate, ReconFeeDay> fees;
+    auto feeDays = ReconRepository(db).feesByDay(first, last);
+    if (!feeDays)
+        return feeDays.error();
+    for (const ReconFeeDay &f : feeDays.value())
+        fees.insert(f.date, f);
     for (QDate d = first; d <= last; d = d.addDays(1)) {
         const qint64 bucket = (startOfDayMs(d) + tz + kDayMs / 2) / kDayMs;
         FinanceReport::Day day = byDay.value(bucket);
         day.date = d;
+        if (const auto it = fees.constFind(d); it != fees.cend()) {
+            day.feeMinor = it->feeMinor;
+            day.feeBills = it->channels;
+        }
         r.days << day;
     }
 
@@ -154,13 +191,14 @@ int FinanceTableModel::columnCount(const QModelIndex &parent) const
 {
     if (parent.isValid())
         return 0;
-    return m_table == Table::Daily ? 6 : 3;
+    return m_table == Table::Daily ? 8 : 3;
 }
 
 bool FinanceTableModel::isMoneyColumn(int column) const
 {
     if (m_table == Table::Daily)
-        return column == 1 || column == 3 || column == 5;
+        return column == PaidColumn || column == RefundedColumn || column == NetColumn || column == FeesColumn
+               || column == NetAfterFeesColumn;
     return column == 2;
 }
 
@@ -181,6 +219,8 @@ QVariant FinanceTableModel::headerData(int section, Qt::Orientation orientation,
         case 3: return tr("Refunded");
         case 4: return tr("Refunds");
         case 5: return tr("Net");
+        case 6: return tr("Fees (channel's bill)");
+        case 7: return tr("Net after fees (channel's bill)");
         }
         return {};
     }
@@ -209,6 +249,13 @@ QVariant FinanceTableModel::data(const QModelIndex &index, int role) const
         return m_keys.value(index.row());
     if (c == 0)
         return role == Qt::DisplayRole ? QVariant(m_labels.at(index.row())) : QVariant();
+    const bool unknown = m_table == Table::Daily && c >= FeesColumn && !hasFees(index.row());
+    if (unknown && role == Qt::ToolTipRole)
+        return tr("No bill of this day was reconciled: the channels' fees are not known yet.");
+    if (!unknown && m_table == Table::Daily && c >= FeesColumn && role == Qt::ToolTipRole)
+        return tr("From the channel's bill (the latest reconciliation of each channel's day)");
+    if (unknown && (role == Qt::DisplayRole || role == MinorRole))
+        return role == Qt::DisplayRole ? QVariant(tr("—")) : QVariant();
     const qint64 v = value(index.row(), c);
     if (role == MinorRole)
         return v;
@@ -243,11 +290,14 @@ void FinanceTableModel::setReport(const FinanceReport &report)
     m_labels.clear();
     m_keys.clear();
     m_values.clear();
+    m_hasFees.clear();
     if (m_table == Table::Daily) {
         for (const auto &d : report.days) {
             m_labels << d.date.toString(Qt::ISODate);
             m_keys << d.date.toString(Qt::ISODate);
-            m_values << QList<qint64>{d.paidMinor, d.paidCount, d.refundedMinor, d.refundedCount, d.netMinor()};
+            m_values << QList<qint64>{d.paidMinor,   d.paidCount, d.refundedMinor, d.refundedCount, d.netMinor(),
+                                      d.hasFees() ? d.feeMinor : 0, d.hasFees() ? d.netAfterFeesMinor() : 0};
+            m_hasFees << d.hasFees();
         }
     } else {
         const auto &list = m_table == Table::States ? report.states : m_table == Table::Channels ? report.channels : report.backlog;
@@ -275,8 +325,12 @@ QString FinanceTableModel::toCsv() const
     for (int r = 0; r < rowCount(); ++r) {
         // Keys, not translated labels, so a spreadsheet can match rows whatever the language.
         QStringList line{csvTextCell(m_keys.at(r))};
-        for (int c = 1; c < columnCount(); ++c)
-            line << (isMoneyColumn(c) ? Money(value(r, c), currency).toPlainString() : QString::number(value(r, c)));
+        for (int c = 1; c < columnCount(); ++c) {
+            if (m_table == Table::Daily && c >= FeesColumn && !hasFees(r))
+                line << QString(); // not known: no bill of that day was reconciled
+            else
+                line << (isMoneyColumn(c) ? Money(value(r, c), currency).toPlainString() : QString::number(value(r, c)));
+        }
         out += line.join(u',') + u'\n';
     }
     return out;

@@ -22,7 +22,13 @@ struct FinanceReport
         qint64 paidCount = 0;
         qint64 refundedMinor = 0;  ///< money returned (succeeded refunds by completion time)
         qint64 refundedCount = 0;
+        /// The channels' fees of the day as their bills say (the latest reconciliation of each
+        /// channel's bill of that day); only known where a bill was reconciled.
+        qint64 feeMinor = 0;
+        int feeBills = 0; ///< how many channels' bills of the day were reconciled
         qint64 netMinor() const { return paidMinor - refundedMinor; }
+        bool hasFees() const { return feeBills > 0; }
+        qint64 netAfterFeesMinor() const { return netMinor() - feeMinor; }
     };
     QList<Day> days;    ///< every day of the range, zero-filled
     struct Split
@@ -38,6 +44,9 @@ struct FinanceReport
 
     qint64 totalPaid() const;
     qint64 totalRefunded() const;
+    qint64 totalFees() const;      ///< over the days with a reconciled bill
+    qint64 totalNetAfterFees() const; ///< net minus fees over the days with a reconciled bill
+    int daysWithFees() const;
 };
 
 class FinanceStats final
@@ -73,6 +82,9 @@ public:
     bool isMoneyColumn(int column) const;
     /// Minor units (money) or a count at row/column.
     qint64 value(int row, int column) const;
+    /// Daily table: whether the row's fee columns are known (a bill of that day was reconciled).
+    bool hasFees(int row) const { return row >= 0 && row < m_hasFees.size() && m_hasFees.at(row); }
+    enum DailyColumn { DayColumn, PaidColumn, PaymentsColumn, RefundedColumn, RefundsColumn, NetColumn, FeesColumn, NetAfterFeesColumn };
     /// CSV text: header line, then one line per row; money as plain decimal ("12.30").
     QString toCsv() const;
 
@@ -83,6 +95,7 @@ private:
     QStringList m_labels;          ///< first column
     QStringList m_keys;
     QList<QList<qint64>> m_values; ///< remaining columns
+    QList<bool> m_hasFees;         ///< daily table: fees known on that row
 };
 
 /// Writes text atomically (QSaveFile): the old file stays whole if anything fails.

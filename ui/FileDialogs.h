@@ -13,6 +13,9 @@ public:
     static QString saveFileName(QWidget *parent, const QString &caption, const QString &suggested, const QString &filter);
     /// The next saveFileName() returns `path` at once ("" = cancelled).
     static void setNextSaveFileName(const QString &path);
+    static QString openFileName(QWidget *parent, const QString &caption, const QString &filter);
+    /// The next openFileName() returns `path` at once ("" = cancelled).
+    static void setNextOpenFileName(const QString &path);
 };
 
 } // namespace paydesk::ui

@@ -23,6 +23,7 @@
 #include <QLineSeries>
 #include <QLocale>
 #include <QPieSeries>
+#include <QPen>
 #include <QPieSlice>
 #include <QPushButton>
 #include <QValueAxis>
@@ -40,6 +41,8 @@ qreal toMajor(qint64 minor) { return qreal(minor) / 100.0; }
 QColor kPaid(0x2E, 0xA0, 0x4F);
 QColor kRefunded(0xD9, 0x3B, 0x3B);
 QColor kNet(0x3B, 0x82, 0xC4);
+QColor kFees(0x8E, 0x5B, 0xB5);
+QColor kNetAfterFees(0x1F, 0x4E, 0x79);
 
 QChart *newChart()
 {
@@ -108,7 +111,8 @@ FinancePage::FinancePage(UiContext &ctx, QWidget *parent)
     m_summary->setTextFormat(Qt::PlainText);
     layout->addWidget(m_summary);
     auto *grid = new QGridLayout;
-    grid->addWidget(chartBox(Table::Daily, tr("Daily paid, refunded and net")), 0, 0, 1, 2);
+    grid->addWidget(chartBox(Table::Daily, tr("Daily paid, refunded and net; fees and net after fees from the channels' bills")), 0, 0,
+                    1, 2);
     grid->addWidget(chartBox(Table::States, tr("Orders by state")), 1, 0);
     grid->addWidget(chartBox(Table::Channels, tr("Money received by channel")), 1, 1);
     grid->addWidget(chartBox(Table::Backlog, tr("Refund backlog (now)")), 0, 2, 2, 1);
@@ -197,11 +201,17 @@ void FinancePage::refresh()
                 for (auto *t : m_tables)
                     t->setReport(m_report);
                 const QLocale loc;
-                m_summary->setText(tr("%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)")
+                const int billed = m_report.daysWithFees();
+                const QString fees =
+                    billed == 0 ? tr("fees: no channel bill reconciled in this range yet")
+                                : tr("from the channels' bills of %n day(s): fees %1, net after fees %2", nullptr, billed)
+                                      .arg(Money::cny(m_report.totalFees()).toDisplayString(loc),
+                                           Money::cny(m_report.totalNetAfterFees()).toDisplayString(loc));
+                m_summary->setText(tr("%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)")
                                        .arg(m_report.first.toString(Qt::ISODate), m_report.last.toString(Qt::ISODate),
                                             Money::cny(m_report.totalPaid()).toDisplayString(loc),
                                             Money::cny(m_report.totalRefunded()).toDisplayString(loc),
-                                            Money::cny(m_report.totalPaid() - m_report.totalRefunded()).toDisplayString(loc))
+                                            Money::cny(m_report.totalPaid() - m_report.totalRefunded()).toDisplayString(loc), fees)
                                        .arg(m_report.elapsedMs));
                 rebuildCharts();
             }
@@ -235,11 +245,21 @@ void FinancePage::rebuildCharts()
         auto *axisY = moneyAxis(max);
         chart->addAxis(axisX, Qt::AlignBottom);
         chart->addAxis(axisY, Qt::AlignLeft);
-        const struct { int column; QString name; QColor colour; } parts[] = {
-            {1, tr("Paid"), kPaid}, {3, tr("Refunded"), kRefunded}, {5, tr("Net"), kNet}};
+        bool anyFees = false;
+        qreal maxFee = 0;
+        for (int r = 0; r < t->rowCount(); ++r) {
+            anyFees = anyFees || t->hasFees(r);
+            maxFee = qMax(maxFee, toMajor(t->value(r, FinanceTableModel::FeesColumn)));
+        }
+        struct Part { int column; QString name; QColor colour; };
+        QList<Part> parts{{FinanceTableModel::PaidColumn, tr("Paid"), kPaid},
+                          {FinanceTableModel::RefundedColumn, tr("Refunded"), kRefunded},
+                          {FinanceTableModel::NetColumn, tr("Net"), kNet}};
+        if (anyFees)
+            parts.append({FinanceTableModel::NetAfterFeesColumn, tr("Net after fees (channel's bill)"), kNetAfterFees});
         if (m_style->currentIndex() == 0) {
             auto *series = new QBarSeries;
-            for (const auto &p : parts) {
+            for (const auto &p : std::as_const(parts)) {
                 auto *set = new QBarSet(p.name);
                 set->setColor(p.colour);
                 set->setBorderColor(p.colour);
@@ -251,16 +271,39 @@ void FinancePage::rebuildCharts()
             series->attachAxis(axisX);
             series->attachAxis(axisY);
         } else {
-            for (const auto &p : parts) {
+            for (const auto &p : std::as_const(parts)) {
                 auto *series = new QLineSeries;
                 series->setName(p.name);
                 series->setColor(p.colour);
                 for (int r = 0; r < t->rowCount(); ++r)
-                    series->append(r, toMajor(t->value(r, p.column)));
+                    if (p.column < FinanceTableModel::FeesColumn || t->hasFees(r)) // no bill: no point, not a zero
+                        series->append(r, toMajor(t->value(r, p.column)));
                 chart->addSeries(series);
                 series->attachAxis(axisX);
                 series->attachAxis(axisY);
             }
+        }
+        if (anyFees) {
+            // The fees are a fraction of a percent of the money: on their own axis, or they would
+            // not show at all. Points only on days whose bill was reconciled.
+            auto *fees = new QLineSeries;
+            fees->setName(tr("Fees (channel's bill, right axis)"));
+            QPen pen(kFees);
+            pen.setWidth(2);
+            fees->setPen(pen);
+            fees->setPointsVisible(true);
+            for (int r = 0; r < t->rowCount(); ++r)
+                if (t->hasFees(r))
+                    fees->append(r, toMajor(t->value(r, FinanceTableModel::FeesColumn)));
+            auto *feeAxis = moneyAxis(maxFee);
+            feeAxis->setTitleText(tr("Fees ¥"));
+            feeAxis->setLabelsColor(kFees);
+            feeAxis->setTitleBrush(kFees);
+            feeAxis->setGridLineVisible(false);
+            chart->addAxis(feeAxis, Qt::AlignRight);
+            chart->addSeries(fees);
+            fees->attachAxis(axisX);
+            fees->attachAxis(feeAxis);
         }
         m_views[int(Table::Daily)]->setChart(chart);
         delete old;

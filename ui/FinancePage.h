@@ -15,7 +15,8 @@ class QChart;
 
 namespace paydesk::ui {
 
-/// Finance: daily paid / refunded / net, the state split, the channel split and the refund
+/// Finance: daily paid / refunded / net (and, where a channel's bill was reconciled, its fees and
+/// the net after them), the state split, the channel split and the refund
 /// backlog over a chosen range, computed in SQL on the background worker; each chart's
 /// table can be exported as CSV.
 class FinancePage final : public Page

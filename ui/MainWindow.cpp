@@ -8,6 +8,7 @@
 #include "Labels.h"
 #include "LoginDialog.h"
 #include "OrdersPage.h"
+#include "ReconPage.h"
 #include "ReviewPage.h"
 #include "SettingsPage.h"
 #include "channels/ChannelRegistry.h"
@@ -78,7 +79,8 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     nf.setPointSizeF(nf.pointSizeF() * 1.1);
     m_nav->setFont(nf);
     m_nav->setAccessibleName(tr("Pages"));
-    const QString names[] = {tr("Orders"), tr("Refund review"), tr("Anomalies"), tr("Finance"), tr("Audit log"), tr("Settings")};
+    const QString names[] = {tr("Orders"), tr("Refund review"), tr("Anomalies"), tr("Finance"), tr("Reconciliation"), tr("Audit log"),
+                             tr("Settings")};
     for (int i = 0; i < PageCount; ++i) {
         auto *item = new QListWidgetItem(names[i], m_nav);
         item->setSizeHint(QSize(160, m_nav->fontMetrics().height() + 14));
@@ -214,9 +216,10 @@ void MainWindow::buildPages()
     m_review = new ReviewPage(m_ctx, m_stack);
     m_anomalies = new AnomaliesPage(m_ctx, m_stack);
     m_finance = new FinancePage(m_ctx, m_stack);
+    m_recon = new ReconPage(m_ctx, m_stack);
     m_audit = new AuditPage(m_ctx, m_stack);
     m_settings = new SettingsPage(m_ctx, m_stack);
-    m_pages = {m_orders, m_review, m_anomalies, m_finance, m_audit, m_settings};
+    m_pages = {m_orders, m_review, m_anomalies, m_finance, m_recon, m_audit, m_settings};
     for (Page *p : std::as_const(m_pages)) {
         m_stack->addWidget(p);
         connect(p, &Page::message, this, &MainWindow::showMessage);
@@ -227,10 +230,12 @@ void MainWindow::buildPages()
         });
     }
     connect(m_settings, &SettingsPage::channelsChanged, this, &MainWindow::channelsChanged);
-    connect(m_anomalies, &AnomaliesPage::openOrder, this, [this](const QString &no) {
+    const auto openOrder = [this](const QString &no) {
         showPage(Orders);
         m_orders->selectOrder(no);
-    });
+    };
+    connect(m_anomalies, &AnomaliesPage::openOrder, this, openOrder);
+    connect(m_recon, &ReconPage::openOrder, this, openOrder);
     // The default page for the role: finance starts in the review queue.
     showPage(m_ctx.user.role == Role::Finance ? Review : Orders);
 }
@@ -377,8 +382,8 @@ QList<std::pair<QString, QString>> MainWindow::shortcutList()
         return out.join(tr(" or "));
     };
     return {
-        {keys({QKeySequence(Qt::CTRL | Qt::Key_1)}) + tr(" … ") + keys({QKeySequence(Qt::CTRL | Qt::Key_6)}),
-         tr("Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings")},
+        {keys({QKeySequence(Qt::CTRL | Qt::Key_1)}) + tr(" … ") + keys({QKeySequence(Qt::CTRL | Qt::Key(int(Qt::Key_1) + int(PageCount) - 1))}),
+         tr("Go to Orders, Refund review, Anomalies, Finance, Reconciliation, Audit log, Settings")},
         {keys({QKeySequence::Find}), tr("Search the orders (order no, title, buyer)")},
         {keys({QKeySequence::New}), tr("New order at the counter (shows the QR code)")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P)}) + tr(" or Enter on an order"), tr("Repay: a new payment code for the selected order")},
@@ -388,6 +393,10 @@ QList<std::pair<QString, QString>> MainWindow::shortcutList()
         {keys({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}), tr("Refresh the page")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_E)}), tr("Export the filtered orders as CSV")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_Return)}), tr("Refund review: approve the selected refund (asks first)")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B)}), tr("Reconciliation: fetch a channel's daily bill and reconcile it")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I)}), tr("Reconciliation: import a downloaded bill file")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)}) + tr(" or Enter on a difference"),
+         tr("Reconciliation: open the difference's order")},
         {tr("Alt+underlined letter"), tr("Jump to that field or press that button")},
         {tr("Tab / Shift+Tab, arrows"), tr("Move between fields; move in tables")},
         {keys({QKeySequence::HelpContents}), tr("This list")},

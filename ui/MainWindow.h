@@ -24,11 +24,12 @@ class LoginDialog;
 class FinancePage;
 class OrdersPage;
 class Page;
+class ReconPage;
 class ReviewPage;
 class SettingsPage;
 
-/// The main window: side navigation (Orders, Refund review, Anomalies, Finance, Audit log,
-/// Settings), one page at a time, and a status bar with the database, the timer and the
+/// The main window: side navigation (Orders, Refund review, Anomalies, Finance, Reconciliation,
+/// Audit log, Settings), one page at a time, and a status bar with the database, the timer and the
 /// channels. Changes made by the timer, the CLI or another instance arrive as booksChanged
 /// and refresh the visible page (coalesced), the others when next shown.
 class MainWindow final : public QMainWindow
@@ -36,7 +37,7 @@ class MainWindow final : public QMainWindow
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 public:
-    enum PageIndex { Orders, Review, Anomalies, Finance, Audit, SettingsPageIndex, PageCount };
+    enum PageIndex { Orders, Review, Anomalies, Finance, Reconciliation, Audit, SettingsPageIndex, PageCount };
 
     explicit MainWindow(UiContext &ctx, QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -47,6 +48,7 @@ public:
     ReviewPage *reviewPage() const { return m_review; }
     AnomaliesPage *anomaliesPage() const { return m_anomalies; }
     FinancePage *financePage() const { return m_finance; }
+    ReconPage *reconPage() const { return m_recon; }
     AuditPage *auditPage() const { return m_audit; }
     SettingsPage *settingsPage() const { return m_settings; }
     QListWidget *navigation() const { return m_nav; }
@@ -102,6 +104,7 @@ private:
     ReviewPage *m_review;
     AnomaliesPage *m_anomalies;
     FinancePage *m_finance;
+    ReconPage *m_recon;
     AuditPage *m_audit;
     SettingsPage *m_settings;
     QList<Page *> m_pages;

@@ -3,6 +3,13 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
+QStringList AppOptions::pageNames()
+{
+    // The order of ui::MainWindow::PageIndex (main() checks the count).
+    return {QStringLiteral("orders"), QStringLiteral("review"),         QStringLiteral("anomalies"), QStringLiteral("finance"),
+            QStringLiteral("reconciliation"), QStringLiteral("audit"), QStringLiteral("settings")};
+}
+
 AppOptions AppOptions::parse(const QStringList &arguments)
 {
     QCommandLineParser p;
@@ -17,9 +24,9 @@ AppOptions AppOptions::parse(const QStringList &arguments)
     const QCommandLineOption db(QStringLiteral("db"), QCoreApplication::translate("main", "Database URL: sqlite:/path/file.db or postgresql://user@host/db."), QStringLiteral("URL"));
     const QCommandLineOption lang(QStringLiteral("lang"), QCoreApplication::translate("main", "Language: en or zh_CN (default: settings, then the system)."), QStringLiteral("LANG"));
     const QCommandLineOption user(QStringLiteral("user"), QCoreApplication::translate("main", "Sign in as LOGIN; the password comes from PAYDESK_PASSWORD."), QStringLiteral("LOGIN"));
-    const QCommandLineOption page(QStringLiteral("page"), QCoreApplication::translate("main", "Open this page: orders, review, anomalies, finance, audit, settings."), QStringLiteral("PAGE"));
+    const QCommandLineOption page(QStringLiteral("page"), QCoreApplication::translate("main", "Open this page: orders, review, anomalies, finance, reconciliation, audit, settings."), QStringLiteral("PAGE"));
     const QCommandLineOption select(QStringLiteral("select"), QCoreApplication::translate("main", "Select this order on the Orders page (first-pending: the newest pending order)."), QStringLiteral("ORDER_NO"));
-    const QCommandLineOption open(QStringLiteral("open"), QCoreApplication::translate("main", "Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts."), QStringLiteral("DIALOG"));
+    const QCommandLineOption open(QStringLiteral("open"), QCoreApplication::translate("main", "Open a dialog at start: repay (for the selected order, code issued), new-order, reconcile (fetch a bill) or shortcuts."), QStringLiteral("DIALOG"));
     const QCommandLineOption shot(QStringLiteral("screenshot"), QCoreApplication::translate("main", "Save a screenshot of the main window to FILE and quit."), QStringLiteral("FILE"));
     const QCommandLineOption shotAfter(QStringLiteral("screenshot-after"), QCoreApplication::translate("main", "Milliseconds to wait before the screenshot (default 2500)."), QStringLiteral("MS"));
     p.addOptions({demo, demoDir, demoOrders, demoInterval, timeScale, db, lang, user, page, select, open, shot, shotAfter});
@@ -32,13 +39,13 @@ AppOptions AppOptions::parse(const QStringList &arguments)
     o.login = p.value(user);
     o.page = p.value(page);
     o.select = p.value(select);
-    const QStringList pages{QStringLiteral("orders"), QStringLiteral("review"), QStringLiteral("anomalies"),
-                            QStringLiteral("finance"), QStringLiteral("audit"), QStringLiteral("settings")};
+    const QStringList pages = pageNames();
     if (!o.page.isEmpty() && !pages.contains(o.page))
         o.error = QCoreApplication::translate("main", "--page takes one of: %1.").arg(pages.join(QStringLiteral(", ")));
     o.open = p.value(open);
-    if (!o.open.isEmpty() && !QStringList{QStringLiteral("repay"), QStringLiteral("new-order"), QStringLiteral("shortcuts")}.contains(o.open))
-        o.error = QCoreApplication::translate("main", "--open takes repay, new-order or shortcuts.");
+    if (!o.open.isEmpty() && !QStringList{QStringLiteral("repay"), QStringLiteral("new-order"), QStringLiteral("reconcile"),
+                                             QStringLiteral("shortcuts")}.contains(o.open))
+        o.error = QCoreApplication::translate("main", "--open takes repay, new-order, reconcile or shortcuts.");
     o.screenshot = p.value(shot);
     bool ok = true;
     if (p.isSet(timeScale)) {

@@ -14,12 +14,14 @@ struct AppOptions
     QString dbUrl;          ///< empty: the default (or the demo's)
     QString language;       ///< "", "en", "zh_CN"
     QString login;          ///< sign in as this user; password from PAYDESK_PASSWORD
-    QString page;           ///< orders, review, anomalies, finance, audit, settings
+    QString page;           ///< one of pageNames()
     QString select;         ///< select this order on the Orders page ("first-pending": the newest pending one)
-    QString open;           ///< open a dialog at start: repay (code issued), new-order, shortcuts
+    QString open;           ///< open a dialog at start: repay (code issued), new-order, reconcile, shortcuts
     QString screenshot;     ///< grab the window to this PNG and quit
     int screenshotAfterMs = 2500;
     QString error;          ///< set when the command line is wrong
 
     static AppOptions parse(const QStringList &arguments);
+    /// The --page names, in the order of the main window's pages.
+    static QStringList pageNames();
 };

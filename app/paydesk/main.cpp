@@ -9,6 +9,7 @@
 #include "MainWindow.h"
 #include "OrderTableModel.h"
 #include "OrdersPage.h"
+#include "ReconPage.h"
 #include "RepayDialog.h"
 #include "Translations.h"
 #include "UiContext.h"
@@ -49,9 +50,8 @@ int fail(const QString &message)
 
 int pageIndex(const QString &name)
 {
-    const QStringList names{QStringLiteral("orders"), QStringLiteral("review"), QStringLiteral("anomalies"),
-                            QStringLiteral("finance"), QStringLiteral("audit"), QStringLiteral("settings")};
-    return int(names.indexOf(name));
+    Q_ASSERT(AppOptions::pageNames().size() == ui::MainWindow::PageCount);
+    return int(AppOptions::pageNames().indexOf(name));
 }
 
 } // namespace
@@ -226,6 +226,9 @@ int main(int argc, char *argv[])
                 window.ordersPage()->repay();
             } else if (what == QStringLiteral("new-order")) {
                 window.ordersPage()->newOrder();
+            } else if (what == QStringLiteral("reconcile")) {
+                window.showPage(ui::MainWindow::Reconciliation);
+                window.reconPage()->fetchAndReconcile();
             } else if (auto *help = window.findChild<QAction *>(QStringLiteral("shortcutsAction"))) {
                 help->trigger();
             }

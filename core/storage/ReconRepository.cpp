@@ -3,8 +3,11 @@
 #include "storage/OrderRepository.h"
 #include "storage/RefundRepository.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
+#include <QMap>
 #include <QSqlRecord>
+#include <QTimeZone>
 
 namespace paydesk {
 
@@ -199,6 +202,89 @@ Result<QList<ReconDifference>> ReconRepository::differencesOfRun(qint64 runId)
     QList<ReconDifference> out;
     while (q.value().next())
         out << readDifference(q.value());
+    return out;
+}
+
+Result<QList<ReconDifferenceRow>> ReconRepository::differenceRowsOfRun(qint64 runId)
+{
+    QString columns = kDiffColumns;
+    columns.replace(QStringLiteral(", "), QStringLiteral(", d."));
+    auto q = Sql::exec(m_db.connection(),
+                       QStringLiteral("SELECT d.") + columns
+                           + QStringLiteral(", o.order_no, n.state FROM recon_differences d LEFT JOIN orders o ON o.id = d.order_id "
+                                            "LEFT JOIN anomalies n ON n.id = d.anomaly_id WHERE d.last_run_id = :r ORDER BY d.id"),
+                       {{":r", runId}});
+    if (!q)
+        return q.error();
+    QList<ReconDifferenceRow> out;
+    const int extra = int(kDiffColumns.count(u',')) + 1;
+    while (q.value().next()) {
+        ReconDifferenceRow row;
+        row.difference = readDifference(q.value());
+        row.orderNo = q.value().value(extra).toString();
+        if (!q.value().isNull(extra + 1))
+            row.anomalyState = fromString<AnomalyState>(q.value().value(extra + 1).toString());
+        out << row;
+    }
+    return out;
+}
+
+Result<QList<ReconBookDay>> ReconRepository::bookDays(const QDate &first, const QDate &last)
+{
+    // Day buckets in SQL: (t + 8 h) / 1 day is the Beijing day, counted from 1970-01-01.
+    const QTimeZone beijing(8 * 3600);
+    const qint64 from = QDateTime(first, QTime(0, 0), beijing).toMSecsSinceEpoch();
+    const qint64 to = QDateTime(last.addDays(1), QTime(0, 0), beijing).toMSecsSinceEpoch();
+    const QDate epoch(1970, 1, 1);
+    QMap<std::pair<QString, qint64>, ReconBookDay> days;
+    auto day = [&](const QString &channel, qint64 bucket) -> ReconBookDay & {
+        ReconBookDay &d = days[{channel, bucket}];
+        d.channel = fromString<ChannelKind>(channel).value_or(ChannelKind::Sim);
+        d.date = epoch.addDays(bucket);
+        return d;
+    };
+    auto paid = Sql::exec(m_db.connection(),
+                          QStringLiteral("SELECT a.channel, (a.paid_at + 28800000) / 86400000, SUM(a.amount_minor), COUNT(*) FROM payment_attempts a "
+                                         "WHERE a.state = 'SUCCEEDED' AND a.paid_at >= :f AND a.paid_at < :t "
+                                         "GROUP BY a.channel, (a.paid_at + 28800000) / 86400000"),
+                          {{":f", from}, {":t", to}});
+    if (!paid)
+        return paid.error();
+    while (paid.value().next()) {
+        ReconBookDay &d = day(paid.value().value(0).toString(), paid.value().value(1).toLongLong());
+        d.paidMinor = paid.value().value(2).toLongLong();
+        d.payments = paid.value().value(3).toInt();
+    }
+    auto refunded = Sql::exec(m_db.connection(),
+                              QStringLiteral("SELECT a.channel, (r.completed_at + 28800000) / 86400000, SUM(r.amount_minor), COUNT(*) FROM refunds r "
+                                             "JOIN payment_attempts a ON a.id = r.attempt_id WHERE r.state = 'SUCCEEDED' "
+                                             "AND r.completed_at >= :f AND r.completed_at < :t "
+                                             "GROUP BY a.channel, (r.completed_at + 28800000) / 86400000"),
+                              {{":f", from}, {":t", to}});
+    if (!refunded)
+        return refunded.error();
+    while (refunded.value().next()) {
+        ReconBookDay &d = day(refunded.value().value(0).toString(), refunded.value().value(1).toLongLong());
+        d.refundedMinor = refunded.value().value(2).toLongLong();
+        d.refunds = refunded.value().value(3).toInt();
+    }
+    return QList<ReconBookDay>(days.cbegin(), days.cend());
+}
+
+Result<QList<ReconFeeDay>> ReconRepository::feesByDay(const QDate &first, const QDate &last)
+{
+    auto q = Sql::exec(m_db.connection(),
+                       QStringLiteral("SELECT r.bill_date, SUM(r.fee_minor), COUNT(*) FROM recon_runs r WHERE r.bill_date >= :f "
+                                      "AND r.bill_date <= :l AND r.id = (SELECT MAX(r2.id) FROM recon_runs r2 "
+                                      "WHERE r2.channel = r.channel AND r2.bill_date = r.bill_date) "
+                                      "GROUP BY r.bill_date ORDER BY r.bill_date"),
+                       {{":f", first.toString(Qt::ISODate)}, {":l", last.toString(Qt::ISODate)}});
+    if (!q)
+        return q.error();
+    QList<ReconFeeDay> out;
+    while (q.value().next())
+        out << ReconFeeDay{QDate::fromString(q.value().value(0).toString(), Qt::ISODate), q.value().value(1).toLongLong(),
+                           q.value().value(2).toInt()};
     return out;
 }
 

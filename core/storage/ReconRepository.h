@@ -50,6 +50,34 @@ struct ReconDifference
     qint64 lastRunId = 0;
 };
 
+/// A difference with what the GUI shows beside it: the order it is about and its anomaly's state.
+struct ReconDifferenceRow
+{
+    ReconDifference difference;
+    QString orderNo;                         ///< empty: no order of ours (money at the channel only)
+    std::optional<AnomalyState> anomalyState; ///< nullopt: no anomaly was opened
+};
+
+/// What our books say for one channel's Beijing business day (successful payments by paid
+/// time, succeeded refunds by completion time): the other side of a bill's totals.
+struct ReconBookDay
+{
+    ChannelKind channel = ChannelKind::Sim;
+    QDate date;
+    qint64 paidMinor = 0;
+    int payments = 0;
+    qint64 refundedMinor = 0;
+    int refunds = 0;
+};
+
+/// The channels' fees of one day, from the latest reconciliation of each channel's bill.
+struct ReconFeeDay
+{
+    QDate date;
+    qint64 feeMinor = 0;
+    int channels = 0; ///< how many channels' bills of that day were reconciled
+};
+
 /// The SQL of reconciliation: bill files (kept once per content hash), runs, differences, and
 /// the reads of our books a run needs.
 class ReconRepository final
@@ -74,6 +102,13 @@ public:
     Result<QList<ReconRun>> runs(int limit = 200);
     Result<std::optional<ReconRun>> latestRun(ChannelKind channel, const QDate &date);
     Result<QList<ReconDifference>> differencesOfRun(qint64 runId);
+    /// The same, with each difference's order number and anomaly state (the GUI's table).
+    Result<QList<ReconDifferenceRow>> differenceRowsOfRun(qint64 runId);
+    /// Our books per channel and Beijing business day in [first, last] (days with neither
+    /// payments nor refunds are left out).
+    Result<QList<ReconBookDay>> bookDays(const QDate &first, const QDate &last);
+    /// Per bill day in [first, last]: the fee total of the latest run of each channel's day.
+    Result<QList<ReconFeeDay>> feesByDay(const QDate &first, const QDate &last);
 
     // ---- our books, inside the run's transaction ----
     struct BookRefund

@@ -42,6 +42,9 @@ void TestActionPolicy::check_data()
     QTest::newRow("review finance") << A::ReviewRefund << Role::Finance << OrderState::Paid << 0LL << -1LL << true << QString();
     QTest::newRow("review clerk") << A::ReviewRefund << Role::Clerk << OrderState::Paid << 0LL << -1LL << false << u"FINANCE"_s;
     QTest::newRow("settings admin") << A::ManageSettings << Role::Admin << OrderState::Paid << 0LL << -1LL << true << QString();
+    QTest::newRow("reconcile finance") << A::Reconcile << Role::Finance << OrderState::Paid << 0LL << -1LL << true << QString();
+    QTest::newRow("reconcile admin") << A::Reconcile << Role::Admin << OrderState::Paid << 0LL << -1LL << true << QString();
+    QTest::newRow("reconcile clerk") << A::Reconcile << Role::Clerk << OrderState::Paid << 0LL << -1LL << false << u"FINANCE or ADMIN"_s;
     QTest::newRow("settings clerk") << A::ManageSettings << Role::Clerk << OrderState::Paid << 0LL << -1LL << false << u"ADMIN"_s;
 }
 

@@ -220,9 +220,20 @@ void TestListModels::financeCsv()
     report.states = {{u"PAID"_s, 3, 123450}, {u"CLOSED"_s, 1, 999}};
     FinanceTableModel daily(FinanceTableModel::Table::Daily);
     daily.setReport(report);
-    const QStringList lines = daily.toCsv().split(u'\n', Qt::SkipEmptyParts);
+    QStringList lines = daily.toCsv().split(u'\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 2);
-    QCOMPARE(lines[1], u"2026-01-05,1234.50,3,12.30,1,1222.20"_s); // exact, never a double
+    QVERIFY2(lines[0].contains(u"Fees (channel's bill) (CNY)"_s), qPrintable(lines[0]));
+    // No bill of that day was reconciled: the fees are not known, not zero.
+    QCOMPARE(lines[1], u"2026-01-05,1234.50,3,12.30,1,1222.20,,"_s); // exact, never a double
+    QCOMPARE(daily.data(daily.index(0, FinanceTableModel::FeesColumn)).toString(), u"—"_s);
+    // With the channel's bill: its fee, and the net after it.
+    report.days[0].feeMinor = 741;
+    report.days[0].feeBills = 1;
+    daily.setReport(report);
+    lines = daily.toCsv().split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines[1], u"2026-01-05,1234.50,3,12.30,1,1222.20,7.41,1214.79"_s);
+    QCOMPARE(report.totalFees(), 741);
+    QCOMPARE(report.totalNetAfterFees(), 121479);
     FinanceTableModel states(FinanceTableModel::Table::States);
     states.setReport(report);
     QTemporaryDir dir;
