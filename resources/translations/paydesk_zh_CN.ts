@@ -82,59 +82,59 @@
     <name>AuditCheckpoint</name>
     <message>
         <source>This is not an audit checkpoint file: %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>这不是审计检查点文件：%1。</translation>
     </message>
     <message>
         <source>not a JSON object</source>
-        <translation type="unfinished"></translation>
+        <translation>不是 JSON 对象</translation>
     </message>
     <message>
         <source>format is not %1</source>
-        <translation type="unfinished"></translation>
+        <translation>format 不是 %1</translation>
     </message>
     <message>
         <source>seq is not an entry number</source>
-        <translation type="unfinished"></translation>
+        <translation>seq 不是记录序号</translation>
     </message>
     <message>
         <source>made_at is not a time</source>
-        <translation type="unfinished"></translation>
+        <translation>made_at 不是时间</translation>
     </message>
     <message>
         <source>hash is not a SHA-256 hex digest</source>
-        <translation type="unfinished"></translation>
+        <translation>hash 不是 SHA-256 十六进制摘要</translation>
     </message>
     <message>
         <source>key_id or mac is missing</source>
-        <translation type="unfinished"></translation>
+        <translation>缺少 key_id 或 mac</translation>
     </message>
     <message>
         <source>The audit checkpoint key in %1 is not 32 bytes; it was not written by PayDesk.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 中的审计检查点密钥不是 32 字节；它不是由 PayDesk 写入的。</translation>
     </message>
     <message>
         <source>There is no audit checkpoint key in %1: checkpoints are verified on the machine (or with the secret file) that made them.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 中没有审计检查点密钥：检查点只能在生成它的机器上（或使用生成时的密钥文件）校验。</translation>
     </message>
     <message>
         <source>The audit chain is broken at entry %1 (%2); no checkpoint is made over it.</source>
-        <translation type="unfinished"></translation>
+        <translation>审计哈希链在第 %1 条记录处断开（%2）；不会在其上生成检查点。</translation>
     </message>
     <message>
         <source>The checkpoint was signed with another key (%1, this machine has %2).</source>
-        <translation type="unfinished"></translation>
+        <translation>该检查点由另一个密钥签名（%1，本机密钥为 %2）。</translation>
     </message>
     <message>
         <source>The checkpoint&apos;s signature does not match its contents: the file was edited.</source>
-        <translation type="unfinished"></translation>
+        <translation>检查点的签名与内容不符：文件已被修改。</translation>
     </message>
     <message>
         <source>the log ends at entry %1 but the checkpoint of %2 vouches for %3 entries (entries were removed and the chain rebuilt)</source>
-        <translation type="unfinished"></translation>
+        <translation>日志止于第 %1 条记录，但 %2 的检查点担保了 %3 条记录（有记录被删除，哈希链被重建）</translation>
     </message>
     <message>
         <source>entry %1 is not the entry the checkpoint vouches for: entries up to it were rewritten and their hashes recomputed</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1 条记录不是检查点所担保的那一条：截至该条的记录已被改写，哈希也被重新计算</translation>
     </message>
 </context>
 <context>
@@ -172,146 +172,146 @@
     <name>BillAmount</name>
     <message>
         <source>&quot;%1&quot; is not a bill amount: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”不是有效的账单金额：%2</translation>
     </message>
     <message>
         <source>it is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>值为空。</translation>
     </message>
     <message>
         <source>use digits with an optional decimal point, like 12.30.</source>
-        <translation type="unfinished"></translation>
+        <translation>请使用数字，可带小数点，如 12.30。</translation>
     </message>
     <message>
         <source>it has a fraction of a minor unit (at most %1 decimal places).</source>
-        <translation type="unfinished"></translation>
+        <translation>包含不足最小货币单位的部分（最多 %1 位小数）。</translation>
     </message>
     <message>
         <source>it is too large.</source>
-        <translation type="unfinished"></translation>
+        <translation>数值过大。</translation>
     </message>
 </context>
 <context>
     <name>BillParser</name>
     <message>
         <source>The bill is refused: line %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>账单被拒收：第 %1 行：%2</translation>
     </message>
     <message>
         <source>The bill is refused: line %1, column %2: %3</source>
-        <translation type="unfinished"></translation>
+        <translation>账单被拒收：第 %1 行，列 %2：%3</translation>
     </message>
     <message>
         <source>The bill is refused: its summary states %1 %2, but its lines add up to %3.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单被拒收：汇总中 %1 为 %2，但明细合计为 %3。</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”不是形如 2026-12-02 09:15:00 的时间。</translation>
     </message>
     <message>
         <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
-        <translation type="unfinished"></translation>
+        <translation>模拟渠道按微信支付或支付宝的格式生成账单；请指定其中一个渠道。</translation>
     </message>
     <message>
         <source>the file is not UTF-8 text.</source>
-        <translation type="unfinished"></translation>
+        <translation>文件不是 UTF-8 文本。</translation>
     </message>
     <message>
         <source>there is no column header line.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有列标题行。</translation>
     </message>
     <message>
         <source>the column header line has no such column.</source>
-        <translation type="unfinished"></translation>
+        <translation>列标题行中没有该列。</translation>
     </message>
     <message>
         <source>%1 fields where the header has %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>有 %1 个字段，而标题行有 %2 个。</translation>
     </message>
     <message>
         <source>it is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>该字段为空。</translation>
     </message>
     <message>
         <source>a refund line needs its refund number.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款行需要退款单号。</translation>
     </message>
     <message>
         <source>a refund line needs a refund amount above zero.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款行需要大于零的退款金额。</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”不是账单中的交易状态（SUCCESS、REFUND、REVOKED）。</translation>
     </message>
     <message>
         <source>the summary (总交易单数 ...) is missing; the file may be cut short.</source>
-        <translation type="unfinished"></translation>
+        <translation>缺少汇总（总交易单数 ...）；文件可能不完整。</translation>
     </message>
     <message>
         <source>the summary line after its header is missing.</source>
-        <translation type="unfinished"></translation>
+        <translation>汇总标题之后缺少汇总行。</translation>
     </message>
     <message>
         <source>%1 fields where the summary header has %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>有 %1 个字段，而汇总标题行有 %2 个。</translation>
     </message>
     <message>
         <source>nothing may follow the summary line.</source>
-        <translation type="unfinished"></translation>
+        <translation>汇总行之后不能再有内容。</translation>
     </message>
     <message>
         <source>the number of lines is missing.</source>
-        <translation type="unfinished"></translation>
+        <translation>缺少笔数。</translation>
     </message>
     <message>
         <source>the summary has no such column.</source>
-        <translation type="unfinished"></translation>
+        <translation>汇总中没有该列。</translation>
     </message>
     <message>
         <source>The bill is refused: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>账单被拒收：%1</translation>
     </message>
     <message>
         <source>The bill is refused: the archive holds two files ending in _业务明细.csv.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单被拒收：压缩包中有两个以 _业务明细.csv 结尾的文件。</translation>
     </message>
     <message>
         <source>The bill is refused: the archive holds no file ending in _业务明细.csv.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单被拒收：压缩包中没有以 _业务明细.csv 结尾的文件。</translation>
     </message>
     <message>
         <source>the file is not GBK text.</source>
-        <translation type="unfinished"></translation>
+        <translation>文件不是 GBK 文本。</translation>
     </message>
     <message>
         <source>a detail line after the totals.</source>
-        <translation type="unfinished"></translation>
+        <translation>合计之后出现明细行。</translation>
     </message>
     <message>
         <source>a payment cannot be negative.</source>
-        <translation type="unfinished"></translation>
+        <translation>支付金额不能为负数。</translation>
     </message>
     <message>
         <source>a refund is written as a negative amount.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款应记为负数金额。</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”不是此账单允许的业务类型（交易、退款）。</translation>
     </message>
     <message>
         <source>the footer #交易合计 is missing; the file may be cut short.</source>
-        <translation type="unfinished"></translation>
+        <translation>缺少页脚 #交易合计；文件可能不完整。</translation>
     </message>
     <message>
         <source>the footer #退款合计 is missing; the file may be cut short.</source>
-        <translation type="unfinished"></translation>
+        <translation>缺少页脚 #退款合计；文件可能不完整。</translation>
     </message>
     <message>
         <source>%1 lines</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 笔</translation>
     </message>
 </context>
 <context>
@@ -406,11 +406,11 @@
     </message>
     <message>
         <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
-        <translation type="unfinished"></translation>
+        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（&quot;sandbox&quot;: true）中的本机回环网关才可使用 http；请使用 https。</translation>
     </message>
     <message>
         <source>&quot;sandbox&quot; must be true or false.</source>
-        <translation type="unfinished"></translation>
+        <translation>“sandbox”必须为 true 或 false。</translation>
     </message>
 </context>
 <context>
@@ -437,15 +437,15 @@
     </message>
     <message>
         <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
-        <translation type="unfinished"></translation>
+        <translation>只有启用状态的管理员可以修改支付渠道配置；“%1”不是。</translation>
     </message>
     <message>
         <source>The %1 profile has no seal in the secret store (it was stored by an older PayDesk, or written past PayDesk), so it is not used. An ADMIN must add it again: paydeskctl channel add %1 --profile FILE.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 配置在密钥存储中没有封签（由旧版 PayDesk 保存，或绕过 PayDesk 写入），因此不予使用。须由管理员（ADMIN）重新添加：paydeskctl channel add %1 --profile 文件。</translation>
     </message>
     <message>
         <source>The stored %1 profile does not match the one an ADMIN saved: its gateway, ids or platform keys were changed past PayDesk. It is not used; an ADMIN must add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存的 %1 配置与管理员（ADMIN）保存的不一致：其网关、ID 或平台公钥被绕过 PayDesk 修改过。该配置不予使用；须由管理员重新添加。</translation>
     </message>
 </context>
 <context>
@@ -491,7 +491,7 @@
     </message>
     <message>
         <source>Cannot create the database file %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法创建数据库文件 %1：%2</translation>
     </message>
 </context>
 <context>
@@ -644,7 +644,7 @@
     </message>
     <message>
         <source>%1 has unusable key-derivation parameters (scrypt N=%2, r=%3, p=%4; PayDesk accepts N a power of two from 1024 to %5, r up to %6, p up to %7, at most %8 MiB of memory). The file may have been altered.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 的密钥派生参数不可用（scrypt N=%2、r=%3、p=%4；PayDesk 接受的 N 为 1024 到 %5 之间的 2 的幂，r 不超过 %6，p 不超过 %7，内存最多 %8 MiB）。文件可能已被篡改。</translation>
     </message>
 </context>
 <context>
@@ -975,11 +975,11 @@
     </message>
     <message>
         <source>Refund unconfirmed</source>
-        <translation type="unfinished"></translation>
+        <translation>退款未确认</translation>
     </message>
     <message>
         <source>Differs from the channel&apos;s bill</source>
-        <translation type="unfinished"></translation>
+        <translation>与渠道账单不符</translation>
     </message>
 </context>
 <context>
@@ -1085,26 +1085,26 @@
     <name>ReconRepository</name>
     <message>
         <source>There is no stored bill %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有已保存的账单 %1。</translation>
     </message>
 </context>
 <context>
     <name>ReconService</name>
     <message>
         <source>Only FINANCE or ADMIN users can reconcile bills.</source>
-        <translation type="unfinished"></translation>
+        <translation>只有财务（FINANCE）或管理员（ADMIN）可以对账。</translation>
     </message>
     <message>
         <source>%1 has not been reconciled for %2 yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 尚未完成 %2 的对账。</translation>
     </message>
     <message>
         <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
-        <translation type="unfinished"></translation>
+        <translation>请按 YYYY-MM-DD 格式指定账单日期。</translation>
     </message>
     <message>
         <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 的 %1 账单与我方账目不符：%3 %4（我方 %5，账单 %6）。</translation>
     </message>
 </context>
 <context>
@@ -1171,39 +1171,39 @@
     </message>
     <message>
         <source>refund abnormal at the channel: anomaly opened, the amount stays held</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道退款异常：已记录异常，该金额仍被占用</translation>
     </message>
     <message>
         <source>refund refused by the channel: anomaly opened</source>
-        <translation type="unfinished"></translation>
+        <translation>退款被渠道拒绝：已记录异常</translation>
     </message>
     <message>
         <source>no verifiable answer about the refund: it stays in progress and is asked about again</source>
-        <translation type="unfinished"></translation>
+        <translation>未得到可验证的退款应答：退款保持处理中，稍后再次查询</translation>
     </message>
     <message>
         <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道应答的金额不符：账目未改动，已记录异常</translation>
     </message>
     <message>
         <source>The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道报告 %2 支付了 %1，而该支付单应为 %3 %4；订单未作改动。</translation>
     </message>
     <message>
         <source>The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道报告退款 %1 已成功，金额 %2，但该退款应为 %3 %4；退款保持处理中。</translation>
     </message>
     <message>
         <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 在渠道变为 ABNORMAL（例如买家账户已注销）；请在商户平台上处理打款，或以其他方式与顾客结清。该金额仍被占用。</translation>
     </message>
     <message>
         <source>The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道拒绝了退款 %1（%2），未退出任何款项。财务可用同一单号重试。</translation>
     </message>
     <message>
         <source>No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and its amount held. Check it at the merchant platform.</source>
-        <translation type="unfinished"></translation>
+        <translation>尝试 %2 次后仍未得到退款 %1 的可验证应答（最近一次：%3）；退款保持处理中，金额仍被占用。请在商户平台上核实。</translation>
     </message>
 </context>
 <context>
@@ -1293,58 +1293,58 @@
     </message>
     <message>
         <source>Refunds are retried by FINANCE staff; %1 is %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款由财务人员重试；%1 的角色是 %2。</translation>
     </message>
     <message>
         <source>Say why the refund is sent again.</source>
-        <translation type="unfinished"></translation>
+        <translation>请说明重新提交退款的原因。</translation>
     </message>
     <message>
         <source>You requested refund %1 yourself; another FINANCE colleague has to retry it.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 是您本人申请的；需由另一位财务同事重试。</translation>
     </message>
     <message>
         <source>Refund %1 is %2; only a refund the channel refused can be retried.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 的状态为 %2；只有被渠道拒绝的退款才能重试。</translation>
     </message>
     <message>
         <source>Only %1 is left to refund on payment %2; refund %3 for %4 no longer fits.</source>
-        <translation type="unfinished"></translation>
+        <translation>支付单 %2 只剩 %1 可退；退款 %3（%4）已超出可退金额。</translation>
     </message>
     <message>
         <source>Refund %1 is %2, not APPROVED.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 的状态为 %2，不是 APPROVED。</translation>
     </message>
     <message>
         <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 没有经过第二人审核（申请人 %2，审核人“%3”）。</translation>
     </message>
     <message>
         <source>Refund %1 for %2 is marked approved automatically, above the auto-approve limit %3.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1（%2）被标记为自动批准，但超出了自动批准上限 %3。</translation>
     </message>
     <message>
         <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
-        <translation type="unfinished"></translation>
+        <translation>批准退款 %1 的“%2”不是本系统用户。</translation>
     </message>
     <message>
         <source>Refund %1 was approved by %2, who is not an active FINANCE user.</source>
-        <translation type="unfinished"></translation>
+        <translation>批准退款 %1 的 %2 不是启用状态的财务（FINANCE）用户。</translation>
     </message>
 </context>
 <context>
     <name>Settings</name>
     <message>
         <source>There is no setting called &quot;%1&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有名为“%1”的设置项。</translation>
     </message>
     <message>
         <source>%1 must be between %2 and %3.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 必须在 %2 到 %3 之间。</translation>
     </message>
     <message>
         <source>Only an administrator can change settings.</source>
-        <translation type="unfinished"></translation>
+        <translation>只有管理员可以修改设置。</translation>
     </message>
 </context>
 <context>
@@ -1415,19 +1415,19 @@
     </message>
     <message>
         <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”不是本账套的用户；请重新登录。</translation>
     </message>
     <message>
         <source>The account %1 is disabled; sign in again with an active account.</source>
-        <translation type="unfinished"></translation>
+        <translation>账户 %1 已停用；请用启用的账户重新登录。</translation>
     </message>
     <message>
         <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”保留给 PayDesk 自身的账目记录使用；请换一个登录名。</translation>
     </message>
     <message>
         <source>%1 is the last active administrator; make someone else ADMIN first.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 是最后一位启用的管理员；请先将其他人设为管理员（ADMIN）。</translation>
     </message>
 </context>
 <context>
@@ -1530,7 +1530,7 @@
     </message>
     <message>
         <source>--time-scale runs only on a demo database; %1 is not one.</source>
-        <translation type="unfinished"></translation>
+        <translation>--time-scale 只能用于演示数据库；%1 不是演示数据库。</translation>
     </message>
 </context>
 <context>
@@ -1573,15 +1573,15 @@
     </message>
     <message>
         <source>The notification names no merchant (mchid); this profile is merchant %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>通知未注明商户（mchid）；此配置的商户为 %1。</translation>
     </message>
     <message>
         <source>The notification names no app (appid); this profile is app %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>通知未注明应用（appid）；此配置的应用为 %1。</translation>
     </message>
     <message>
         <source>The answer is for app %1, not %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>应答属于应用 %1，而不是 %2。</translation>
     </message>
 </context>
 <context>
@@ -1656,35 +1656,35 @@
     </message>
     <message>
         <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
-        <translation type="unfinished"></translation>
+        <translation>PayDesk 只下载支付宝的交易账单。</translation>
     </message>
     <message>
         <source>The bill_download_url &quot;%1&quot; is not https.</source>
-        <translation type="unfinished"></translation>
+        <translation>bill_download_url“%1”不是 https。</translation>
     </message>
     <message>
         <source>The bill download answered HTTP %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单下载返回 HTTP %1。</translation>
     </message>
     <message>
         <source>The bill download is not a readable zip: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>下载的账单不是可读取的 zip：%1</translation>
     </message>
     <message>
         <source>The notification names no seller_id; this profile expects seller %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>通知未注明 seller_id；此配置要求卖家为 %1。</translation>
     </message>
     <message>
         <source>The notification is for seller %1, not %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>通知属于卖家 %1，而不是 %2。</translation>
     </message>
     <message>
         <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
-        <translation type="unfinished"></translation>
+        <translation>通知没有可读取的 notify_time（“%1”），已拒收。</translation>
     </message>
     <message>
         <source>The notification was sent at %1 (Beijing time), more than 24 hours ago or ahead of our clock: a replay or a wrong clock, refused.</source>
-        <translation type="unfinished"></translation>
+        <translation>通知发送于 %1（北京时间），早于 24 小时前或晚于本机时钟：可能是重放或时钟错误，已拒收。</translation>
     </message>
 </context>
 <context>
@@ -2008,28 +2008,28 @@
     <name>paydesk::ReconScheduler</name>
     <message>
         <source>reconciliation: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>对账：%1</translation>
     </message>
     <message>
         <source>bill %1 %2 not fetched (%3); asking again in 30 min</source>
-        <translation type="unfinished"></translation>
+        <translation>账单 %1 %2 未能下载（%3）；30 分钟后再次请求</translation>
     </message>
     <message>
         <source>bill %1 %2 not ready yet (%3); asking again in 30 min</source>
-        <translation type="unfinished"></translation>
+        <translation>账单 %1 %2 尚未生成（%3）；30 分钟后再次请求</translation>
     </message>
     <message>
         <source>bill %1 %2: the channel has none (%3)</source>
-        <translation type="unfinished"></translation>
+        <translation>账单 %1 %2：渠道无此账单（%3）</translation>
     </message>
     <message>
         <source>reconciliation %1 %2 failed (%3); trying again in 30 min</source>
-        <translation type="unfinished"></translation>
+        <translation>对账 %1 %2 失败（%3）；30 分钟后重试</translation>
     </message>
     <message numerus="yes">
         <source>reconciled %1 %2: %n difference(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>已对账 %1 %2：%n 处差异</numerusform>
         </translation>
     </message>
 </context>
@@ -2108,7 +2108,7 @@
     </message>
     <message>
         <source>Channel said</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道答复</translation>
     </message>
 </context>
 <context>
@@ -2123,19 +2123,19 @@
     </message>
     <message>
         <source>A bill difference needs the payment or refund it is about.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单差异需要关联到对应的支付单或退款单。</translation>
     </message>
     <message>
         <source>An unknown payment needs a positive amount.</source>
-        <translation type="unfinished"></translation>
+        <translation>未知支付的金额必须为正数。</translation>
     </message>
     <message>
         <source>Payment %1 is not closed at the channel.</source>
-        <translation type="unfinished"></translation>
+        <translation>支付单 %1 在渠道尚未关闭。</translation>
     </message>
     <message>
         <source>A wrong amount must still be positive.</source>
-        <translation type="unfinished"></translation>
+        <translation>错误金额也必须为正数。</translation>
     </message>
 </context>
 <context>
@@ -2198,15 +2198,15 @@
     </message>
     <message>
         <source>the channel does not know it</source>
-        <translation type="unfinished"></translation>
+        <translation>渠道查无此单</translation>
     </message>
     <message>
         <source>refund %1 not sent: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 未提交：%2</translation>
     </message>
     <message>
         <source>refund %1 sent: %2 (%3)</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 已提交：%2（%3）</translation>
     </message>
 </context>
 <context>
@@ -2291,23 +2291,23 @@
     </message>
     <message>
         <source>A bill needs a date.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单需要日期。</translation>
     </message>
     <message>
         <source>The bill answer has no SHA1 hash_value.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单应答中没有 SHA1 hash_value。</translation>
     </message>
     <message>
         <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
-        <translation type="unfinished"></translation>
+        <translation>账单的 download_url“%1”不在网关 %2 上；PayDesk 不会把签名发送到其他地址。</translation>
     </message>
     <message>
         <source>The bill download is not a valid gzip file: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>下载的账单不是有效的 gzip 文件：%1</translation>
     </message>
     <message>
         <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
-        <translation type="unfinished"></translation>
+        <translation>下载账单的 SHA-1 %1 与微信支付签名的 %2 不符：文件已被篡改或截断，已拒收。</translation>
     </message>
 </context>
 <context>
@@ -2325,67 +2325,67 @@
     <name>paydesk::bills</name>
     <message>
         <source>Cannot create a temporary folder for the zip.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法为 zip 创建临时文件夹。</translation>
     </message>
     <message>
         <source>Cannot create the zip archive.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法创建 zip 压缩包。</translation>
     </message>
     <message>
         <source>Cannot write %1 into the zip (%2).</source>
-        <translation type="unfinished"></translation>
+        <translation>无法将 %1 写入 zip（%2）。</translation>
     </message>
     <message>
         <source>Cannot finish the zip archive.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法完成 zip 压缩包。</translation>
     </message>
     <message>
         <source>Cannot read back the zip archive.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读回 zip 压缩包。</translation>
     </message>
     <message>
         <source>Cannot write the zip to a temporary file.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法将 zip 写入临时文件。</translation>
     </message>
     <message>
         <source>The file is not a zip archive.</source>
-        <translation type="unfinished"></translation>
+        <translation>该文件不是 zip 压缩包。</translation>
     </message>
     <message>
         <source>The zip archive&apos;s directory cannot be read.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取 zip 压缩包的目录。</translation>
     </message>
     <message>
         <source>The zip archive&apos;s directory is corrupt.</source>
-        <translation type="unfinished"></translation>
+        <translation>zip 压缩包的目录已损坏。</translation>
     </message>
     <message>
         <source>A zip entry cannot be read.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取 zip 条目。</translation>
     </message>
     <message>
         <source>The zip entry %1 is too large.</source>
-        <translation type="unfinished"></translation>
+        <translation>zip 条目 %1 过大。</translation>
     </message>
     <message>
         <source>The zip entry %1 cannot be opened.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法打开 zip 条目 %1。</translation>
     </message>
     <message>
         <source>The zip entry %1 is truncated or corrupt.</source>
-        <translation type="unfinished"></translation>
+        <translation>zip 条目 %1 被截断或已损坏。</translation>
     </message>
     <message>
         <source>Cannot start decompressing.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法开始解压。</translation>
     </message>
     <message>
         <source>The file inflates to more than %1 bytes.</source>
-        <translation type="unfinished"></translation>
+        <translation>文件解压后超过 %1 字节。</translation>
     </message>
     <message>
         <source>The file is not a complete gzip stream.</source>
-        <translation type="unfinished"></translation>
+        <translation>文件不是完整的 gzip 数据流。</translation>
     </message>
 </context>
 <context>
@@ -2440,7 +2440,7 @@
     </message>
     <message>
         <source>scrypt parameters N=%1, r=%2, p=%3 are outside what PayDesk accepts (N a power of two up to %4, r up to %5, p up to %6, at most %7 MiB of memory).</source>
-        <translation type="unfinished"></translation>
+        <translation>scrypt 参数 N=%1、r=%2、p=%3 超出 PayDesk 接受的范围（N 为不超过 %4 的 2 的幂，r 不超过 %5，p 不超过 %6，内存最多 %7 MiB）。</translation>
     </message>
 </context>
 <context>
@@ -3250,27 +3250,27 @@ No new payments can be taken on %1 until a profile is added again.</source>
     </message>
     <message>
         <source>Sign &amp;out (Ctrl+Shift+L)</source>
-        <translation type="unfinished"></translation>
+        <translation>退出登录(&amp;O)（Ctrl+Shift+L）</translation>
     </message>
     <message>
         <source>PayDesk is locked</source>
-        <translation type="unfinished"></translation>
+        <translation>PayDesk 已锁定</translation>
     </message>
     <message>
         <source>&amp;Sign in…</source>
-        <translation type="unfinished"></translation>
+        <translation>登录(&amp;S)…</translation>
     </message>
     <message>
         <source>Sign out</source>
-        <translation type="unfinished"></translation>
+        <translation>退出登录</translation>
     </message>
     <message>
         <source>%1 signed out. Sign in to go on.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 已退出登录。请登录以继续。</translation>
     </message>
     <message>
         <source>Locked after %1 without input. %2 or a colleague signs in to go on.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 无操作后已锁定。请 %2 或同事登录以继续。</translation>
     </message>
 </context>
 <context>
@@ -3860,59 +3860,61 @@ No money moves; %4 is refundable again and %5 sees your note.</source>
     </message>
     <message>
         <source>Send a&amp;gain</source>
-        <translation type="unfinished"></translation>
+        <translation>重新提交(&amp;G)</translation>
     </message>
     <message>
         <source>&amp;Queue:</source>
-        <translation type="unfinished"></translation>
+        <translation>队列(&amp;Q)：</translation>
     </message>
     <message>
         <source>Waiting for review</source>
-        <translation type="unfinished"></translation>
+        <translation>待审核</translation>
     </message>
     <message>
         <source>Refused by the channel</source>
-        <translation type="unfinished"></translation>
+        <translation>被渠道拒绝</translation>
     </message>
     <message>
         <source>Why it can go out now (required)</source>
-        <translation type="unfinished"></translation>
+        <translation>现在可以重新提交的原因（必填）</translation>
     </message>
     <message numerus="yes">
         <source>%n refund(s) refused by the channel, %1 in total: the customer has not been paid.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 笔退款被渠道拒绝，共 %1：顾客尚未收到退款。</numerusform>
         </translation>
     </message>
     <message>
         <source>Only a refund the channel refused can be sent again.</source>
-        <translation type="unfinished"></translation>
+        <translation>只有被渠道拒绝的退款才能重新提交。</translation>
     </message>
     <message>
         <source>Send again with the same refund number; the timer sends it at once</source>
-        <translation type="unfinished"></translation>
+        <translation>用同一退款单号重新提交；定时器会立即发送</translation>
     </message>
     <message>
         <source>Write a note saying why it can go out now.</source>
-        <translation type="unfinished"></translation>
+        <translation>请填写备注，说明现在可以重新提交的原因。</translation>
     </message>
     <message>
         <source>Send refund %1 of %2 on order %3 again?
 
 The channel refused it: &quot;%4&quot;. It goes out with the same refund number, so the customer is paid at most once.</source>
-        <translation type="unfinished"></translation>
+        <translation>重新提交订单 %3 的退款 %1，金额 %2？
+
+渠道拒绝了该退款：“%4”。它将使用同一退款单号提交，因此顾客最多只会收到一次退款。</translation>
     </message>
     <message>
         <source>Send refund again</source>
-        <translation type="unfinished"></translation>
+        <translation>重新提交退款</translation>
     </message>
     <message>
         <source>Not sent again</source>
-        <translation type="unfinished"></translation>
+        <translation>未重新提交</translation>
     </message>
     <message>
         <source>Refund %1 goes out again.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款 %1 将重新提交。</translation>
     </message>
 </context>
 <context>
@@ -4073,35 +4075,35 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
     </message>
     <message>
         <source>The window locks after this long without input; a password opens it (idle_lock_s)</source>
-        <translation type="unfinished"></translation>
+        <translation>无操作达到此时长后窗口锁定；需输入密码解锁（idle_lock_s）</translation>
     </message>
     <message>
         <source>&amp;Lock after idle:</source>
-        <translation type="unfinished"></translation>
+        <translation>闲置后锁定(&amp;L)：</translation>
     </message>
     <message>
         <source>:00 Beijing time</source>
-        <translation type="unfinished"></translation>
+        <translation>:00（北京时间）</translation>
     </message>
     <message>
         <source>The timer reconciles yesterday&apos;s bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
-        <translation type="unfinished"></translation>
+        <translation>定时器从此时起对前一天的账单进行对账（recon_at_minute）；微信支付和支付宝在上午发布账单</translation>
     </message>
     <message>
         <source>Reconcile &amp;bills from:</source>
-        <translation type="unfinished"></translation>
+        <translation>账单对账开始于(&amp;B)：</translation>
     </message>
     <message>
         <source> days</source>
-        <translation type="unfinished"></translation>
+        <translation> 天</translation>
     </message>
     <message>
         <source>Days missed while PayDesk was not running are reconciled this far back (recon_catch_up_days)</source>
-        <translation type="unfinished"></translation>
+        <translation>PayDesk 未运行期间错过的日期，最多向前补对这么多天（recon_catch_up_days）</translation>
     </message>
     <message>
         <source>&amp;Catch up on bills for:</source>
-        <translation type="unfinished"></translation>
+        <translation>补对账单天数(&amp;C)：</translation>
     </message>
 </context>
 <context>
@@ -4147,7 +4149,7 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
     </message>
     <message>
         <source>Wechatpay-Timestamp %1 is more than 5 minutes away from now (%2): refused as a replay or a wrong clock.</source>
-        <translation type="unfinished"></translation>
+        <translation>Wechatpay-Timestamp %1 与当前时间（%2）相差超过 5 分钟：视为重放或时钟错误，已拒收。</translation>
     </message>
 </context>
 </TS>
