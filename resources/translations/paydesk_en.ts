@@ -59,6 +59,10 @@
         <source>Nothing is left to refund on this order.</source>
         <translation>Nothing is left to refund on this order.</translation>
     </message>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -1474,10 +1478,6 @@
         <translation>Sign in as LOGIN; the password comes from PAYDESK_PASSWORD.</translation>
     </message>
     <message>
-        <source>Open this page: orders, review, anomalies, finance, audit, settings.</source>
-        <translation>Open this page: orders, review, anomalies, finance, audit, settings.</translation>
-    </message>
-    <message>
         <source>Save a screenshot of the main window to FILE and quit.</source>
         <translation>Save a screenshot of the main window to FILE and quit.</translation>
     </message>
@@ -1510,16 +1510,8 @@
         <translation>Select this order on the Orders page (first-pending: the newest pending order).</translation>
     </message>
     <message>
-        <source>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</source>
-        <translation>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</translation>
-    </message>
-    <message>
         <source>--page takes one of: %1.</source>
         <translation>--page takes one of: %1.</translation>
-    </message>
-    <message>
-        <source>--open takes repay, new-order or shortcuts.</source>
-        <translation>--open takes repay, new-order or shortcuts.</translation>
     </message>
     <message>
         <source>Writing the demo&apos;s history (%1 orders)…</source>
@@ -1535,6 +1527,18 @@
     </message>
     <message>
         <source>--time-scale runs only on a demo database; %1 is not one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open this page: orders, review, anomalies, finance, reconciliation, audit, settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a dialog at start: repay (for the selected order, code issued), new-order, reconcile (fetch a bill) or shortcuts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--open takes repay, new-order, reconcile or shortcuts.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1842,6 +1846,26 @@
         <source>Amount</source>
         <translation>Amount</translation>
     </message>
+    <message>
+        <source>Fees (channel&apos;s bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (channel&apos;s bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No bill of this day was reconciled: the channels&apos; fees are not known yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>From the channel&apos;s bill (the latest reconciliation of each channel&apos;s day)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation type="unfinished">—</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::OrderTableModel</name>
@@ -2007,6 +2031,253 @@
     <message>
         <source>Order %1 became %2 meanwhile; only a pending order can be repaid.</source>
         <translation>Order %1 became %2 meanwhile; only a pending order can be repaid.</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReconDifferenceModel</name>
+    <message>
+        <source>Payment at the channel only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment in our books only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Currency differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment state differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund at the channel only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund in our books only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund state differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel took this money, but our books have no such payment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Our books show this payment as paid that day, but the channel&apos;s bill does not.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this payment than our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill shows another currency for this payment than our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid at the channel but not in our books (money after a close), or the other way round.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel paid back this refund, but our books have no such refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Our books show this refund as paid back that day, but the channel&apos;s bill does not.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this refund than our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The refund ended differently at the channel than in our books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Difference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation type="unfinished">Payment no</translation>
+    </message>
+    <message>
+        <source>Refund no</source>
+        <translation type="unfinished">Refund no</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation type="unfinished">Order</translation>
+    </message>
+    <message>
+        <source>Bill says</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Our books say</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation type="unfinished">State</translation>
+    </message>
+    <message>
+        <source>Bill line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No order of ours: the money is only at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Without an order of ours no anomaly can be opened: settle it with the channel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation type="unfinished">—</translation>
+    </message>
+    <message>
+        <source>not on the bill</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not in our books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ours %1, bill %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>channel transaction %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>of payment %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No anomaly opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (anomaly %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReconRunModel</name>
+    <message>
+        <source>Channel</source>
+        <translation type="unfinished">Channel</translation>
+    </message>
+    <message>
+        <source>Bill day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matched</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid (books)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refunded (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refunded (books)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net (books)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciled at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation type="unfinished">By</translation>
+    </message>
+    <message>
+        <source>Every row of the bill matched our books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s) between the bill and our books; %1 new in this run</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 payment(s) and %2 refund(s) on the bill</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What our books say now for this channel&apos;s Beijing day (%1 payment(s), %2 refund(s))</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>From the channel&apos;s bill: its fee total, and paid − refunded − fees</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s), %1 new</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2904,10 +3175,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation>Re&amp;fresh</translation>
     </message>
     <message>
-        <source>Daily paid, refunded and net</source>
-        <translation>Daily paid, refunded and net</translation>
-    </message>
-    <message>
         <source>Orders by state</source>
         <translation>Orders by state</translation>
     </message>
@@ -2930,10 +3197,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>Adding up…</source>
         <translation>Adding up…</translation>
-    </message>
-    <message>
-        <source>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</source>
-        <translation>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</translation>
     </message>
     <message>
         <source>Paid</source>
@@ -2970,6 +3233,37 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>Saved %1.</source>
         <translation>Saved %1.</translation>
+    </message>
+    <message>
+        <source>Daily paid, refunded and net; fees and net after fees from the channels&apos; bills</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fees: no channel bill reconciled in this range yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>from the channels&apos; bills of %n day(s): fees %1, net after fees %2</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net after fees (channel&apos;s bill)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees (channel&apos;s bill, right axis)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees ¥</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3158,10 +3452,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation> … </translation>
     </message>
     <message>
-        <source>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</source>
-        <translation>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</translation>
-    </message>
-    <message>
         <source>Search the orders (order no, title, buyer)</source>
         <translation>Search the orders (order no, title, buyer)</translation>
     </message>
@@ -3279,6 +3569,30 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message>
         <source>Locked after %1 without input. %2 or a colleague signs in to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Go to Orders, Refund review, Anomalies, Finance, Reconciliation, Audit log, Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation: fetch a channel&apos;s daily bill and reconcile it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation: import a downloaded bill file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> or Enter on a difference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation: open the difference&apos;s order</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3665,6 +3979,259 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>No payment code yet</source>
         <translation>No payment code yet</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconPage</name>
+    <message>
+        <source>&amp;Fetch and reconcile…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import bill file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open order</source>
+        <translation type="unfinished">&amp;Open order</translation>
+    </message>
+    <message>
+        <source>Fetch and reconcile…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import bill file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open order</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channels&apos; daily bills against our books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation type="unfinished">Re&amp;fresh</translation>
+    </message>
+    <message>
+        <source>Reconciliation runs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differences of the selected run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Each difference with an order of ours opens an anomaly; money to give back waits in Refund review.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 You see the results read-only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+Fetch a channel&apos;s daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+FINANCE staff check the channels&apos; daily bills against our books here; the results will show on this page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a run to see its differences.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing reconciled yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Differences — %1, bill of %2 (run %3 by %4)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>No differences: all %n row(s) of the bill matched our books.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A reconciliation is running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Neither WeChat Pay nor Alipay is connected; import a bill file instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download a channel&apos;s daily bill and check it against our books (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check a bill file downloaded from the merchant platform against our books (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a difference first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This money is only at the channel: there is no order of ours to open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show order %1 on the Orders page (%2 or Enter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not reconciled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 channel is not connected here; import its bill file instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fetching the %1 bill of %2…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill not fetched</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 could not be fetched: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill not ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 is not ready yet. Channels publish a day&apos;s bill the next morning; try again later.
+
+The channel said: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No bill for that day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 has no bill for %2: the channel saw neither payments nor refunds that day, so there is nothing to reconcile.
+
+The channel said: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the bill file to import.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciling the %1 bill of %2 against our books…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation type="unfinished">Cannot read %1: %2</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 was not reconciled: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported the %1 bill of %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconciled %1 for %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel said: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconRunDialog</name>
+    <message>
+        <source>Fetch and reconcile a bill</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import a bill file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PayDesk downloads the channel&apos;s daily bill and checks every payment and refund on it against our books. Channels publish a day&apos;s bill the next morning and keep it for about three months.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a trade bill downloaded by hand from the channel&apos;s merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Channel:</source>
+        <translation type="unfinished">&amp;Channel:</translation>
+    </message>
+    <message>
+        <source>Bill &amp;day (Beijing time):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The bill file (required)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;File:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Reconcile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import and reconcile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a bill file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill files (*.csv *.zip *.txt);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No channel to choose.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the bill file first.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -36,7 +36,7 @@
         <translation>免费订单无需支付。</translation>
     </message>
     <message>
-        <source>The order&apos;s time is up; it is being closed.</source>
+        <source>The order's time is up; it is being closed.</source>
         <translation>订单已超时，正在关闭。</translation>
     </message>
     <message>
@@ -58,6 +58,10 @@
     <message>
         <source>Nothing is left to refund on this order.</source>
         <translation>此订单已无可退金额。</translation>
+    </message>
+    <message>
+        <source>Only FINANCE or ADMIN users can reconcile the channels' bills.</source>
+        <translation>只有财务（FINANCE）或管理员（ADMIN）用户可以对账。</translation>
     </message>
 </context>
 <context>
@@ -125,7 +129,7 @@
         <translation>该检查点由另一个密钥签名（%1，本机密钥为 %2）。</translation>
     </message>
     <message>
-        <source>The checkpoint&apos;s signature does not match its contents: the file was edited.</source>
+        <source>The checkpoint's signature does not match its contents: the file was edited.</source>
         <translation>检查点的签名与内容不符：文件已被修改。</translation>
     </message>
     <message>
@@ -171,7 +175,7 @@
 <context>
     <name>BillAmount</name>
     <message>
-        <source>&quot;%1&quot; is not a bill amount: %2</source>
+        <source>"%1" is not a bill amount: %2</source>
         <translation>“%1”不是有效的账单金额：%2</translation>
     </message>
     <message>
@@ -206,11 +210,11 @@
         <translation>账单被拒收：汇总中 %1 为 %2，但明细合计为 %3。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
+        <source>"%1" is not a time like 2026-12-02 09:15:00.</source>
         <translation>“%1”不是形如 2026-12-02 09:15:00 的时间。</translation>
     </message>
     <message>
-        <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
+        <source>The simulated channel writes its bills in WeChat Pay's or Alipay's format; name one of those channels.</source>
         <translation>模拟渠道按微信支付或支付宝的格式生成账单；请指定其中一个渠道。</translation>
     </message>
     <message>
@@ -242,7 +246,7 @@
         <translation>退款行需要大于零的退款金额。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
+        <source>"%1" is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
         <translation>“%1”不是账单中的交易状态（SUCCESS、REFUND、REVOKED）。</translation>
     </message>
     <message>
@@ -298,7 +302,7 @@
         <translation>退款应记为负数金额。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
+        <source>"%1" is not a business type this bill may hold (交易, 退款).</source>
         <translation>“%1”不是此账单允许的业务类型（交易、退款）。</translation>
     </message>
     <message>
@@ -321,7 +325,7 @@
         <translation>无法读取 %1：%2</translation>
     </message>
     <message>
-        <source>The gateway URL &quot;%1&quot; is not an absolute http(s) URL.</source>
+        <source>The gateway URL "%1" is not an absolute http(s) URL.</source>
         <translation>网关地址“%1”不是完整的 http(s) 地址。</translation>
     </message>
     <message>
@@ -329,23 +333,23 @@
         <translation>拒绝以明文 http 连接 %1：只允许 https，本机沙箱（127.0.0.0/8、::1、localhost）除外。</translation>
     </message>
     <message>
-        <source>The gateway URL must be https (got &quot;%1&quot;).</source>
+        <source>The gateway URL must be https (got "%1").</source>
         <translation>网关地址必须是 https（当前为“%1”）。</translation>
     </message>
     <message>
-        <source>Unknown key &quot;%1&quot; in the channel profile.</source>
+        <source>Unknown key "%1" in the channel profile.</source>
         <translation>渠道配置中有未知字段“%1”。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; must be a string.</source>
+        <source>"%1" must be a string.</source>
         <translation>“%1”必须是字符串。</translation>
     </message>
     <message>
-        <source>&quot;channel&quot; must be &quot;wechat&quot; or &quot;alipay&quot; (got &quot;%1&quot;).</source>
+        <source>"channel" must be "wechat" or "alipay" (got "%1").</source>
         <translation>“channel”必须是“wechat”或“alipay”（当前为“%1”）。</translation>
     </message>
     <message>
-        <source>&quot;platform_certificates&quot; must be a list of PEM texts.</source>
+        <source>"platform_certificates" must be a list of PEM texts.</source>
         <translation>“platform_certificates”必须是 PEM 文本列表。</translation>
     </message>
     <message>
@@ -369,7 +373,7 @@
         <translation>微信支付配置需要 merchant_serial（商户 API 证书序列号）。</translation>
     </message>
     <message>
-        <source>notify_url &quot;%1&quot; is not an absolute http(s) URL.</source>
+        <source>notify_url "%1" is not an absolute http(s) URL.</source>
         <translation>notify_url“%1”不是完整的 http(s) 地址。</translation>
     </message>
     <message>
@@ -385,7 +389,7 @@
         <translation>api_v3_key 必须正好 32 字节（当前 %1 字节）。</translation>
     </message>
     <message>
-        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay&apos;s answers.</source>
+        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay's answers.</source>
         <translation>微信支付配置需要 platform_public_key 及其 platform_public_key_id，或 platform_certificates，用于验证微信支付的应答。</translation>
     </message>
     <message>
@@ -405,11 +409,11 @@
         <translation>platform_public_key：%1</translation>
     </message>
     <message>
-        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
-        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（&quot;sandbox&quot;: true）中的本机回环网关才可使用 http；请使用 https。</translation>
+        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile ("sandbox": true); use https.</source>
+        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（"sandbox": true）中的本机回环网关才可使用 http；请使用 https。</translation>
     </message>
     <message>
-        <source>&quot;sandbox&quot; must be true or false.</source>
+        <source>"sandbox" must be true or false.</source>
         <translation>“sandbox”必须为 true 或 false。</translation>
     </message>
 </context>
@@ -436,7 +440,7 @@
         <translation>%1 渠道：%2</translation>
     </message>
     <message>
-        <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
+        <source>Only an active administrator can change payment channel profiles; "%1" is not one.</source>
         <translation>只有启用状态的管理员可以修改支付渠道配置；“%1”不是。</translation>
     </message>
     <message>
@@ -455,18 +459,18 @@
         <translation>%1（模拟）</translation>
     </message>
     <message>
-        <source>The payment channels&apos; secrets cannot be read: %1</source>
+        <source>The payment channels' secrets cannot be read: %1</source>
         <translation>无法读取支付渠道的密钥：%1</translation>
     </message>
 </context>
 <context>
     <name>Database</name>
     <message>
-        <source>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
+        <source>"%1" is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
         <translation>“%1”不是 PostgreSQL 地址；请使用 postgresql://用户:密码@主机:端口/数据库。</translation>
     </message>
     <message>
-        <source>Unknown database URL &quot;%1&quot;: use sqlite:/path/file.db or postgresql://user@host/db.</source>
+        <source>Unknown database URL "%1": use sqlite:/path/file.db or postgresql://user@host/db.</source>
         <translation>无法识别的数据库地址“%1”：请使用 sqlite:/路径/文件.db 或 postgresql://用户@主机/数据库。</translation>
     </message>
     <message>
@@ -586,7 +590,7 @@
 <context>
     <name>Duration</name>
     <message>
-        <source>&quot;%1&quot; is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
+        <source>"%1" is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
         <translation>“%1”不是时长：请用整数加 ms、s、m、h 或 d，例如 30m。</translation>
     </message>
     <message>
@@ -665,7 +669,7 @@
 <context>
     <name>KeychainSecretStore</name>
     <message>
-        <source>PAYDESK_SECRET_STORE must be &quot;keychain&quot; or &quot;file&quot; (got &quot;%1&quot;).</source>
+        <source>PAYDESK_SECRET_STORE must be "keychain" or "file" (got "%1").</source>
         <translation>PAYDESK_SECRET_STORE 必须是“keychain”或“file”（当前为“%1”）。</translation>
     </message>
     <message>
@@ -978,7 +982,7 @@
         <translation>退款未确认</translation>
     </message>
     <message>
-        <source>Differs from the channel&apos;s bill</source>
+        <source>Differs from the channel's bill</source>
         <translation>与渠道账单不符</translation>
     </message>
 </context>
@@ -1005,7 +1009,7 @@
         <translation>请输入金额。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not an amount: use digits and at most one decimal point, like 12.30.</source>
+        <source>"%1" is not an amount: use digits and at most one decimal point, like 12.30.</source>
         <translation>“%1”不是有效金额：请使用数字和最多一个小数点，例如 12.30。</translation>
     </message>
     <message>
@@ -1061,7 +1065,7 @@
 <context>
     <name>OrderService</name>
     <message>
-        <source>Unknown currency &quot;%1&quot;; use CNY, USD, HKD, JPY or EUR.</source>
+        <source>Unknown currency "%1"; use CNY, USD, HKD, JPY or EUR.</source>
         <translation>未知币种“%1”；请使用 CNY、USD、HKD、JPY 或 EUR。</translation>
     </message>
     <message>
@@ -1099,7 +1103,7 @@
         <translation>%1 尚未完成 %2 的对账。</translation>
     </message>
     <message>
-        <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
+        <source>Name the bill's day as YYYY-MM-DD.</source>
         <translation>请按 YYYY-MM-DD 格式指定账单日期。</translation>
     </message>
     <message>
@@ -1182,7 +1186,7 @@
         <translation>未得到可验证的退款应答：退款保持处理中，稍后再次查询</translation>
     </message>
     <message>
-        <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
+        <source>the channel's answer names another amount: books unchanged, anomaly opened</source>
         <translation>渠道应答的金额不符：账目未改动，已记录异常</translation>
     </message>
     <message>
@@ -1194,7 +1198,7 @@
         <translation>渠道报告退款 %1 已成功，金额 %2，但该退款应为 %3 %4；退款保持处理中。</translation>
     </message>
     <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
         <translation>退款 %1 在渠道变为 ABNORMAL（例如买家账户已注销）；请在商户平台上处理打款，或以其他方式与顾客结清。该金额仍被占用。</translation>
     </message>
     <message>
@@ -1316,7 +1320,7 @@
         <translation>退款 %1 的状态为 %2，不是 APPROVED。</translation>
     </message>
     <message>
-        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
+        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by "%3").</source>
         <translation>退款 %1 没有经过第二人审核（申请人 %2，审核人“%3”）。</translation>
     </message>
     <message>
@@ -1324,7 +1328,7 @@
         <translation>退款 %1（%2）被标记为自动批准，但超出了自动批准上限 %3。</translation>
     </message>
     <message>
-        <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
+        <source>Refund %1 was approved by "%2", who is not a user.</source>
         <translation>批准退款 %1 的“%2”不是本系统用户。</translation>
     </message>
     <message>
@@ -1335,7 +1339,7 @@
 <context>
     <name>Settings</name>
     <message>
-        <source>There is no setting called &quot;%1&quot;.</source>
+        <source>There is no setting called "%1".</source>
         <translation>没有名为“%1”的设置项。</translation>
     </message>
     <message>
@@ -1368,7 +1372,7 @@
 <context>
     <name>UserDirectory</name>
     <message>
-        <source>There is no user &quot;%1&quot;.</source>
+        <source>There is no user "%1".</source>
         <translation>不存在用户“%1”。</translation>
     </message>
     <message>
@@ -1380,7 +1384,7 @@
         <translation>密码至少需要 %1 个字符。</translation>
     </message>
     <message>
-        <source>A login is 2 to 32 lower-case letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit.</source>
+        <source>A login is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.</source>
         <translation>登录名为 2 到 32 个小写字母、数字、“.”、“_”或“-”，并以字母或数字开头。</translation>
     </message>
     <message>
@@ -1392,7 +1396,7 @@
         <translation>数据库的第一个用户必须是管理员（ADMIN）。</translation>
     </message>
     <message>
-        <source>There is already a user &quot;%1&quot;.</source>
+        <source>There is already a user "%1".</source>
         <translation>已存在用户“%1”。</translation>
     </message>
     <message>
@@ -1400,13 +1404,13 @@
         <translation>用户名或密码错误。</translation>
     </message>
     <message numerus="yes">
-        <source>Too many failed logins for &quot;%1&quot;; try again in %n second(s).</source>
+        <source>Too many failed logins for "%1"; try again in %n second(s).</source>
         <translation>
             <numerusform>“%1”登录失败次数过多；请 %n 秒后再试。</numerusform>
         </translation>
     </message>
     <message>
-        <source>The account &quot;%1&quot; is disabled.</source>
+        <source>The account "%1" is disabled.</source>
         <translation>账户“%1”已停用。</translation>
     </message>
     <message>
@@ -1414,7 +1418,7 @@
         <translation>不能停用自己的账户。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
+        <source>"%1" is not a user of these books; sign in again.</source>
         <translation>“%1”不是本账套的用户；请重新登录。</translation>
     </message>
     <message>
@@ -1422,7 +1426,7 @@
         <translation>账户 %1 已停用；请用启用的账户重新登录。</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
+        <source>"%1" is reserved for PayDesk's own entries in the books; choose another login.</source>
         <translation>“%1”保留给 PayDesk 自身的账目记录使用；请换一个登录名。</translation>
     </message>
     <message>
@@ -1469,10 +1473,6 @@
         <translation>以 LOGIN 登录；密码取自 PAYDESK_PASSWORD。</translation>
     </message>
     <message>
-        <source>Open this page: orders, review, anomalies, finance, audit, settings.</source>
-        <translation>打开页面：orders、review、anomalies、finance、audit、settings。</translation>
-    </message>
-    <message>
         <source>Save a screenshot of the main window to FILE and quit.</source>
         <translation>将主窗口截图保存到 FILE 后退出。</translation>
     </message>
@@ -1505,19 +1505,11 @@
         <translation>在订单页选中此订单（first-pending：最新的待支付订单）。</translation>
     </message>
     <message>
-        <source>Open a dialog at start: repay (for the selected order, code issued), new-order or shortcuts.</source>
-        <translation>启动时打开对话框：repay（为选中订单重新出码）、new-order 或 shortcuts。</translation>
-    </message>
-    <message>
         <source>--page takes one of: %1.</source>
         <translation>--page 只能是以下之一：%1。</translation>
     </message>
     <message>
-        <source>--open takes repay, new-order or shortcuts.</source>
-        <translation>--open 只能是 repay、new-order 或 shortcuts。</translation>
-    </message>
-    <message>
-        <source>Writing the demo&apos;s history (%1 orders)…</source>
+        <source>Writing the demo's history (%1 orders)…</source>
         <translation>正在写入演示历史数据（%1 笔订单）…</translation>
     </message>
     <message>
@@ -1532,27 +1524,39 @@
         <source>--time-scale runs only on a demo database; %1 is not one.</source>
         <translation>--time-scale 只能用于演示数据库；%1 不是演示数据库。</translation>
     </message>
+    <message>
+        <source>Open this page: orders, review, anomalies, finance, reconciliation, audit, settings.</source>
+        <translation>打开此页面：orders、review、anomalies、finance、reconciliation、audit、settings。</translation>
+    </message>
+    <message>
+        <source>Open a dialog at start: repay (for the selected order, code issued), new-order, reconcile (fetch a bill) or shortcuts.</source>
+        <translation>启动时打开对话框：repay（为所选订单生成支付码）、new-order、reconcile（下载对账单）或 shortcuts。</translation>
+    </message>
+    <message>
+        <source>--open takes repay, new-order, reconcile or shortcuts.</source>
+        <translation>--open 可选 repay、new-order、reconcile 或 shortcuts。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk</name>
     <message>
-        <source>Unknown trade_status &quot;%1&quot;.</source>
+        <source>Unknown trade_status "%1".</source>
         <translation>未知的 trade_status“%1”。</translation>
     </message>
     <message>
-        <source>Asked about %1 but Alipay answered about &quot;%2&quot;.</source>
+        <source>Asked about %1 but Alipay answered about "%2".</source>
         <translation>查询的是 %1，支付宝却返回了“%2”。</translation>
     </message>
     <message>
-        <source>A paid trade with a malformed total_amount &quot;%1&quot;.</source>
+        <source>A paid trade with a malformed total_amount "%1".</source>
         <translation>已支付交易的 total_amount“%1”格式错误。</translation>
     </message>
     <message>
-        <source>Unknown trade_state &quot;%1&quot;.</source>
+        <source>Unknown trade_state "%1".</source>
         <translation>未知的 trade_state“%1”。</translation>
     </message>
     <message>
-        <source>Asked about %1 but WeChat Pay answered about &quot;%2&quot;.</source>
+        <source>Asked about %1 but WeChat Pay answered about "%2".</source>
         <translation>查询的是 %1，微信支付却返回了“%2”。</translation>
     </message>
     <message>
@@ -1564,11 +1568,11 @@
         <translation>已支付交易缺少 amount.total。</translation>
     </message>
     <message>
-        <source>Unknown refund status &quot;%1&quot;.</source>
+        <source>Unknown refund status "%1".</source>
         <translation>未知的退款状态“%1”。</translation>
     </message>
     <message>
-        <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
+        <source>Asked about refund %1 but WeChat Pay answered about "%2".</source>
         <translation>查询的是退款 %1，微信支付却返回了“%2”。</translation>
     </message>
     <message>
@@ -1603,7 +1607,7 @@
         <translation>支付宝应答没有签名，视为伪造。</translation>
     </message>
     <message>
-        <source>The Alipay answer&apos;s signature does not match its content: it was altered or forged.</source>
+        <source>The Alipay answer's signature does not match its content: it was altered or forged.</source>
         <translation>支付宝应答的签名与内容不符：已被篡改或伪造。</translation>
     </message>
     <message>
@@ -1639,11 +1643,11 @@
         <translation>支付宝通知没有签名，视为伪造。</translation>
     </message>
     <message>
-        <source>Unsupported sign_type &quot;%1&quot; (only RSA2).</source>
+        <source>Unsupported sign_type "%1" (only RSA2).</source>
         <translation>不支持的 sign_type“%1”（仅支持 RSA2）。</translation>
     </message>
     <message>
-        <source>The Alipay notification&apos;s signature does not match: it was altered or forged.</source>
+        <source>The Alipay notification's signature does not match: it was altered or forged.</source>
         <translation>支付宝通知的签名不符：已被篡改或伪造。</translation>
     </message>
     <message>
@@ -1655,11 +1659,11 @@
         <translation>refund_fee 格式错误。</translation>
     </message>
     <message>
-        <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
+        <source>PayDesk fetches Alipay's trade bills only.</source>
         <translation>PayDesk 只下载支付宝的交易账单。</translation>
     </message>
     <message>
-        <source>The bill_download_url &quot;%1&quot; is not https.</source>
+        <source>The bill_download_url "%1" is not https.</source>
         <translation>bill_download_url“%1”不是 https。</translation>
     </message>
     <message>
@@ -1679,7 +1683,7 @@
         <translation>通知属于卖家 %1，而不是 %2。</translation>
     </message>
     <message>
-        <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
+        <source>The notification has no readable notify_time ("%1"); it is refused.</source>
         <translation>通知没有可读取的 notify_time（“%1”），已拒收。</translation>
     </message>
     <message>
@@ -1753,7 +1757,7 @@
         <translation>支付时间</translation>
     </message>
     <message>
-        <source>Channel&apos;s answer</source>
+        <source>Channel's answer</source>
         <translation>渠道应答</translation>
     </message>
 </context>
@@ -1837,6 +1841,26 @@
         <source>Amount</source>
         <translation>金额</translation>
     </message>
+    <message>
+        <source>Fees (channel's bill)</source>
+        <translation>手续费（渠道账单）</translation>
+    </message>
+    <message>
+        <source>Net after fees (channel's bill)</source>
+        <translation>扣除手续费后净额（渠道账单）</translation>
+    </message>
+    <message>
+        <source>No bill of this day was reconciled: the channels' fees are not known yet.</source>
+        <translation>这一天的账单尚未对账：渠道手续费暂不可知。</translation>
+    </message>
+    <message>
+        <source>From the channel's bill (the latest reconciliation of each channel's day)</source>
+        <translation>来自渠道账单（各渠道当日最近一次对账）</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::OrderTableModel</name>
@@ -1908,7 +1932,7 @@
         <translation>订单 %1 已超时，正在关闭；请新建订单。</translation>
     </message>
     <message>
-        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel&apos;s minimum of %5). Create a new order instead.</source>
+        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel's minimum of %5). Create a new order instead.</source>
         <translation>订单 %2 距关闭只剩 %1；新支付至少需要 %3（%4 安全余量 + 渠道最短 %5）。请新建订单。</translation>
     </message>
     <message>
@@ -2002,6 +2026,250 @@
     <message>
         <source>Order %1 became %2 meanwhile; only a pending order can be repaid.</source>
         <translation>订单 %1 期间已变为%2；只有待支付的订单可以重新支付。</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReconDifferenceModel</name>
+    <message>
+        <source>Payment at the channel only</source>
+        <translation>仅渠道有此支付（长款）</translation>
+    </message>
+    <message>
+        <source>Payment in our books only</source>
+        <translation>仅我方账上有此支付（短款）</translation>
+    </message>
+    <message>
+        <source>Payment amount differs</source>
+        <translation>支付金额不一致</translation>
+    </message>
+    <message>
+        <source>Currency differs</source>
+        <translation>币种不一致</translation>
+    </message>
+    <message>
+        <source>Payment state differs</source>
+        <translation>支付状态不一致</translation>
+    </message>
+    <message>
+        <source>Refund at the channel only</source>
+        <translation>仅渠道有此退款</translation>
+    </message>
+    <message>
+        <source>Refund in our books only</source>
+        <translation>仅我方账上有此退款</translation>
+    </message>
+    <message>
+        <source>Refund amount differs</source>
+        <translation>退款金额不一致</translation>
+    </message>
+    <message>
+        <source>Refund state differs</source>
+        <translation>退款状态不一致</translation>
+    </message>
+    <message>
+        <source>The channel took this money, but our books have no such payment.</source>
+        <translation>渠道收到了这笔钱，但我方账上没有这笔支付。</translation>
+    </message>
+    <message>
+        <source>Our books show this payment as paid that day, but the channel's bill does not.</source>
+        <translation>我方账上这笔支付当天已付款，但渠道账单上没有。</translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this payment than our books.</source>
+        <translation>账单上这笔支付的金额与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>The bill shows another currency for this payment than our books.</source>
+        <translation>账单上这笔支付的币种与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>Paid at the channel but not in our books (money after a close), or the other way round.</source>
+        <translation>渠道已付款而我方账上未付（关单后付款），或者相反。</translation>
+    </message>
+    <message>
+        <source>The channel paid back this refund, but our books have no such refund.</source>
+        <translation>渠道已退款，但我方账上没有这笔退款。</translation>
+    </message>
+    <message>
+        <source>Our books show this refund as paid back that day, but the channel's bill does not.</source>
+        <translation>我方账上这笔退款当天已退，但渠道账单上没有。</translation>
+    </message>
+    <message>
+        <source>The bill shows another amount for this refund than our books.</source>
+        <translation>账单上这笔退款的金额与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>The refund ended differently at the channel than in our books.</source>
+        <translation>这笔退款在渠道的结果与我方账目不同。</translation>
+    </message>
+    <message>
+        <source>Difference</source>
+        <translation>差异</translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation>支付单号</translation>
+    </message>
+    <message>
+        <source>Refund no</source>
+        <translation>退款单号</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>订单</translation>
+    </message>
+    <message>
+        <source>Bill says</source>
+        <translation>账单金额</translation>
+    </message>
+    <message>
+        <source>Our books say</source>
+        <translation>我方账目</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Bill line</source>
+        <translation>账单行</translation>
+    </message>
+    <message>
+        <source>No order of ours: the money is only at the channel</source>
+        <translation>我方没有对应订单：这笔钱只在渠道</translation>
+    </message>
+    <message>
+        <source>Without an order of ours no anomaly can be opened: settle it with the channel.</source>
+        <translation>没有我方订单就无法登记异常：请与渠道核实处理。</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <source>not on the bill</source>
+        <translation>账单上没有</translation>
+    </message>
+    <message>
+        <source>not in our books</source>
+        <translation>我方账上没有</translation>
+    </message>
+    <message>
+        <source>ours %1, bill %2</source>
+        <translation>我方 %1，账单 %2</translation>
+    </message>
+    <message>
+        <source>channel transaction %1</source>
+        <translation>渠道交易号 %1</translation>
+    </message>
+    <message>
+        <source>of payment %1</source>
+        <translation>支付单 %1</translation>
+    </message>
+    <message>
+        <source>No anomaly opened</source>
+        <translation>未登记异常</translation>
+    </message>
+    <message>
+        <source>%1 (anomaly %2)</source>
+        <translation>%1（异常 %2）</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ReconRunModel</name>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Bill day</source>
+        <translation>账单日</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Matched</source>
+        <translation>一致</translation>
+    </message>
+    <message>
+        <source>Paid (bill)</source>
+        <translation>收款（账单）</translation>
+    </message>
+    <message>
+        <source>Paid (books)</source>
+        <translation>收款（我方）</translation>
+    </message>
+    <message>
+        <source>Refunded (bill)</source>
+        <translation>退款（账单）</translation>
+    </message>
+    <message>
+        <source>Refunded (books)</source>
+        <translation>退款（我方）</translation>
+    </message>
+    <message>
+        <source>Fees (bill)</source>
+        <translation>手续费（账单）</translation>
+    </message>
+    <message>
+        <source>Net after fees (bill)</source>
+        <translation>扣费后净额（账单）</translation>
+    </message>
+    <message>
+        <source>Net (books)</source>
+        <translation>净额（我方）</translation>
+    </message>
+    <message>
+        <source>Reconciled at</source>
+        <translation>对账时间</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>操作人</translation>
+    </message>
+    <message>
+        <source>Every row of the bill matched our books</source>
+        <translation>账单每一行都与我方账目一致</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s) between the bill and our books; %1 new in this run</source>
+        <translation>
+            <numerusform>账单与我方账目有 %n 处差异；本次新增 %1 处</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 payment(s) and %2 refund(s) on the bill</source>
+        <translation>账单上有 %1 笔支付、%2 笔退款</translation>
+    </message>
+    <message>
+        <source>What our books say now for this channel's Beijing day (%1 payment(s), %2 refund(s))</source>
+        <translation>我方账目当前对该渠道这一北京时间自然日的记录（%1 笔支付，%2 笔退款）</translation>
+    </message>
+    <message>
+        <source>From the channel's bill: its fee total, and paid − refunded − fees</source>
+        <translation>来自渠道账单：手续费合计，以及 收款 − 退款 − 手续费</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s), %1 new</source>
+        <translation>
+            <numerusform>%n 处差异，%1 处新增</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n difference(s)</source>
+        <translation>
+            <numerusform>%n 处差异</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
     </message>
 </context>
 <context>
@@ -2282,11 +2550,11 @@
         <translation>无法解密通知资源（APIv3 密钥是否正确？）：%1</translation>
     </message>
     <message>
-        <source>Unsupported notification event_type &quot;%1&quot;.</source>
+        <source>Unsupported notification event_type "%1".</source>
         <translation>不支持的通知 event_type“%1”。</translation>
     </message>
     <message>
-        <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
+        <source>WeChat Pay's HTTP %1 answer is not signed; it is treated as forged.</source>
         <translation>微信支付的 HTTP %1 应答没有签名，视为伪造。</translation>
     </message>
     <message>
@@ -2298,7 +2566,7 @@
         <translation>账单应答中没有 SHA1 hash_value。</translation>
     </message>
     <message>
-        <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
+        <source>The bill's download_url "%1" is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
         <translation>账单的 download_url“%1”不在网关 %2 上；PayDesk 不会把签名发送到其他地址。</translation>
     </message>
     <message>
@@ -2306,7 +2574,7 @@
         <translation>下载的账单不是有效的 gzip 文件：%1</translation>
     </message>
     <message>
-        <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
+        <source>The downloaded bill's SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
         <translation>下载账单的 SHA-1 %1 与微信支付签名的 %2 不符：文件已被篡改或截断，已拒收。</translation>
     </message>
 </context>
@@ -2352,11 +2620,11 @@
         <translation>该文件不是 zip 压缩包。</translation>
     </message>
     <message>
-        <source>The zip archive&apos;s directory cannot be read.</source>
+        <source>The zip archive's directory cannot be read.</source>
         <translation>无法读取 zip 压缩包的目录。</translation>
     </message>
     <message>
-        <source>The zip archive&apos;s directory is corrupt.</source>
+        <source>The zip archive's directory is corrupt.</source>
         <translation>zip 压缩包的目录已损坏。</translation>
     </message>
     <message>
@@ -2399,7 +2667,7 @@
         <translation>证书中没有可用的公钥。</translation>
     </message>
     <message>
-        <source>The certificate&apos;s key is not an RSA key.</source>
+        <source>The certificate's key is not an RSA key.</source>
         <translation>证书的密钥不是 RSA 密钥。</translation>
     </message>
     <message>
@@ -2563,7 +2831,7 @@
         <translation>操作、对象、用户或详情</translation>
     </message>
     <message>
-        <source>Recomputing every entry&apos;s hash…</source>
+        <source>Recomputing every entry's hash…</source>
         <translation>正在重新计算每条记录的哈希…</translation>
     </message>
     <message>
@@ -2590,7 +2858,7 @@
         <translation>载入配置文件(&amp;L)…</translation>
     </message>
     <message>
-        <source>A JSON profile as &quot;paydeskctl channel add&quot; reads it (paydesk-sandbox writes one)</source>
+        <source>A JSON profile as "paydeskctl channel add" reads it (paydesk-sandbox writes one)</source>
         <translation>JSON 格式的配置，与 “paydeskctl channel add” 读取的相同（paydesk-sandbox 可生成）</translation>
     </message>
     <message>
@@ -2897,10 +3165,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>刷新(&amp;F)</translation>
     </message>
     <message>
-        <source>Daily paid, refunded and net</source>
-        <translation>每日收款、退款与净额</translation>
-    </message>
-    <message>
         <source>Orders by state</source>
         <translation>订单状态分布</translation>
     </message>
@@ -2923,10 +3187,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Adding up…</source>
         <translation>正在统计…</translation>
-    </message>
-    <message>
-        <source>%1 to %2: paid %3, refunded %4, net %5 (computed in %6 ms)</source>
-        <translation>%1 至 %2：收款 %3，退款 %4，净额 %5（耗时 %6 毫秒）</translation>
     </message>
     <message>
         <source>Paid</source>
@@ -2963,6 +3223,36 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Saved %1.</source>
         <translation>已保存 %1。</translation>
+    </message>
+    <message>
+        <source>Daily paid, refunded and net; fees and net after fees from the channels' bills</source>
+        <translation>每日收款、退款与净额；手续费及扣费后净额来自渠道账单</translation>
+    </message>
+    <message>
+        <source>fees: no channel bill reconciled in this range yet</source>
+        <translation>手续费：此范围内尚无已对账的渠道账单</translation>
+    </message>
+    <message numerus="yes">
+        <source>from the channels' bills of %n day(s): fees %1, net after fees %2</source>
+        <translation>
+            <numerusform>来自 %n 天的渠道账单：手续费 %1，扣费后净额 %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
+        <translation>%1 至 %2：收款 %3，退款 %4，净额 %5；%6（耗时 %7 毫秒）</translation>
+    </message>
+    <message>
+        <source>Net after fees (channel's bill)</source>
+        <translation>扣除手续费后净额（渠道账单）</translation>
+    </message>
+    <message>
+        <source>Fees (channel's bill, right axis)</source>
+        <translation>手续费（渠道账单，右轴）</translation>
+    </message>
+    <message>
+        <source>Fees ¥</source>
+        <translation>手续费（元）</translation>
     </message>
 </context>
 <context>
@@ -3149,10 +3439,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation> … </translation>
     </message>
     <message>
-        <source>Go to Orders, Refund review, Anomalies, Finance, Audit log, Settings</source>
-        <translation>切换到订单、退款审核、异常、财务、审计日志、设置</translation>
-    </message>
-    <message>
         <source>Search the orders (order no, title, buyer)</source>
         <translation>搜索订单（订单号、标题、买家）</translation>
     </message>
@@ -3271,6 +3557,30 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Locked after %1 without input. %2 or a colleague signs in to go on.</source>
         <translation>%1 无操作后已锁定。请 %2 或同事登录以继续。</translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation>对账</translation>
+    </message>
+    <message>
+        <source>Go to Orders, Refund review, Anomalies, Finance, Reconciliation, Audit log, Settings</source>
+        <translation>转到订单、退款审核、异常、财务、对账、审计日志、设置</translation>
+    </message>
+    <message>
+        <source>Reconciliation: fetch a channel's daily bill and reconcile it</source>
+        <translation>对账：下载渠道的日账单并对账</translation>
+    </message>
+    <message>
+        <source>Reconciliation: import a downloaded bill file</source>
+        <translation>对账：导入已下载的账单文件</translation>
+    </message>
+    <message>
+        <source> or Enter on a difference</source>
+        <translation> 或在差异上按回车</translation>
+    </message>
+    <message>
+        <source>Reconciliation: open the difference's order</source>
+        <translation>对账：打开差异对应的订单</translation>
     </message>
 </context>
 <context>
@@ -3532,7 +3842,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>为顾客申请退款（由财务审核）</translation>
     </message>
     <message>
-        <source>Ask the channel about this order&apos;s payments now</source>
+        <source>Ask the channel about this order's payments now</source>
         <translation>立即向渠道查询此订单的支付状态</translation>
     </message>
     <message>
@@ -3654,6 +3964,266 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>No payment code yet</source>
         <translation>暂无支付二维码</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconPage</name>
+    <message>
+        <source>&amp;Fetch and reconcile…</source>
+        <translation>下载并对账(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import bill file…</source>
+        <translation>导入账单文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open order</source>
+        <translation>打开订单(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Fetch and reconcile…</source>
+        <translation>下载并对账…</translation>
+    </message>
+    <message>
+        <source>Import bill file…</source>
+        <translation>导入账单文件…</translation>
+    </message>
+    <message>
+        <source>Open order</source>
+        <translation>打开订单</translation>
+    </message>
+    <message>
+        <source>Reconciliation</source>
+        <translation>对账</translation>
+    </message>
+    <message>
+        <source>The channels' daily bills against our books</source>
+        <translation>渠道日账单与我方账目核对</translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation>刷新(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Reconciliation runs</source>
+        <translation>对账记录</translation>
+    </message>
+    <message>
+        <source>Differences of the selected run</source>
+        <translation>所选对账的差异</translation>
+    </message>
+    <message>
+        <source>Each difference with an order of ours opens an anomaly; money to give back waits in Refund review.</source>
+        <translation>每个有我方订单的差异都会登记为异常；需要退回的钱在退款审核中等待处理。</translation>
+    </message>
+    <message>
+        <source>%1 You see the results read-only.</source>
+        <translation>%1 您只能查看结果。</translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+Fetch a channel's daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
+        <translation>尚未对账。
+
+下载渠道的日账单（%1），或导入从商户平台下载的账单文件（%2），核对我方账目与渠道实际收退的钱。</translation>
+    </message>
+    <message>
+        <source>No reconciliation yet.
+
+FINANCE staff check the channels' daily bills against our books here; the results will show on this page.</source>
+        <translation>尚未对账。
+
+财务人员在这里核对渠道日账单与我方账目；结果会显示在此页面。</translation>
+    </message>
+    <message>
+        <source>Differences</source>
+        <translation>差异</translation>
+    </message>
+    <message>
+        <source>Select a run to see its differences.</source>
+        <translation>选择一条对账记录以查看其差异。</translation>
+    </message>
+    <message>
+        <source>Nothing reconciled yet.</source>
+        <translation>尚未对账。</translation>
+    </message>
+    <message>
+        <source>Differences — %1, bill of %2 (run %3 by %4)</source>
+        <translation>差异 — %1，%2 的账单（第 %3 次对账，操作人 %4）</translation>
+    </message>
+    <message numerus="yes">
+        <source>No differences: all %n row(s) of the bill matched our books.</source>
+        <translation>
+            <numerusform>没有差异：账单全部 %n 行都与我方账目一致。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A reconciliation is running.</source>
+        <translation>正在对账。</translation>
+    </message>
+    <message>
+        <source>Neither WeChat Pay nor Alipay is connected; import a bill file instead.</source>
+        <translation>未连接微信支付或支付宝；请改为导入账单文件。</translation>
+    </message>
+    <message>
+        <source>Download a channel's daily bill and check it against our books (%1)</source>
+        <translation>下载渠道的日账单并与我方账目核对（%1）</translation>
+    </message>
+    <message>
+        <source>Check a bill file downloaded from the merchant platform against our books (%1)</source>
+        <translation>将从商户平台下载的账单文件与我方账目核对（%1）</translation>
+    </message>
+    <message>
+        <source>Select a difference first.</source>
+        <translation>请先选择一处差异。</translation>
+    </message>
+    <message>
+        <source>This money is only at the channel: there is no order of ours to open.</source>
+        <translation>这笔钱只在渠道：没有可打开的我方订单。</translation>
+    </message>
+    <message>
+        <source>Show order %1 on the Orders page (%2 or Enter)</source>
+        <translation>在订单页显示订单 %1（%2 或回车）</translation>
+    </message>
+    <message>
+        <source>Not reconciled</source>
+        <translation>未对账</translation>
+    </message>
+    <message>
+        <source>The %1 channel is not connected here; import its bill file instead.</source>
+        <translation>此处未连接%1渠道；请改为导入其账单文件。</translation>
+    </message>
+    <message>
+        <source>Fetching the %1 bill of %2…</source>
+        <translation>正在下载%1 %2 的账单…</translation>
+    </message>
+    <message>
+        <source>Bill not fetched</source>
+        <translation>账单未下载</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 could not be fetched: %3</source>
+        <translation>无法下载%1 %2 的账单：%3</translation>
+    </message>
+    <message>
+        <source>Bill not ready</source>
+        <translation>账单尚未生成</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 is not ready yet. Channels publish a day's bill the next morning; try again later.
+
+The channel said: %3</source>
+        <translation>%1 %2 的账单尚未生成。渠道在次日上午发布前一天的账单；请稍后再试。
+
+渠道答复：%3</translation>
+    </message>
+    <message>
+        <source>No bill for that day</source>
+        <translation>当天没有账单</translation>
+    </message>
+    <message>
+        <source>%1 has no bill for %2: the channel saw neither payments nor refunds that day, so there is nothing to reconcile.
+
+The channel said: %3</source>
+        <translation>%1 没有 %2 的账单：当天渠道既无支付也无退款，无需对账。
+
+渠道答复：%3</translation>
+    </message>
+    <message>
+        <source>Choose the bill file to import.</source>
+        <translation>请选择要导入的账单文件。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>Reconciling the %1 bill of %2 against our books…</source>
+        <translation>正在将%1 %2 的账单与我方账目核对…</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>The %1 bill of %2 was not reconciled: %3</source>
+        <translation>%1 %2 的账单未能对账：%3</translation>
+    </message>
+    <message>
+        <source>Imported the %1 bill of %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation>已导入%1 %2 的账单：%3 笔一致，%4 处差异，%5 处新增。</translation>
+    </message>
+    <message>
+        <source>Reconciled %1 for %2: %3 matched, %4 difference(s), %5 new.</source>
+        <translation>已完成%1 %2 的对账：%3 笔一致，%4 处差异，%5 处新增。</translation>
+    </message>
+    <message>
+        <source>The channel said: %1.</source>
+        <translation>渠道答复：%1。</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReconRunDialog</name>
+    <message>
+        <source>Fetch and reconcile a bill</source>
+        <translation>下载账单并对账</translation>
+    </message>
+    <message>
+        <source>Import a bill file</source>
+        <translation>导入账单文件</translation>
+    </message>
+    <message>
+        <source>PayDesk downloads the channel's daily bill and checks every payment and refund on it against our books. Channels publish a day's bill the next morning and keep it for about three months.</source>
+        <translation>PayDesk 下载渠道的日账单，逐笔核对其中的支付和退款与我方账目。渠道在次日上午发布前一天的账单，约保留三个月。</translation>
+    </message>
+    <message>
+        <source>Choose a trade bill downloaded by hand from the channel's merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
+        <translation>选择从渠道商户平台手动下载的交易账单（微信支付：CSV 交易账单；支付宝：业务明细 zip 包）。它与下载的账单一样与我方账目核对；差异会登记为异常，但不改变任何订单。</translation>
+    </message>
+    <message>
+        <source>&amp;Channel:</source>
+        <translation>渠道(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Bill &amp;day (Beijing time):</source>
+        <translation>账单日（北京时间）(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>The bill file (required)</source>
+        <translation>账单文件（必填）</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;File:</source>
+        <translation>文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>&amp;Reconcile</source>
+        <translation>对账(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Import and reconcile</source>
+        <translation>导入并对账(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Choose a bill file</source>
+        <translation>选择账单文件</translation>
+    </message>
+    <message>
+        <source>Bill files (*.csv *.zip *.txt);;All files (*)</source>
+        <translation>账单文件 (*.csv *.zip *.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No channel to choose.</source>
+        <translation>没有可选的渠道。</translation>
+    </message>
+    <message>
+        <source>Choose the bill file first.</source>
+        <translation>请先选择账单文件。</translation>
     </message>
 </context>
 <context>
@@ -3899,7 +4469,7 @@ No money moves; %4 is refundable again and %5 sees your note.</source>
     <message>
         <source>Send refund %1 of %2 on order %3 again?
 
-The channel refused it: &quot;%4&quot;. It goes out with the same refund number, so the customer is paid at most once.</source>
+The channel refused it: "%4". It goes out with the same refund number, so the customer is paid at most once.</source>
         <translation>重新提交订单 %3 的退款 %1，金额 %2？
 
 渠道拒绝了该退款：“%4”。它将使用同一退款单号提交，因此顾客最多只会收到一次退款。</translation>
@@ -4086,7 +4656,7 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
         <translation>:00（北京时间）</translation>
     </message>
     <message>
-        <source>The timer reconciles yesterday&apos;s bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
+        <source>The timer reconciles yesterday's bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
         <translation>定时器从此时起对前一天的账单进行对账（recon_at_minute）；微信支付和支付宝在上午发布账单</translation>
     </message>
     <message>
@@ -4109,7 +4679,7 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
 <context>
     <name>paydesk::wechatpay</name>
     <message>
-        <source>The notification resource uses &quot;%1&quot;, not AEAD_AES_256_GCM.</source>
+        <source>The notification resource uses "%1", not AEAD_AES_256_GCM.</source>
         <translation>通知资源使用的是“%1”，而不是 AEAD_AES_256_GCM。</translation>
     </message>
     <message>
@@ -4132,15 +4702,15 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
         <translation>应答没有签名（缺少 Wechatpay-Signature、-Serial、-Timestamp 或 -Nonce），视为伪造。</translation>
     </message>
     <message>
-        <source>Unsupported Wechatpay-Signature-Type &quot;%1&quot;.</source>
+        <source>Unsupported Wechatpay-Signature-Type "%1".</source>
         <translation>不支持的 Wechatpay-Signature-Type“%1”。</translation>
     </message>
     <message>
-        <source>Wechatpay-Timestamp &quot;%1&quot; is not a number.</source>
+        <source>Wechatpay-Timestamp "%1" is not a number.</source>
         <translation>Wechatpay-Timestamp“%1”不是数字。</translation>
     </message>
     <message>
-        <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
+        <source>Wechatpay-Serial "%1" is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
         <translation>Wechatpay-Serial“%1”既不是已配置的微信支付公钥 ID，也不是已知的平台证书序列号。</translation>
     </message>
     <message>
