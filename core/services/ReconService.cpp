@@ -75,6 +75,9 @@ Result<ReconService::Report> ReconService::run(const User &actor, ChannelKind ch
         return billId.error();
 
     QList<ReconDifference> diffs;
+    // The bill rows of differences that have no order of ours (LONG, REFUND_LONG): their anomaly
+    // is known only by the channel's facts. Keyed by kind and ref, like the differences.
+    QHash<QString, const BillEntry *> unknownToUs;
     auto differ = [&](const QString &kind, const BillEntry *e, const QString &ref, qint64 ours, qint64 theirs, qint64 orderId,
                       QJsonObject params) {
         ReconDifference d;
@@ -102,8 +105,10 @@ Result<ReconService::Report> ReconService::run(const User &actor, ChannelKind ch
                 return a.error();
             const bool revoked = e.state != QStringLiteral("SUCCESS");
             if (!a.value() || a.value()->channel != channel) {
-                if (!revoked)
+                if (!revoked) {
                     differ(QStringLiteral("LONG"), &e, e.outTradeNo, 0, e.orderTotalMinor, 0, {{QStringLiteral("txn_id"), e.channelTxnId}});
+                    unknownToUs.insert(QStringLiteral("LONG:") + e.outTradeNo, &e);
+                }
                 continue;
             }
             const PaymentAttempt &at = *a.value();
@@ -141,6 +146,7 @@ Result<ReconService::Report> ReconService::run(const User &actor, ChannelKind ch
                 return r.error();
             if (!r.value() || r.value()->channel != channel) {
                 differ(QStringLiteral("REFUND_LONG"), &e, e.outRefundNo, 0, e.amountMinor, 0, {{QStringLiteral("out_trade_no"), e.outTradeNo}});
+                unknownToUs.insert(QStringLiteral("REFUND_LONG:") + e.outRefundNo, &e);
                 continue;
             }
             const Refund &rf = r.value()->refund;
@@ -243,13 +249,33 @@ Result<ReconService::Report> ReconService::run(const User &actor, ChannelKind ch
         d.firstRunId = d.lastRunId = run.id;
         if (d.kind == QStringLiteral("STATE") && appliedAnomaly.contains(d.ref)) {
             d.anomalyId = appliedAnomaly.value(d.ref);
-        } else if (d.orderId > 0) {
+        } else if (const BillEntry *e = unknownToUs.value(d.kind + u':' + d.ref); d.orderId > 0 || e) {
             Anomaly a;
             a.kind = AnomalyKind::ReconDifference;
             a.orderId = d.orderId;
-            a.details = tr("%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).")
-                            .arg(toString(channel), date.toString(Qt::ISODate), d.kind, d.ref, minorToPlain(d.oursMinor, 2),
-                                 minorToPlain(d.billMinor, 2));
+            if (e) {
+                // Money at the channel that our books never saw: no order of ours, so the
+                // anomaly carries the channel's facts (what finance needs to chase it).
+                const bool isRefund = e->kind == BillEntry::Kind::Refund;
+                a.channel = channel;
+                a.outTradeNo = e->outTradeNo;
+                a.outRefundNo = e->outRefundNo;
+                a.channelTxnId = isRefund && !e->channelRefundId.isEmpty() ? e->channelRefundId : e->channelTxnId;
+                a.amountMinor = d.billMinor;
+                a.currency = e->currency;
+                a.details = isRefund ? tr("%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).")
+                                           .arg(toString(channel), date.toString(Qt::ISODate), e->outRefundNo,
+                                                minorToPlain(d.billMinor, 2), e->currency, e->outTradeNo)
+                                           .arg(e->line)
+                                     : tr("%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).")
+                                           .arg(toString(channel), date.toString(Qt::ISODate), e->outTradeNo,
+                                                minorToPlain(d.billMinor, 2), e->currency, e->channelTxnId)
+                                           .arg(e->line);
+            } else {
+                a.details = tr("%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).")
+                                .arg(toString(channel), date.toString(Qt::ISODate), d.kind, d.ref, minorToPlain(d.oursMinor, 2),
+                                     minorToPlain(d.billMinor, 2));
+            }
             a.createdAt = now;
             if (Status s = m_anomalies.insert(tx.connection(), a); !s)
                 return s.error();
