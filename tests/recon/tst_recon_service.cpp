@@ -6,6 +6,7 @@
 
 #include "channels/BillWriter.h"
 #include "domain/Json.h"
+#include "storage/ReconSets.h"
 
 #include <algorithm>
 
@@ -268,6 +269,52 @@ private slots:
         QCOMPARE(resolved->outTradeNo, u"STRANGER-01"_s);
         QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM audit_log WHERE action = 'anomaly.resolve' AND details LIKE '%STRANGER-01%'"_s),
                  qint64(1));
+    }
+
+    void keysOutsideTheDayAreLookedUpInSlices()
+    {
+        // Matching reads the day's payments (and a day either side) as one set; the bill's other
+        // keys are read in IN lists of 500. 1,201 payments paid three days before (three lists:
+        // 500, 500, 201) and one paid a minute before the day began all match, and one closed here
+        // but paid there is still found.
+        const QDate day = kDay.addDays(10);
+        const qint64 dayStart = ReconService::dayWindow(day).first;
+        const int outside = 2 * ReconSets::kKeysPerStatement + 201;
+        QList<bills::BillRow> rows;
+        {
+            Transaction tx(*m_s->db);
+            for (int i = 0; i < outside + 1; ++i) {
+                const QString no = u"SLICE-%1"_s.arg(i, 5, 10, QChar(u'0'));
+                const qint64 paidAt = i < outside ? dayStart - 3 * 86400'000 : dayStart - 60'000;
+                QVERIFY(Sql::exec(tx.connection(),
+                                  u"INSERT INTO orders (order_no, title, amount_minor, currency, state, channel, created_at, expires_at, paid_at) "
+                                  "VALUES (:n, 't', 100, 'CNY', 'PAID', 'wechat', :t, :t, :t)"_s,
+                                  {{":n", QString(u"O-"_s + no)}, {":t", paidAt}}).ok());
+                QVERIFY(Sql::exec(tx.connection(),
+                                  u"INSERT INTO payment_attempts (order_id, out_trade_no, channel, amount_minor, currency, state, created_at, "
+                                  "expires_at, paid_at) SELECT id, :n, 'wechat', 100, 'CNY', 'SUCCEEDED', :t, :t, :t FROM orders WHERE order_no = :o"_s,
+                                  {{":n", no}, {":t", paidAt}, {":o", QString(u"O-"_s + no)}}).ok());
+                bills::BillRow r = pay(no, 100);
+                r.atMs = dayStart + 1000 + i;
+                rows << r;
+            }
+            QVERIFY(tx.commit().ok());
+        }
+        QVERIFY(book(u"SLICE-CLOSED"_s, 700, AttemptState::Closed, OrderState::Closed));
+        bills::BillRow late = pay(u"SLICE-CLOSED"_s, 700);
+        late.atMs = dayStart + 7200'000;
+        rows << late;
+        bills::BillMeta meta;
+        meta.date = day;
+        meta.merchantId = u"1900000109"_s;
+        meta.appId = u"wx1"_s;
+        auto report = m_s->reconService.run(finance(), ChannelKind::WeChat, day, bills::weChatTradeBill(meta, rows), u"bill.csv"_s,
+                                            ReconService::Source::Imported);
+        QVERIFY2(report.ok(), qPrintable(report.ok() ? QString() : report.error().message));
+        QCOMPARE(report->run.matched, outside + 1);
+        QCOMPARE(report->differences.size(), 1);
+        QCOMPARE(report->differences.first().kind, u"STATE"_s);
+        QCOMPARE(report->differences.first().ref, u"SLICE-CLOSED"_s);
     }
 };
 
