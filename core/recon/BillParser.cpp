@@ -27,6 +27,28 @@ QStringList linesOf(QString text)
     return lines;
 }
 
+/// The lines of a UTF-8 file as views into its bytes (no copy), without the BOM and the '\r'
+/// of "\r\n": what linesOf gives, for a file too big to hold twice more as UTF-16.
+QList<QByteArrayView> byteLinesOf(QByteArrayView bytes)
+{
+    if (bytes.startsWith("\xEF\xBB\xBF"))
+        bytes = bytes.sliced(3);
+    QList<QByteArrayView> lines;
+    lines.reserve(bytes.count('\n') + 1);
+    qsizetype start = 0;
+    for (;;) {
+        const qsizetype nl = bytes.indexOf('\n', start);
+        QByteArrayView l = nl < 0 ? bytes.sliced(start) : bytes.sliced(start, nl - start);
+        if (l.endsWith('\r'))
+            l.chop(1);
+        lines << l;
+        if (nl < 0)
+            break;
+        start = nl + 1;
+    }
+    return lines;
+}
+
 /// A field as written, without the backquote WeChat puts in front and the tabs and spaces
 /// Alipay pads ids with.
 QString clean(QStringView field)
@@ -164,13 +186,21 @@ Result<ParsedBill> BillParser::parse(ChannelKind channel, const QByteArray &cont
 
 Result<ParsedBill> BillParser::parseWeChatTrade(const QByteArray &csv)
 {
-    const QString text = QString::fromUtf8(csv);
-    if (text.contains(QChar::ReplacementCharacter))
-        return malformed(1, QString(), tr("the file is not UTF-8 text."));
-    const QStringList lines = linesOf(text);
-    if (lines.isEmpty() || lines.first().trimmed().isEmpty())
+    // Line by line from the bytes: a million-row bill is about 190 MB of UTF-8; as one QString
+    // and a list of its lines it was four times that. Each line is decoded when it is read.
+    const QList<QByteArrayView> lines = byteLinesOf(csv);
+    const auto lineAt = [&lines](qsizetype i) -> Result<QString> {
+        QString l = QString::fromUtf8(lines.at(i));
+        if (l.contains(QChar::ReplacementCharacter))
+            return malformed(int(i + 1), QString(), tr("the file is not UTF-8 text."));
+        return l;
+    };
+    auto headerLine = lineAt(0);
+    if (!headerLine)
+        return headerLine.error();
+    if (headerLine->trimmed().isEmpty())
         return malformed(1, QString(), tr("there is no column header line."));
-    const QStringList header = lines.first().split(u',');
+    const QStringList header = headerLine->split(u',');
     const Columns cols(header);
     const int cTime = cols.find({u"交易时间"});
     const int cTxn = cols.find({u"微信订单号"});
@@ -198,7 +228,10 @@ Result<ParsedBill> BillParser::parseWeChatTrade(const QByteArray &csv)
     bool summaryFound = false;
     for (; i < lines.size(); ++i) {
         const int line = int(i + 1);
-        const QString &raw = lines.at(i);
+        const auto decoded = lineAt(i);
+        if (!decoded)
+            return decoded.error();
+        const QString &raw = decoded.value();
         if (raw.trimmed().isEmpty())
             continue;
         const QStringList fields = raw.split(u',');
@@ -268,19 +301,39 @@ Result<ParsedBill> BillParser::parseWeChatTrade(const QByteArray &csv)
         return malformed(int(lines.size()), QString(), tr("the summary (总交易单数 ...) is missing; the file may be cut short."));
 
     // The summary header, then its one line of values.
-    const QStringList sumHeader = lines.at(i).split(u',');
+    auto sumHeaderLine = lineAt(i);
+    if (!sumHeaderLine)
+        return sumHeaderLine.error();
+    const QStringList sumHeader = sumHeaderLine->split(u',');
     const Columns sumCols(sumHeader);
+    const auto blank = [&lineAt](qsizetype k) -> Result<bool> {
+        auto l = lineAt(k);
+        if (!l)
+            return l.error();
+        return l->trimmed().isEmpty();
+    };
     qsizetype v = i + 1;
-    while (v < lines.size() && lines.at(v).trimmed().isEmpty())
-        ++v;
+    for (; v < lines.size(); ++v) {
+        auto b = blank(v);
+        if (!b)
+            return b.error();
+        if (!b.value())
+            break;
+    }
     if (v >= lines.size())
         return malformed(int(i + 2), QString(), tr("the summary line after its header is missing."));
     const int sumLine = int(v + 1);
-    const QStringList values = lines.at(v).split(u',');
+    auto valuesLine = lineAt(v);
+    if (!valuesLine)
+        return valuesLine.error();
+    const QStringList values = valuesLine->split(u',');
     if (values.size() != sumHeader.size())
         return malformed(sumLine, QString(), tr("%1 fields where the summary header has %2.").arg(values.size()).arg(sumHeader.size()));
     for (qsizetype k = v + 1; k < lines.size(); ++k) {
-        if (!lines.at(k).trimmed().isEmpty())
+        auto b = blank(k);
+        if (!b)
+            return b.error();
+        if (!b.value())
             return malformed(int(k + 1), QString(), tr("nothing may follow the summary line."));
     }
     const LineReader s{sumHeader, values, sumLine};

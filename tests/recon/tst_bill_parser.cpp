@@ -204,6 +204,19 @@ private slots:
         QCOMPARE(bill->entries.at(1).atMs, beijing(time.toLatin1().constData()));
     }
 
+    void weChatWithBomAndLfOnly()
+    {
+        // A UTF-8 byte order mark and "\n" line ends read as the plain file does.
+        const QByteArray plainFile(kWeChatCurrent);
+        auto plain = BillParser::parse(ChannelKind::WeChat, plainFile);
+        auto marked = BillParser::parse(ChannelKind::WeChat, QByteArray("\xEF\xBB\xBF") + QByteArray(plainFile).replace("\r\n", "\n"));
+        QVERIFY(plain.ok());
+        QVERIFY2(marked.ok(), qPrintable(marked.ok() ? QString() : marked.error().message));
+        QCOMPARE(marked->entries.size(), plain->entries.size());
+        QCOMPARE(marked->entries.first().outTradeNo, plain->entries.first().outTradeNo);
+        QCOMPARE(marked->paidMinor, plain->paidMinor);
+    }
+
     void weChatOlderLayout()
     {
         const auto bill = BillParser::parseWeChatTrade(QByteArray(kWeChatOlder));
@@ -331,6 +344,10 @@ private slots:
         QTest::newRow("wechat time with a T")
             << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-02T10:00:00") << u"bill.malformed"_s
             << u"line 3, column 交易时间"_s;
+        // Read line by line from the bytes: a byte that is not UTF-8 names its line.
+        QTest::newRow("wechat not UTF-8 names its line")
+            << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-02 10:00:0\xff") << u"bill.malformed"_s
+            << u"line 3: the file is not UTF-8"_s;
         QTest::newRow("wechat cut short") << int(ChannelKind::WeChat) << w.left(w.indexOf("总交易单数")) << u"bill.malformed"_s
                                           << u"总交易单数"_s;
         QTest::newRow("wechat no out_trade_no column")
