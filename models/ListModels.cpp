@@ -236,7 +236,8 @@ QVariant TimelineModel::cell(const AuditEntry &e, int column, int role) const
 
 Status AnomalyModel::reload(std::optional<AnomalyState> state, int limit)
 {
-    QString sql = QStringLiteral("SELECT %1, o.order_no, o.amount_minor FROM anomalies n JOIN orders o ON o.id = n.order_id")
+    // LEFT JOIN: an anomaly found in a channel's bill may have no order of ours.
+    QString sql = QStringLiteral("SELECT %1, o.order_no, o.amount_minor FROM anomalies n LEFT JOIN orders o ON o.id = n.order_id")
                       .arg(AnomalyRepository::columns());
     if (state)
         sql += QStringLiteral(" WHERE n.state = :state");
@@ -253,8 +254,9 @@ Status AnomalyModel::reload(std::optional<AnomalyState> state, int limit)
     while (q.value().next()) {
         AnomalyRow r;
         r.anomaly = AnomalyRepository::read(q.value());
-        r.orderNo = q.value().value(11).toString();
-        r.orderAmountMinor = q.value().value(12).toLongLong();
+        const int after = AnomalyRepository::columnCount();
+        r.orderNo = q.value().value(after).toString();
+        r.orderAmountMinor = q.value().value(after + 1).toLongLong();
         rows << r;
     }
     setRows(std::move(rows));
@@ -286,7 +288,13 @@ QVariant AnomalyModel::cell(const AnomalyRow &r, int column, int role) const
     switch (column) {
     case Id: return a.id;
     case Kind: return Labels::of(a.kind);
-    case OrderNo: return r.orderNo;
+    case OrderNo:
+        // No order of ours (money the channel's bill shows that our books never saw): the
+        // channel's key, marked so it is not taken for an order number.
+        if (r.orderNo.isEmpty() && !a.outTradeNo.isEmpty())
+            return role == Qt::ToolTipRole ? tr("No order of ours; the channel's out_trade_no is %1.").arg(a.outTradeNo)
+                                           : tr("(none) %1").arg(a.outTradeNo);
+        return r.orderNo;
     case State: return Labels::of(a.state);
     case Details: return a.details;
     case Created: return Labels::time(a.createdAt);

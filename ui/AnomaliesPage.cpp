@@ -24,6 +24,7 @@ AnomaliesPage::AnomaliesPage(UiContext &ctx, QWidget *parent)
       m_open(new QPushButton(tr("&Open order"), this))
 {
     setObjectName(QStringLiteral("anomaliesPage"));
+    m_open->setObjectName(QStringLiteral("openOrderButton"));
     auto *layout = new QVBoxLayout(this);
     auto *top = new QHBoxLayout;
     auto *heading = new QLabel(tr("Anomalies"), this);
@@ -65,12 +66,13 @@ AnomaliesPage::AnomaliesPage(UiContext &ctx, QWidget *parent)
     layout->addWidget(hint);
     connect(m_state, &QComboBox::currentIndexChanged, this, &AnomaliesPage::refresh);
     connect(m_resolve, &QPushButton::clicked, this, &AnomaliesPage::resolve);
+    // An anomaly found in a channel's bill may have no order of ours: nothing to open.
     connect(m_open, &QPushButton::clicked, this, [this] {
-        if (const auto *r = m_model->rowAt(m_table->currentIndex().row()))
+        if (const auto *r = m_model->rowAt(m_table->currentIndex().row()); r && !r->orderNo.isEmpty())
             emit openOrder(r->orderNo);
     });
     connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
-        if (const auto *r = m_model->rowAt(index.row()))
+        if (const auto *r = m_model->rowAt(index.row()); r && !r->orderNo.isEmpty())
             emit openOrder(r->orderNo);
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &AnomaliesPage::updateButtons);
@@ -103,7 +105,9 @@ void AnomaliesPage::updateButtons()
         v = {false, tr("Write how it was settled.")};
     m_resolve->setEnabled(v.allowed);
     m_resolve->setToolTip(v.allowed ? tr("Mark as resolved with your note") : v.reason);
-    m_open->setEnabled(row != nullptr);
+    const bool hasOrder = row && !row->orderNo.isEmpty();
+    m_open->setEnabled(hasOrder);
+    m_open->setToolTip(hasOrder ? tr("Show this anomaly's order") : row ? tr("This anomaly has no order of ours.") : tr("Select an anomaly first."));
 }
 
 void AnomaliesPage::resolve()

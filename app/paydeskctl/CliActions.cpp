@@ -364,7 +364,11 @@ int Cli::cmdAnomaly(const QStringList &argv)
         QJsonArray arr;
         for (const Anomaly &a : list.value()) {
             QJsonObject o = toJson(a);
-            if (auto order = s.orders.byId(a.orderId); order)
+            // An anomaly found in a channel's bill may have no order of ours (order_no null);
+            // its channel facts (channel, out_trade_no, ...) come with toJson.
+            if (a.orderId <= 0)
+                o.insert(QStringLiteral("order_no"), QJsonValue::Null);
+            else if (auto order = s.orders.byId(a.orderId); order)
                 o.insert(QStringLiteral("order_no"), order->orderNo);
             if (a.refundId > 0) {
                 auto q = Sql::exec(s.db->connection(), QStringLiteral("SELECT out_refund_no, state FROM refunds WHERE id = :id"), {{":id", a.refundId}});
@@ -380,9 +384,13 @@ int Cli::cmdAnomaly(const QStringList &argv)
         } else {
             for (const QJsonValue &v : std::as_const(arr)) {
                 const QJsonObject o = v.toObject();
+                const QString orderNo = o.value(QStringLiteral("order_no")).toString();
+                const QString which = !orderNo.isEmpty() || !o.contains(QStringLiteral("out_trade_no"))
+                    ? orderNo
+                    : tr("(no order) %1").arg(o.value(QStringLiteral("out_trade_no")).toString());
                 m_out << QStringLiteral("%1  %2  %3  %4  %5\n").arg(o.value(QStringLiteral("id")).toInteger(), 6)
                              .arg(o.value(QStringLiteral("kind")).toString(), -18).arg(o.value(QStringLiteral("state")).toString(), -9)
-                             .arg(o.value(QStringLiteral("order_no")).toString(), -22).arg(o.value(QStringLiteral("details")).toString());
+                             .arg(which, -22).arg(o.value(QStringLiteral("details")).toString());
             }
             m_out.flush();
         }

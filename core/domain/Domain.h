@@ -152,6 +152,14 @@ struct Anomaly
     QString resolvedBy;
     qint64 createdAt = 0;
     qint64 resolvedAt = 0;
+    /// The channel's facts, for an anomaly found in a channel's bill. A payment or refund our
+    /// books never saw has no order (orderId 0) and is known only by these.
+    std::optional<ChannelKind> channel;
+    QString outTradeNo;
+    QString outRefundNo;
+    QString channelTxnId;
+    std::optional<qint64> amountMinor;
+    QString currency;
 };
 
 struct AuditEntry

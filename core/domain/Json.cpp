@@ -85,7 +85,7 @@ QJsonObject toJson(const Refund &r)
 
 QJsonObject toJson(const Anomaly &a)
 {
-    return {
+    QJsonObject o{
         {QStringLiteral("id"), a.id},
         {QStringLiteral("kind"), toString(a.kind)},
         {QStringLiteral("state"), toString(a.state)},
@@ -95,6 +95,22 @@ QJsonObject toJson(const Anomaly &a)
         {QStringLiteral("created_at"), isoTime(a.createdAt)},
         {QStringLiteral("resolved_at"), timeOrNull(a.resolvedAt)},
     };
+    // The channel's facts, present for an anomaly found in a bill (the only key of one that
+    // has no order of ours).
+    if (a.channel)
+        o.insert(QStringLiteral("channel"), toString(*a.channel));
+    if (!a.outTradeNo.isEmpty())
+        o.insert(QStringLiteral("out_trade_no"), a.outTradeNo);
+    if (!a.outRefundNo.isEmpty())
+        o.insert(QStringLiteral("out_refund_no"), a.outRefundNo);
+    if (!a.channelTxnId.isEmpty())
+        o.insert(QStringLiteral("channel_txn_id"), a.channelTxnId);
+    if (a.amountMinor) {
+        o.insert(QStringLiteral("amount"), plain(*a.amountMinor, a.currency));
+        o.insert(QStringLiteral("amount_minor"), *a.amountMinor);
+        o.insert(QStringLiteral("currency"), a.currency);
+    }
+    return o;
 }
 
 QJsonObject toJson(const AuditEntry &e)

@@ -1,5 +1,7 @@
 #include "services/ReconService.h"
 
+#include "storage/ReconSets.h"
+
 #include <QCryptographicHash>
 
 #include <algorithm>
@@ -90,6 +92,9 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
         return billId.error();
 
     QList<ReconDifference> diffs;
+    // The bill rows of differences that have no order of ours (LONG, REFUND_LONG): their anomaly
+    // is known only by the channel's facts. Keyed by kind and ref, like the differences.
+    QHash<QString, const BillEntry *> unknownToUs;
     auto differ = [&](const QString &kind, const BillEntry *e, const QString &ref, qint64 ours, qint64 theirs, qint64 orderId,
                       QJsonObject params) {
         ReconDifference d;
@@ -106,22 +111,53 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
         d.params = std::move(params);
         diffs << d;
     };
+    // Our side, read as sets: the channel's paid payments and succeeded refunds of the day and a
+    // day either side (late callbacks, a payment just before midnight), in one statement each;
+    // then, in IN lists, the bill's keys that window does not hold (closed here, paid there; a
+    // refund still processing; another channel's number). Every bill row is then one hash lookup.
+    constexpr qint64 kSlackMs = 24 * 3600'000;
+    ReconSets::Payments payments;
+    ReconSets::Refunds refunds;
+    if (Status s = ReconSets::paymentsPaidIn(tx, channel, from - kSlackMs, to + kSlackMs, payments); !s)
+        return s.error();
+    if (Status s = ReconSets::refundsSucceededIn(tx, channel, from - kSlackMs, to + kSlackMs, refunds); !s)
+        return s.error();
+    {
+        QStringList strayPayments, strayRefunds;
+        QSet<QString> asked;
+        for (const BillEntry &e : bill->entries) {
+            const bool payment = e.kind == BillEntry::Kind::Payment;
+            const QString &key = payment ? e.outTradeNo : e.outRefundNo;
+            if (payment ? payments.contains(key) : refunds.contains(key))
+                continue;
+            if (!asked.contains((payment ? u'P' : u'R') + key)) {
+                asked.insert((payment ? u'P' : u'R') + key);
+                (payment ? strayPayments : strayRefunds) << key;
+            }
+        }
+        if (Status s = ReconSets::paymentsByKey(tx, strayPayments, payments); !s)
+            return s.error();
+        if (Status s = ReconSets::refundsByKey(tx, strayRefunds, refunds); !s)
+            return s.error();
+    }
+
     int matched = 0;
-    QSet<QString> seenPayments, seenRefunds;
+    QSet<QString> seenPayments, seenRefunds; ///< keys of ours the bill named
     QList<PaymentStatus> toApply; ///< money the channel took that our books do not show as paid
     for (const BillEntry &e : bill->entries) {
         if (e.kind == BillEntry::Kind::Payment) {
-            seenPayments.insert(e.outTradeNo);
-            auto a = m_recon.attempt(tx, e.outTradeNo);
-            if (!a)
-                return a.error();
+            const auto found = payments.constFind(e.outTradeNo);
+            if (found != payments.cend())
+                seenPayments.insert(e.outTradeNo);
             const bool revoked = e.state != QStringLiteral("SUCCESS");
-            if (!a.value() || a.value()->channel != channel) {
-                if (!revoked)
+            if (found == payments.cend() || found->channel != channel) {
+                if (!revoked) {
                     differ(QStringLiteral("LONG"), &e, e.outTradeNo, 0, e.orderTotalMinor, 0, {{QStringLiteral("txn_id"), e.channelTxnId}});
+                    unknownToUs.insert(QStringLiteral("LONG:") + e.outTradeNo, &e);
+                }
                 continue;
             }
-            const PaymentAttempt &at = *a.value();
+            const ReconSets::Payment &at = *found;
             bool same = true;
             if (at.currency.compare(e.currency, Qt::CaseInsensitive) != 0) {
                 differ(QStringLiteral("CURRENCY"), &e, e.outTradeNo, at.amountMinor, e.orderTotalMinor, at.orderId,
@@ -136,9 +172,9 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
                 differ(QStringLiteral("STATE"), &e, e.outTradeNo, at.amountMinor, e.orderTotalMinor, at.orderId,
                        {{QStringLiteral("ours"), toString(at.state)}, {QStringLiteral("bill"), e.state}});
                 same = false;
-                if (!revoked && source == Source::Fetched && same == false && at.currency.compare(e.currency, Qt::CaseInsensitive) == 0) {
+                if (!revoked && source == Source::Fetched && at.currency.compare(e.currency, Qt::CaseInsensitive) == 0) {
                     PaymentStatus st;
-                    st.outTradeNo = at.outTradeNo;
+                    st.outTradeNo = e.outTradeNo;
                     st.state = TradeState::Success;
                     st.channelTxnId = e.channelTxnId;
                     st.paidAtMs = e.atMs;
@@ -150,15 +186,15 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
             if (same)
                 ++matched;
         } else {
-            seenRefunds.insert(e.outRefundNo);
-            auto r = m_recon.refund(tx, e.outRefundNo);
-            if (!r)
-                return r.error();
-            if (!r.value() || r.value()->channel != channel) {
+            const auto found = refunds.constFind(e.outRefundNo);
+            if (found != refunds.cend())
+                seenRefunds.insert(e.outRefundNo);
+            if (found == refunds.cend() || found->channel != channel) {
                 differ(QStringLiteral("REFUND_LONG"), &e, e.outRefundNo, 0, e.amountMinor, 0, {{QStringLiteral("out_trade_no"), e.outTradeNo}});
+                unknownToUs.insert(QStringLiteral("REFUND_LONG:") + e.outRefundNo, &e);
                 continue;
             }
-            const Refund &rf = r.value()->refund;
+            const ReconSets::Refund &rf = *found;
             bool same = true;
             if (rf.amountMinor != e.amountMinor) {
                 differ(QStringLiteral("REFUND_AMOUNT"), &e, e.outRefundNo, rf.amountMinor, e.amountMinor, rf.orderId, {});
@@ -174,24 +210,36 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
                 ++matched;
         }
     }
-    auto paid = m_recon.paidAttempts(tx, channel, from, to);
-    if (!paid)
-        return paid.error();
-    for (const PaymentAttempt &a : paid.value()) {
-        if (!seenPayments.contains(a.outTradeNo))
-            differ(QStringLiteral("SHORT"), nullptr, a.outTradeNo, a.amountMinor, 0, a.orderId, {});
-    }
-    for (ReconDifference &d : diffs) {
-        if (d.kind == QStringLiteral("SHORT"))
-            d.outTradeNo = d.ref;
-    }
-    auto refunded = m_recon.succeededRefunds(tx, channel, from, to);
-    if (!refunded)
-        return refunded.error();
-    for (const Refund &r : refunded.value()) {
-        if (!seenRefunds.contains(r.outRefundNo)) {
-            differ(QStringLiteral("REFUND_SHORT"), nullptr, r.outRefundNo, r.amountMinor, 0, r.orderId, {});
-            diffs.last().outRefundNo = r.outRefundNo;
+    // Short: paid (refunded) in our books that day, on this channel, and not in the bill; in the
+    // order they were paid (refunded).
+    {
+        QList<std::pair<const QString *, const ReconSets::Payment *>> shortPaid;
+        for (auto it = payments.cbegin(); it != payments.cend(); ++it) {
+            const ReconSets::Payment &a = it.value();
+            if (a.state == AttemptState::Succeeded && a.channel == channel && a.paidAt >= from && a.paidAt < to
+                && !seenPayments.contains(it.key()))
+                shortPaid.append({&it.key(), &a});
+        }
+        std::sort(shortPaid.begin(), shortPaid.end(), [](const auto &x, const auto &y) {
+            return std::pair(x.second->paidAt, x.second->id) < std::pair(y.second->paidAt, y.second->id);
+        });
+        for (const auto &[key, a] : std::as_const(shortPaid)) {
+            differ(QStringLiteral("SHORT"), nullptr, *key, a->amountMinor, 0, a->orderId, {});
+            diffs.last().outTradeNo = *key;
+        }
+        QList<std::pair<const QString *, const ReconSets::Refund *>> shortRefunded;
+        for (auto it = refunds.cbegin(); it != refunds.cend(); ++it) {
+            const ReconSets::Refund &r = it.value();
+            if (r.state == RefundState::Succeeded && r.channel == channel && r.completedAt >= from && r.completedAt < to
+                && !seenRefunds.contains(it.key()))
+                shortRefunded.append({&it.key(), &r});
+        }
+        std::sort(shortRefunded.begin(), shortRefunded.end(), [](const auto &x, const auto &y) {
+            return std::pair(x.second->completedAt, x.second->id) < std::pair(y.second->completedAt, y.second->id);
+        });
+        for (const auto &[key, r] : std::as_const(shortRefunded)) {
+            differ(QStringLiteral("REFUND_SHORT"), nullptr, *key, r->amountMinor, 0, r->orderId, {});
+            diffs.last().outRefundNo = *key;
         }
     }
 
@@ -242,15 +290,18 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
             appliedAnomaly.insert(st.outTradeNo, applied->anomalyId);
     }
 
+    // The day's kept differences in one statement; the ones seen again move to this run in IN
+    // lists, the new ones are inserted with one prepared statement.
+    auto kept = ReconSets::differencesOfDay(tx, channel, date);
+    if (!kept)
+        return kept.error();
+    QList<qint64> seenAgain;
+    QList<ReconDifference *> newOnes;
     int fresh = 0;
     for (ReconDifference &d : diffs) {
-        auto existing = m_recon.findDifference(tx, d);
-        if (!existing)
-            return existing.error();
-        if (existing.value()) {
-            if (Status s = m_recon.touchDifference(tx, existing.value()->id, run.id); !s)
-                return s.error();
-            d = *existing.value();
+        if (const auto old = kept->constFind(ReconSets::key(d.kind, d.ref)); old != kept->cend()) {
+            seenAgain << old->id;
+            d = *old;
             d.lastRunId = run.id;
             continue;
         }
@@ -258,13 +309,33 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
         d.firstRunId = d.lastRunId = run.id;
         if (d.kind == QStringLiteral("STATE") && appliedAnomaly.contains(d.ref)) {
             d.anomalyId = appliedAnomaly.value(d.ref);
-        } else if (d.orderId > 0) {
+        } else if (const BillEntry *e = unknownToUs.value(d.kind + u':' + d.ref); d.orderId > 0 || e) {
             Anomaly a;
             a.kind = AnomalyKind::ReconDifference;
             a.orderId = d.orderId;
-            a.details = tr("%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).")
-                            .arg(toString(channel), date.toString(Qt::ISODate), d.kind, d.ref, minorToPlain(d.oursMinor, 2),
-                                 minorToPlain(d.billMinor, 2));
+            if (e) {
+                // Money at the channel that our books never saw: no order of ours, so the
+                // anomaly carries the channel's facts (what finance needs to chase it).
+                const bool isRefund = e->kind == BillEntry::Kind::Refund;
+                a.channel = channel;
+                a.outTradeNo = e->outTradeNo;
+                a.outRefundNo = e->outRefundNo;
+                a.channelTxnId = isRefund && !e->channelRefundId.isEmpty() ? e->channelRefundId : e->channelTxnId;
+                a.amountMinor = d.billMinor;
+                a.currency = e->currency;
+                a.details = isRefund ? tr("%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).")
+                                           .arg(toString(channel), date.toString(Qt::ISODate), e->outRefundNo,
+                                                minorToPlain(d.billMinor, 2), e->currency, e->outTradeNo)
+                                           .arg(e->line)
+                                     : tr("%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).")
+                                           .arg(toString(channel), date.toString(Qt::ISODate), e->outTradeNo,
+                                                minorToPlain(d.billMinor, 2), e->currency, e->channelTxnId)
+                                           .arg(e->line);
+            } else {
+                a.details = tr("%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).")
+                                .arg(toString(channel), date.toString(Qt::ISODate), d.kind, d.ref, minorToPlain(d.oursMinor, 2),
+                                     minorToPlain(d.billMinor, 2));
+            }
             a.createdAt = now;
             if (Status s = m_anomalies.insert(tx.connection(), a); !s)
                 return s.error();
@@ -276,9 +347,12 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
                 !s)
                 return s.error();
         }
-        if (Status s = m_recon.insertDifference(tx, d); !s)
-            return s.error();
+        newOnes << &d;
     }
+    if (Status s = ReconSets::touchDifferences(tx, seenAgain, run.id); !s)
+        return s.error();
+    if (Status s = ReconSets::insertDifferences(tx, channel, date, newOnes); !s)
+        return s.error();
     run.newDifferences = fresh;
     if (Status s = m_recon.setNewDifferences(tx, run.id, fresh); !s)
         return s.error();

@@ -448,9 +448,12 @@ Result<Anomaly> RefundService::resolveAnomaly(const User &actor, qint64 anomalyI
         return tx.begun().error();
     if (Status s = m_anomalies.resolve(tx.connection(), anomalyId, actor.login, note.trimmed(), m_clock.nowMs()); !s)
         return s.error();
-    if (Status s = m_audit.append(tx, actor.login, QStringLiteral("anomaly.resolve"), object,
-                                  {{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("kind"), toString(a->kind)}});
-        !s)
+    QJsonObject facts{{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("kind"), toString(a->kind)}};
+    if (a->orderId <= 0 && !a->outTradeNo.isEmpty()) // no order of ours: the channel's key names what was settled
+        facts.insert(QStringLiteral("out_trade_no"), a->outTradeNo);
+    if (!a->outRefundNo.isEmpty())
+        facts.insert(QStringLiteral("out_refund_no"), a->outRefundNo);
+    if (Status s = m_audit.append(tx, actor.login, QStringLiteral("anomaly.resolve"), object, facts); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();

@@ -5,7 +5,7 @@ namespace paydesk {
 QString AnomalyRepository::columns()
 {
     return QStringLiteral("n.id, n.kind, n.order_id, n.attempt_id, n.refund_id, n.state, n.details, n.resolution, n.resolved_by, "
-                          "n.created_at, n.resolved_at");
+                          "n.created_at, n.resolved_at, n.channel, n.out_trade_no, n.out_refund_no, n.channel_txn_id, n.amount_minor, n.currency");
 }
 
 Anomaly AnomalyRepository::read(const QSqlQuery &q, int f)
@@ -22,6 +22,14 @@ Anomaly AnomalyRepository::read(const QSqlQuery &q, int f)
     a.resolvedBy = q.value(f + 8).toString();
     a.createdAt = q.value(f + 9).toLongLong();
     a.resolvedAt = q.value(f + 10).toLongLong();
+    if (!q.value(f + 11).isNull())
+        a.channel = fromString<ChannelKind>(q.value(f + 11).toString());
+    a.outTradeNo = q.value(f + 12).toString();
+    a.outRefundNo = q.value(f + 13).toString();
+    a.channelTxnId = q.value(f + 14).toString();
+    if (!q.value(f + 15).isNull())
+        a.amountMinor = q.value(f + 15).toLongLong();
+    a.currency = q.value(f + 16).toString();
     return a;
 }
 
@@ -36,15 +44,27 @@ Result<bool> AnomalyRepository::openFor(QSqlDatabase &conn, AnomalyKind kind, qi
 
 Status AnomalyRepository::insert(QSqlDatabase &conn, Anomaly &a)
 {
-    auto q = Sql::exec(conn, QStringLiteral("INSERT INTO anomalies (kind, order_id, attempt_id, refund_id, state, details, created_at) "
-                                            "VALUES (:k, :o, :a, :r, 'OPEN', :d, :t)"),
-                       {{":k", toString(a.kind)}, {":o", a.orderId}, {":a", a.attemptId > 0 ? QVariant(a.attemptId) : QVariant()},
-                        {":r", a.refundId > 0 ? QVariant(a.refundId) : QVariant()}, {":d", a.details}, {":t", a.createdAt}});
+    const auto idOrNull = [](qint64 id) { return id > 0 ? QVariant(id) : QVariant(QMetaType::fromType<qint64>()); };
+    const auto textOrNull = [](const QString &t) { return t.isEmpty() ? QVariant() : QVariant(t); };
+    auto q = Sql::exec(conn, QStringLiteral("INSERT INTO anomalies (kind, order_id, attempt_id, refund_id, state, details, created_at, "
+                                            "channel, out_trade_no, out_refund_no, channel_txn_id, amount_minor, currency) "
+                                            "VALUES (:k, :o, :a, :r, 'OPEN', :d, :t, :ch, :otn, :orn, :txn, :am, :cur)"),
+                       {{":k", toString(a.kind)}, {":o", idOrNull(a.orderId)}, {":a", idOrNull(a.attemptId)},
+                        {":r", idOrNull(a.refundId)}, {":d", a.details}, {":t", a.createdAt},
+                        {":ch", a.channel ? QVariant(toString(*a.channel)) : QVariant()},
+                        {":otn", textOrNull(a.outTradeNo)}, {":orn", textOrNull(a.outRefundNo)}, {":txn", textOrNull(a.channelTxnId)},
+                        {":am", a.amountMinor ? QVariant(*a.amountMinor) : QVariant(QMetaType::fromType<qint64>())},
+                        {":cur", textOrNull(a.currency)}});
     if (!q)
         return q.error();
-    auto id = Sql::exec(conn, QStringLiteral("SELECT MAX(id) FROM anomalies WHERE order_id = :o AND kind = :k"),
-                        {{":o", a.orderId}, {":k", toString(a.kind)}});
-    if (!id || !id.value().next())
+    // The row just written, by what names it: its order, or for one without an order the
+    // channel's keys (COALESCE: NULL never equals NULL).
+    auto id = Sql::exec(conn, QStringLiteral("SELECT MAX(id) FROM anomalies WHERE kind = :k AND COALESCE(order_id, 0) = :o "
+                                             "AND COALESCE(out_trade_no, '') = :otn AND COALESCE(out_refund_no, '') = :orn "
+                                             "AND created_at = :t"),
+                        {{":o", a.orderId > 0 ? a.orderId : qint64(0)}, {":k", toString(a.kind)}, {":otn", a.outTradeNo},
+                         {":orn", a.outRefundNo}, {":t", a.createdAt}});
+    if (!id || !id.value().next() || id.value().value(0).isNull())
         return id ? Error::storage(QStringLiteral("inserted anomaly vanished")) : id.error();
     a.id = id.value().value(0).toLongLong();
     a.state = AnomalyState::Open;

@@ -12,6 +12,8 @@ public:
     explicit AnomalyRepository(Database &db) : m_db(db) {}
 
     static QString columns();
+    /// How many columns columns() names (a query's own columns follow them).
+    static constexpr int columnCount() { return 17; }
     static Anomaly read(const QSqlQuery &q, int first = 0);
 
     Status insert(QSqlDatabase &conn, Anomaly &a);

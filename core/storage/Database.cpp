@@ -30,6 +30,7 @@ const Migration kMigrations[] = {
     {5, QStringLiteral(":/paydesk/migrations/005_old_leftovers_due.sql")},
     {6, QStringLiteral(":/paydesk/migrations/006_guards.sql")},
     {7, QStringLiteral(":/paydesk/migrations/007_reconciliation.sql")},
+    {8, QStringLiteral(":/paydesk/migrations/008_anomaly_channel_facts.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:
@@ -269,9 +270,11 @@ int Database::schemaVersion()
     return q.value(0).toInt();
 }
 
-Status Database::migrate()
+Status Database::migrate(int upTo)
 {
     for (const Migration &m : kMigrations) {
+        if (m.version > upTo)
+            break;
         Transaction tx(*this);
         if (!tx.begun())
             return tx.begun();

@@ -60,7 +60,8 @@ public:
     QSqlDatabase connection();
 
     /// Applies every pending migration, each in its own transaction.
-    Status migrate();
+    /// Applies the migrations not yet applied, up to `upTo` (tests stop early to build an older schema).
+    Status migrate(int upTo = latestSchemaVersion());
     int schemaVersion();
     static int latestSchemaVersion();
     /// How many migrations the program carries (versions may have gaps while work lands).

@@ -18,10 +18,6 @@ const QString kRunColumns = QStringLiteral(
 const QString kDiffColumns = QStringLiteral(
     "id, channel, bill_date, kind, ref, out_trade_no, out_refund_no, bill_line, ours_minor, bill_minor, params, order_id, anomaly_id, "
     "first_run_id, last_run_id");
-QVariant idOrNull(qint64 id)
-{
-    return id > 0 ? QVariant(id) : QVariant(QMetaType::fromType<qint64>());
-}
 } // namespace
 
 ReconRun ReconRepository::readRun(const QSqlQuery &q)
@@ -126,44 +122,6 @@ Status ReconRepository::insertRun(Transaction &tx, ReconRun &r)
 Status ReconRepository::setNewDifferences(Transaction &tx, qint64 runId, int count)
 {
     auto q = Sql::exec(tx.connection(), QStringLiteral("UPDATE recon_runs SET new_differences = :n WHERE id = :id"), {{":n", count}, {":id", runId}});
-    return q ? Status() : Status(q.error());
-}
-
-Result<std::optional<ReconDifference>> ReconRepository::findDifference(Transaction &tx, const ReconDifference &d)
-{
-    auto q = Sql::exec(tx.connection(),
-                       QStringLiteral("SELECT ") + kDiffColumns
-                           + QStringLiteral(" FROM recon_differences WHERE channel = :c AND bill_date = :d AND kind = :k AND ref = :r"),
-                       {{":c", toString(d.channel)}, {":d", d.date.toString(Qt::ISODate)}, {":k", d.kind}, {":r", d.ref}});
-    if (!q)
-        return q.error();
-    if (!q.value().next())
-        return std::optional<ReconDifference>();
-    return std::optional<ReconDifference>(readDifference(q.value()));
-}
-
-Status ReconRepository::insertDifference(Transaction &tx, ReconDifference &d)
-{
-    auto q = Sql::exec(tx.connection(),
-                       QStringLiteral("INSERT INTO recon_differences (channel, bill_date, kind, ref, out_trade_no, out_refund_no, bill_line, "
-                                      "ours_minor, bill_minor, params, order_id, anomaly_id, first_run_id, last_run_id) VALUES "
-                                      "(:c, :d, :k, :r, :o, :rf, :l, :om, :bm, :p, :oid, :aid, :run, :run2)"),
-                       {{":c", toString(d.channel)}, {":d", d.date.toString(Qt::ISODate)}, {":k", d.kind}, {":r", d.ref},
-                        {":o", d.outTradeNo}, {":rf", d.outRefundNo}, {":l", d.billLine}, {":om", d.oursMinor}, {":bm", d.billMinor},
-                        {":p", QString::fromUtf8(QJsonDocument(d.params).toJson(QJsonDocument::Compact))}, {":oid", idOrNull(d.orderId)},
-                        {":aid", idOrNull(d.anomalyId)}, {":run", d.firstRunId}, {":run2", d.lastRunId}});
-    if (!q)
-        return q.error();
-    auto found = findDifference(tx, d);
-    if (!found || !found.value())
-        return found ? Error::storage(QStringLiteral("inserted difference vanished")) : found.error();
-    d.id = found.value()->id;
-    return {};
-}
-
-Status ReconRepository::touchDifference(Transaction &tx, qint64 id, qint64 runId)
-{
-    auto q = Sql::exec(tx.connection(), QStringLiteral("UPDATE recon_differences SET last_run_id = :r WHERE id = :id"), {{":r", runId}, {":id", id}});
     return q ? Status() : Status(q.error());
 }
 

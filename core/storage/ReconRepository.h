@@ -94,10 +94,7 @@ public:
 
     Status insertRun(Transaction &tx, ReconRun &run);
     Status setNewDifferences(Transaction &tx, qint64 runId, int count);
-    /// An existing difference with the same key, or nullopt.
-    Result<std::optional<ReconDifference>> findDifference(Transaction &tx, const ReconDifference &d);
-    Status insertDifference(Transaction &tx, ReconDifference &d);
-    Status touchDifference(Transaction &tx, qint64 id, qint64 runId);
+    // A run's differences are read, moved and inserted as sets: ReconSets.
 
     Result<QList<ReconRun>> runs(int limit = 200);
     Result<std::optional<ReconRun>> latestRun(ChannelKind channel, const QDate &date);
@@ -110,7 +107,9 @@ public:
     /// Per bill day in [first, last]: the fee total of the latest run of each channel's day.
     Result<QList<ReconFeeDay>> feesByDay(const QDate &first, const QDate &last);
 
-    // ---- our books, inside the run's transaction ----
+    // ---- our books, one row per call, inside a transaction ----
+    // ReconService reads them as sets (ReconSets); these are the row-at-a-time reads it did
+    // before, kept as bench_recon's naive baseline.
     struct BookRefund
     {
         Refund refund;

@@ -257,6 +257,7 @@ private slots:
     void databaseStatesFollowTheTransitionTables();
     void databaseRefusesRawWritesPastTheRules();
     void keyedCheckpointCatchesARewrittenChain();
+    void anomaliesWithoutAnOrderKeepRowsGuardsAndReferences();
 };
 
 void TestStorage::initTestCase()
@@ -1826,4 +1827,92 @@ void TestStorage::keyedCheckpointCatchesARewrittenChain()
     // Nor is a checkpoint made over a broken chain.
     QVERIFY(execSql(*f.s->db, u"UPDATE audit_log SET user_login = 'mallory' WHERE seq = 2"_s));
     QCOMPARE(AuditCheckpoint::make(audit, key, 0, QString()).error().code, u"audit.broken"_s);
+}
+
+// Migration 008 on books at schema 7: anomalies keep their ids (a reconciliation difference
+// points at one), the indexes and the guards of 006 are there again, and an anomaly without
+// an order of ours can now be written with the channel's facts.
+void TestStorage::anomaliesWithoutAnOrderKeepRowsGuardsAndReferences()
+{
+    ScratchDatabase scratch;
+    PAYDESK_REQUIRE_DB(scratch);
+    auto opened = Database::open(scratch.url());
+    QVERIFY(opened.ok());
+    Database &db = *opened.value();
+    QVERIFY(db.migrate(7).ok());
+    QCOMPARE(db.schemaVersion(), 7);
+    const bool pg = db.dialect() == Database::Dialect::PostgreSQL;
+    // Books at schema 7: an order, one OPEN and one RESOLVED anomaly, a run and a difference
+    // that names the second anomaly.
+    QVERIFY(execSql(db, u"INSERT INTO orders (order_no, title, amount_minor, currency, state, created_at, expires_at) "
+                        "VALUES ('M-1', 't', 100, 'CNY', 'PAID', 0, 0)"_s));
+    const qint64 order = scalar(db, u"SELECT id FROM orders WHERE order_no = 'M-1'"_s).toLongLong();
+    for (const char *state : {"OPEN", "RESOLVED"})
+        QVERIFY(execSql(db, u"INSERT INTO anomalies (kind, order_id, state, details, created_at) VALUES ('RECON_DIFFERENCE', %1, '%2', 'old', 5)"_s
+                                .arg(order).arg(QLatin1StringView(state))));
+    const qint64 resolvedId = scalar(db, u"SELECT id FROM anomalies WHERE state = 'RESOLVED'"_s).toLongLong();
+    QVERIFY(execSql(db, u"INSERT INTO bill_files (channel, bill_date, kind, content, sha256, source, imported_at, imported_by) "
+                        "VALUES ('wechat', '2026-12-01', 'TRADE', 'x', 'h', 'imported', 0, 'f')"_s));
+    QVERIFY(execSql(db, u"INSERT INTO recon_runs (channel, bill_date, bill_file_id, run_at, run_by, bill_payments, bill_refunds, "
+                        "matched, differences, new_differences, paid_minor, refunded_minor, fee_minor, result) "
+                        "SELECT 'wechat', '2026-12-01', id, 0, 'f', 1, 0, 0, 1, 1, 0, 0, 0, 'DIFFERENCES' FROM bill_files"_s));
+    QVERIFY(execSql(db, u"INSERT INTO recon_differences (channel, bill_date, kind, ref, order_id, anomaly_id, first_run_id, last_run_id) "
+                        "SELECT 'wechat', '2026-12-01', 'AMOUNT', 'M-1', %1, %2, id, id FROM recon_runs"_s.arg(order).arg(resolvedId)));
+
+    const Status up = db.migrate();
+    QVERIFY2(up.ok(), qPrintable(up.ok() ? QString() : up.error().message));
+    QCOMPARE(db.schemaVersion(), 8);
+    QCOMPARE(countOf(db, u"anomalies"_s), qint64(2));
+    QCOMPARE(scalar(db, u"SELECT state FROM anomalies WHERE id = %1"_s.arg(resolvedId)).toString(), u"RESOLVED"_s);
+    QCOMPARE(countOf(db, u"recon_differences d JOIN anomalies n ON n.id = d.anomaly_id WHERE n.state = 'RESOLVED'"_s), qint64(1));
+    if (!pg)
+        QCOMPARE(countOf(db, u"pragma_foreign_key_check"_s), qint64(0));
+
+    // The indexes and the guards are there.
+    QStringList objects;
+    QSqlQuery q(db.connection());
+    QVERIFY(q.exec(pg ? u"SELECT indexname FROM pg_indexes WHERE tablename = 'anomalies' UNION ALL "
+                        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'anomalies'::regclass AND NOT tgisinternal"_s
+                      : u"SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = 'anomalies'"_s));
+    while (q.next())
+        objects << q.value(0).toString();
+    for (const QString &name : {u"anomalies_state"_s, u"anomalies_order"_s, u"anomalies_channel_trade"_s, u"anomalies_guard"_s,
+                                u"anomalies_no_delete"_s})
+        QVERIFY2(objects.contains(name), qPrintable(objects.join(u", "_s)));
+
+    // The guard still refuses what raw SQL would do to an anomaly, and rows are still never deleted.
+    QVERIFY(!rawUpdate(db, u"anomalies"_s, resolvedId, u"state = 'OPEN'"_s));
+    QVERIFY(!rawUpdate(db, u"anomalies"_s, resolvedId, u"order_id = NULL"_s));
+    QVERIFY(!execSql(db, u"DELETE FROM anomalies WHERE id = %1"_s.arg(resolvedId)));
+    QCOMPARE(scalar(db, u"SELECT state FROM anomalies WHERE id = %1"_s.arg(resolvedId)).toString(), u"RESOLVED"_s);
+    QCOMPARE(countOf(db, u"anomalies"_s), qint64(2));
+
+    // An anomaly without an order of ours, through the repository, reads back with its facts;
+    // new ids follow the kept ones.
+    AnomalyRepository repo(db);
+    Anomaly a;
+    a.kind = AnomalyKind::ReconDifference;
+    a.channel = ChannelKind::Alipay;
+    a.outTradeNo = u"THEIRS-1"_s;
+    a.channelTxnId = u"2026120122001"_s;
+    a.amountMinor = 990;
+    a.currency = u"CNY"_s;
+    a.details = u"long"_s;
+    a.createdAt = 7;
+    QSqlDatabase conn = db.connection();
+    QVERIFY(repo.insert(conn, a).ok());
+    QVERIFY(a.id > resolvedId);
+    auto back = repo.byId(a.id);
+    QVERIFY(back.ok());
+    QCOMPARE(back->orderId, qint64(0));
+    QVERIFY(back->channel == std::optional<ChannelKind>(ChannelKind::Alipay));
+    QCOMPARE(back->outTradeNo, u"THEIRS-1"_s);
+    QCOMPARE(back->channelTxnId, u"2026120122001"_s);
+    QVERIFY(back->amountMinor == std::optional<qint64>(990));
+    QVERIFY(scalar(db, u"SELECT order_id FROM anomalies WHERE id = %1"_s.arg(a.id)).isNull());
+    auto old = repo.byId(resolvedId);
+    QVERIFY(old.ok());
+    QCOMPARE(old->orderId, order);
+    QVERIFY(!old->channel);
+    QVERIFY(!old->amountMinor);
 }

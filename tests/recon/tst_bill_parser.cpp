@@ -187,6 +187,36 @@ private slots:
         QCOMPARE(refund.feeMinor, qint64(-1));
     }
 
+    void weChatTimesReadExactly_data()
+    {
+        QTest::addColumn<QString>("time");
+        QTest::newRow("midnight") << u"2026-01-01 00:00:00"_s;
+        QTest::newRow("leap day, last second") << u"2024-02-29 23:59:59"_s;
+        QTest::newRow("before 1970") << u"1969-12-31 23:59:59"_s;
+        QTest::newRow("far ahead") << u"2099-12-31 12:34:56"_s;
+    }
+    void weChatTimesReadExactly()
+    {
+        QFETCH(QString, time);
+        const QByteArray w = QByteArray(kWeChatCurrent).replace("`2026-12-02 10:00:00", QByteArray("`" + time.toLatin1()));
+        auto bill = BillParser::parse(ChannelKind::WeChat, w);
+        QVERIFY2(bill.ok(), qPrintable(bill.ok() ? QString() : bill.error().message));
+        QCOMPARE(bill->entries.at(1).atMs, beijing(time.toLatin1().constData()));
+    }
+
+    void weChatWithBomAndLfOnly()
+    {
+        // A UTF-8 byte order mark and "\n" line ends read as the plain file does.
+        const QByteArray plainFile(kWeChatCurrent);
+        auto plain = BillParser::parse(ChannelKind::WeChat, plainFile);
+        auto marked = BillParser::parse(ChannelKind::WeChat, QByteArray("\xEF\xBB\xBF") + QByteArray(plainFile).replace("\r\n", "\n"));
+        QVERIFY(plain.ok());
+        QVERIFY2(marked.ok(), qPrintable(marked.ok() ? QString() : marked.error().message));
+        QCOMPARE(marked->entries.size(), plain->entries.size());
+        QCOMPARE(marked->entries.first().outTradeNo, plain->entries.first().outTradeNo);
+        QCOMPARE(marked->paidMinor, plain->paidMinor);
+    }
+
     void weChatOlderLayout()
     {
         const auto bill = BillParser::parseWeChatTrade(QByteArray(kWeChatOlder));
@@ -301,6 +331,23 @@ private slots:
         QTest::newRow("wechat bad time")
             << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-32 10:00:00") << u"bill.malformed"_s
             << u"line 3, column 交易时间"_s;
+        // The time is read by hand (not through local time): the same strictness as the format.
+        QTest::newRow("wechat time on a day that does not exist")
+            << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-02-30 10:00:00") << u"bill.malformed"_s
+            << u"line 3, column 交易时间"_s;
+        QTest::newRow("wechat hour 24")
+            << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-02 24:00:00") << u"bill.malformed"_s
+            << u"line 3, column 交易时间"_s;
+        QTest::newRow("wechat time with one-digit hour")
+            << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-02 9:00:00") << u"bill.malformed"_s
+            << u"line 3, column 交易时间"_s;
+        QTest::newRow("wechat time with a T")
+            << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-02T10:00:00") << u"bill.malformed"_s
+            << u"line 3, column 交易时间"_s;
+        // Read line by line from the bytes: a byte that is not UTF-8 names its line.
+        QTest::newRow("wechat not UTF-8 names its line")
+            << int(ChannelKind::WeChat) << QByteArray(w).replace("`2026-12-02 10:00:00", "`2026-12-02 10:00:0\xff") << u"bill.malformed"_s
+            << u"line 3: the file is not UTF-8"_s;
         QTest::newRow("wechat cut short") << int(ChannelKind::WeChat) << w.left(w.indexOf("总交易单数")) << u"bill.malformed"_s
                                           << u"总交易单数"_s;
         QTest::newRow("wechat no out_trade_no column")

@@ -111,6 +111,26 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.said()));
         QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 2);
 
+        // The payment our books never saw is an anomaly without an order, named by the channel's facts.
+        r = ctl({u"--db"_s, m_db, u"--json"_s, u"anomaly"_s, u"list"_s, u"--state"_s, u"OPEN"_s});
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        int strangers = 0;
+        for (const QJsonValue &v : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
+            const QJsonObject a = v.toObject();
+            if (a.value(u"out_trade_no"_s).toString() != u"NOT-OURS-01"_s)
+                continue;
+            ++strangers;
+            QVERIFY(a.value(u"order_no"_s).isNull());
+            QCOMPARE(a.value(u"kind"_s).toString(), u"RECON_DIFFERENCE"_s);
+            QCOMPARE(a.value(u"channel"_s).toString(), u"wechat"_s);
+            QCOMPARE(a.value(u"channel_txn_id"_s).toString(), u"4200000001"_s);
+            QCOMPARE(a.value(u"amount"_s).toString(), u"9.90"_s);
+            QVERIFY2(a.value(u"details"_s).toString().contains(u"2020-01-02"_s), qPrintable(a.value(u"details"_s).toString()));
+        }
+        QCOMPARE(strangers, 1); // the re-import opened no second one
+        r = ctl({u"--db"_s, m_db, u"anomaly"_s, u"list"_s, u"--state"_s, u"OPEN"_s});
+        QVERIFY2(r.code == 0 && r.out.contains(u"(no order) NOT-OURS-01"_s), qPrintable(r.said()));
+
         // A clerk may not; a malformed file is refused with its line named, and leaves no run.
         QStringList asClerk = import;
         asClerk[4] = u"clerk"_s;

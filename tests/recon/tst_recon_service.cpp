@@ -5,6 +5,10 @@
 #include "TestSupport.h"
 
 #include "channels/BillWriter.h"
+#include "domain/Json.h"
+#include "storage/ReconSets.h"
+
+#include <algorithm>
 
 #include <QSqlQuery>
 #include <QTest>
@@ -157,9 +161,10 @@ private slots:
         // Money after close: the Reconciler's path, a PAID_AFTER_CLOSE anomaly and a refund for review.
         QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies WHERE kind = 'PAID_AFTER_CLOSE'"_s), qint64(1));
         QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM refunds WHERE state = 'REQUESTED' AND requested_by = 'system'"_s), qint64(1));
-        // Every difference with an order has an anomaly; LONG and REFUND_LONG have no order of ours.
+        // Every difference has an anomaly, LONG and REFUND_LONG too (without an order of ours).
         const qint64 anomaliesAfter = countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies"_s);
-        QCOMPARE(anomaliesAfter - anomaliesBefore, qint64(4));
+        QCOMPARE(anomaliesAfter - anomaliesBefore, qint64(6));
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies WHERE order_id IS NULL"_s), qint64(2));
         QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM audit_log WHERE action = 'recon.run'"_s), qint64(1));
 
         // The same day again: the same differences, nothing new, the bill stored once.
@@ -199,6 +204,117 @@ private slots:
         QCOMPARE(bad.error().code, u"bill.malformed"_s);
         QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM recon_runs"_s), runs);
         QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM bill_files"_s), qint64(1));
+    }
+
+    void longPaymentOpensOneAnomalyWithTheChannelFacts()
+    {
+        // A payment and a refund at the channel that our books never saw: no order of ours, so
+        // each anomaly names the channel's facts; a re-run of the day opens nothing more.
+        const QDate day = kDay.addDays(5);
+        const qint64 noon = ReconService::dayWindow(day).first + 12 * 3600'000;
+        bills::BillRow p = pay(u"STRANGER-01"_s, 4321);
+        p.atMs = noon;
+        bills::BillRow rf = p;
+        rf.kind = bills::BillRow::Kind::Refund;
+        rf.outTradeNo = u"STRANGER-02"_s;
+        rf.outRefundNo = u"RF-STRANGER"_s;
+        rf.amountMinor = 120;
+        rf.feeMinor = 0;
+        bills::BillMeta meta;
+        meta.date = day;
+        meta.merchantId = u"1900000109"_s;
+        meta.appId = u"wx1"_s;
+        const QByteArray file = bills::weChatTradeBill(meta, {p, rf});
+        const qint64 before = countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies"_s);
+
+        for (int round = 0; round < 2; ++round) {
+            auto report = m_s->reconService.run(finance(), ChannelKind::WeChat, day, file, u"bill.csv"_s, ReconService::Source::Imported);
+            QVERIFY2(report.ok(), qPrintable(report.ok() ? QString() : report.error().message));
+            QCOMPARE(report->differences.size(), 2);
+            QCOMPARE(report->run.newDifferences, round == 0 ? 2 : 0);
+            for (const ReconDifference &d : report->differences)
+                QVERIFY2(d.anomalyId > 0, qPrintable(d.kind));
+            QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM anomalies"_s), before + 2);
+        }
+        auto all = m_s->anomalies.list(AnomalyState::Open);
+        QVERIFY(all.ok());
+        const auto find = [&](const QString &outTradeNo) {
+            return std::find_if(all->cbegin(), all->cend(), [&](const Anomaly &a) { return a.outTradeNo == outTradeNo; });
+        };
+        const auto payment = find(u"STRANGER-01"_s);
+        QVERIFY(payment != all->cend());
+        QCOMPARE(toString(payment->kind), toString(AnomalyKind::ReconDifference));
+        QCOMPARE(payment->orderId, qint64(0));
+        QVERIFY(payment->channel == std::optional<ChannelKind>(ChannelKind::WeChat));
+        QCOMPARE(payment->channelTxnId, u"42STRANGER-01"_s);
+        QVERIFY(payment->amountMinor == std::optional<qint64>(4321));
+        QCOMPARE(payment->currency, u"CNY"_s);
+        QVERIFY(payment->outRefundNo.isEmpty());
+        QVERIFY2(payment->details.contains(day.toString(Qt::ISODate)) && payment->details.contains(u"43.21"_s), qPrintable(payment->details));
+        const auto refunded = find(u"STRANGER-02"_s);
+        QVERIFY(refunded != all->cend());
+        QCOMPARE(refunded->outRefundNo, u"RF-STRANGER"_s);
+        QVERIFY(refunded->amountMinor == std::optional<qint64>(120));
+        QCOMPARE(refunded->orderId, qint64(0));
+        // The JSON the CLI prints names the channel's facts and no order.
+        const QJsonObject json = toJson(*payment);
+        QCOMPARE(json.value(u"out_trade_no"_s).toString(), u"STRANGER-01"_s);
+        QCOMPARE(json.value(u"channel"_s).toString(), u"wechat"_s);
+        QCOMPARE(json.value(u"amount_minor"_s).toInteger(), qint64(4321));
+
+        // Finance resolves it like any other; the audit names the channel's key.
+        auto resolved = m_s->refundService.resolveAnomaly(finance(), payment->id, u"chased with WeChat support"_s);
+        QVERIFY2(resolved.ok(), qPrintable(resolved.ok() ? QString() : resolved.error().message));
+        QCOMPARE(toString(resolved->state), toString(AnomalyState::Resolved));
+        QCOMPARE(resolved->outTradeNo, u"STRANGER-01"_s);
+        QCOMPARE(countOf(*m_s->db, u"SELECT COUNT(*) FROM audit_log WHERE action = 'anomaly.resolve' AND details LIKE '%STRANGER-01%'"_s),
+                 qint64(1));
+    }
+
+    void keysOutsideTheDayAreLookedUpInSlices()
+    {
+        // Matching reads the day's payments (and a day either side) as one set; the bill's other
+        // keys are read in IN lists of 500. 1,201 payments paid three days before (three lists:
+        // 500, 500, 201) and one paid a minute before the day began all match, and one closed here
+        // but paid there is still found.
+        const QDate day = kDay.addDays(10);
+        const qint64 dayStart = ReconService::dayWindow(day).first;
+        const int outside = 2 * ReconSets::kKeysPerStatement + 201;
+        QList<bills::BillRow> rows;
+        {
+            Transaction tx(*m_s->db);
+            for (int i = 0; i < outside + 1; ++i) {
+                const QString no = u"SLICE-%1"_s.arg(i, 5, 10, QChar(u'0'));
+                const qint64 paidAt = i < outside ? dayStart - 3 * 86400'000 : dayStart - 60'000;
+                QVERIFY(Sql::exec(tx.connection(),
+                                  u"INSERT INTO orders (order_no, title, amount_minor, currency, state, channel, created_at, expires_at, paid_at) "
+                                  "VALUES (:n, 't', 100, 'CNY', 'PAID', 'wechat', :t, :t, :t)"_s,
+                                  {{":n", QString(u"O-"_s + no)}, {":t", paidAt}}).ok());
+                QVERIFY(Sql::exec(tx.connection(),
+                                  u"INSERT INTO payment_attempts (order_id, out_trade_no, channel, amount_minor, currency, state, created_at, "
+                                  "expires_at, paid_at) SELECT id, :n, 'wechat', 100, 'CNY', 'SUCCEEDED', :t, :t, :t FROM orders WHERE order_no = :o"_s,
+                                  {{":n", no}, {":t", paidAt}, {":o", QString(u"O-"_s + no)}}).ok());
+                bills::BillRow r = pay(no, 100);
+                r.atMs = dayStart + 1000 + i;
+                rows << r;
+            }
+            QVERIFY(tx.commit().ok());
+        }
+        QVERIFY(book(u"SLICE-CLOSED"_s, 700, AttemptState::Closed, OrderState::Closed));
+        bills::BillRow late = pay(u"SLICE-CLOSED"_s, 700);
+        late.atMs = dayStart + 7200'000;
+        rows << late;
+        bills::BillMeta meta;
+        meta.date = day;
+        meta.merchantId = u"1900000109"_s;
+        meta.appId = u"wx1"_s;
+        auto report = m_s->reconService.run(finance(), ChannelKind::WeChat, day, bills::weChatTradeBill(meta, rows), u"bill.csv"_s,
+                                            ReconService::Source::Imported);
+        QVERIFY2(report.ok(), qPrintable(report.ok() ? QString() : report.error().message));
+        QCOMPARE(report->run.matched, outside + 1);
+        QCOMPARE(report->differences.size(), 1);
+        QCOMPARE(report->differences.first().kind, u"STATE"_s);
+        QCOMPARE(report->differences.first().ref, u"SLICE-CLOSED"_s);
     }
 };
 

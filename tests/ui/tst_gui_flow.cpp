@@ -21,6 +21,7 @@
 #include "RepayDialog.h"
 #include "ReviewPage.h"
 #include "UiContext.h"
+#include "AnomaliesPage.h"
 #include "ListModels.h"
 
 #include "TestSupport.h"
@@ -69,6 +70,7 @@ private slots:
     void chartFollowsPayments();
     void shortcuts();
     void shortcutsAreListed();
+    void anomalyWithoutAnOrderOpensNoOrder();
     void statusBarNamesTheChannels();
     void channelProfileFormExplains();
     void channelProfileFormKeepsTheSandboxMark();
@@ -469,6 +471,49 @@ void TestGuiFlow::shortcuts()
     QTRY_VERIFY(m_window->isActiveWindow());
     QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : m_window.get(), Qt::Key_3, Qt::ControlModifier);
     QTRY_COMPARE(m_window->currentPage(), int(ui::MainWindow::Anomalies));
+}
+
+void TestGuiFlow::anomalyWithoutAnOrderOpensNoOrder()
+{
+    // A payment in a channel's bill that our books never saw: its anomaly is listed with the
+    // channel's out_trade_no, and "Open order" is off for it (there is no order to open).
+    Anomaly stranger;
+    stranger.kind = AnomalyKind::ReconDifference;
+    stranger.channel = ChannelKind::WeChat;
+    stranger.outTradeNo = u"NOT-OURS-GUI"_s;
+    stranger.amountMinor = 990;
+    stranger.currency = u"CNY"_s;
+    stranger.details = u"a payment our books never saw"_s;
+    stranger.createdAt = m_clock->nowMs() + 60'000; // the newest: the first row
+    QSqlDatabase conn = m_s->db->connection();
+    QVERIFY(m_s->anomalies.insert(conn, stranger).ok());
+    ui::AnomaliesPage *page = m_window->anomaliesPage();
+    page->refresh();
+    QTableView *table = page->table();
+    const int rows = table->model()->rowCount();
+    int row = -1;
+    for (int r = 0; r < rows; ++r)
+        if (table->model()->index(r, AnomalyModel::Id).data().toLongLong() == stranger.id)
+            row = r;
+    QVERIFY(row >= 0);
+    QVERIFY(table->model()->index(row, AnomalyModel::OrderNo).data().toString().contains(u"NOT-OURS-GUI"_s));
+    auto *open = page->findChild<QPushButton *>(u"openOrderButton"_s);
+    QVERIFY(open);
+    QSignalSpy opened(page, &ui::AnomaliesPage::openOrder);
+    table->setCurrentIndex(table->model()->index(row, AnomalyModel::Details));
+    QVERIFY(!open->isEnabled());
+    emit table->activated(table->currentIndex());
+    QCOMPARE(opened.count(), 0);
+    // An anomaly of an order of ours still opens it.
+    for (int r = 0; r < rows; ++r) {
+        if (r == row || table->model()->index(r, AnomalyModel::OrderNo).data().toString().isEmpty())
+            continue;
+        table->setCurrentIndex(table->model()->index(r, AnomalyModel::Details));
+        QVERIFY(open->isEnabled());
+        QTest::mouseClick(open, Qt::LeftButton);
+        QCOMPARE(opened.count(), 1);
+        break;
+    }
 }
 
 void TestGuiFlow::shortcutsAreListed()

@@ -137,6 +137,27 @@ void TestListModels::anomalies()
     }
     QVERIFY(model.reload(std::nullopt).ok());
     QVERIFY(model.rowCount() >= int(fromCore.size()));
+
+    // An anomaly found in a channel's bill that has no order of ours is listed too (the join
+    // must not drop it), with the channel's out_trade_no where the order number would be.
+    Anomaly stranger;
+    stranger.kind = AnomalyKind::ReconDifference;
+    stranger.channel = ChannelKind::WeChat;
+    stranger.outTradeNo = u"NOT-OURS-1"_s;
+    stranger.amountMinor = 990;
+    stranger.currency = u"CNY"_s;
+    stranger.details = u"a payment our books never saw"_s;
+    stranger.createdAt = 1; // the oldest: the rows above stay first
+    QSqlDatabase conn = m_s->db->connection();
+    QVERIFY(m_s->anomalies.insert(conn, stranger).ok());
+    QVERIFY(model.reload(AnomalyState::Open).ok());
+    QCOMPARE(model.rowCount(), int(fromCore.size()) + 1);
+    const int last = model.rowCount() - 1;
+    QCOMPARE(model.rowAt(last)->anomaly.id, stranger.id);
+    QVERIFY(model.rowAt(last)->orderNo.isEmpty());
+    const QString shown = model.data(model.index(last, AnomalyModel::OrderNo)).toString();
+    QVERIFY2(shown.contains(u"NOT-OURS-1"_s), qPrintable(shown));
+    QCOMPARE(model.data(model.index(last, AnomalyModel::Details)).toString(), stranger.details);
 }
 
 void TestListModels::users()
