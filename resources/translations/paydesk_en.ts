@@ -1114,6 +1114,14 @@
         <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Reconciler</name>
@@ -1729,6 +1737,14 @@
     <message>
         <source>Resolved by</source>
         <translation>Resolved by</translation>
+    </message>
+    <message>
+        <source>No order of ours; the channel&apos;s out_trade_no is %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(none) %1</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2819,6 +2835,14 @@
     <message>
         <source>Anomaly %1 resolved.</source>
         <translation>Anomaly %1 resolved.</translation>
+    </message>
+    <message>
+        <source>Show this anomaly&apos;s order</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This anomaly has no order of ours.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -1110,6 +1110,14 @@
         <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
         <translation>%2 的 %1 账单与我方账目不符：%3 %4（我方 %5，账单 %6）。</translation>
     </message>
+    <message>
+        <source>%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).</source>
+        <translation>%1 %2 的账单中有一笔账上没有的退款：%3，%4 %5（支付单 %6，第 %7 行）。</translation>
+    </message>
+    <message>
+        <source>%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).</source>
+        <translation>%1 %2 的账单中有一笔账上没有的支付：%3，%4 %5（渠道交易号 %6，第 %7 行）。</translation>
+    </message>
 </context>
 <context>
     <name>Reconciler</name>
@@ -1724,6 +1732,14 @@
     <message>
         <source>Resolved by</source>
         <translation>处理人</translation>
+    </message>
+    <message>
+        <source>No order of ours; the channel's out_trade_no is %1.</source>
+        <translation>本系统没有对应订单；渠道的商户订单号为 %1。</translation>
+    </message>
+    <message>
+        <source>(none) %1</source>
+        <translation>（无）%1</translation>
     </message>
 </context>
 <context>
@@ -2810,6 +2826,14 @@
     <message>
         <source>Anomaly %1 resolved.</source>
         <translation>异常 %1 已处理。</translation>
+    </message>
+    <message>
+        <source>Show this anomaly's order</source>
+        <translation>查看此异常对应的订单</translation>
+    </message>
+    <message>
+        <source>This anomaly has no order of ours.</source>
+        <translation>此异常没有对应的本系统订单。</translation>
     </message>
 </context>
 <context>
