@@ -53,6 +53,8 @@ void ReconScheduler::tick()
     const QList<QDate> days = dueDays(now, m_s.settings.reconAtMinute(), int(m_s.settings.reconCatchUpDays()), first.value());
     for (const QDate &d : days) {
         for (ChannelKind kind : m_s.channels.kinds()) {
+            if (kind == ChannelKind::Sim)
+                continue; // the simulator's own kind bills in WeChat's or Alipay's format, under those kinds
             const Key key{kind, d};
             if (m_done.contains(key) || m_retryAt.value(key, 0) > now)
                 continue;

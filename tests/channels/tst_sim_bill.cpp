@@ -288,6 +288,7 @@ private slots:
         auto sim = SimulatedChannel::createAs(ChannelKind::WeChat, scratch.url(), *clock, 1);
         QVERIFY(sim);
         SimulatedChannel *wechat = sim.value().get();
+        s->channels.add(wechat->twin(ChannelKind::Sim)); // the demo's own kind: no bill format, skipped
         s->channels.add(std::move(sim.value()));
         QVERIFY(s->settings.change(u"admin"_s, u"recon_catch_up_days"_s, 3).ok());
         const QTimeZone beijing(8 * 3600);
@@ -337,6 +338,7 @@ private slots:
         QVERIFY(restarted.isIdle() && timer.isIdle());
         QCOMPARE(int(s->recon.runs()->size()), runs);
         QVERIFY2(lines.join(u'\n').contains(u"reconciled wechat "_s + iso(1)), qPrintable(lines.join(u'\n')));
+        QVERIFY2(!lines.join(u'\n').contains(u"sim"_s), qPrintable(lines.join(u'\n')));
     }
 
     void auditingChannelForwardsAndAuditsRefusals()
