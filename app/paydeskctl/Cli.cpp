@@ -50,6 +50,8 @@ Verbs
   sync --once | --until-idle | --daemon [--exit-after 8s]   run the timer headless
   sim ledger [--prefix P] | sim pay OUT_TRADE_NO [--after-close]
   sim script PREFIX --customer never|pay|pay-after-close|pay-twice [--delay 2s]
+  sim bill-difference unknown-payment|wrong-amount|missing-refund|paid-after-close REF --channel wechat|alipay
+                      [--amount A]       what the simulated channel's bill shows that the books do not
   notify apply --channel C --headers FILE --body FILE
   recon run --channel C --date D [--file F]   reconcile a day against the channel's bill (FINANCE/ADMIN;
                                          fetched from the channel unless --file names one)

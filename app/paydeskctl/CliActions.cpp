@@ -505,9 +505,11 @@ int Cli::cmdSync(const QStringList &argv)
 int Cli::cmdSim(const QStringList &argv)
 {
     if (argv.isEmpty())
-        return usage(tr("Use: sim ledger|pay|script."));
+        return usage(tr("Use: sim ledger|pay|script|bill-difference."));
     const QString sub = argv.first();
-    auto args = Args::parse(argv.mid(1), {{QStringLiteral("prefix"), QStringLiteral("customer"), QStringLiteral("delay")}, {QStringLiteral("after-close")}});
+    auto args = Args::parse(argv.mid(1), {{QStringLiteral("prefix"), QStringLiteral("customer"), QStringLiteral("delay"), QStringLiteral("channel"),
+                                           QStringLiteral("amount")},
+                                          {QStringLiteral("after-close")}});
     if (!args)
         return fail(args.error());
     if (Status st = setupChannels(); !st)
@@ -557,6 +559,37 @@ int Cli::cmdSim(const QStringList &argv)
             }
             m_out.flush();
         }
+        return 0;
+    }
+    if (sub == QStringLiteral("bill-difference")) {
+        // What the channel's bill will show that the books do not: for the demo and for trying
+        // the reconciliation (the sandbox has the same over HTTP: POST /sandbox/bill-discrepancy).
+        const QString use = tr("Use: sim bill-difference unknown-payment|wrong-amount|missing-refund|paid-after-close REF "
+                               "--channel wechat|alipay [--amount A].");
+        if (args->positional.size() != 2)
+            return usage(use);
+        const auto what = SimulatedChannel::billDiscrepancyFromString(args->positional.first());
+        const auto kind = fromString<ChannelKind>(args->value(QStringLiteral("channel")));
+        if (!what.has_value() || !kind.has_value() || kind.value() == ChannelKind::Sim)
+            return usage(use);
+        auto *stand = qobject_cast<SimulatedChannel *>(m_services->channels.channel(*kind));
+        if (!stand)
+            return fail(Error::invalid(QStringLiteral("sim.unavailable"), tr("%1 is not simulated here.").arg(toString(*kind))));
+        qint64 minor = 0;
+        if (args->has(QStringLiteral("amount"))) {
+            auto m = Money::parse(args->value(QStringLiteral("amount")), Currency::cny(), AmountUse::Payment);
+            if (!m)
+                return fail(m.error());
+            minor = m->minor();
+        }
+        const QString ref = args->positional.at(1);
+        if (Status st = stand->injectBillDiscrepancy(*what, ref, minor); !st)
+            return fail(st.error());
+        if (m_json)
+            emitJson(QJsonObject{{QStringLiteral("channel"), toString(*kind)}, {QStringLiteral("difference"), SimulatedChannel::toString(*what)},
+                                 {QStringLiteral("ref"), ref}, {QStringLiteral("amount"), minorToPlain(minor, 2)}});
+        else
+            say(tr("The %1 bill will show %2 for %3.").arg(toString(*kind), SimulatedChannel::toString(*what), ref));
         return 0;
     }
     if (args->positional.size() != 1)

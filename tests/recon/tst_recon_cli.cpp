@@ -170,6 +170,31 @@ private slots:
         QVERIFY(fetched.open(QIODevice::ReadOnly));
         QVERIFY(fetched.readAll().startsWith("交易时间"));
     }
+
+    // `sim bill-difference`: the demo's channel bills money the books never saw; the next
+    // reconciliation finds exactly it and opens an anomaly without an order.
+    void injectedBillDifferenceIsFound()
+    {
+        Ran r = ctl({u"--db"_s, m_db, u"sim"_s, u"bill-difference"_s, u"nonsense"_s, u"X"_s, u"--channel"_s, u"wechat"_s});
+        QCOMPARE(r.code, 2);
+        r = ctl({u"--db"_s, m_db, u"sim"_s, u"bill-difference"_s, u"unknown-payment"_s, u"PDLATE-UNKNOWN-1"_s, u"--channel"_s, u"sim"_s});
+        QCOMPARE(r.code, 2);
+        r = ctl({u"--db"_s, m_db, u"--json"_s, u"sim"_s, u"bill-difference"_s, u"unknown-payment"_s, u"PDLATE-UNKNOWN-1"_s,
+                 u"--channel"_s, u"wechat"_s, u"--amount"_s, u"12.34"_s});
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        const QString today = QDateTime::currentDateTimeUtc().toTimeZone(QTimeZone(8 * 3600)).date().toString(Qt::ISODate);
+        r = ctl({u"--db"_s, m_db, u"--json"_s, u"--user"_s, u"finance"_s, u"recon"_s, u"run"_s, u"--channel"_s, u"wechat"_s,
+                 u"--date"_s, today},
+                u"finance"_s);
+        QVERIFY2(r.code == 0, qPrintable(r.said()));
+        QJsonObject found;
+        for (const QJsonValue &v : r.obj().value(u"differences_list"_s).toArray())
+            if (v.toObject().value(u"out_trade_no"_s).toString() == u"PDLATE-UNKNOWN-1"_s)
+                found = v.toObject();
+        QVERIFY2(!found.isEmpty(), qPrintable(r.out.left(600)));
+        QCOMPARE(found.value(u"bill"_s).toString(), u"12.34"_s);
+        QVERIFY(found.value(u"anomaly_id"_s).toInteger() > 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestReconCli)
