@@ -9,6 +9,7 @@
 #include "ReconModels.h"
 #include "channels/ChannelRegistry.h"
 #include "services/Services.h"
+#include "util/Csv.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -25,6 +26,7 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QProgressBar>
+#include <QSaveFile>
 #include <QPushButton>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -220,8 +222,17 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
     hint->setWordWrap(true);
     hint->setForegroundRole(QPalette::PlaceholderText);
     diffRow->addWidget(hint, 1);
+    m_exportButton = new QPushButton(tr("E&xport CSV…"), m_diffBox);
+    m_exportButton->setObjectName(QStringLiteral("reconExportButton"));
+    m_exportButton->setToolTip(tr("Save this run's differences as a CSV file (Ctrl+E)"));
+    diffRow->addWidget(m_exportButton);
     diffRow->addWidget(m_openButton);
     diffLayout->addLayout(diffRow);
+    auto *exportAction = new QAction(this);
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    addAction(exportAction);
+    connect(exportAction, &QAction::triggered, this, &ReconPage::exportDifferences);
+    connect(m_exportButton, &QPushButton::clicked, this, &ReconPage::exportDifferences);
 
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(m_runStack);
@@ -391,6 +402,38 @@ void ReconPage::updateActions()
     m_openButton->setEnabled(whyNot.isEmpty());
     m_openButton->setToolTip(whyNot.isEmpty() ? tr("Show order %1 on the Orders page (%2 or Enter)").arg(diff->orderNo, keysText(openKeys()))
                                               : whyNot);
+}
+
+bool ReconPage::exportDifferences()
+{
+    if (m_diffs->runId() == 0 || m_diffs->rowCount() == 0) {
+        emit message(tr("No differences to export: select a run that has some."));
+        return false;
+    }
+    const QString path = FileDialogs::saveFileName(this, tr("Export differences"),
+                                                   QStringLiteral("reconciliation-%1.csv").arg(m_diffs->runId()),
+                                                   tr("CSV files (*.csv)"));
+    if (path.isEmpty())
+        return false;
+    QString text;
+    QStringList cells;
+    for (int c = 0; c < m_diffs->columnCount(); ++c)
+        cells << csvTextCell(m_diffs->headerData(c, Qt::Horizontal).toString());
+    text += cells.join(u',') + u'\n';
+    for (int r = 0; r < m_diffs->rowCount(); ++r) {
+        cells.clear();
+        for (int c = 0; c < m_diffs->columnCount(); ++c)
+            cells << csvTextCell(m_diffs->data(m_diffs->index(r, c)).toString());
+        text += cells.join(u',') + u'\n';
+    }
+    QSaveFile out(path);
+    // UTF-8 with a BOM, so a spreadsheet on a Chinese Windows reads it right.
+    if (!out.open(QIODevice::WriteOnly) || out.write("\xEF\xBB\xBF") < 0 || out.write(text.toUtf8()) < 0 || !out.commit()) {
+        MessageBox::warning(this, tr("Export"), tr("Cannot write %1: %2").arg(path, out.errorString()));
+        return false;
+    }
+    emit message(tr("Exported %n difference(s) to %1.", nullptr, m_diffs->rowCount()).arg(path));
+    return true;
 }
 
 void ReconPage::openSelectedOrder()

@@ -84,6 +84,9 @@ public:
     QPushButton *fetchButton() const { return m_fetchButton; }
     QPushButton *importButton() const { return m_importButton; }
     QPushButton *openOrderButton() const { return m_openButton; }
+    QPushButton *exportButton() const { return m_exportButton; }
+    /// Writes the shown run's differences as CSV (asks for the file); false when nothing was written.
+    bool exportDifferences();
     /// The fetch or import dialog while it is open.
     ReconRunDialog *runDialog() const { return m_dialog.data(); }
     bool isBusy() const { return m_busy; }
@@ -137,6 +140,7 @@ private:
     QGroupBox *m_diffBox;
     QStackedWidget *m_diffStack;
     QTableView *m_diffTable;
+    QPushButton *m_exportButton = nullptr;
     QLabel *m_noDiffs;
     QLabel *m_status;
     QLabel *m_readOnly;

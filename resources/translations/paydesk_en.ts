@@ -4194,6 +4194,41 @@ The channel said: %3</source>
         <source>The channel said: %1.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>E&amp;xport CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save this run&apos;s differences as a CSV file (Ctrl+E)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No differences to export: select a run that has some.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export differences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished">CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation type="unfinished">Export</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation type="unfinished">Cannot write %1: %2</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n difference(s) to %1.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ReconRunDialog</name>

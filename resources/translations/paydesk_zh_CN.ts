@@ -4186,6 +4186,40 @@ The channel said: %3</source>
         <source>The channel said: %1.</source>
         <translation>渠道答复：%1。</translation>
     </message>
+    <message>
+        <source>E&amp;xport CSV…</source>
+        <translation>导出 CSV(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>Save this run's differences as a CSV file (Ctrl+E)</source>
+        <translation>将本次对账的差异保存为 CSV 文件（Ctrl+E）</translation>
+    </message>
+    <message>
+        <source>No differences to export: select a run that has some.</source>
+        <translation>没有可导出的差异：请选择一次有差异的对账。</translation>
+    </message>
+    <message>
+        <source>Export differences</source>
+        <translation>导出差异</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n difference(s) to %1.</source>
+        <translation>
+            <numerusform>已将 %n 条差异导出到 %1。</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ReconRunDialog</name>

@@ -259,6 +259,23 @@ void TestReconPage::financeReconcilesAndOpensTheOrder()
     QVERIFY(anomalyId > 0);
     QCOMPARE(toString(m_s->anomalies.byId(anomalyId)->state), toString(AnomalyState::Open));
 
+    // Exported as CSV, as the table shows it (header first, the injected row with both amounts).
+    {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath(u"diffs.csv"_s);
+        ui::FileDialogs::setNextSaveFileName(csv);
+        QTest::mouseClick(page->exportButton(), Qt::LeftButton);
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(f.readAll()).remove(QChar(0xFEFF)).split(u'\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), diffs->rowCount() + 1);
+        QVERIFY2(lines.first().startsWith(diffs->headerData(0, Qt::Horizontal).toString()), qPrintable(lines.first()));
+        bool seen = false;
+        for (const QString &l : lines)
+            seen = seen || (l.contains(m_outTradeNo) && l.contains(u"31.00"_s) && l.contains(u"30.00"_s) && l.contains(m_orderNo));
+        QVERIFY2(seen, qPrintable(lines.join(u'\n')));
+    }
+
     // Nothing selected: Open order says why; then the difference's order opens on the Orders page.
     QVERIFY(!page->openOrderButton()->isEnabled());
     QVERIFY(page->openOrderButton()->toolTip().contains(u"Select"_s));
