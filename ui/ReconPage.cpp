@@ -222,6 +222,15 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
     hint->setWordWrap(true);
     hint->setForegroundRole(QPalette::PlaceholderText);
     diffRow->addWidget(hint, 1);
+    m_resolveNote = new QLineEdit(m_diffBox);
+    m_resolveNote->setObjectName(QStringLiteral("reconResolveNote"));
+    m_resolveNote->setPlaceholderText(tr("How it was settled (required to resolve)"));
+    m_resolveButton = new QPushButton(tr("Re&solve"), m_diffBox);
+    m_resolveButton->setObjectName(QStringLiteral("reconResolveButton"));
+    diffRow->addWidget(m_resolveNote, 1);
+    diffRow->addWidget(m_resolveButton);
+    connect(m_resolveButton, &QPushButton::clicked, this, &ReconPage::resolveSelected);
+    connect(m_resolveNote, &QLineEdit::textChanged, this, &ReconPage::updateActions);
     m_exportButton = new QPushButton(tr("E&xport CSV…"), m_diffBox);
     m_exportButton->setObjectName(QStringLiteral("reconExportButton"));
     m_exportButton->setToolTip(tr("Save this run's differences as a CSV file (Ctrl+E)"));
@@ -398,10 +407,41 @@ void ReconPage::updateActions()
         whyNot = tr("Select a difference first.");
     else if (diff->orderNo.isEmpty())
         whyNot = tr("This money is only at the channel: there is no order of ours to open.");
+    QString noResolve = ActionPolicy::check(ActionPolicy::Action::ResolveAnomaly, m_ctx.user.role, nullptr, 0).reason;
+    if (noResolve.isEmpty() && !diff)
+        noResolve = tr("Select a difference first.");
+    else if (noResolve.isEmpty() && !diff->anomalyState)
+        noResolve = tr("This difference opened no anomaly.");
+    else if (noResolve.isEmpty() && *diff->anomalyState == AnomalyState::Resolved)
+        noResolve = tr("Its anomaly is resolved already.");
+    else if (noResolve.isEmpty() && m_resolveNote->text().trimmed().isEmpty())
+        noResolve = tr("Write how it was settled first.");
+    if (m_resolveButton) {
+        m_resolveButton->setEnabled(noResolve.isEmpty());
+        m_resolveButton->setToolTip(noResolve.isEmpty() ? tr("Resolve its anomaly with your note (audited)") : noResolve);
+    }
     m_openAction->setEnabled(whyNot.isEmpty());
     m_openButton->setEnabled(whyNot.isEmpty());
     m_openButton->setToolTip(whyNot.isEmpty() ? tr("Show order %1 on the Orders page (%2 or Enter)").arg(diff->orderNo, keysText(openKeys()))
                                               : whyNot);
+}
+
+void ReconPage::resolveSelected()
+{
+    const auto *diff = m_diffs->rowAt(m_diffTable->currentIndex().row());
+    const QString note = m_resolveNote->text().trimmed();
+    if (!diff || diff->difference.anomalyId <= 0 || note.isEmpty())
+        return;
+    const qint64 id = diff->difference.anomalyId;
+    auto r = m_ctx.services.refundService.resolveAnomaly(m_ctx.user, id, note);
+    if (!r) {
+        MessageBox::warning(this, tr("Not resolved"), r.error().message);
+        return;
+    }
+    m_resolveNote->clear();
+    emit message(tr("Anomaly %1 resolved.").arg(id));
+    emit booksChanged();
+    m_diffs->load(m_diffs->runId());
 }
 
 bool ReconPage::exportDifferences()

@@ -85,6 +85,10 @@ public:
     QPushButton *importButton() const { return m_importButton; }
     QPushButton *openOrderButton() const { return m_openButton; }
     QPushButton *exportButton() const { return m_exportButton; }
+    QPushButton *resolveButton() const { return m_resolveButton; }
+    QLineEdit *resolveNote() const { return m_resolveNote; }
+    /// Resolves the selected difference's anomaly with the note (FINANCE/ADMIN, audited).
+    void resolveSelected();
     /// Writes the shown run's differences as CSV (asks for the file); false when nothing was written.
     bool exportDifferences();
     /// The fetch or import dialog while it is open.
@@ -141,6 +145,8 @@ private:
     QStackedWidget *m_diffStack;
     QTableView *m_diffTable;
     QPushButton *m_exportButton = nullptr;
+    QPushButton *m_resolveButton = nullptr;
+    QLineEdit *m_resolveNote = nullptr;
     QLabel *m_noDiffs;
     QLabel *m_status;
     QLabel *m_readOnly;

@@ -4229,6 +4229,38 @@ The channel said: %3</source>
             <numerusform></numerusform>
         </translation>
     </message>
+    <message>
+        <source>How it was settled (required to resolve)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re&amp;solve</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This difference opened no anomaly.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Its anomaly is resolved already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write how it was settled first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resolve its anomaly with your note (audited)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not resolved</source>
+        <translation type="unfinished">Not resolved</translation>
+    </message>
+    <message>
+        <source>Anomaly %1 resolved.</source>
+        <translation type="unfinished">Anomaly %1 resolved.</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ReconRunDialog</name>

@@ -4220,6 +4220,38 @@ The channel said: %3</source>
             <numerusform>已将 %n 条差异导出到 %1。</numerusform>
         </translation>
     </message>
+    <message>
+        <source>How it was settled (required to resolve)</source>
+        <translation>如何处理的（解决时必填）</translation>
+    </message>
+    <message>
+        <source>Re&amp;solve</source>
+        <translation>解决(&amp;S)</translation>
+    </message>
+    <message>
+        <source>This difference opened no anomaly.</source>
+        <translation>此差异没有生成异常。</translation>
+    </message>
+    <message>
+        <source>Its anomaly is resolved already.</source>
+        <translation>其异常已解决。</translation>
+    </message>
+    <message>
+        <source>Write how it was settled first.</source>
+        <translation>请先写明处理方式。</translation>
+    </message>
+    <message>
+        <source>Resolve its anomaly with your note (audited)</source>
+        <translation>用你的备注解决其异常（记入审计）</translation>
+    </message>
+    <message>
+        <source>Not resolved</source>
+        <translation>未解决</translation>
+    </message>
+    <message>
+        <source>Anomaly %1 resolved.</source>
+        <translation>异常 %1 已解决。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ReconRunDialog</name>

@@ -284,6 +284,24 @@ void TestReconPage::financeReconcilesAndOpensTheOrder()
     QTest::mouseClick(page->openOrderButton(), Qt::LeftButton);
     QCOMPARE(window->currentPage(), int(ui::MainWindow::Orders));
     QTRY_VERIFY(window->ordersPage()->detail()->headline().contains(m_orderNo));
+
+    // Resolved from the page with a note (required), audited like on the Anomalies page.
+    page->differenceTable()->setCurrentIndex(diffs->index(found, 0));
+    QVERIFY(!page->resolveButton()->isEnabled());
+    QVERIFY(page->resolveButton()->toolTip().contains(u"settled"_s));
+    page->resolveNote()->setText(u"bank fee, settled with the channel"_s);
+    QVERIFY(page->resolveButton()->isEnabled());
+    page->resolveButton()->click();
+    QCOMPARE(toString(m_s->anomalies.byId(anomalyId)->state), toString(AnomalyState::Resolved));
+    QTRY_VERIFY(!page->differences()->isLoading());
+    bool resolvedShown = false;
+    for (int r = 0; r < diffs->rowCount(); ++r)
+        if (diffs->rows().at(r).difference.anomalyId == anomalyId)
+            resolvedShown = diffs->rows().at(r).anomalyState == AnomalyState::Resolved;
+    QVERIFY(resolvedShown);
+    AuditLog::Filter f;
+    f.object = u"anomaly:%1"_s.arg(anomalyId);
+    QCOMPARE(m_s->audit.list(f)->first().action, u"anomaly.resolve"_s);
 }
 
 void TestReconPage::reRunFindsNothingNew()
