@@ -799,7 +799,10 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
             (void)customerPays(QStringLiteral("alipay/") + no, false);
         p = payment(QStringLiteral("alipay"), no);
         if (!p || p->state == QStringLiteral("CREATED")) {
-            if (p) // never scanned: Alipay has no trade yet; it can no longer be paid
+            // Never scanned: Alipay has no trade yet. Merchants report the code locked after
+            // this; unscanned_stays_payable plays the other reading (no trade, nothing closed,
+            // the code still pays until its time_expire), which PayDesk's late look covers.
+            if (p && !is(FaultKind::UnscannedStaysPayable))
                 p->state = QStringLiteral("CLOSED_UNSCANNED");
             node = business(QStringLiteral("ACQ.TRADE_NOT_EXIST"), QStringLiteral("交易不存在"));
         } else if (p->state == QStringLiteral("CLOSED_UNSCANNED")) {
@@ -1119,7 +1122,7 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
             {QStringLiteral("drop"), FaultKind::Drop},                {QStringLiteral("unsigned"), FaultKind::Unsigned},
             {QStringLiteral("stale_timestamp"), FaultKind::StaleTimestamp}, {QStringLiteral("bad_signature"), FaultKind::BadSignature},
             {QStringLiteral("wrong_serial"), FaultKind::WrongSerial}, {QStringLiteral("tamper_body"), FaultKind::TamperBody},
-            {QStringLiteral("pay_before_close"), FaultKind::PayBeforeClose}, {QStringLiteral("refund_fail"), FaultKind::RefundFail},
+            {QStringLiteral("pay_before_close"), FaultKind::PayBeforeClose}, {QStringLiteral("unscanned_stays_payable"), FaultKind::UnscannedStaysPayable}, {QStringLiteral("refund_fail"), FaultKind::RefundFail},
             {QStringLiteral("bad_bill_hash"), FaultKind::BadBillHash},   {QStringLiteral("bill_not_ready"), FaultKind::BillNotReady},
             {QStringLiteral("foreign_download_url"), FaultKind::ForeignDownloadUrl},
             {QStringLiteral("foreign_app"), FaultKind::ForeignApp},   {QStringLiteral("foreign_merchant"), FaultKind::ForeignMerchant},

@@ -72,7 +72,7 @@ protected:
 
 private:
     enum class FaultKind { Latency, Http500, Drop, Unsigned, StaleTimestamp, BadSignature, WrongSerial, TamperBody,
-                           PayBeforeClose, RefundFail, BadBillHash, BillNotReady, ForeignDownloadUrl,
+                           PayBeforeClose, UnscannedStaysPayable, RefundFail, BadBillHash, BillNotReady, ForeignDownloadUrl,
                            // notifications, still genuinely signed: whose they are, and when
                            ForeignApp, ForeignMerchant, NoMerchant, StaleNotifyTime };
     struct Fault

@@ -42,7 +42,8 @@ Sandbox only:
   POST /sandbox/faults                 {"channel":"wechat|alipay|*","op":"create|query|close|refund|
                                         query_refund|notify|*","kind":"latency|http_500|drop|unsigned|
                                         stale_timestamp|bad_signature|wrong_serial|tamper_body|
-                                        pay_before_close|refund_fail|bad_bill_hash|bill_not_ready|
+                                        pay_before_close|unscanned_stays_payable|refund_fail|
+                                        bad_bill_hash|bill_not_ready|
                                         foreign_download_url|foreign_app|foreign_merchant|
                                         no_merchant|stale_notify_time",
                                         "times":1,"latency_ms":2000,"lands":false}

@@ -16,6 +16,7 @@
 #include "channels/SimulatedChannel.h"
 #include "demo/DemoSeeder.h"
 #include "services/Services.h"
+#include "sync/LateLook.h"
 #include "sync/ReconScheduler.h"
 #include "sync/SyncEngine.h"
 
@@ -180,6 +181,12 @@ int main(int argc, char *argv[])
     ReconScheduler reconTimer(services);
     QObject::connect(&reconTimer, &ReconScheduler::booksChanged, &window, &ui::MainWindow::booksChanged);
     reconTimer.start();
+    // One more look at payments the channel said did not exist, after their codes expire.
+    LateLook lateLook(services.orders, services.channels, services.reconciler, *services.clock);
+    QObject::connect(&sync, &SyncEngine::booksChanged, &lateLook, &LateLook::rearm);
+    QObject::connect(&services.payments, &PaymentService::booksChanged, &lateLook, &LateLook::rearm);
+    QObject::connect(&lateLook, &LateLook::booksChanged, &window, &ui::MainWindow::booksChanged);
+    lateLook.start();
     for (const QString &problem : std::as_const(channelProblems))
         window.showChannelProblem(problem);
     std::unique_ptr<ui::DemoDriver> driver;

@@ -1,6 +1,7 @@
 #include "Cli.h"
 
 #include "domain/Json.h"
+#include "sync/LateLook.h"
 #include "sync/ReconScheduler.h"
 #include "sync/SyncEngine.h"
 #include "util/Duration.h"
@@ -14,6 +15,7 @@
 #include <QUuid>
 
 #include <csignal>
+#include <functional>
 
 using namespace paydesk;
 
@@ -450,25 +452,40 @@ int Cli::cmdSync(const QStringList &argv)
     QObject::connect(&engine, &SyncEngine::actionTaken, &loop, print);
     // The engine also closes payments left open on orders that are no longer pending (paid
     // through another QR code, closed while one was being made), so its idle includes that.
-    auto quit = [&]() { loop.quit(); };
     const bool once = args->flag(QStringLiteral("once"));
     const bool untilIdle = args->flag(QStringLiteral("until-idle"));
-    QObject::connect(&engine, &SyncEngine::becameIdle, &loop, [&]() {
-        if (!once && !untilIdle)
+    // Every mode also makes the late looks that are due (payments that "did not exist"); a run
+    // ends once both the engine and that round are done.
+    LateLook late(s.orders, s.channels, s.reconciler, *s.clock);
+    QObject::connect(&late, &LateLook::actionTaken, &loop, print);
+    QObject::connect(&engine, &SyncEngine::booksChanged, &late, &LateLook::rearm);
+    bool lateRoundDone = false;
+    bool engineWasIdle = false;
+    // The engine ran out of due work: --once ends; --until-idle ends unless a quick follow-up
+    // (query backoff, a retry in a few seconds) belongs to this run; a daemon goes on.
+    std::function<void()> engineIdle = [&]() {
+        engineWasIdle = true;
+        if ((!once && !untilIdle) || !lateRoundDone)
             return;
         if (once) {
-            quit();
+            loop.quit();
             return;
         }
-        // Quick follow-ups (query backoff, a retry in a few seconds) belong to this run;
-        // anything due later is left for the next one.
         QTimer::singleShot(50, &loop, [&]() {
             const SyncStatus st = engine.status();
             const qint64 horizon = s.clock->nowMs() + qint64(5000 * s.clock->rate());
             if (engine.isIdle() && (st.nextDueAt == 0 || st.nextDueAt > horizon))
-                quit();
+                loop.quit();
         });
+    };
+    QObject::connect(&engine, &SyncEngine::becameIdle, &loop, [&]() { engineIdle(); });
+    QObject::connect(&late, &LateLook::becameIdle, &loop, [&]() {
+        const bool first = !lateRoundDone;
+        lateRoundDone = true;
+        if (first && engineWasIdle)
+            engineIdle(); // the engine finished first: its end of run waited for this round
     });
+    QTimer::singleShot(0, &late, &LateLook::runDue);
     if (args->has(QStringLiteral("exit-after"))) {
         auto d = Duration::parseMs(args->value(QStringLiteral("exit-after")));
         if (!d)

@@ -247,8 +247,11 @@ void AlipayChannel::closePayment(const QString &outTradeNo, QObject *context, Ca
     QPointer<QObject> ctx(context);
     call(QStringLiteral("alipay.trade.close"), QJsonObject{{QStringLiteral("out_trade_no"), outTradeNo}}, {},
          [ctx, done = std::move(done)](const QJsonObject &, const ChannelError *error) {
-             // Never scanned (no trade yet) or already closed: closed either way.
-             if (error && error->code != QStringLiteral("ACQ.TRADE_NOT_EXIST") && error->code != QStringLiteral("ACQ.TRADE_HAS_CLOSE"))
+             // Already closed: closed. Never scanned (ACQ.TRADE_NOT_EXIST) is told as it is, a
+             // NotFound: Alipay had no trade to close, so nothing proves the QR code cannot still
+             // be scanned; the closer records it as "did not exist" and the timer looks once more
+             // after the code's expiry (LateLook).
+             if (error && error->code != QStringLiteral("ACQ.TRADE_HAS_CLOSE"))
                  return deliverLater<Done>(ctx, done, *error);
              deliverLater<Done>(ctx, done, Done{});
          });

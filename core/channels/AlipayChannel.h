@@ -33,10 +33,12 @@ public:
 
     ChannelKind kind() const override { return ChannelKind::Alipay; }
     qint64 minimumExpiryMs() const override { return 60'000; }
+    bool tradeExistsFromCreation() const override { return false; }
 
     void createNative(const CreatePaymentRequest &request, QObject *context, Callback<CreatedPayment> done) override;
     void queryPayment(const QString &outTradeNo, QObject *context, Callback<PaymentStatus> done) override;
-    /// ACQ.TRADE_NOT_EXIST (the buyer never scanned) and ACQ.TRADE_HAS_CLOSE count as closed.
+    /// ACQ.TRADE_HAS_CLOSE counts as closed; ACQ.TRADE_NOT_EXIST (the buyer never scanned) is a
+    /// NotFound error, which closers record as "did not exist" (see LateLook).
     void closePayment(const QString &outTradeNo, QObject *context, Callback<Done> done) override;
     /// Sends out_request_no = outRefundNo, so a retry is the same refund.
     void refund(const RefundRequest &request, QObject *context, Callback<RefundResult> done) override;

@@ -24,6 +24,7 @@ public:
 
     ChannelKind kind() const override { return m_inner->kind(); }
     qint64 minimumExpiryMs() const override { return m_inner->minimumExpiryMs(); }
+    bool tradeExistsFromCreation() const override { return m_inner->tradeExistsFromCreation(); }
     void createNative(const CreatePaymentRequest &request, QObject *context, Callback<CreatedPayment> done) override;
     void queryPayment(const QString &outTradeNo, QObject *context, Callback<PaymentStatus> done) override;
     void closePayment(const QString &outTradeNo, QObject *context, Callback<Done> done) override;

@@ -51,6 +51,10 @@ struct PaymentStatus
     qint64 amountMinor = 0;   ///< what the payer actually paid (0 when unpaid)
     QString rawState;         ///< the channel's own word, for audit
     QString currency;         ///< the currency the channel states, empty when it states none
+    /// For NotExist: the channel makes a trade only when the buyer scans the code (Alipay's
+    /// precreate), so "never seen" is what an unscanned code always answers, not an answer
+    /// older than the payment (see PaymentChannel::tradeExistsFromCreation).
+    bool unscannedCode = false;
 };
 
 struct RefundRequest
@@ -184,6 +188,10 @@ public:
     /// The shortest time from now to expiry the channel accepts for a new payment
     /// (WeChat: 1 minute; Alipay: 1 minute; the simulator: 1 second).
     virtual qint64 minimumExpiryMs() const = 0;
+    /// Whether the channel holds a trade from the moment it confirms creating the code (WeChat
+    /// Native: yes, so a later "does not exist" is a stale answer). Alipay's precreate makes the
+    /// trade only when the buyer scans: until then query and close answer ACQ.TRADE_NOT_EXIST.
+    virtual bool tradeExistsFromCreation() const { return true; }
 
     virtual void createNative(const CreatePaymentRequest &request, QObject *context, Callback<CreatedPayment> done) = 0;
     virtual void queryPayment(const QString &outTradeNo, QObject *context, Callback<PaymentStatus> done) = 0;

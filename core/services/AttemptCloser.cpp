@@ -40,7 +40,7 @@ struct Run : std::enable_shared_from_this<Run>
                 if (r.ok() && r->state == TradeState::Closed)
                     return self->finish(a, AttemptOutcome::Kind::Closed, r.value(), {});
                 if (!r.ok() && r.error().kind == ChannelError::Kind::NotFound)
-                    return self->finish(a, AttemptOutcome::Kind::Closed, notExist(a), {});
+                    return self->finish(a, AttemptOutcome::Kind::Closed, notExist(a, *ch), {});
                 if (!r.ok())
                     return self->finish(a, AttemptOutcome::Kind::Failed, {}, r.error());
                 self->close(ch, a);
@@ -50,9 +50,10 @@ struct Run : std::enable_shared_from_this<Run>
         }
     }
 
-    static PaymentStatus notExist(const PaymentAttempt &a)
+    static PaymentStatus notExist(const PaymentAttempt &a, const PaymentChannel &ch)
     {
         PaymentStatus st;
+        st.unscannedCode = !ch.tradeExistsFromCreation();
         st.outTradeNo = a.outTradeNo;
         st.state = TradeState::NotExist;
         st.rawState = QStringLiteral("NOT_EXIST");
@@ -71,7 +72,7 @@ struct Run : std::enable_shared_from_this<Run>
                 return self->finish(a, AttemptOutcome::Kind::Closed, st, {});
             }
             if (r.error().kind == ChannelError::Kind::NotFound)
-                return self->finish(a, AttemptOutcome::Kind::Closed, notExist(a), {});
+                return self->finish(a, AttemptOutcome::Kind::Closed, notExist(a, *ch), {});
             if (r.error().kind == ChannelError::Kind::AlreadyPaid) {
                 // Money arrived between our last look and the close: learn the details.
                 ch->queryPayment(a.outTradeNo, self->context, [self, a, err = r.error()](const ChannelReply<PaymentStatus> &q) {

@@ -203,16 +203,20 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
             out.outcome = Outcome::AlreadyApplied;
             return out;
         }
-        if (status.state == TradeState::NotExist && attempt.state == AttemptState::Paying) {
+        if (status.state == TradeState::NotExist && attempt.state == AttemptState::Paying && !status.unscannedCode) {
             // The channel confirmed this payment (we only get to PAYING from its answer), so a
             // "no such payment" is older than the payment: a close or query that crossed the
             // creation. Believing it would leave a live QR code behind a payment we call failed.
+            // Not so for a code nobody scanned at a channel that makes the trade on the scan
+            // (Alipay): that answer is current, and the late look covers the code's last minutes.
             out.outcome = Outcome::StillOpen;
             return out;
         }
         const AttemptState to = status.state == TradeState::Closed ? AttemptState::Closed : AttemptState::Failed;
+        // "Did not exist" ends nothing at the channel: due for one late look (LateLook).
+        const qint64 next = status.state == TradeState::NotExist ? lateLookAt(attempt, now) : 0;
         if (Status s = m_orders.casAttempt(conn, attempt.id, attempt.state, to,
-                                           {{QStringLiteral("next_query_at"), qint64(0)}, {QStringLiteral("last_error"), status.rawState}});
+                                           {{QStringLiteral("next_query_at"), next}, {QStringLiteral("last_error"), status.rawState}});
             !s)
             return s.error();
         if (Status s = m_audit.append(tx, actor, to == AttemptState::Closed ? QStringLiteral("payment.closed") : QStringLiteral("payment.failed"),

@@ -24,6 +24,16 @@ public:
     /// The login recorded for what the program does on its own.
     static QString systemUser() { return QStringLiteral("system"); }
 
+    /// A payment the channel said it never saw ("did not exist", e.g. an Alipay code nobody
+    /// scanned) is looked at once more this long after its code expires: the channel had
+    /// nothing to close, so only a later look proves no money came (LateLook does it).
+    static constexpr qint64 kLateLookAfterExpiryMs = 2 * 60'000;
+    /// When that look is due for `attempt`, recorded at `nowMs`.
+    static qint64 lateLookAt(const PaymentAttempt &attempt, qint64 nowMs)
+    {
+        return qMax(nowMs, attempt.expiresAt) + kLateLookAfterExpiryMs;
+    }
+
     enum class Outcome {
         Paid,             ///< the order became PAID
         AlreadyApplied,   ///< nothing new: this answer was applied before

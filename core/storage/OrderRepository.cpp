@@ -211,6 +211,41 @@ Result<qint64> OrderRepository::firstCreatedAt()
     return q.value().next() ? q.value().value(0).toLongLong() : qint64(0);
 }
 
+namespace {
+// The late look's rows; migration 011's partial index has the same predicate.
+const QString kLateLookRows = QStringLiteral("state IN ('CLOSED', 'FAILED') AND next_query_at > 0");
+} // namespace
+
+Result<QList<PaymentAttempt>> OrderRepository::dueLateLooks(qint64 nowMs, int limit)
+{
+    auto q = Sql::exec(m_db.connection(),
+                       QStringLiteral("SELECT ") + attemptColumns() + QStringLiteral(" FROM payment_attempts a WHERE ") + kLateLookRows
+                           + QStringLiteral(" AND next_query_at <= :now ORDER BY next_query_at, id LIMIT :n"),
+                       {{":now", nowMs}, {":n", limit}});
+    if (!q)
+        return q.error();
+    QList<PaymentAttempt> out;
+    while (q.value().next())
+        out << readAttempt(q.value());
+    return out;
+}
+
+Result<qint64> OrderRepository::nextLateLookAt()
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT MIN(next_query_at) FROM payment_attempts WHERE ") + kLateLookRows);
+    if (!q)
+        return q.error();
+    return q.value().next() ? q.value().value(0).toLongLong() : qint64(0);
+}
+
+Status OrderRepository::setLateLook(qint64 attemptId, qint64 atMs)
+{
+    auto q = Sql::exec(m_db.connection(),
+                       QStringLiteral("UPDATE payment_attempts SET next_query_at = :at WHERE id = :id AND state IN ('CLOSED', 'FAILED')"),
+                       {{":at", atMs}, {":id", attemptId}});
+    return q ? Status() : Status(q.error());
+}
+
 Result<qint64> OrderRepository::count(const OrderFilter &f)
 {
     const SqlParts p = sqlFor(f);

@@ -51,6 +51,15 @@ public:
     Result<QList<PaymentAttempt>> attemptsOf(qint64 orderId);
     Result<PaymentAttempt> attemptByOutTradeNo(const QString &outTradeNo);
 
+    /// The late look (LateLook): finished payments (CLOSED or FAILED) with a look still due,
+    /// next_query_at in 1..nowMs, soonest first. Only a "did not exist" answer leaves one
+    /// (Reconciler::lateLookAt); every other finish writes next_query_at = 0.
+    Result<QList<PaymentAttempt>> dueLateLooks(qint64 nowMs, int limit);
+    /// When the next late look falls due (0: none).
+    Result<qint64> nextLateLookAt();
+    /// Moves a finished payment's late look to `atMs` (0: done). Nothing for an open one.
+    Status setLateLook(qint64 attemptId, qint64 atMs);
+
     /// UPDATE orders SET state=:to (and `sets`) WHERE id=:id AND state=:from.
     /// Conflict when zero rows changed (someone else moved it first); illegal transitions are
     /// refused before touching the database.
