@@ -2,6 +2,7 @@
 
 #include "channels/BillWriter.h"
 #include "channels/ChannelRegistry.h"
+#include "storage/OrderRepository.h"
 
 #include <QCryptographicHash>
 #include <QJsonDocument>
@@ -23,6 +24,10 @@ namespace {
 
 QString orderPart(const QString &outTradeNo)
 {
+    // "PD..._02", or "PD...-02" as attempts were numbered before migration 009.
+    const QString orderNo = Ids::orderNoOf(outTradeNo);
+    if (!orderNo.isEmpty())
+        return orderNo;
     const qsizetype dash = outTradeNo.lastIndexOf(u'-');
     return dash > 0 ? outTradeNo.left(dash) : outTradeNo;
 }
