@@ -145,6 +145,8 @@ ChannelProfile SandboxKeys::wechatProfile(const QString &baseUrl) const
     p.platformPublicKeyId = wechatPayKeyId;
     p.platformPublicKeyPem = wechatPayKey.publicKey().toPem();
     p.gatewayUrl = baseUrl;
+    // WeChat Pay requires a notify_url on every order: the sandbox's own sink takes them.
+    p.notifyUrl = baseUrl + QStringLiteral("/sandbox/notify-sink");
     p.sandbox = true; // plain http to loopback is allowed for this profile only
     return p;
 }

@@ -73,15 +73,42 @@ SandboxServer::Reply plainError(int status, const QString &message)
     return jsonReply(status, QJsonObject{{QStringLiteral("error"), message}});
 }
 
-bool validOutNo(const QString &s)
+bool asciiAlnum(QChar c)
 {
-    if (s.size() < 1 || s.size() > 64)
+    return (c >= u'0' && c <= u'9') || (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z');
+}
+
+/// WeChat Pay's alphabet for out_trade_no / out_refund_no: digits, letters and _-|*@.
+bool validOutNo(const QString &s, qsizetype min = 1, qsizetype max = 64)
+{
+    if (s.size() < min || s.size() > max)
         return false;
     for (QChar c : s) {
-        if (!(c.isLetterOrNumber() && c.unicode() < 128) && c != u'_' && c != u'-' && c != u'|' && c != u'*')
+        if (!asciiAlnum(c) && c != u'_' && c != u'-' && c != u'|' && c != u'*' && c != u'@')
             return false;
     }
     return true;
+}
+
+/// Alipay's out_trade_no: letters, digits and underscore, at most 64.
+bool validAlipayOutTradeNo(const QString &s)
+{
+    if (s.isEmpty() || s.size() > 64)
+        return false;
+    for (QChar c : s) {
+        if (!asciiAlnum(c) && c != u'_')
+            return false;
+    }
+    return true;
+}
+
+/// WeChat Pay's notify_url: an absolute http(s) URL without a query (the real API takes https
+/// only; the sandbox also takes http, so a test can receive on loopback).
+bool validNotifyUrl(const QString &s)
+{
+    const QUrl u(s, QUrl::StrictMode);
+    return u.isValid() && (u.scheme() == QStringLiteral("https") || u.scheme() == QStringLiteral("http")) && !u.host().isEmpty()
+        && !u.hasQuery() && s.size() <= 256;
 }
 
 /// The decoded last-but-n path segment.
@@ -214,6 +241,7 @@ SandboxServer::Reply SandboxServer::handle(const QByteArray &method, const QUrl 
         r.headers.insert(it.key().toLower(), it.value());
     r.body = body;
     r.query = QUrlQuery(url.query()); // as QHttpServerRequest::query() does
+    r.rawQuery = url.query(QUrl::FullyEncoded).toLatin1();
     return route(r);
 }
 
@@ -488,8 +516,15 @@ SandboxServer::Reply SandboxServer::wechat(const Request &r)
         if (body.value(QStringLiteral("appid")).toString() != m_keys.appid
             || body.value(QStringLiteral("mchid")).toString() != m_keys.mchid)
             reply = wechatError(400, QStringLiteral("APPID_MCHID_NOT_MATCH"), QStringLiteral("appid and mchid do not match"), fault);
-        else if (!validOutNo(no) || no.size() < 6 || no.size() > 32)
-            reply = wechatError(400, QStringLiteral("PARAM_ERROR"), QStringLiteral("out_trade_no must be 6-32 characters"), fault);
+        else if (!validOutNo(no, 6, 32))
+            reply = wechatError(400, QStringLiteral("PARAM_ERROR"),
+                                QStringLiteral("out_trade_no must be 6-32 of digits, letters and _-|*@"), fault);
+        else if (!body.contains(QStringLiteral("notify_url")))
+            reply = wechatError(400, QStringLiteral("PARAM_ERROR"),
+                                QStringLiteral("输入源“/body/notify_url”映射到字段“通知地址”必填性规则校验失败，此字段为必填项"), fault);
+        else if (!validNotifyUrl(body.value(QStringLiteral("notify_url")).toString()))
+            reply = wechatError(400, QStringLiteral("PARAM_ERROR"),
+                                QStringLiteral("notify_url must be an absolute URL without a query"), fault);
         else if (description.isEmpty())
             reply = wechatError(400, QStringLiteral("PARAM_ERROR"), QStringLiteral("description is required"), fault);
         else if (total <= 0 || currency != QStringLiteral("CNY"))
@@ -572,7 +607,9 @@ SandboxServer::Reply SandboxServer::wechat(const Request &r)
         else if (refund <= 0 || total != p->amount || amount.value(QStringLiteral("currency")).toString() != QStringLiteral("CNY"))
             reply = wechatError(400, QStringLiteral("PARAM_ERROR"), QStringLiteral("amount.refund/total/currency are wrong"), fault);
         else if (held + refund > p->amount)
-            reply = wechatError(403, QStringLiteral("NOT_ENOUGH"), QStringLiteral("refund exceeds what is left to refund"), fault);
+            reply = wechatError(400, QStringLiteral("INVALID_REQUEST"), QStringLiteral("申请退款金额超过订单可退金额"), fault);
+        else if (is(FaultKind::RefundFail)) // NOT_ENOUGH: the merchant's balance is short, not the payment
+            reply = wechatError(403, QStringLiteral("NOT_ENOUGH"), QStringLiteral("基本账户余额不足，请充值后重新发起"), fault);
         else {
             Refund f;
             f.channel = QStringLiteral("wechat");
@@ -664,6 +701,16 @@ SandboxServer::Reply SandboxServer::alipayGatewayError(const QString &code, cons
     return r;
 }
 
+SandboxServer::Reply SandboxServer::alipaySignedRefusal(const QString &method, const QString &subCode, const QString &subMsg)
+{
+    return alipayAnswer(method,
+                        QJsonObject{{QStringLiteral("code"), QStringLiteral("40002")},
+                                    {QStringLiteral("msg"), QStringLiteral("Invalid Arguments")},
+                                    {QStringLiteral("sub_code"), subCode},
+                                    {QStringLiteral("sub_msg"), subMsg}},
+                        std::nullopt);
+}
+
 SandboxServer::Reply SandboxServer::alipayAnswer(const QString &method, const QJsonObject &node, const std::optional<Fault> &fault)
 {
     const auto is = [&fault](FaultKind k) { return fault && fault->kind == k; };
@@ -693,10 +740,13 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
 {
     if (r.method != "POST")
         return plainError(405, QStringLiteral("the gateway takes POST"));
+    // Like the real gateway: the query and the form body are both application/x-www-form-urlencoded
+    // ('+' is a space) and read together. The official SDKs put the common parameters (and the
+    // sign) in the query and biz_content in the body.
     alipay::Params params = alipay::parseForm(r.body);
-    const auto items = r.query.queryItems(QUrl::FullyDecoded);
-    for (const auto &[k, v] : items)
-        params.insert(k, v);
+    const alipay::Params fromQuery = alipay::parseForm(r.rawQuery);
+    for (auto it = fromQuery.cbegin(); it != fromQuery.cend(); ++it)
+        params.insert(it.key(), it.value());
     const QString method = params.value(QStringLiteral("method"));
     static const QHash<QString, QString> ops{{QStringLiteral("alipay.trade.precreate"), QStringLiteral("create")},
                                              {QStringLiteral("alipay.trade.query"), QStringLiteral("query")},
@@ -712,20 +762,32 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
     if (params.value(QStringLiteral("app_id")) != m_keys.alipayAppId)
         return alipayGatewayError(QStringLiteral("40002"), QStringLiteral("Invalid Arguments"), QStringLiteral("isv.invalid-app-id"),
                                   QStringLiteral("无效的AppID参数"));
+    // From here the method and the app are known: refusals come as the real gateway sends them,
+    // under the method's *_response node and signed.
     if (params.value(QStringLiteral("sign_type")) != QStringLiteral("RSA2"))
-        return alipayGatewayError(QStringLiteral("40002"), QStringLiteral("Invalid Arguments"),
-                                  QStringLiteral("isv.invalid-signature-type"), QStringLiteral("sign_type must be RSA2"));
+        return alipaySignedRefusal(method, QStringLiteral("isv.invalid-signature-type"), QStringLiteral("sign_type must be RSA2"));
     const auto sig = QByteArray::fromBase64Encoding(params.value(QStringLiteral("sign")).toLatin1(),
                                                     QByteArray::AbortOnBase64DecodingErrors);
     if (!sig || !m_keys.alipayAppKey.publicKey().verifySha256(alipay::signContent(params, false), *sig))
-        return alipayGatewayError(QStringLiteral("40002"), QStringLiteral("Invalid Arguments"), QStringLiteral("isv.invalid-signature"),
-                                  QStringLiteral("验签出错"));
-    const qint64 sentAt = alipay::parseBeijingTime(params.value(QStringLiteral("timestamp")));
-    if (sentAt == 0 || qAbs(now() - sentAt) > 15 * 60'000)
-        return alipayGatewayError(QStringLiteral("40002"), QStringLiteral("Invalid Arguments"), QStringLiteral("isv.invalid-timestamp"),
-                                  QStringLiteral("timestamp is missing or more than 15 minutes off"));
+        return alipaySignedRefusal(method, QStringLiteral("isv.invalid-signature"),
+                                   QStringLiteral("验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：")
+                                       + QString::fromUtf8(alipay::signContent(params, false)));
+    // The format only: SDKs send their host's local time, and the gateway documents no window.
+    // A window is an injectable fault (timestamp_window).
+    const QString timestamp = params.value(QStringLiteral("timestamp"));
+    if (timestamp.isEmpty())
+        return alipaySignedRefusal(method, QStringLiteral("isv.missing-timestamp"), QStringLiteral("缺少时间戳参数"));
+    const qint64 sentAt = alipay::parseBeijingTime(timestamp);
+    if (sentAt == 0)
+        return alipaySignedRefusal(method, QStringLiteral("isv.invalid-timestamp"), QStringLiteral("非法的时间戳参数"));
 
-    const auto fault = takeFaultAny(QStringLiteral("alipay"), op);
+    auto fault = takeFaultAny(QStringLiteral("alipay"), op);
+    if (fault && fault->kind == FaultKind::TimestampWindow) {
+        if (qAbs(now() - sentAt) > fault->windowMs)
+            return alipaySignedRefusal(method, QStringLiteral("isv.invalid-timestamp"),
+                                       QStringLiteral("sandbox: the timestamp is more than %1 s from Beijing time").arg(fault->windowMs / 1000));
+        fault.reset();
+    }
     const auto is = [&fault](FaultKind k) { return fault && fault->kind == k; };
     if (is(FaultKind::Http500) && !fault->lands)
         return plainError(500, QStringLiteral("sandbox: injected server error"));
@@ -752,7 +814,9 @@ SandboxServer::Reply SandboxServer::alipay(const Request &r)
         const QString subject = biz.value(QStringLiteral("subject")).toString();
         const QString timeExpire = biz.value(QStringLiteral("time_expire")).toString();
         const qint64 expiresAt = timeExpire.isEmpty() ? 0 : alipay::parseBeijingTime(timeExpire);
-        if (!validOutNo(no) || !total || *total <= 0 || subject.isEmpty() || (!timeExpire.isEmpty() && expiresAt == 0))
+        if (!validAlipayOutTradeNo(no))
+            node = business(QStringLiteral("ACQ.INVALID_PARAMETER"), QStringLiteral("参数无效: out_trade_no 只能是字母、数字和下划线，最长64位"));
+        else if (!total || *total <= 0 || subject.isEmpty() || (!timeExpire.isEmpty() && expiresAt == 0))
             node = business(QStringLiteral("ACQ.INVALID_PARAMETER"), QStringLiteral("参数无效: out_trade_no, total_amount, subject, time_expire"));
         else if (p && p->state == QStringLiteral("TRADE_CLOSED"))
             node = business(QStringLiteral("ACQ.TRADE_HAS_CLOSE"), QStringLiteral("交易已经关闭"));
@@ -1021,7 +1085,8 @@ QJsonObject SandboxServer::stateJson() const
                                     {QStringLiteral("state"), p.state},
                                     {QStringLiteral("transaction_id"), p.txnId},
                                     {QStringLiteral("refunded"), p.refunded},
-                                    {QStringLiteral("expires_at"), p.expiresAt}});
+                                    {QStringLiteral("expires_at"), p.expiresAt},
+                                    {QStringLiteral("notify_url"), p.notifyUrl}});
     QJsonArray refunds;
     for (const Refund &f : m_refunds)
         refunds.append(QJsonObject{{QStringLiteral("channel"), f.channel},
@@ -1038,7 +1103,8 @@ QJsonObject SandboxServer::stateJson() const
                        {QStringLiteral("faults_pending"), qint64(m_faults.size())},
                        {QStringLiteral("key_mode"), m_publicKeyMode ? QStringLiteral("public_key") : QStringLiteral("certificate")},
                        {QStringLiteral("notifications_sent"), m_notificationsSent},
-                       {QStringLiteral("notifications_acked"), m_notificationsAcked}};
+                       {QStringLiteral("notifications_acked"), m_notificationsAcked},
+                       {QStringLiteral("notifications_received"), m_notificationsReceived}};
 }
 
 SandboxServer::Reply SandboxServer::control(const Request &r)
@@ -1047,6 +1113,11 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
     const QString path = r.path;
     if (r.method == "GET" && path == QStringLiteral("/sandbox/state"))
         return jsonReply(200, stateJson());
+    if (r.method == "POST" && path == QStringLiteral("/sandbox/notify-sink")) {
+        // The notify_url of the generated profiles: takes any notification and says so.
+        ++m_notificationsReceived;
+        return jsonReply(200, QJsonObject{{QStringLiteral("code"), QStringLiteral("SUCCESS")}});
+    }
     if (r.method == "POST" && path.startsWith(QStringLiteral("/sandbox/pay/"))) {
         const QString no = segment(path, 0);
         QString channel = body.value(QStringLiteral("channel")).toString();
@@ -1126,7 +1197,8 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
             {QStringLiteral("bad_bill_hash"), FaultKind::BadBillHash},   {QStringLiteral("bill_not_ready"), FaultKind::BillNotReady},
             {QStringLiteral("foreign_download_url"), FaultKind::ForeignDownloadUrl},
             {QStringLiteral("foreign_app"), FaultKind::ForeignApp},   {QStringLiteral("foreign_merchant"), FaultKind::ForeignMerchant},
-            {QStringLiteral("no_merchant"), FaultKind::NoMerchant},   {QStringLiteral("stale_notify_time"), FaultKind::StaleNotifyTime}};
+            {QStringLiteral("no_merchant"), FaultKind::NoMerchant},   {QStringLiteral("stale_notify_time"), FaultKind::StaleNotifyTime},
+            {QStringLiteral("not_enough"), FaultKind::RefundFail},    {QStringLiteral("timestamp_window"), FaultKind::TimestampWindow}};
         const QString kind = body.value(QStringLiteral("kind")).toString();
         if (!kinds.contains(kind))
             return plainError(400, QStringLiteral("kind must be one of: ") + QStringList(kinds.keys()).join(QStringLiteral(", ")));
@@ -1137,6 +1209,7 @@ SandboxServer::Reply SandboxServer::control(const Request &r)
         f.times = body.value(QStringLiteral("times")).toInt(1);
         f.latencyMs = body.value(QStringLiteral("latency_ms")).toInteger(f.kind == FaultKind::Latency ? 2000 : 0);
         f.lands = body.value(QStringLiteral("lands")).toBool(false);
+        f.windowMs = body.value(QStringLiteral("window_s")).toInteger(15 * 60) * 1000;
         m_faults.push_back(f);
         return jsonReply(200, QJsonObject{{QStringLiteral("faults_pending"), qint64(m_faults.size())}});
     }

@@ -57,7 +57,8 @@ public:
         QByteArray canonicalUrl; ///< path?query as the client signed it
         QHash<QByteArray, QByteArray> headers; ///< lower-cased names
         QByteArray body;
-        QUrlQuery query;
+        QUrlQuery query;          ///< for the WeChat paths ('+' is a literal plus there)
+        QByteArray rawQuery;      ///< the query as sent, fully encoded (Alipay decodes it as a form)
     };
 
     /// Answers one request exactly as if it had come over HTTP, without a socket and without
@@ -74,7 +75,9 @@ private:
     enum class FaultKind { Latency, Http500, Drop, Unsigned, StaleTimestamp, BadSignature, WrongSerial, TamperBody,
                            PayBeforeClose, UnscannedStaysPayable, RefundFail, BadBillHash, BillNotReady, ForeignDownloadUrl,
                            // notifications, still genuinely signed: whose they are, and when
-                           ForeignApp, ForeignMerchant, NoMerchant, StaleNotifyTime };
+                           ForeignApp, ForeignMerchant, NoMerchant, StaleNotifyTime,
+                           // Alipay requests: refuse a timestamp further than windowMs from Beijing time
+                           TimestampWindow };
     struct Fault
     {
         QString channel; ///< wechat, alipay, *
@@ -83,6 +86,7 @@ private:
         int times = 1;
         qint64 latencyMs = 0;
         bool lands = false; ///< drop/latency/5xx: the call takes effect, only the answer is lost
+        qint64 windowMs = 15 * 60'000; ///< timestamp_window
     };
     struct Payment
     {
@@ -130,6 +134,9 @@ private:
     Reply alipay(const Request &r);
     Reply alipayAnswer(const QString &method, const QJsonObject &node, const std::optional<Fault> &fault);
     Reply alipayGatewayError(const QString &code, const QString &msg, const QString &subCode, const QString &subMsg);
+    /// A refusal of a request whose method and app are known: under the method's *_response
+    /// node and signed, as the real gateway sends it.
+    Reply alipaySignedRefusal(const QString &method, const QString &subCode, const QString &subMsg);
 
     // Sandbox control
     Reply control(const Request &r);
@@ -161,6 +168,7 @@ private:
     QHash<QString, int> m_calls;
     int m_notificationsSent = 0;
     int m_notificationsAcked = 0;
+    int m_notificationsReceived = 0; ///< posted to /sandbox/notify-sink (the generated profiles' notify_url)
     QNetworkAccessManager *m_nam;
     QString m_booksPath;
     QHash<QString, QByteArray> m_billFiles;   ///< download token -> the file as served (gzip / zip)

@@ -1,9 +1,9 @@
 #include "channels/AuditingChannel.h"
 
 #include "storage/AuditLog.h"
+#include "storage/OrderRepository.h"
 
 #include <QJsonObject>
-#include <QRegularExpression>
 
 namespace paydesk {
 
@@ -15,9 +15,9 @@ AuditingChannel::AuditingChannel(std::unique_ptr<PaymentChannel> inner, AuditLog
 
 QString AuditingChannel::objectOf(const QString &outTradeNo)
 {
-    static const QRegularExpression attemptSuffix(QStringLiteral("^(.+)-\\d{2,}$"));
-    const auto m = attemptSuffix.match(outTradeNo);
-    return m.hasMatch() ? QStringLiteral("order:") + m.captured(1) : QStringLiteral("payment:") + outTradeNo;
+    // Both numberings: "PD..._02" and, made before migration 009, "PD...-02".
+    const QString orderNo = Ids::orderNoOf(outTradeNo);
+    return !orderNo.isEmpty() ? QStringLiteral("order:") + orderNo : QStringLiteral("payment:") + outTradeNo;
 }
 
 void AuditingChannel::record(const QString &op, const QString &outTradeNo, const QString &ref, const ChannelError &error)

@@ -38,7 +38,7 @@ public:
 
     PaymentChannel *inner() const { return m_inner.get(); }
 
-    /// "PD2026...-02" -> "order:PD2026..."; anything else -> "payment:<ref>".
+    /// "PD2026..._02" (or the older "PD2026...-02") -> "order:PD2026..."; anything else -> "payment:<ref>".
     static QString objectOf(const QString &outTradeNo);
 
 private:

@@ -248,6 +248,13 @@ QJsonObject ChannelProfile::fingerprints() const
     return o;
 }
 
+QString ChannelProfile::effectiveNotifyUrl() const
+{
+    if (notifyUrl.isEmpty() && kind == ChannelKind::WeChat)
+        return QString::fromLatin1(kDefaultNotifyUrl);
+    return notifyUrl;
+}
+
 Status ChannelProfile::validate() const
 {
     const bool wechat = kind == ChannelKind::WeChat;

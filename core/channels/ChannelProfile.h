@@ -29,7 +29,10 @@ namespace paydesk {
 ///   "platform_public_key": "-----BEGIN PUBLIC KEY-----...",  or "platform_public_key_file";
 ///                                              Alipay: the Alipay public key (PEM or bare base64)
 ///   "gateway_url": "https://api.mch.weixin.qq.com" | "https://openapi.alipay.com/gateway.do",
-///   "notify_url": "https://shop.example/notify",  optional default for notifications
+///   "notify_url": "https://shop.example/notify",  where the channel posts notifications (your
+///                                              endpoint that feeds `paydeskctl notify apply`);
+///                                              WeChat Pay requires one on every order, so a
+///                                              WeChat profile without it sends kDefaultNotifyUrl
 ///   "sandbox": true                            optional: a test profile (paydesk-sandbox writes it);
 ///                                              only such a profile may use plain http, and only to
 ///                                              a loopback gateway
@@ -76,6 +79,13 @@ public:
     bool hasSecrets() const { return !privateKeyPem.isEmpty(); }
     /// The default gateway of a kind.
     static QString defaultGateway(ChannelKind kind);
+    /// What a WeChat Pay order carries as notify_url when the profile names none: WeChat Pay
+    /// refuses an order without one. A valid https URL on a reserved name (RFC 2606 .invalid)
+    /// that never resolves: WeChat Pay's notifications go nowhere, and PayDesk learns the
+    /// outcome by asking (the timer's query job), as it does anyway.
+    static constexpr const char *kDefaultNotifyUrl = "https://notify.paydesk.invalid/wechatpay";
+    /// notifyUrl, or for WeChat Pay kDefaultNotifyUrl when that is empty.
+    QString effectiveNotifyUrl() const;
 };
 
 /// https for anything; plain http only for a loopback host (127.0.0.0/8, ::1, localhost) of a

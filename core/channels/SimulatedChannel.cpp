@@ -2,6 +2,7 @@
 
 #include "channels/BillWriter.h"
 #include "channels/ChannelRegistry.h"
+#include "storage/OrderRepository.h"
 
 #include <QCryptographicHash>
 #include <QJsonDocument>
@@ -23,6 +24,10 @@ namespace {
 
 QString orderPart(const QString &outTradeNo)
 {
+    // "PD..._02", or "PD...-02" as attempts were numbered before migration 009.
+    const QString orderNo = Ids::orderNoOf(outTradeNo);
+    if (!orderNo.isEmpty())
+        return orderNo;
     const qsizetype dash = outTradeNo.lastIndexOf(u'-');
     return dash > 0 ? outTradeNo.left(dash) : outTradeNo;
 }
@@ -796,9 +801,10 @@ void SimulatedChannel::refund(const RefundRequest &request, QObject *context, Ca
                                                     "AND state IN ('PROCESSING', 'SUCCESS')"), {{":t", request.outTradeNo}});
         const qint64 already = sum && sum.value().next() ? sum.value().value(0).toLongLong() : 0;
         if (request.refundMinor <= 0 || already + request.refundMinor > p.amountMinor) {
-            logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("NOT_ENOUGH"), 0);
-            *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("NOT_ENOUGH"),
-                                        QStringLiteral("refund exceeds what is left on the payment"), 403);
+            // As WeChat Pay answers it: INVALID_REQUEST (NOT_ENOUGH is the merchant's balance).
+            logEvent(b, QStringLiteral("refund"), request.outRefundNo, QStringLiteral("INVALID_REQUEST"), 0);
+            *reply = ChannelError::make(ChannelError::Kind::Rejected, QStringLiteral("INVALID_REQUEST"),
+                                        QStringLiteral("refund exceeds what is left on the payment"), 400);
             return;
         }
         const qint64 now = m_clock.nowMs();

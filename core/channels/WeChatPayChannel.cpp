@@ -259,9 +259,8 @@ void WeChatPayChannel::createNative(const CreatePaymentRequest &request, QObject
                                                             {QStringLiteral("currency"), request.currency}}}};
     if (request.expiresAtMs > 0)
         body.insert(QStringLiteral("time_expire"), wechatpay::rfc3339(request.expiresAtMs));
-    const QString notify = request.notifyUrl.isEmpty() ? d->profile.notifyUrl : request.notifyUrl;
-    if (!notify.isEmpty())
-        body.insert(QStringLiteral("notify_url"), notify);
+    // Required by WeChat Pay: never left out (the profile's, else the documented default).
+    body.insert(QStringLiteral("notify_url"), request.notifyUrl.isEmpty() ? d->profile.effectiveNotifyUrl() : request.notifyUrl);
     call("POST", QStringLiteral("/v3/pay/transactions/native"), compact(body),
          [ctx, done = std::move(done)](const HttpAnswer &a, const ChannelError *error) {
              if (error)

@@ -31,6 +31,7 @@ const Migration kMigrations[] = {
     {6, QStringLiteral(":/paydesk/migrations/006_guards.sql")},
     {7, QStringLiteral(":/paydesk/migrations/007_reconciliation.sql")},
     {8, QStringLiteral(":/paydesk/migrations/008_anomaly_channel_facts.sql")},
+    {9, QStringLiteral(":/paydesk/migrations/009_attempt_numbers.sql")},
     {11, QStringLiteral(":/paydesk/migrations/011_late_look.sql")},
 };
 

@@ -310,7 +310,30 @@ QString newOrderNo(qint64 nowMs)
 }
 QString outTradeNo(const QString &orderNo, int attemptIndex)
 {
-    return orderNo + u'-' + QString::number(attemptIndex).rightJustified(2, u'0');
+    return orderNo + u'_' + QString::number(attemptIndex).rightJustified(2, u'0');
+}
+namespace {
+/// Where the attempt suffix ([_-] and two or more digits) starts, or -1.
+qsizetype attemptSuffix(const QString &outTradeNo)
+{
+    qsizetype i = outTradeNo.size();
+    while (i > 0 && outTradeNo[i - 1].isDigit() && outTradeNo[i - 1].unicode() < 128)
+        --i;
+    const qsizetype digitCount = outTradeNo.size() - i;
+    if (digitCount < 2 || i < 2 || (outTradeNo[i - 1] != u'_' && outTradeNo[i - 1] != u'-'))
+        return -1;
+    return i - 1;
+}
+} // namespace
+QString orderNoOf(const QString &outTradeNo)
+{
+    const qsizetype at = attemptSuffix(outTradeNo);
+    return at < 0 ? QString() : outTradeNo.left(at);
+}
+int attemptIndexOf(const QString &outTradeNo)
+{
+    const qsizetype at = attemptSuffix(outTradeNo);
+    return at < 0 ? 0 : outTradeNo.mid(at + 1).toInt();
 }
 QString outRefundNo(const QString &orderNo, int refundIndex)
 {

@@ -79,11 +79,19 @@ private:
     Database &m_db;
 };
 
-/// New identifiers: unique per database, safe for the channels' character rules
-/// (WeChat: 6-32 of [0-9A-Za-z_-|*]).
+/// New identifiers: unique per database, safe for every channel's character rules (WeChat:
+/// 6-32 of [0-9A-Za-z_-|*@]; Alipay out_trade_no: [A-Za-z0-9_]{1,64}).
 namespace Ids {
 QString newOrderNo(qint64 nowMs);
+/// "PD2026...0001_02": the order number, '_', the attempt's index (two digits at least).
+/// Attempts made before migration 009 were numbered "PD...-02"; they keep their numbers (the
+/// channel knows them by those) and are read by orderNoOf / attemptIndexOf alike.
 QString outTradeNo(const QString &orderNo, int attemptIndex);
+/// The order part of an attempt number in either form ("PD..._02" or the older "PD...-02");
+/// empty when it is neither.
+QString orderNoOf(const QString &outTradeNo);
+/// Its attempt index, 0 when it is not an attempt number.
+int attemptIndexOf(const QString &outTradeNo);
 QString outRefundNo(const QString &orderNo, int refundIndex);
 } // namespace Ids
 

@@ -98,6 +98,28 @@ QJsonObject SandboxProcess::fault(const QString &channel, const QString &op, con
                                {QStringLiteral("lands"), lands}});
 }
 
+QByteArray SandboxProcess::raw(const QByteArray &verb, const QByteArray &target, const QByteArray &body,
+                               const QList<QPair<QByteArray, QByteArray>> &headers, int *status)
+{
+    QNetworkAccessManager nam;
+    nam.setProxy(QNetworkProxy(QNetworkProxy::NoProxy));
+    QNetworkRequest request(QUrl::fromEncoded(m_url.toLatin1() + target, QUrl::StrictMode));
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
+    request.setTransferTimeout(20'000);
+    QNetworkReply *reply = nam.sendCustomRequest(request, verb, body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    if (status)
+        *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray out = reply->readAll();
+    reply->deleteLater();
+    m_stderr += m_process.readAllStandardError();
+    return out;
+}
+
 NotificationSink::NotificationSink() : m_server(std::make_unique<QHttpServer>())
 {
     m_server->route(QStringLiteral("/notify"), [this](const QHttpServerRequest &request) {

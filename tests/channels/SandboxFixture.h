@@ -38,6 +38,10 @@ public:
     QJsonObject control(const QByteArray &verb, const QString &path, const QJsonObject &body = {}, int *status = nullptr);
     QJsonObject fault(const QString &channel, const QString &op, const QString &kind, int times = 1,
                       qint64 latencyMs = 0, bool lands = false);
+    /// Any request to the sandbox exactly as given (`target` is path?query, sent as is):
+    /// the raw answer body; `status` gets the HTTP status.
+    QByteArray raw(const QByteArray &verb, const QByteArray &target, const QByteArray &body,
+                   const QList<QPair<QByteArray, QByteArray>> &headers, int *status = nullptr);
     QString stderrText() const { return QString::fromUtf8(m_stderr); }
 
 private:

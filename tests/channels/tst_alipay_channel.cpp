@@ -8,6 +8,11 @@
 #include "util/Clock.h"
 
 #include "channels/BillWriter.h"
+#include "TestSupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
 
 #include <QDateTime>
 #include <QTest>
@@ -22,6 +27,22 @@ namespace {
 QString newNo(const char *prefix)
 {
     return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(20);
+}
+
+/// java.net.URLEncoder.encode(s, "UTF-8"), as the official Java SDK encodes every parameter:
+/// letters, digits and .-*_ stay, a space becomes '+', everything else %XX.
+QByteArray javaUrlEncode(const QString &s)
+{
+    QByteArray out = s.toUtf8().toPercentEncoding(" *", "~");
+    out.replace(' ', '+');
+    return out;
+}
+
+/// "yyyy-MM-dd HH:mm:ss" of this host's wall clock read as UTC: what an SDK on a UTC server
+/// sends (eight hours behind Beijing).
+QString utcWallClock()
+{
+    return QDateTime::currentDateTimeUtc().toString(u"yyyy-MM-dd HH:mm:ss"_s);
 }
 } // namespace
 
@@ -79,6 +100,57 @@ class TestAlipayChannel : public QObject
     {
         return wait<RefundResult>([&](QObject *ctx, auto done) { ch.queryRefund(refundNo, no, ctx, done); });
     }
+    struct GatewayAnswer
+    {
+        int status = 0;
+        QByteArray raw;
+        QString node;        ///< which node the answer came under
+        QJsonObject content; ///< that node
+        bool signedByAlipay = false; ///< "sign" verifies over the node's raw bytes with the Alipay key
+    };
+    /// A request built exactly as the official Java SDK (DefaultAlipayClient) builds it: the
+    /// common parameters and the sign in the URL query, URLEncoder-encoded ('+' for a space),
+    /// biz_content (and any `bodyExtra`) in the form body; the signature over all of them, sorted.
+    GatewayAnswer sdkShapedCall(const QString &method, const QJsonObject &biz, const QString &timestamp,
+                                const crypto::PrivateKey *key = nullptr)
+    {
+        const ChannelProfile profile = m_sandbox.profile(ChannelKind::Alipay);
+        alipay::Params query{{u"app_id"_s, profile.appId},
+                             {u"method"_s, method},
+                             {u"format"_s, u"json"_s},
+                             {u"charset"_s, u"utf-8"_s},
+                             {u"sign_type"_s, u"RSA2"_s},
+                             {u"timestamp"_s, timestamp},
+                             {u"version"_s, u"1.0"_s},
+                             {u"alipay_sdk"_s, u"alipay-sdk-java-dynamicVersionNo"_s}};
+        const alipay::Params body{{u"biz_content"_s, QString::fromUtf8(QJsonDocument(biz).toJson(QJsonDocument::Compact))}};
+        alipay::Params all = query;
+        all.insert(body);
+        auto appKey = crypto::PrivateKey::fromPem(profile.privateKeyPem);
+        const crypto::PrivateKey &signer = key ? *key : appKey.value();
+        query.insert(u"sign"_s, QString::fromLatin1(signer.signSha256(alipay::signContent(all, false)).value().toBase64()));
+        QByteArray target = "/gateway.do?";
+        for (auto it = query.cbegin(); it != query.cend(); ++it) {
+            if (it != query.cbegin())
+                target += '&';
+            target += javaUrlEncode(it.key()) + '=' + javaUrlEncode(it.value());
+        }
+        QByteArray form;
+        for (auto it = body.cbegin(); it != body.cend(); ++it)
+            form += javaUrlEncode(it.key()) + '=' + javaUrlEncode(it.value());
+        GatewayAnswer a;
+        a.raw = m_sandbox.raw("POST", target, form,
+                              {{"Content-Type", "application/x-www-form-urlencoded;charset=utf-8"}}, &a.status);
+        const auto content = alipay::extractResponseContent(a.raw, alipay::responseNode(method), &a.node);
+        if (!content)
+            return a;
+        a.content = QJsonDocument::fromJson(*content).object();
+        const QByteArray sign = QJsonDocument::fromJson(a.raw).object().value(u"sign"_s).toString().toLatin1();
+        auto alipayKey = crypto::PublicKey::fromPem(profile.platformPublicKeyPem);
+        a.signedByAlipay = !sign.isEmpty() && alipayKey && alipayKey->verifySha256(*content, QByteArray::fromBase64(sign));
+        return a;
+    }
+
     QString paidOrder(qint64 amount)
     {
         const QString no = newNo("ALP");
@@ -287,6 +359,125 @@ private slots:
         auto ch2 = AlipayChannel::create(k, m_clock);
         QVERIFY(ch2);
         QCOMPARE(query(*ch2.value(), u"ALANY0001"_s).error().code, u"BAD_SIGNATURE"_s);
+    }
+
+    // ---- protocol fidelity (issue 17) ----
+    void sdkShapedRequestGetsASignedAnswer()
+    {
+        // As the official SDK sends it from a host on UTC: common parameters in the query with
+        // '+' for the space of the timestamp, biz_content in the body, local (not Beijing) time.
+        const QString no = newNo("ALSDK_");
+        const QString timestamp = utcWallClock();
+        const GatewayAnswer a = sdkShapedCall(u"alipay.trade.precreate"_s,
+                                              {{u"out_trade_no"_s, no},
+                                               {u"total_amount"_s, u"0.01"_s},
+                                               {u"subject"_s, u"tea + cake 奶茶"_s}},
+                                              timestamp);
+        QCOMPARE(a.status, 200);
+        QCOMPARE(a.node, u"alipay_trade_precreate_response"_s);
+        QVERIFY2(a.content.value(u"code"_s).toString() == u"10000"_s, a.raw.constData());
+        QCOMPARE(a.content.value(u"out_trade_no"_s).toString(), no);
+        QVERIFY(a.content.value(u"qr_code"_s).toString().startsWith(u"https://qr.alipay.com/"_s));
+        QVERIFY2(a.signedByAlipay, a.raw.constData());
+        // What the sandbox booked is what was sent: the subject's '+' (%2B) and space ('+') both.
+        const QJsonArray payments = m_sandbox.control("GET", u"/sandbox/state"_s).value(u"payments"_s).toArray();
+        bool found = false;
+        for (const QJsonValue &v : payments)
+            found = found || v.toObject().value(u"out_trade_no"_s).toString() == no;
+        QVERIFY(found);
+        auto q = query(*m_channel, no); // not scanned yet: the trade does not exist, signed
+        QCOMPARE(q.error().code, u"ACQ.TRADE_NOT_EXIST"_s);
+    }
+
+    void signatureRefusalIsSignedUnderTheMethodNode()
+    {
+        auto wrong = crypto::PrivateKey::generateRsa(2048);
+        QVERIFY(wrong);
+        const GatewayAnswer a = sdkShapedCall(u"alipay.trade.query"_s, {{u"out_trade_no"_s, u"ALANY0001"_s}},
+                                              alipay::beijingTime(m_clock.nowMs()), &wrong.value());
+        QCOMPARE(a.status, 200);
+        QVERIFY2(!a.raw.contains("error_response"), a.raw.constData());
+        QCOMPARE(a.node, u"alipay_trade_query_response"_s);
+        QCOMPARE(a.content.value(u"code"_s).toString(), u"40002"_s);
+        QCOMPARE(a.content.value(u"sub_code"_s).toString(), u"isv.invalid-signature"_s);
+        QVERIFY2(a.signedByAlipay, a.raw.constData());
+        // An unknown method has no node of its own: error_response, as the gateway does.
+        const GatewayAnswer unknown = sdkShapedCall(u"alipay.trade.nothing"_s, {}, alipay::beijingTime(m_clock.nowMs()));
+        QCOMPARE(unknown.node, u"error_response"_s);
+        QCOMPARE(unknown.content.value(u"sub_code"_s).toString(), u"isv.invalid-method"_s);
+    }
+
+    void timestampsAreReadForTheirFormatOnly()
+    {
+        const QJsonObject biz{{u"out_trade_no"_s, u"ALANY0001"_s}};
+        // Eight hours from Beijing time (a UTC host) and a day away: accepted.
+        QCOMPARE(sdkShapedCall(u"alipay.trade.query"_s, biz, utcWallClock()).content.value(u"sub_code"_s).toString(),
+                 u"ACQ.TRADE_NOT_EXIST"_s);
+        QCOMPARE(sdkShapedCall(u"alipay.trade.query"_s, biz, alipay::beijingTime(m_clock.nowMs() - 86'400'000))
+                     .content.value(u"sub_code"_s).toString(),
+                 u"ACQ.TRADE_NOT_EXIST"_s);
+        // Not the format: refused, signed.
+        const GatewayAnswer bad = sdkShapedCall(u"alipay.trade.query"_s, biz, u"2026/12/04 10:00"_s);
+        QCOMPARE(bad.content.value(u"sub_code"_s).toString(), u"isv.invalid-timestamp"_s);
+        QVERIFY(bad.signedByAlipay);
+        // A window only as an injected fault, and only for the calls it names.
+        m_sandbox.control("POST", u"/sandbox/faults"_s,
+                          {{u"channel"_s, u"alipay"_s}, {u"op"_s, u"query"_s}, {u"kind"_s, u"timestamp_window"_s}, {u"window_s"_s, 900}});
+        const GatewayAnswer skewed = sdkShapedCall(u"alipay.trade.query"_s, biz, utcWallClock());
+        QCOMPARE(skewed.content.value(u"sub_code"_s).toString(), u"isv.invalid-timestamp"_s);
+        QVERIFY(skewed.signedByAlipay);
+        QCOMPARE(sdkShapedCall(u"alipay.trade.query"_s, biz, utcWallClock()).content.value(u"sub_code"_s).toString(),
+                 u"ACQ.TRADE_NOT_EXIST"_s);
+        // Our own client, whose clock is eight hours off, is served too.
+        ManualClock utcAsBeijing(m_clock.nowMs() - 8 * 3600'000LL);
+        auto shifted = AlipayChannel::create(m_sandbox.profile(ChannelKind::Alipay), utcAsBeijing);
+        QVERIFY(shifted);
+        QCOMPARE(query(*shifted.value(), u"ALANY0001"_s).error().code, u"ACQ.TRADE_NOT_EXIST"_s);
+    }
+
+    void outTradeNoOutsideAlipaysAlphabetIsRefused_data()
+    {
+        QTest::addColumn<QString>("no");
+        QTest::addColumn<bool>("accepted");
+        QTest::newRow("PayDesk's new numbering") << newNo("PD20261204") + u"_01"_s << true;
+        QTest::newRow("64 characters") << QString(64, u'A') << true;
+        QTest::newRow("the old '-' numbering") << newNo("PD20261204") + u"-01"_s << false;
+        QTest::newRow("65 characters") << QString(65, u'A') << false;
+        QTest::newRow("'|' (WeChat takes it)") << newNo("AL|") << false;
+        QTest::newRow("a space") << newNo("AL ") << false;
+    }
+    void outTradeNoOutsideAlipaysAlphabetIsRefused()
+    {
+        QFETCH(QString, no);
+        QFETCH(bool, accepted);
+        auto r = create(*m_channel, request(no, 100));
+        QCOMPARE(r.ok(), accepted);
+        if (!accepted) {
+            QCOMPARE(r.error().code, u"ACQ.INVALID_PARAMETER"_s);
+            QCOMPARE(r.error().kind, ChannelError::Kind::Rejected);
+        }
+    }
+
+    void sandboxHelpDocumentsTheTestControls()
+    {
+        QProcess help;
+        help.start(binary(u"paydesk-sandbox"_s), {u"--help"_s});
+        QVERIFY(help.waitForFinished(30'000));
+        const QString text = QString::fromUtf8(help.readAllStandardOutput());
+        // Every fault the sandbox takes (it lists them when it refuses an unknown one).
+        int status = 0;
+        const QString refusal = m_sandbox.control("POST", u"/sandbox/faults"_s, {{u"kind"_s, u"no-such-kind"_s}}, &status)
+                                    .value(u"error"_s).toString();
+        QCOMPARE(status, 400);
+        const QStringList kinds = refusal.section(u':', 1).split(u',', Qt::SkipEmptyParts);
+        QVERIFY(kinds.size() > 15);
+        for (const QString &kind : kinds)
+            QVERIFY2(text.contains(kind.trimmed()), qPrintable(kind));
+        for (const char *control : {"/sandbox/pay/", "/sandbox/scan/", "/sandbox/notify/", "/sandbox/notify-url",
+                                    "/sandbox/notify-sink", "/sandbox/faults", "/sandbox/refund-plan", "/sandbox/bill-discrepancy",
+                                    "/sandbox/key-mode", "/sandbox/state", "Examples", "curl -X POST"})
+            QVERIFY2(text.contains(QLatin1String(control)), control);
+        QVERIFY(text.contains(u"业务明细"_s)); // the help is UTF-8, not Latin-1
     }
 
     void notifications()

@@ -4,6 +4,8 @@
 #include "SandboxFixture.h"
 #include "TestSupport.h"
 
+#include <QRegularExpression>
+
 #include <QFile>
 #include <QMap>
 #include <QTimeZone>
@@ -102,6 +104,12 @@ private slots:
         QVERIFY2(made.exitCode == 0, made.err.constData());
         const QJsonArray orders = made.json().array();
         QCOMPARE(orders.size(), 12);
+        // Every number is one both channels take (issue 17: Alipay's [A-Za-z0-9_]{1,64}); the
+        // sandbox, as strict as the real gateways, created them all.
+        static const QRegularExpression everyChannel(u"^[A-Za-z0-9_]{1,64}$"_s);
+        for (const QJsonValue &o : orders)
+            QVERIFY2(everyChannel.match(o.toObject().value(u"out_trade_no"_s).toString()).hasMatch(),
+                     qPrintable(o.toObject().value(u"out_trade_no"_s).toString()));
         int status = 0;
         for (int i = 0; i < 11; ++i) { // the twelfth is closed unpaid
             m_sandbox.control("POST", u"/sandbox/pay/"_s + orders[i].toObject().value(u"out_trade_no"_s).toString(), {}, &status);

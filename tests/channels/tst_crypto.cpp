@@ -313,6 +313,47 @@ private slots:
         QCOMPARE(alipay::parseForm("subject=a+b%2Bc").value(u"subject"_s), u"a b+c"_s);
     }
 
+    // The official Java SDK's RSA check tests (RSACheckTest, rsaCheckV2 with RSA2): the signed
+    // content is every parameter but sign, sorted, sign_type kept; UTF-8 for the Chinese value.
+    void alipayJavaSdkRsaCheckVectors_data()
+    {
+        QTest::addColumn<QString>("extra");
+        QTest::addColumn<QByteArray>("sign");
+        QTest::addColumn<QByteArray>("content");
+        QTest::newRow("RSA2") << QString() << kAlipayJavaRsa2Sign
+                              << QByteArray("app_id=2019090366875133&method=koubei.marketing.data.indicator.query&sign_type=RSA2");
+        QTest::newRow("RSA2, Chinese text") << u"中文测试"_s << kAlipayJavaRsa2ChineseSign
+                                            << u"app_id=2019090366875133&extra=中文测试&method=koubei.marketing.data.indicator.query&"
+                                               "sign_type=RSA2"_s.toUtf8();
+    }
+    void alipayJavaSdkRsaCheckVectors()
+    {
+        QFETCH(QString, extra);
+        QFETCH(QByteArray, sign);
+        QFETCH(QByteArray, content);
+        alipay::Params params{{u"method"_s, u"koubei.marketing.data.indicator.query"_s},
+                              {u"app_id"_s, u"2019090366875133"_s},
+                              {u"sign_type"_s, u"RSA2"_s},
+                              {u"sign"_s, QString::fromLatin1(sign)}};
+        if (!extra.isEmpty())
+            params.insert(u"extra"_s, extra);
+        QCOMPARE(alipay::signContent(params, false), content);
+        auto cert = crypto::parseCertificate(kAlipayJavaRsaCheckCert); // expired in 2021: only its key is used
+        QVERIFY2(cert.ok(), qPrintable(cert.ok() ? QString() : cert.error().message));
+        const QByteArray sig = QByteArray::fromBase64(sign);
+        QCOMPARE(sig.size(), 256);
+        QVERIFY(cert->publicKey.verifySha256(content, sig));
+        // Through the form codec (as a notification or the gateway reads it): the same content.
+        QCOMPARE(alipay::signContent(alipay::parseForm(alipay::encodeForm(params)), false), content);
+        // The V1 rule (sign_type left out) and one changed byte do not verify.
+        QVERIFY(!cert->publicKey.verifySha256(alipay::signContent(params, true), sig));
+        QByteArray changed = content;
+        changed.replace("2019090366875133", "2019090366875134");
+        QVERIFY(!cert->publicKey.verifySha256(changed, sig));
+        if (!extra.isEmpty()) // GBK bytes of the same text are another content
+            QVERIFY(!cert->publicKey.verifySha256(QByteArray(content).replace(extra.toUtf8(), "\xd6\xd0\xce\xc4\xb2\xe2\xca\xd4"), sig));
+    }
+
     void alipayNotificationNegativeVector()
     {
         alipay::Params p{{u"app_id"_s, u"2018121762595097"_s},

@@ -4,12 +4,14 @@
 #include "SandboxFixture.h"
 
 #include "channels/WeChatPayChannel.h"
+#include "channels/WeChatPayProtocol.h"
 #include "crypto/Crypto.h"
 #include "util/Clock.h"
 
 #include <QDateTime>
 #include <QJsonArray>
 #include <QCryptographicHash>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
 #include <QTimeZone>
@@ -92,6 +94,48 @@ class TestWeChatPayChannel : public QObject
             return ChannelError::make(ChannelError::Kind::Timeout, u"TEST_TIMEOUT"_s, u"no answer"_s);
         return *out;
     }
+    /// A native order posted with the merchant's key but built here, so a test can send what
+    /// PayDesk's client never would. Returns the HTTP status; `code` gets the error code.
+    int rawCreate(const QJsonObject &order, QString *code = nullptr)
+    {
+        const ChannelProfile p = m_sandbox.profile(ChannelKind::WeChat);
+        const QByteArray body = QJsonDocument(order).toJson(QJsonDocument::Compact);
+        const QByteArray path = "/v3/pay/transactions/native";
+        const qint64 ts = QDateTime::currentSecsSinceEpoch();
+        const QByteArray nonce = crypto::randomAlnum(32);
+        auto key = crypto::PrivateKey::fromPem(p.privateKeyPem);
+        const QByteArray sig = key->signSha256(wechatpay::requestMessage("POST", path, ts, nonce, body)).value().toBase64();
+        int status = 0;
+        const QByteArray answer = m_sandbox.raw("POST", path, body,
+                                                {{"Authorization", wechatpay::authorizationHeader(p.merchantId, nonce, ts, p.merchantSerial, sig)},
+                                                 {"Content-Type", "application/json"},
+                                                 {"Accept", "application/json"}},
+                                                &status);
+        if (code)
+            *code = QJsonDocument::fromJson(answer).object().value(u"code"_s).toString();
+        return status;
+    }
+    QJsonObject order(const QString &no, const QString &notifyUrl) const
+    {
+        const ChannelProfile p = m_sandbox.profile(ChannelKind::WeChat);
+        QJsonObject o{{u"appid"_s, p.appId},
+                      {u"mchid"_s, p.merchantId},
+                      {u"description"_s, u"tea"_s},
+                      {u"out_trade_no"_s, no},
+                      {u"amount"_s, QJsonObject{{u"total"_s, 100}, {u"currency"_s, u"CNY"_s}}}};
+        if (notifyUrl != u"(none)"_s)
+            o.insert(u"notify_url"_s, notifyUrl);
+        return o;
+    }
+    QString bookedNotifyUrl(const QString &no)
+    {
+        const QJsonArray payments = m_sandbox.control("GET", u"/sandbox/state"_s).value(u"payments"_s).toArray();
+        for (const QJsonValue &v : payments)
+            if (v.toObject().value(u"out_trade_no"_s).toString() == no)
+                return v.toObject().value(u"notify_url"_s).toString();
+        return u"(no such payment)"_s;
+    }
+
     QString paidOrder(qint64 amount)
     {
         const QString no = newNo("WXP");
@@ -277,16 +321,87 @@ private slots:
         }
     }
 
+    // ---- protocol fidelity (issue 17) ----
+    void ordersAreRefusedAsTheRealApiRefusesThem_data()
+    {
+        QTest::addColumn<QString>("no");
+        QTest::addColumn<QString>("notifyUrl"); // "(none)": left out
+        QTest::addColumn<int>("status");
+        const QString sink = u"https://shop.example/wechat/notify"_s;
+        QTest::newRow("well formed") << newNo("WX") << sink << 200;
+        QTest::newRow("every allowed sign") << newNo("WX_-|*@") << sink << 200;
+        QTest::newRow("no notify_url") << newNo("WX") << u"(none)"_s << 400;
+        QTest::newRow("empty notify_url") << newNo("WX") << u""_s << 400;
+        QTest::newRow("notify_url with a query") << newNo("WX") << u"https://shop.example/n?order=1"_s << 400;
+        QTest::newRow("notify_url not a URL") << newNo("WX") << u"notify"_s << 400;
+        QTest::newRow("5 characters") << u"WX123"_s << sink << 400;
+        QTest::newRow("33 characters") << QString(33, u'W') << sink << 400;
+        QTest::newRow("'#'") << newNo("WX#") << sink << 400;
+        QTest::newRow("'.'") << newNo("WX.") << sink << 400;
+    }
+    void ordersAreRefusedAsTheRealApiRefusesThem()
+    {
+        QFETCH(QString, no);
+        QFETCH(QString, notifyUrl);
+        QFETCH(int, status);
+        QString code;
+        QCOMPARE(rawCreate(order(no, notifyUrl), &code), status);
+        if (status != 200)
+            QCOMPARE(code, u"PARAM_ERROR"_s);
+    }
+
+    void everyOrderCarriesANotifyUrl()
+    {
+        // The sandbox's own profile names its sink.
+        const ChannelProfile p = m_sandbox.profile(ChannelKind::WeChat);
+        QCOMPARE(p.notifyUrl, m_sandbox.baseUrl() + u"/sandbox/notify-sink"_s);
+        const QString viaProfile = newNo("WX");
+        QVERIFY(create(*m_channel, request(viaProfile)).ok());
+        QCOMPARE(bookedNotifyUrl(viaProfile), p.notifyUrl);
+        // The customer pays: the notification reaches the sink.
+        const int before = m_sandbox.control("GET", u"/sandbox/state"_s).value(u"notifications_received"_s).toInt();
+        m_sandbox.control("POST", u"/sandbox/pay/"_s + viaProfile);
+        QVERIFY(spinUntil([&] {
+            return m_sandbox.control("GET", u"/sandbox/state"_s).value(u"notifications_received"_s).toInt() > before;
+        }));
+        // A profile without one still sends a valid one: the documented default.
+        ChannelProfile bare = p;
+        bare.notifyUrl.clear();
+        auto ch = WeChatPayChannel::create(bare, m_clock);
+        QVERIFY(ch);
+        const QString viaDefault = newNo("WX");
+        auto created = create(*ch.value(), request(viaDefault));
+        QVERIFY2(created.ok(), qPrintable(created.ok() ? QString() : created.error().describe()));
+        QCOMPARE(bookedNotifyUrl(viaDefault), QString::fromLatin1(ChannelProfile::kDefaultNotifyUrl));
+        QVERIFY(QUrl(bookedNotifyUrl(viaDefault)).scheme() == u"https"_s);
+        // The order's own notify URL wins over both.
+        CreatePaymentRequest own = request(newNo("WX"));
+        own.notifyUrl = u"https://shop.example/own"_s;
+        QVERIFY(create(*ch.value(), own).ok());
+        QCOMPARE(bookedNotifyUrl(own.outTradeNo), own.notifyUrl);
+    }
+
     void refundRefusals()
     {
         const QString no = paidOrder(1000);
         QVERIFY(!no.isEmpty());
         auto tooMuch = refund(*m_channel, no, newNo("RF"), 1000, 1000);
         QVERIFY(tooMuch.ok());
+        // More than is left to refund: WeChat Pay's 400 INVALID_REQUEST (NOT_ENOUGH means the
+        // merchant's balance is short, below).
         auto over = refund(*m_channel, no, newNo("RF"), 1, 1000);
         QVERIFY(!over.ok());
-        QCOMPARE(over.error().code, u"NOT_ENOUGH"_s);
+        QCOMPARE(over.error().code, u"INVALID_REQUEST"_s);
+        QCOMPARE(over.error().httpStatus, 400);
         QCOMPARE(over.error().kind, ChannelError::Kind::Rejected);
+        const QString another = paidOrder(1000);
+        m_sandbox.fault(u"wechat"_s, u"refund"_s, u"not_enough"_s);
+        auto balance = refund(*m_channel, another, newNo("RF"), 100, 1000);
+        QVERIFY(!balance.ok());
+        QCOMPARE(balance.error().code, u"NOT_ENOUGH"_s);
+        QCOMPARE(balance.error().httpStatus, 403);
+        QCOMPARE(balance.error().kind, ChannelError::Kind::Rejected);
+        QVERIFY(refund(*m_channel, another, newNo("RF"), 100, 1000).ok()); // the fault was one call
         auto unknown = refund(*m_channel, u"WXNEVERSEEN000002"_s, newNo("RF"), 1, 1000);
         QVERIFY(!unknown.ok());
         QCOMPARE(unknown.error().kind, ChannelError::Kind::NotFound);
@@ -440,7 +555,7 @@ private slots:
         auto retry = refund(*m_channel, paid, refundNo, 800, 800);
         QVERIFY(retry.ok());
         auto another = refund(*m_channel, paid, newNo("RF"), 1, 800);
-        QCOMPARE(another.error().code, u"NOT_ENOUGH"_s);
+        QCOMPARE(another.error().code, u"INVALID_REQUEST"_s);
     }
 
     void paymentLandsBetweenQueryAndClose()

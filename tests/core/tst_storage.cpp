@@ -258,6 +258,7 @@ private slots:
     void databaseRefusesRawWritesPastTheRules();
     void keyedCheckpointCatchesARewrittenChain();
     void anomaliesWithoutAnOrderKeepRowsGuardsAndReferences();
+    void attemptsNumberedBeforeMigration009StayReadable();
 };
 
 void TestStorage::initTestCase()
@@ -1859,7 +1860,7 @@ void TestStorage::anomaliesWithoutAnOrderKeepRowsGuardsAndReferences()
     QVERIFY(execSql(db, u"INSERT INTO recon_differences (channel, bill_date, kind, ref, order_id, anomaly_id, first_run_id, last_run_id) "
                         "SELECT 'wechat', '2026-12-01', 'AMOUNT', 'M-1', %1, %2, id, id FROM recon_runs"_s.arg(order).arg(resolvedId)));
 
-    const Status up = db.migrate();
+    const Status up = db.migrate(8);
     QVERIFY2(up.ok(), qPrintable(up.ok() ? QString() : up.error().message));
     QCOMPARE(db.schemaVersion(), 8);
     QCOMPARE(countOf(db, u"anomalies"_s), qint64(2));
@@ -1915,4 +1916,87 @@ void TestStorage::anomaliesWithoutAnOrderKeepRowsGuardsAndReferences()
     QCOMPARE(old->orderId, order);
     QVERIFY(!old->channel);
     QVERIFY(!old->amountMinor);
+}
+
+// Migration 009 (issue 17): new attempts are numbered "<order>_NN", valid on every channel
+// (Alipay takes [A-Za-z0-9_]{1,64}). Attempts numbered "<order>-NN" before it keep their numbers
+// (the channel knows them by those; 006 guards them), are found and read as before, and still
+// move on; a writer that still makes '-' Alipay numbers is refused by the database.
+void TestStorage::attemptsNumberedBeforeMigration009StayReadable()
+{
+    ScratchDatabase scratch;
+    PAYDESK_REQUIRE_DB(scratch);
+    auto opened = Database::open(scratch.url());
+    QVERIFY(opened.ok());
+    Database &db = *opened.value();
+    QVERIFY(db.migrate(8).ok());
+    OrderRepository orders(db);
+    Order o;
+    o.orderNo = u"PD202612040000000001"_s;
+    o.title = u"tea"_s;
+    o.amountMinor = 500;
+    o.state = OrderState::Pending;
+    o.channel = ChannelKind::Alipay;
+    o.createdAt = 1'000;
+    o.expiresAt = 1'000 + 30 * kMinute;
+    PaymentAttempt old;
+    old.outTradeNo = o.orderNo + u"-01"_s;
+    old.channel = ChannelKind::Alipay;
+    old.amountMinor = 500;
+    old.state = AttemptState::Paying;
+    old.createdAt = o.createdAt;
+    old.expiresAt = o.expiresAt - kMinute;
+    {
+        Transaction tx(db);
+        QVERIFY(orders.insert(tx.connection(), o).ok());
+        old.orderId = o.id;
+        QVERIFY(orders.insertAttempt(tx.connection(), old).ok());
+        QVERIFY(tx.commit().ok());
+    }
+    const Status up = db.migrate();
+    QVERIFY2(up.ok(), qPrintable(up.ok() ? QString() : up.error().message));
+    QVERIFY(db.schemaVersion() >= 9);
+
+    // Kept as it was, found by it, read as the order's first attempt, and it still moves on.
+    auto back = orders.attemptByOutTradeNo(o.orderNo + u"-01"_s);
+    QVERIFY(back.ok());
+    QCOMPARE(back->id, old.id);
+    QCOMPARE(Ids::orderNoOf(back->outTradeNo), o.orderNo);
+    QCOMPARE(Ids::attemptIndexOf(back->outTradeNo), 1);
+    {
+        Transaction tx(db);
+        QVERIFY(orders.casAttempt(tx.connection(), old.id, AttemptState::Paying, AttemptState::Closed, {}).ok());
+        QVERIFY(tx.commit().ok());
+    }
+
+    // The next attempt of that order: the new numbering, in Alipay's alphabet.
+    const QString next = Ids::outTradeNo(o.orderNo, 2);
+    QCOMPARE(next, o.orderNo + u"_02"_s);
+    QVERIFY(QRegularExpression(u"^[A-Za-z0-9_]{1,64}$"_s).match(next).hasMatch());
+    QCOMPARE(Ids::orderNoOf(next), o.orderNo);
+    QCOMPARE(Ids::attemptIndexOf(next), 2);
+    QVERIFY(Ids::orderNoOf(o.orderNo).isEmpty()); // an order number is not an attempt number
+    PaymentAttempt second = old;
+    second.outTradeNo = next;
+    second.state = AttemptState::Created;
+    {
+        Transaction tx(db);
+        QVERIFY(orders.insertAttempt(tx.connection(), second).ok());
+        QVERIFY(tx.commit().ok());
+    }
+    // A new Alipay payment numbered the old way is refused; WeChat Pay takes '-', so may it.
+    PaymentAttempt dashed = old;
+    dashed.outTradeNo = o.orderNo + u"-03"_s;
+    dashed.state = AttemptState::Created;
+    {
+        Transaction tx(db);
+        QVERIFY(!orders.insertAttempt(tx.connection(), dashed).ok());
+    }
+    dashed.channel = ChannelKind::WeChat;
+    {
+        Transaction tx(db);
+        QVERIFY(orders.insertAttempt(tx.connection(), dashed).ok());
+        QVERIFY(tx.commit().ok());
+    }
+    QCOMPARE(countOf(db, u"payment_attempts WHERE out_trade_no LIKE 'PD202612040000000001%'"_s), qint64(3));
 }

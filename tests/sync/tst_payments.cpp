@@ -1,4 +1,5 @@
 #include "Fixture.h"
+#include <QRegularExpression>
 
 using namespace paydesk;
 using namespace paydesk::test;
@@ -25,7 +26,9 @@ private slots:
         const auto attempts = b->attempts(st.order.orderNo);
         QCOMPARE(attempts.size(), 1);
         QCOMPARE(toString(attempts[0].state), u"PAYING"_s);
-        QCOMPARE(attempts[0].outTradeNo, st.order.orderNo + u"-01"_s);
+        // Numbered so that every channel takes it (Alipay: [A-Za-z0-9_]{1,64}; issue 17).
+        QCOMPARE(attempts[0].outTradeNo, st.order.orderNo + u"_01"_s);
+        QVERIFY(QRegularExpression(u"^[A-Za-z0-9_]{1,64}$"_s).match(attempts[0].outTradeNo).hasMatch());
         QVERIFY(attempts[0].codeUrl.startsWith(u"paydesk-sim://pay/"_s));
         // The channel closes the QR a safety buffer before our own deadline.
         QCOMPARE(attempts[0].expiresAt, st.order.expiresAt - 60'000);
@@ -157,7 +160,7 @@ private slots:
         QCOMPARE(attempts.size(), 2);
         QCOMPARE(toString(attempts[0].state), u"CLOSED"_s);
         QCOMPARE(toString(attempts[1].state), u"PAYING"_s);
-        QCOMPARE(attempts[1].outTradeNo, st.order.orderNo + u"-02"_s);
+        QCOMPARE(attempts[1].outTradeNo, st.order.orderNo + u"_02"_s);
         QCOMPARE(attempts[1].expiresAt, st.order.expiresAt - 60'000); // the time really left
         // The old QR was closed at the channel before the new one was made.
         const auto ledger = b->sim->ledger(st.order.orderNo).value();

@@ -241,7 +241,7 @@ private slots:
         SpyChannel *spy = spyOnChannel();
         QStringList localStateAtClose;
         spy->beforeClose = [&](const QString &otn) {
-            localStateAtClose << toString(b->order(otn.left(otn.lastIndexOf(u'-'))).state);
+            localStateAtClose << toString(b->order(Ids::orderNoOf(otn)).state);
         };
         const auto st = b->checkout(u"12.30"_s, 10 * 60'000);
         const QString otn = st.attempt->outTradeNo;
