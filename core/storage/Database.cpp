@@ -32,7 +32,7 @@ const Migration kMigrations[] = {
     {7, QStringLiteral(":/paydesk/migrations/007_reconciliation.sql")},
     {8, QStringLiteral(":/paydesk/migrations/008_anomaly_channel_facts.sql")},
     {9, QStringLiteral(":/paydesk/migrations/009_attempt_numbers.sql")},
-    {11, QStringLiteral(":/paydesk/migrations/011_late_look.sql")},
+    {10, QStringLiteral(":/paydesk/migrations/010_late_look.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:

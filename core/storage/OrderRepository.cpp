@@ -212,7 +212,7 @@ Result<qint64> OrderRepository::firstCreatedAt()
 }
 
 namespace {
-// The late look's rows; migration 011's partial index has the same predicate.
+// The late look's rows; migration 010's partial index has the same predicate.
 const QString kLateLookRows = QStringLiteral("state IN ('CLOSED', 'FAILED') AND next_query_at > 0");
 } // namespace
 
