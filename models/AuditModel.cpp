@@ -54,7 +54,7 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
     case Time: return Labels::time(e.at);
     case User: return role == Qt::ToolTipRole ? e.user : Labels::actor(e.user);
     case Action: return role == Qt::ToolTipRole ? e.action : Labels::action(e.action);
-    case Object: return e.object;
+    case Object: return role == Qt::ToolTipRole ? e.object : Labels::object(e.object);
     // A sentence in the reader's language, times local; the raw JSON it was made from in the
     // tooltip and with "Show raw details".
     case Details: return role == Qt::ToolTipRole || m_showRaw ? Labels::rawDetails(e) : Labels::sentence(e);

@@ -211,6 +211,7 @@ QString Labels::channelAnswer(const QString &lastError)
         {u"CLOSED", QT_TR_NOOP("closed")},
         {u"PAYERROR", QT_TR_NOOP("payment failed")},
         {u"REVOKED", QT_TR_NOOP("revoked")},
+        {u"REFUND", QT_TR_NOOP("refunded")},
         {u"SUCCESS", QT_TR_NOOP("succeeded")},
         {u"PROCESSING", QT_TR_NOOP("processing")},
         {u"TRADE_CLOSED", QT_TR_NOOP("closed")},
@@ -257,6 +258,15 @@ QString objectWords(const QString &object)
     }
     return object;
 }
+
+} // namespace
+
+QString Labels::object(const QString &object)
+{
+    return objectWords(object);
+}
+
+namespace {
 
 struct Sentence { const char16_t *action; const char *text; };
 // {who} is the actor; the other {names} are the entry's facts (see Labels::sentence).

@@ -40,6 +40,9 @@ public:
     /// An audit entry as a sentence ("admin approved refund RF1 of ¥12.00"), times in local
     /// time, amounts in the currency's format. The raw details stay in AuditEntry::details.
     static QString sentence(const AuditEntry &entry);
+    /// An audit entry's object in words ("order:PD1" -> "order PD1", "recon:wechat:2026-01-05"
+    /// -> "the WeChat Pay bill of 1/5/26").
+    static QString object(const QString &object);
     /// The entry's details as compact JSON (what the sentence was made from).
     static QString rawDetails(const AuditEntry &entry);
 

@@ -397,6 +397,7 @@ void FinancePage::rebuildCharts()
         series->attachAxis(axisY);
         series->attachAxis(axisX);
         chart->legend()->hide();
+        chart->setMargins(QMargins(4, 4, 28, 4)); // room for the last tick's amount
         m_views[int(Table::Backlog)]->setChart(chart);
         delete old;
     }
