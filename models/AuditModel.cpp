@@ -3,8 +3,6 @@
 #include "DbWorker.h"
 #include "Labels.h"
 
-#include <QJsonDocument>
-
 namespace paydesk {
 
 AuditModel::AuditModel(AuditLog &audit, DbWorker &worker, QObject *parent)
@@ -54,12 +52,23 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
     switch (index.column()) {
     case Seq: return e.seq;
     case Time: return Labels::time(e.at);
-    case User: return e.user;
+    case User: return role == Qt::ToolTipRole ? e.user : Labels::actor(e.user);
     case Action: return role == Qt::ToolTipRole ? e.action : Labels::action(e.action);
-    case Object: return e.object;
-    case Details: return QString::fromUtf8(QJsonDocument(e.details).toJson(QJsonDocument::Compact));
+    case Object: return role == Qt::ToolTipRole ? e.object : Labels::object(e.object);
+    // A sentence in the reader's language, times local; the raw JSON it was made from in the
+    // tooltip and with "Show raw details".
+    case Details: return role == Qt::ToolTipRole || m_showRaw ? Labels::rawDetails(e) : Labels::sentence(e);
     }
     return {};
+}
+
+void AuditModel::setShowRaw(bool raw)
+{
+    if (raw == m_showRaw)
+        return;
+    m_showRaw = raw;
+    if (!m_rows.isEmpty())
+        emit dataChanged(index(0, Details), index(int(m_rows.size()) - 1, Details), {Qt::DisplayRole});
 }
 
 const AuditEntry *AuditModel::entryAt(int row) const

@@ -36,6 +36,9 @@ public:
     void reload();
     bool isLoading() const { return m_loading; }
     const AuditEntry *entryAt(int row) const;
+    /// Details as the raw JSON instead of a sentence.
+    void setShowRaw(bool raw);
+    bool showRaw() const { return m_showRaw; }
 
 signals:
     void loadingChanged(bool loading);
@@ -50,6 +53,7 @@ private:
     QList<AuditEntry> m_rows;
     bool m_loading = false;
     bool m_exhausted = false;
+    bool m_showRaw = false;
     quint64 m_generation = 0;
 };
 

@@ -65,7 +65,7 @@ QVariant AttemptModel::cell(const PaymentAttempt &a, int column, int role) const
     case Created: return Labels::time(a.createdAt);
     case Expires: return Labels::time(a.expiresAt);
     case Paid: return Labels::time(a.paidAt);
-    case LastError: return a.lastError;
+    case LastError: return role == Qt::ToolTipRole ? a.lastError : Labels::channelAnswer(a.lastError);
     }
     return {};
 }
@@ -117,10 +117,10 @@ QVariant RefundModel::cell(const RefundService::Row &r, int column, int role) co
     case Payment: return r.outTradeNo;
     case Amount: return money(f.amountMinor, f.currency);
     case State: return Labels::of(f.state);
-    case RequestedBy: return f.requestedBy;
-    case Reason: return f.reason;
+    case RequestedBy: return Labels::actor(f.requestedBy);
+    case Reason: return Labels::systemText(f.reason);
     case Requested: return Labels::time(f.requestedAt);
-    case ReviewedBy: return f.reviewedBy;
+    case ReviewedBy: return Labels::actor(f.reviewedBy);
     case Note: return f.reviewNote;
     }
     return {};
@@ -179,10 +179,10 @@ QVariant ReviewQueueModel::cell(const RefundService::Row &r, int column, int rol
     case OrderNo: return r.orderNo;
     case Payment: return r.outTradeNo;
     case Amount: return money(f.amountMinor, f.currency);
-    case RequestedBy: return f.requestedBy;
-    case Reason: return f.reason;
+    case RequestedBy: return Labels::actor(f.requestedBy);
+    case Reason: return Labels::systemText(f.reason);
     case Age: return Labels::age(m_clock.nowMs() - f.requestedAt);
-    case ChannelSaid: return f.lastError;
+    case ChannelSaid: return role == Qt::ToolTipRole ? f.lastError : Labels::channelAnswer(f.lastError);
     }
     return {};
 }
@@ -210,11 +210,18 @@ QVariant TimelineModel::header(int column) const
 {
     switch (column) {
     case Time: return tr("Time");
-    case User: return tr("By");
-    case Action: return tr("What");
-    case Details: return tr("Details");
+    case Entry: return tr("What happened");
     }
     return {};
+}
+
+void TimelineModel::setShowRaw(bool raw)
+{
+    if (raw == m_showRaw)
+        return;
+    m_showRaw = raw;
+    if (rowCount() > 0)
+        emit dataChanged(index(0, Entry), index(rowCount() - 1, Entry), {Qt::DisplayRole});
 }
 
 QVariant TimelineModel::cell(const AuditEntry &e, int column, int role) const
@@ -223,11 +230,12 @@ QVariant TimelineModel::cell(const AuditEntry &e, int column, int role) const
         return e.seq;
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
+    // A sentence in the reader's language; the raw entry (what it was made from) in the tooltip
+    // and with "Show raw details".
+    const QString raw = e.user + u' ' + e.action + u' ' + e.object + u' ' + Labels::rawDetails(e);
     switch (column) {
     case Time: return Labels::time(e.at);
-    case User: return e.user;
-    case Action: return role == Qt::ToolTipRole ? e.action : Labels::action(e.action);
-    case Details: return QString::fromUtf8(QJsonDocument(e.details).toJson(QJsonDocument::Compact));
+    case Entry: return role == Qt::ToolTipRole || m_showRaw ? raw : Labels::sentence(e);
     }
     return {};
 }
@@ -296,10 +304,10 @@ QVariant AnomalyModel::cell(const AnomalyRow &r, int column, int role) const
                                            : tr("(none) %1").arg(a.outTradeNo);
         return r.orderNo;
     case State: return Labels::of(a.state);
-    case Details: return a.details;
+    case Details: return Labels::systemText(a.details);
     case Created: return Labels::time(a.createdAt);
     case Resolution: return a.resolution;
-    case ResolvedBy: return a.resolvedBy;
+    case ResolvedBy: return Labels::actor(a.resolvedBy);
     }
     return {};
 }
@@ -334,7 +342,7 @@ QVariant UserModel::cell(const User &u, int column, int role) const
         return {};
     switch (column) {
     case Login: return u.login;
-    case Name: return u.displayName;
+    case Name: return Labels::actor(u.login) != u.login ? Labels::actor(u.login) : u.displayName; // PayDesk's own, in words
     case Role_: return Labels::of(u.role);
     case Active: return u.active ? tr("Active") : tr("Disabled");
     }

@@ -83,15 +83,22 @@ class TimelineModel final : public RowTableModel<AuditEntry>
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(TimelineModel)
 public:
-    enum Column { Time, User, Action, Details, ColumnCount };
+    /// Entry: the entry as a sentence ("Admin approved refund RF1 of ¥12.00").
+    enum Column { Time, Entry, ColumnCount };
     using RowTableModel::RowTableModel;
     /// Entries whose object is one of `objects` ("order:PD...", "refund:RF..."), oldest first.
     Status load(AuditLog &audit, const QStringList &objects);
+    /// The raw entries (actor, action, object, JSON details) instead of sentences.
+    void setShowRaw(bool raw);
+    bool showRaw() const { return m_showRaw; }
 
 protected:
     int columns() const override { return ColumnCount; }
     QVariant header(int column) const override;
     QVariant cell(const AuditEntry &e, int column, int role) const override;
+
+private:
+    bool m_showRaw = false;
 };
 
 struct AnomalyRow

@@ -192,7 +192,7 @@ QVariant ReconRunModel::cell(const ReconRunRow &r, int column, int role) const
         // Short in the cell ("12-04 09:30"), whole in the tooltip.
         return role == Qt::ToolTipRole ? Labels::time(run.runAt)
                                        : QDateTime::fromMSecsSinceEpoch(run.runAt).toString(QStringLiteral("MM-dd HH:mm"));
-    case RunBy: return run.runBy;
+    case RunBy: return Labels::actor(run.runBy);
     }
     return {};
 }
@@ -305,8 +305,16 @@ QVariant ReconDifferenceModel::cell(const ReconDifferenceRow &r, int column, int
     case Detail: {
         const QString ours = d.params.value(QStringLiteral("ours")).toString();
         const QString bill = d.params.value(QStringLiteral("bill")).toString();
-        if (!ours.isEmpty() || !bill.isEmpty())
-            return tr("ours %1, bill %2").arg(ours, bill);
+        if (!ours.isEmpty() || !bill.isEmpty()) {
+            // States in words: ours as the books name them, the bill's as the channel's answer.
+            QString oursText = ours;
+            if (auto a = fromString<AttemptState>(ours))
+                oursText = Labels::of(*a);
+            else if (auto rs = fromString<RefundState>(ours))
+                oursText = Labels::of(*rs);
+            return role == Qt::ToolTipRole ? tr("ours %1, bill %2").arg(ours, bill)
+                                           : tr("ours %1, bill %2").arg(oursText, Labels::channelAnswer(bill));
+        }
         if (const QString txn = d.params.value(QStringLiteral("txn_id")).toString(); !txn.isEmpty())
             return tr("channel transaction %1").arg(txn);
         if (const QString no = d.params.value(QStringLiteral("out_trade_no")).toString(); !no.isEmpty())

@@ -5,6 +5,7 @@
 #include "services/Services.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -41,6 +42,12 @@ AuditPage::AuditPage(UiContext &ctx, QWidget *parent)
     top->addWidget(m_search, 1);
     top->addWidget(m_verify);
     layout->addLayout(top);
+    // Each entry reads as a sentence; the JSON it was made from is one click away.
+    auto *raw = new QCheckBox(tr("Show ra&w details"), this);
+    raw->setObjectName(QStringLiteral("showRawDetails"));
+    raw->setToolTip(tr("Show each entry's details as stored (JSON, times in milliseconds since 1970)"));
+    top->insertWidget(top->count() - 1, raw);
+    connect(raw, &QCheckBox::toggled, m_model, &AuditModel::setShowRaw);
     auto *status = new QHBoxLayout;
     m_progress->setVisible(false);
     m_progress->setTextVisible(true);

@@ -1,6 +1,7 @@
 #include "DemoDriver.h"
 
 #include "channels/SimulatedChannel.h"
+#include "demo/DemoSeeder.h"
 #include "services/Services.h"
 
 namespace paydesk::ui {
@@ -16,6 +17,8 @@ constexpr Item kItems[] = {
     {QT_TRANSLATE_NOOP("DemoDriver", "Flower bouquet"), 15900}, {QT_TRANSLATE_NOOP("DemoDriver", "Parking fee"), 1000},
 };
 const char16_t *const kBuyers[] = {u"张伟", u"王芳", u"李娜", u"Emily Chen", u"David Wang", u"", u"刘洋", u"Grace Lin"};
+// The same walk-in customers for a demo shown in Chinese (same draws).
+const char16_t *const kBuyersZh[] = {u"张伟", u"王芳", u"李娜", u"陈思雨", u"王大卫", u"", u"刘洋", u"林佳慧"};
 } // namespace
 
 DemoDriver::DemoDriver(Services &services, const QList<SimulatedChannel *> &channels, User clerk, QObject *parent)
@@ -31,6 +34,12 @@ DemoDriver::DemoDriver(Services &services, const QList<SimulatedChannel *> &chan
         if (services.channels.channel(channel->kind()) == channel)
             m_kinds << channel->kind();
     }
+}
+
+User DemoDriver::counterActor(Services &services, const User &fallback)
+{
+    auto counter = DemoSeeder(*services.db, services.users, services.settings, *services.clock).counterActor();
+    return counter ? counter.value() : fallback;
 }
 
 ChannelKind DemoDriver::pickChannel()
@@ -69,7 +78,7 @@ QString DemoDriver::createOrder()
     req.amount = Money::cny(item.minor * qty).toPlainString();
     req.title = qty > 1 ? QStringLiteral("%1 × %2").arg(QCoreApplication::translate("DemoDriver", item.title)).arg(qty)
                         : QCoreApplication::translate("DemoDriver", item.title);
-    req.buyer = QString::fromUtf16(kBuyers[m_random.bounded(int(std::size(kBuyers)))]);
+    req.buyer = QString::fromUtf16((m_chinese ? kBuyersZh : kBuyers)[m_random.bounded(int(std::size(kBuyers)))]);
     // Short deadlines so the countdowns visibly run out in a demo.
     req.timeoutMs = qint64(3 + m_random.bounded(8)) * 60'000;
     if (m_kinds.isEmpty())

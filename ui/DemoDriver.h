@@ -27,6 +27,12 @@ public:
     /// Listens to every channel in `channels`; counter orders go to those of them registered in
     /// `services.channels`.
     DemoDriver(Services &services, const QList<SimulatedChannel *> &channels, User clerk, QObject *parent = nullptr);
+    /// The actor of the scripted customers' orders: the demo's counter simulator (added to a
+    /// demo database if missing), or `fallback` when there is none (not a demo).
+    static User counterActor(Services &services, const User &fallback);
+    /// Buyers' names as a Chinese shop's (for a demo shown in Chinese); titles follow the
+    /// installed translation.
+    void setChinese(bool chinese) { m_chinese = chinese; }
     /// Real milliseconds between new orders (jittered ±50%).
     void setIntervalMs(int ms) { m_intervalMs = ms; }
     /// Starts taking counter orders (notifications are applied from construction on).
@@ -51,6 +57,7 @@ private:
     QTimer m_timer;
     QRandomGenerator m_random{20260101};
     int m_intervalMs = 6000;
+    bool m_chinese = false;
     int m_created = 0;
     int m_notified = 0;
 };

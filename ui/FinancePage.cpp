@@ -11,6 +11,7 @@
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
@@ -22,6 +23,7 @@
 #include <QLabel>
 #include <QLineSeries>
 #include <QLocale>
+#include <QLoggingCategory>
 #include <QPieSeries>
 #include <QPen>
 #include <QPieSlice>
@@ -29,7 +31,11 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 namespace paydesk::ui {
+
+Q_LOGGING_CATEGORY(lcFinance, "paydesk.finance")
 
 namespace {
 
@@ -54,13 +60,32 @@ QChart *newChart()
     return chart;
 }
 
-QValueAxis *moneyAxis(qreal max)
+/// A money axis from 0 to a little above `max` (major units), about `ticks` ticks at round
+/// amounts labelled as money in the user's locale ("¥12,000", "¥0.50"), never "12000".
+QCategoryAxis *moneyAxis(qreal max, int ticks = 6)
 {
-    auto *axis = new QValueAxis;
-    axis->setRange(0, max > 0 ? max * 1.1 : 1);
-    axis->setLabelFormat(QStringLiteral("%.0f"));
-    axis->applyNiceNumbers();
-    axis->setTitleText(FinancePage::tr("¥"));
+    auto *axis = new QCategoryAxis;
+    axis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    // Ticks in minor units: the smallest step of 1, 2 or 5 times a power of ten that gives at
+    // most `ticks` of them.
+    const qint64 topMinor = qMax<qint64>(1, qint64(std::ceil(max * 110.0))); // max * 1.1, in fen
+    const qint64 target = qMax<qint64>(1, (topMinor + ticks - 1) / ticks);
+    qint64 step = 1;
+    while (step < target) {
+        if (step * 2 >= target) { step *= 2; break; }
+        if (step * 5 >= target) { step *= 5; break; }
+        step *= 10;
+    }
+    const qint64 count = (topMinor + step - 1) / step;
+    const QLocale loc;
+    axis->setStartValue(0);
+    for (qint64 i = 0; i <= count; ++i) {
+        const qint64 minor = i * step;
+        const QString label = step % 100 == 0 ? Currency::cny().symbol() + loc.toString(minor / 100)
+                                              : Money::cny(minor).toDisplayString(loc);
+        axis->append(label, toMajor(minor));
+    }
+    axis->setRange(0, toMajor(count * step));
     return axis;
 }
 
@@ -207,12 +232,14 @@ void FinancePage::refresh()
                                 : tr("from the channels' bills of %n day(s): fees %1, net after fees %2", nullptr, billed)
                                       .arg(Money::cny(m_report.totalFees()).toDisplayString(loc),
                                            Money::cny(m_report.totalNetAfterFees()).toDisplayString(loc));
-                m_summary->setText(tr("%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)")
-                                       .arg(m_report.first.toString(Qt::ISODate), m_report.last.toString(Qt::ISODate),
+                m_summary->setText(tr("%1 to %2: paid %3, refunded %4, net %5; %6")
+                                       .arg(loc.toString(m_report.first, QLocale::ShortFormat), loc.toString(m_report.last, QLocale::ShortFormat),
                                             Money::cny(m_report.totalPaid()).toDisplayString(loc),
                                             Money::cny(m_report.totalRefunded()).toDisplayString(loc),
-                                            Money::cny(m_report.totalPaid() - m_report.totalRefunded()).toDisplayString(loc), fees)
-                                       .arg(m_report.elapsedMs));
+                                            Money::cny(m_report.totalPaid() - m_report.totalRefunded()).toDisplayString(loc), fees));
+                // How long the sums took is for developers: the debug log, not the page.
+                qCDebug(lcFinance, "finance report %s..%s computed in %lld ms", qPrintable(m_report.first.toString(Qt::ISODate)),
+                        qPrintable(m_report.last.toString(Qt::ISODate)), static_cast<long long>(m_report.elapsedMs));
                 rebuildCharts();
             }
             emit reloaded();
@@ -296,7 +323,7 @@ void FinancePage::rebuildCharts()
                 if (t->hasFees(r))
                     fees->append(r, toMajor(t->value(r, FinanceTableModel::FeesColumn)));
             auto *feeAxis = moneyAxis(maxFee);
-            feeAxis->setTitleText(tr("Fees ¥"));
+            feeAxis->setTitleText(tr("Fees")); // the labels say ¥
             feeAxis->setLabelsColor(kFees);
             feeAxis->setTitleBrush(kFees);
             feeAxis->setGridLineVisible(false);
@@ -322,7 +349,7 @@ void FinancePage::rebuildCharts()
             const QString key = t->data(t->index(r, 0), FinanceTableModel::KeyRole).toString();
             const qint64 v = which == Table::States ? t->value(r, 1) : t->value(r, 2);
             const QString label = t->data(t->index(r, 0)).toString();
-            auto *slice = series->append(QStringLiteral("%1 %2%").arg(label).arg(total > 0 ? v * 100.0 / total : 0, 0, 'f', 1),
+            auto *slice = series->append(tr("%1 %2%").arg(label, loc.toString(total > 0 ? v * 100.0 / total : 0, 'f', 1)),
                                          which == Table::States ? qreal(v) : toMajor(v));
             if (which == Table::States) {
                 if (auto s = fromString<OrderState>(key))
@@ -353,25 +380,24 @@ void FinancePage::rebuildCharts()
         QStringList labels;
         qreal max = 0;
         for (int r = 0; r < t->rowCount(); ++r) {
-            labels << tr("%1 (%2)").arg(t->data(t->index(r, 0)).toString()).arg(t->value(r, 1));
+            // The amount as money beside its state ("Requested (3): ¥1,234.00"); a bar label
+            // would show the chart's number ("1234.5").
+            labels << tr("%1 (%2)").arg(t->data(t->index(r, 0)).toString(), loc.toString(t->value(r, 1))) + QStringLiteral("<br>")
+                          + Money::cny(t->value(r, 2)).toDisplayString(loc);
             set->append(toMajor(t->value(r, 2)));
             max = qMax(max, toMajor(t->value(r, 2)));
         }
         series->append(set);
-        series->setLabelsVisible(true);
-        series->setLabelsFormat(QStringLiteral("@value"));
-        // Beside the bar, not in it: a small backlog's bar is too short for its own number.
-        series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
-        series->setLabelsPrecision(12);
         chart->addSeries(series);
         auto *axisY = new QBarCategoryAxis;
         axisY->append(labels);
-        auto *axisX = moneyAxis(max * 1.2); // room for the labels beside the longest bar
+        auto *axisX = moneyAxis(max, 3); // a narrow chart: few ticks, so each label fits
         chart->addAxis(axisY, Qt::AlignLeft);
         chart->addAxis(axisX, Qt::AlignBottom);
         series->attachAxis(axisY);
         series->attachAxis(axisX);
         chart->legend()->hide();
+        chart->setMargins(QMargins(4, 4, 28, 4)); // room for the last tick's amount
         m_views[int(Table::Backlog)]->setChart(chart);
         delete old;
     }

@@ -5,6 +5,7 @@
 #include "ListModels.h"
 #include "services/Services.h"
 
+#include <QAction>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -50,7 +51,15 @@ OrderDetailPane::OrderDetailPane(UiContext &ctx, QWidget *parent)
     refundView->setColumnHidden(RefundModel::OrderNo, true);
     m_tabs->addTab(makeTable(m_attempts), tr("&Payments"));
     m_tabs->addTab(refundView, tr("Re&funds"));
-    m_tabs->addTab(makeTable(m_timeline), tr("T&imeline"));
+    auto *timelineView = makeTable(m_timeline);
+    // Each entry reads as a sentence; the raw entry is in its tooltip and one click away.
+    auto *raw = new QAction(tr("Show raw details"), timelineView);
+    raw->setCheckable(true);
+    raw->setObjectName(QStringLiteral("timelineShowRaw"));
+    connect(raw, &QAction::toggled, m_timeline, &TimelineModel::setShowRaw);
+    timelineView->addAction(raw);
+    timelineView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_tabs->addTab(timelineView, tr("T&imeline"));
     m_tabs->setObjectName(QStringLiteral("detailTabs"));
     layout->addWidget(m_tabs, 1);
     setMinimumHeight(fontMetrics().height() * 11);
@@ -99,7 +108,7 @@ void OrderDetailPane::showOrder(const std::optional<Order> &order)
     html += row(tr("State"), state);
     html += row(tr("Buyer"), o.buyer.isEmpty() ? tr("—") : o.buyer);
     html += row(tr("Channel"), o.channel ? Labels::of(*o.channel) : tr("—"));
-    html += row(tr("Created"), tr("%1 by %2").arg(Labels::time(o.createdAt), o.createdBy.isEmpty() ? tr("—") : o.createdBy));
+    html += row(tr("Created"), tr("%1 by %2").arg(Labels::time(o.createdAt), o.createdBy.isEmpty() ? tr("—") : Labels::actor(o.createdBy)));
     html += row(tr("Pay by"), Labels::time(o.expiresAt));
     if (o.paidAt > 0)
         html += row(tr("Paid"), Labels::time(o.paidAt));

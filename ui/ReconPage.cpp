@@ -353,7 +353,7 @@ void ReconPage::runSelected()
         return;
     }
     const ReconRun &r = row->run;
-    m_diffBox->setTitle(tr("Differences — %1, bill of %2 (run %3 by %4)").arg(Labels::of(r.channel), dayText(r.date)).arg(r.id).arg(r.runBy));
+    m_diffBox->setTitle(tr("Differences — %1, bill of %2 (run %3 by %4)").arg(Labels::of(r.channel), dayText(r.date)).arg(r.id).arg(Labels::actor(r.runBy)));
     if (r.differences == 0) {
         m_noDiffs->setText(tr("No differences: all %n row(s) of the bill matched our books.", nullptr, r.billPayments + r.billRefunds));
         m_diffStack->setCurrentWidget(m_noDiffs);

@@ -41,7 +41,12 @@ RefundDialog::RefundDialog(UiContext &ctx, const Order &order, QWidget *parent)
     m_amount->setAccessibleName(tr("Refund amount"));
     amountRow->addWidget(m_amount, 1);
     amountRow->addWidget(m_all);
-    form->addRow(tr("&Amount (%1):").arg(order.amount().currency().symbol()), amountRow);
+    // A row of a layout gets no buddy from addRow(text, layout): the label names its field
+    // itself, so "&A" is a shortcut (Alt+A) and not shown as "&".
+    auto *amountLabel = new QLabel(tr("&Amount (%1):").arg(order.amount().currency().symbol()), this);
+    amountLabel->setObjectName(QStringLiteral("amountLabel"));
+    amountLabel->setBuddy(m_amount);
+    form->addRow(amountLabel, amountRow);
     m_reason->setPlaceholderText(tr("Why the money goes back (required; the reviewer reads it)"));
     m_reason->setTabChangesFocus(true);
     m_reason->setMaximumHeight(90);

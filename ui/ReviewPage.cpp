@@ -1,6 +1,7 @@
 #include "ReviewPage.h"
 
 #include "ActionPolicy.h"
+#include "Labels.h"
 #include "ListModels.h"
 #include "MessageBox.h"
 #include "services/Services.h"
@@ -154,7 +155,7 @@ void ReviewPage::retry()
     const QString amount = Money(row->refund.amountMinor, Currency::cny()).toDisplayString(QLocale());
     const QString question = tr("Send refund %1 of %2 on order %3 again?\n\nThe channel refused it: \"%4\". "
                                 "It goes out with the same refund number, so the customer is paid at most once.")
-                                 .arg(no, amount, row->orderNo, row->refund.lastError);
+                                 .arg(no, amount, row->orderNo, Labels::channelAnswer(row->refund.lastError));
     if (MessageBox::question(this, tr("Send refund again"), question) != QMessageBox::Yes)
         return;
     auto r = m_ctx.services.refundService.retry(m_ctx.user, no, m_note->text().trimmed());
@@ -186,9 +187,9 @@ void ReviewPage::review(bool approve)
     const QString question = approve
         ? tr("Approve refund %1 of %2 on order %3 (requested by %4)?\n\nThe timer sends it to the channel right away; "
              "money that reached the customer cannot be taken back.")
-              .arg(no, amount, row->orderNo, row->refund.requestedBy)
+              .arg(no, amount, row->orderNo, Labels::actor(row->refund.requestedBy))
         : tr("Reject refund %1 of %2 on order %3?\n\nNo money moves; %4 is refundable again and %5 sees your note.")
-              .arg(no, amount, row->orderNo, amount, row->refund.requestedBy);
+              .arg(no, amount, row->orderNo, amount, Labels::actor(row->refund.requestedBy));
     if (MessageBox::question(this, approve ? tr("Approve refund") : tr("Reject refund"), question) != QMessageBox::Yes)
         return;
     auto r = approve ? m_ctx.services.refundService.approve(m_ctx.user, no, note)

@@ -68,7 +68,7 @@ int main(int argc, char *argv[])
     QApplication::setDesktopFileName(QStringLiteral("paydesk"));
 
     const AppOptions opt = AppOptions::parse(QApplication::arguments());
-    ui::Translations::install(app, opt.language);
+    const bool chinese = ui::Translations::install(app, opt.language) == QStringLiteral("zh_CN");
     if (!opt.error.isEmpty())
         return fail(opt.error);
 
@@ -105,6 +105,7 @@ int main(int argc, char *argv[])
             DemoSeeder seeder(*services.db, services.users, services.settings, *services.clock);
             DemoSeeder::Options so;
             so.orders = opt.demoOrders;
+            so.chinese = chinese; // the demo's people write in the language it is shown in
             // A big demo takes a while to write: say so, and keep the progress moving.
             std::unique_ptr<QProgressDialog> progress;
             if (so.orders >= 20'000) {
@@ -191,15 +192,18 @@ int main(int argc, char *argv[])
         window.showChannelProblem(problem);
     std::unique_ptr<ui::DemoDriver> driver;
     if (!sims.isEmpty()) {
+        // The scripted customers' orders are the counter simulator's, not the signed-in user's.
         User clerk = user;
         if (user.role == Role::Finance) {
             if (auto c = services.users.find(QStringLiteral("clerk")); c)
                 clerk = c.value();
         }
+        clerk = ui::DemoDriver::counterActor(services, clerk);
         // Payments the scripted customers make reach the books through the channels'
         // notifications; with --demo new counter orders keep coming too.
         driver = std::make_unique<ui::DemoDriver>(services, sims, clerk);
         driver->setIntervalMs(opt.demoIntervalMs);
+        driver->setChinese(chinese);
         QObject::connect(driver.get(), &ui::DemoDriver::booksChanged, &window, &ui::MainWindow::booksChanged);
         if (auto woken = sims.constFirst()->wakeCustomers(); !woken)
             qWarning("paydesk: the simulated customers cannot start: %s", qPrintable(woken.error().message));

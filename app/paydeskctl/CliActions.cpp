@@ -1,6 +1,7 @@
 #include "Cli.h"
 
 #include "domain/Json.h"
+#include "domain/SystemText.h"
 #include "sync/LateLook.h"
 #include "sync/ReconScheduler.h"
 #include "sync/SyncEngine.h"
@@ -287,7 +288,7 @@ int Cli::cmdRefund(const QStringList &argv)
             for (const auto &row : rows.value())
                 m_out << QStringLiteral("%1  %2  %3  %4  %5  %6\n").arg(row.refund.outRefundNo, -24).arg(row.orderNo, -22)
                              .arg(minorToPlain(row.refund.amountMinor, 2), 10).arg(toString(row.refund.state), -10)
-                             .arg(row.refund.requestedBy, -8).arg(row.refund.reason);
+                             .arg(row.refund.requestedBy, -8).arg(SystemText::render(row.refund.reason));
             m_out.flush();
         }
         return 0;

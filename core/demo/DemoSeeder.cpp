@@ -1,9 +1,11 @@
 #include "demo/DemoSeeder.h"
 
+#include "domain/SystemText.h"
 #include "storage/OrderRepository.h"
 
 #include <QDateTime>
 #include <QRandomGenerator>
+#include <QUuid>
 
 #include <algorithm>
 #include <array>
@@ -37,6 +39,17 @@ constexpr std::array<Product, 36> kProducts{{
 constexpr std::array<const char16_t *, 16> kBuyers{{
     u"张伟", u"王芳", u"李娜", u"刘洋", u"陈静", u"杨磊", u"赵敏", u"黄晓明",
     u"Emily Chen", u"David Wang", u"Sophie Li", u"Tom Zhang", u"Anna Liu", u"Kevin Wu", u"Grace Lin", u"Mark Zhou"}};
+// The same buyers for a demo shown in Chinese (same draws, so the same books).
+constexpr std::array<const char16_t *, 16> kBuyersZh{{
+    u"张伟", u"王芳", u"李娜", u"刘洋", u"陈静", u"杨磊", u"赵敏", u"黄晓明",
+    u"陈思雨", u"王大卫", u"李素菲", u"张涛", u"刘安娜", u"吴凯文", u"林佳慧", u"周明"}};
+struct Words { const char16_t *zh; const char16_t *en; };
+constexpr std::array<Words, 5> kReasons{{
+    {u"到货时已损坏", u"Damaged on arrival"}, {u"尺码不合适", u"Wrong size"}, {u"顾客改变主意", u"Customer changed mind"},
+    {u"重复购买", u"Duplicate purchase"}, {u"缺货", u"Out of stock"}}};
+constexpr Words kRejectNote{u"商品未退回", u"Goods not returned"};
+constexpr Words kResolution{u"已退款给顾客", u"Refunded to the customer"};
+QString words(const Words &w, bool chinese) { return QString::fromUtf16(chinese ? w.zh : w.en); }
 
 constexpr qint64 kMinute = 60'000;
 constexpr qint64 kDay = 24 * 60 * kMinute;
@@ -156,6 +169,8 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
                                tr("The database already has %1 orders; seed demo data into an empty one.").arg(n));
     if (Status s = m_settings.setSystemValue(QStringLiteral("demo"), QStringLiteral("1")); !s)
         return s.error();
+    if (auto counter = counterActor(); !counter)
+        return counter.error();
     const std::array<std::pair<const char *, Role>, 3> demoUsers{{
         {"clerk", Role::Clerk}, {"finance", Role::Finance}, {"admin", Role::Admin}}};
     for (const auto &[login, role] : demoUsers) {
@@ -216,6 +231,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
     qint64 orderId = 0, attemptId = 0, refundId = 0;
     const QString cny = QStringLiteral("CNY");
     const QString clerk = QStringLiteral("clerk"), finance = QStringLiteral("finance"), timer = QStringLiteral("timer");
+    const QString counter = QLatin1String(UserDirectory::kDemoCounterLogin);
     const QString none;
 
     for (int i = 0; i < opt.orders; ++i) {
@@ -229,12 +245,12 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         }
         const Product &p = kProducts[rng.bounded(quint32(kProducts.size()))];
         const int qty = rng.bounded(10u) < 7 ? 1 : int(rng.bounded(2u, 4u));
-        const bool zh = rng.bounded(2u) == 0;
+        const bool zh = rng.bounded(2u) == 0 || opt.chinese;
         const QString name = QString::fromUtf16(zh ? p.zh : p.en);
         const QString title = qty == 1 ? name : name + (zh ? QStringLiteral(" ×") : QStringLiteral(" x")) + QString::number(qty);
         const QString buyer = rng.bounded(4u) == 0
             ? QStringLiteral("1%1****%2").arg(rng.bounded(30u, 90u)).arg(rng.bounded(10000u), 4, 10, QChar(u'0'))
-            : QString::fromUtf16(kBuyers[rng.bounded(quint32(kBuyers.size()))]);
+            : QString::fromUtf16((opt.chinese ? kBuyersZh : kBuyers)[rng.bounded(quint32(kBuyers.size()))]);
         const qint64 amount = p.priceMinor * qty;
         const quint32 cr = rng.bounded(100u);
         const ChannelKind channel = cr < 55 ? ChannelKind::WeChat : cr < 95 ? ChannelKind::Alipay : ChannelKind::Sim;
@@ -304,11 +320,13 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         };
 
         const QString search = (orderNo + u' ' + title + u' ' + buyer).toLower();
+        // A pending order's customer is scripted: the counter simulator took it, not a clerk.
+        const QString creator = fate == Fate::Pending ? counter : clerk;
         if (Status s = run(st.order, orderId, orderNo, title, buyer, amount, cny, toString(state), toString(reason),
-                           toString(channel), qint64(0), createdAt, expiresAt, paidAt, closedAt, clerk, search);
+                           toString(channel), qint64(0), createdAt, expiresAt, paidAt, closedAt, creator, search);
             !s)
             return s.error();
-        if (Status s = log.append(createdAt, clerk, QStringLiteral("order.create"), object,
+        if (Status s = log.append(createdAt, creator, QStringLiteral("order.create"), object,
                                   {{QStringLiteral("amount"), minorToPlain(amount, 2)}, {QStringLiteral("title"), title}});
             !s)
             return s.error();
@@ -364,7 +382,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             const bool done = rs == RefundState::Succeeded || rs == RefundState::Failed || rs == RefundState::Closed;
             const qint64 completedAt = done ? reviewedAt + qint64(rng.bounded(1u, 120u)) * 1000 : 0;
             const QString outRefundNo = Ids::outRefundNo(orderNo, int(refundId % 50) + 1);
-            const QString note = rs == RefundState::Rejected ? QStringLiteral("Goods not returned") : QString();
+            const QString note = rs == RefundState::Rejected ? words(kRejectNote, opt.chinese) : QString();
             const QString refundReviewer = reviewed ? finance : QString();
             const qint64 nextAction = (rs == RefundState::Approved || rs == RefundState::Processing)
                 ? now + qint64(rng.bounded(5u, 120u)) * 1000 : 0;
@@ -414,9 +432,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             const RefundState rs = sr < 55 ? RefundState::Succeeded : sr < 70 ? RefundState::Requested
                                  : sr < 75 ? RefundState::Approved : sr < 83 ? RefundState::Processing
                                  : sr < 93 ? RefundState::Rejected : sr < 97 ? RefundState::Failed : RefundState::Closed;
-            static const std::array<const char *, 5> reasons{"Damaged on arrival", "Wrong size", "Customer changed mind",
-                                                             "Duplicate purchase", "Out of stock"};
-            const QString why = QString::fromLatin1(reasons[rng.bounded(quint32(reasons.size()))]);
+            const QString why = words(kReasons[rng.bounded(quint32(kReasons.size()))], opt.chinese);
             if (Status s = addRefund(attempts.back(), refundAmount, rs, why, clerk, paidAt + qint64(rng.bounded(1u, 72u)) * 60 * kMinute, false);
                 !s)
                 return s.error();
@@ -425,14 +441,15 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             const A &extra = attempts.back();
             const bool resolved = rng.bounded(10u) < 3;
             const RefundState rs = resolved ? RefundState::Succeeded : RefundState::Requested;
-            const QString why = fate == Fate::PaidAfterClose ? QStringLiteral("Payment arrived after the order closed")
-                                                             : QStringLiteral("Second payment for the same order");
+            // What the Reconciler writes for such money, in the same coded form.
+            const QString why = fate == Fate::PaidAfterClose ? SystemText::paidAfterClose(extra.otn, orderNo)
+                                                             : SystemText::duplicatePayment(extra.otn, orderNo);
             if (Status s = addRefund(extra, amount, rs, why, timer, extra.paidAt + 1000, true); !s)
                 return s.error();
             const AnomalyKind kind = fate == Fate::PaidAfterClose ? AnomalyKind::PaidAfterClose : AnomalyKind::DuplicatePayment;
             if (Status s = run(st.anomaly, toString(kind), orderId, extra.id, refundId,
                                toString(resolved ? AnomalyState::Resolved : AnomalyState::Open), why,
-                               resolved ? QStringLiteral("Refunded to the customer") : QString(),
+                               resolved ? words(kResolution, opt.chinese) : QString(),
                                resolved ? finance : QString(), extra.paidAt + 1000, resolved ? extra.paidAt + 3 * kDay / 24 : qint64(0));
                 !s)
                 return s.error();
@@ -478,6 +495,18 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
     if (progress)
         progress(opt.orders, opt.orders);
     return sum;
+}
+
+Result<User> DemoSeeder::counterActor()
+{
+    const QString login = QLatin1String(UserDirectory::kDemoCounterLogin);
+    if (!m_settings.isDemo())
+        return Error::forbidden(QStringLiteral("demo.real_database"), tr("The counter simulator is only part of a demo database."));
+    if (auto found = m_users.find(login))
+        return found;
+    // A password nobody knows (and login() refuses this account anyway).
+    const QString password = QUuid::createUuid().toString(QUuid::WithoutBraces) + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    return m_users.add(QString(), login, tr("Counter simulator"), Role::Clerk, password, UserDirectory::PasswordPolicy::DemoActor);
 }
 
 } // namespace paydesk

@@ -25,6 +25,9 @@ public:
         int orders = 2000;
         int days = 30;
         quint32 seed = 1;
+        /// The texts people typed (titles, buyers, reasons, notes) in Chinese, for a demo shown
+        /// in Chinese; the books (amounts, states, times) are the same for a seed either way.
+        bool chinese = false;
     };
     struct Summary
     {
@@ -37,6 +40,10 @@ public:
     /// Marks the database as a demo and adds the users clerk, finance and admin (password =
     /// login) if missing. Refuses a database that has real users or already has orders.
     Result<Summary> seed(const Options &options, const std::function<void(int done, int total)> &progress = {});
+    /// The demo's counter simulator (UserDirectory::kDemoCounterLogin, a CLERK that never signs
+    /// in), added if missing: the actor of the orders the scripted customers pay. Only on a demo
+    /// database.
+    Result<User> counterActor();
 
 private:
     Database &m_db;

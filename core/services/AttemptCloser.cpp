@@ -1,5 +1,7 @@
 #include "services/AttemptCloser.h"
 
+#include "domain/SystemText.h"
+
 #include <memory>
 
 namespace paydesk {
@@ -29,7 +31,7 @@ struct Run : std::enable_shared_from_this<Run>
         if (!ch) {
             finish(a, AttemptOutcome::Kind::Failed, {},
                    ChannelError::make(ChannelError::Kind::Config, QStringLiteral("NO_CHANNEL"),
-                                      QCoreApplication::translate("AttemptCloser", "The %1 channel is not configured.").arg(toString(a.channel))));
+                                      QCoreApplication::translate("AttemptCloser", "The %1 channel is not configured.").arg(SystemText::of(a.channel))));
             return;
         }
         auto self = shared_from_this();

@@ -1,5 +1,7 @@
 #include "services/PaymentService.h"
 
+#include "domain/SystemText.h"
+
 #include "util/Duration.h"
 
 #include <QTimer>
@@ -21,7 +23,7 @@ Status PaymentService::checkRole(const User &actor, const QString &what) const
     if (me->role != Role::Clerk && me->role != Role::Admin)
         return Error::forbidden(QStringLiteral("role.counter_only"),
                                 tr("%1 is a counter action: it needs a CLERK or ADMIN account; %2 is %3.")
-                                    .arg(what, actor.login, toString(me->role)));
+                                    .arg(what, actor.login, SystemText::of(me->role)));
     return {};
 }
 
@@ -30,7 +32,7 @@ Result<qint64> PaymentService::repayWindow(const Order &order, ChannelKind chann
     PaymentChannel *ch = m_channels.channel(channel);
     if (!ch)
         return Error::invalid(QStringLiteral("channel.not_configured"),
-                              tr("The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.").arg(toString(channel)));
+                              tr("The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.").arg(SystemText::of(channel)));
     const qint64 now = m_clock.nowMs();
     const qint64 left = order.expiresAt - now;
     const qint64 buffer = const_cast<Settings &>(m_settings).repayBufferS() * 1000;
@@ -60,7 +62,7 @@ Result<PaymentService::Started> PaymentService::checkout(const User &actor, cons
     PaymentChannel *ch = m_channels.channel(channel);
     if (!ch)
         return refuse(Error::invalid(QStringLiteral("channel.not_configured"),
-                                     tr("The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.").arg(toString(channel))));
+                                     tr("The %1 channel is not set up; add its profile in Settings or with paydeskctl channel add.").arg(SystemText::of(channel))));
     auto order = m_orderService.create(actor, request);
     if (!order)
         return order.error();
@@ -122,7 +124,7 @@ void PaymentService::runTask(PayTask *task, QString description)
     PaymentChannel *ch = m_channels.channel(task->m_attempt.channel);
     ++task->m_tries;
     const int total = m_retries + 1;
-    emit task->progressed(tr("Creating the payment at %1 (try %2 of %3)…").arg(toString(task->m_attempt.channel)).arg(task->m_tries).arg(total));
+    emit task->progressed(tr("Creating the payment at %1 (try %2 of %3)…").arg(SystemText::of(task->m_attempt.channel)).arg(task->m_tries).arg(total));
     CreatePaymentRequest req;
     req.outTradeNo = task->m_attempt.outTradeNo;
     req.amountMinor = task->m_attempt.amountMinor;
@@ -152,7 +154,7 @@ void PaymentService::runTask(PayTask *task, QString description)
         emit booksChanged();
     };
     if (!ch) {
-        fail(QStringLiteral("NO_CHANNEL"), tr("The %1 channel is not set up.").arg(toString(task->m_attempt.channel)));
+        fail(QStringLiteral("NO_CHANNEL"), tr("The %1 channel is not set up.").arg(SystemText::of(task->m_attempt.channel)));
         return;
     }
     ch->createNative(req, this, [this, task, description, fail, total](const ChannelReply<CreatedPayment> &r) {
@@ -325,14 +327,14 @@ void PaymentService::close(const User &actor, const QString &orderNo, QObject *c
         return reply(order.error());
     }
     if (order->state == OrderState::Closed) {
-        Closed c{order.value(), true, tr("Order %1 was already closed (%2).").arg(orderNo, toString(order->closeReason))};
+        Closed c{order.value(), true, tr("Order %1 was already closed (%2).").arg(orderNo, SystemText::of(order->closeReason))};
         return reply(c);
     }
     if (order->state != OrderState::Pending) {
         m_audit.recordRefusal(actor.login, QStringLiteral("order.close.refused"), QStringLiteral("order:") + orderNo,
                               {{QStringLiteral("code"), QStringLiteral("order.not_pending")}, {QStringLiteral("state"), toString(order->state)}});
         return reply(Error::conflict(QStringLiteral("order.not_pending"),
-                                     tr("Order %1 is %2; only a pending order can be closed.").arg(orderNo, toString(order->state))));
+                                     tr("Order %1 is %2; only a pending order can be closed.").arg(orderNo, SystemText::of(order->state))));
     }
     auto attempts = m_orders.attemptsOf(order->id);
     if (!attempts)
@@ -358,7 +360,7 @@ void PaymentService::closeRound(const QString &key, const QString &login, const 
             // close either way, and the answer says which.
             result = after->closedHere ? Closed{after->order, false, tr("Order %1 is closed.").arg(before.orderNo)}
                                        : Closed{after->order, true, tr("Order %1 was already closed (%2).")
-                                                                        .arg(before.orderNo, toString(after->order.closeReason))};
+                                                                        .arg(before.orderNo, SystemText::of(after->order.closeReason))};
         } else if (after->order.state == OrderState::Pending && !problem.isEmpty()) {
             result = Error{Error::Kind::Channel, QStringLiteral("close.channel_failed"),
                            tr("Could not close the payment at the channel (%1); the order stays pending. Try again.").arg(problem)};
@@ -371,7 +373,7 @@ void PaymentService::closeRound(const QString &key, const QString &login, const 
         } else {
             result = Error::conflict(QStringLiteral("close.already_paid"),
                                      tr("Order %1 was paid by the customer before it could be closed; it is now %2.")
-                                         .arg(before.orderNo, toString(after->order.state)));
+                                         .arg(before.orderNo, SystemText::of(after->order.state)));
         }
         for (const auto &waiter : m_closing.take(key))
             waiter(result);
@@ -401,7 +403,7 @@ void PaymentService::repay(const User &actor, const QString &orderNo, ChannelKin
         return refuse(order.error());
     if (order->state != OrderState::Pending)
         return refuse(Error::conflict(QStringLiteral("order.not_pending"),
-                                      tr("Order %1 is %2; only a pending order can be repaid.").arg(orderNo, toString(order->state))));
+                                      tr("Order %1 is %2; only a pending order can be repaid.").arg(orderNo, SystemText::of(order->state))));
     if (auto w = repayWindow(order.value(), channel); !w)
         return refuse(w.error());
     auto attempts = m_orders.attemptsOf(order->id);
@@ -466,7 +468,7 @@ void PaymentService::repayAfterClosing(const User &actor, const QString &orderNo
     const Order order = OrderRepository::readOrder(cur.value());
     if (order.state != OrderState::Pending)
         return refuse(Error::conflict(QStringLiteral("order.not_pending"),
-                                      tr("Order %1 became %2 meanwhile; only a pending order can be repaid.").arg(orderNo, toString(order.state))));
+                                      tr("Order %1 became %2 meanwhile; only a pending order can be repaid.").arg(orderNo, SystemText::of(order.state))));
     auto window = repayWindow(order, channel); // time passed while closing
     if (!window)
         return refuse(window.error());
@@ -540,7 +542,7 @@ void PaymentService::refresh(const QString &actor, const QString &orderNo, QObje
     for (const PaymentAttempt &a : open) {
         PaymentChannel *ch = m_channels.channel(a.channel);
         if (!ch) {
-            state->problems << tr("%1: the %2 channel is not set up").arg(a.outTradeNo, toString(a.channel));
+            state->problems << tr("%1: the %2 channel is not set up").arg(a.outTradeNo, SystemText::of(a.channel));
             if (--*remaining == 0)
                 reply(*state);
             continue;

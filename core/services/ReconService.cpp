@@ -1,5 +1,6 @@
 #include "services/ReconService.h"
 
+#include "domain/SystemText.h"
 #include "storage/ReconSets.h"
 
 #include <QCryptographicHash>
@@ -42,7 +43,7 @@ Result<ReconService::Report> ReconService::show(ChannelKind channel, const QDate
         return run.error();
     if (!run.value())
         return Error::notFound(QStringLiteral("recon.not_found"),
-                               tr("%1 has not been reconciled for %2 yet.").arg(toString(channel), date.toString(Qt::ISODate)));
+                               tr("%1 has not been reconciled for %2 yet.").arg(SystemText::of(channel), date.toString(Qt::ISODate)));
     Report out;
     out.run = *run.value();
     auto diffs = m_recon.differencesOfRun(out.run.id);
@@ -323,18 +324,12 @@ Result<ReconService::Report> ReconService::runChecked(const User &actor, Channel
                 a.channelTxnId = isRefund && !e->channelRefundId.isEmpty() ? e->channelRefundId : e->channelTxnId;
                 a.amountMinor = d.billMinor;
                 a.currency = e->currency;
-                a.details = isRefund ? tr("%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).")
-                                           .arg(toString(channel), date.toString(Qt::ISODate), e->outRefundNo,
-                                                minorToPlain(d.billMinor, 2), e->currency, e->outTradeNo)
-                                           .arg(e->line)
-                                     : tr("%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).")
-                                           .arg(toString(channel), date.toString(Qt::ISODate), e->outTradeNo,
-                                                minorToPlain(d.billMinor, 2), e->currency, e->channelTxnId)
-                                           .arg(e->line);
+                a.details = isRefund ? SystemText::billRefundUnknown(channel, date.toString(Qt::ISODate), e->outRefundNo, d.billMinor,
+                                                                     e->currency, e->outTradeNo, e->line)
+                                     : SystemText::billPaymentUnknown(channel, date.toString(Qt::ISODate), e->outTradeNo, d.billMinor,
+                                                                      e->currency, e->channelTxnId, e->line);
             } else {
-                a.details = tr("%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).")
-                                .arg(toString(channel), date.toString(Qt::ISODate), d.kind, d.ref, minorToPlain(d.oursMinor, 2),
-                                     minorToPlain(d.billMinor, 2));
+                a.details = SystemText::billDiffers(channel, date.toString(Qt::ISODate), d.kind, d.ref, d.oursMinor, d.billMinor);
             }
             a.createdAt = now;
             if (Status s = m_anomalies.insert(tx.connection(), a); !s)

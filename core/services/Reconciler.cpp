@@ -1,5 +1,7 @@
 #include "services/Reconciler.h"
 
+#include "domain/SystemText.h"
+
 namespace paydesk {
 
 QString Reconciler::describe(Outcome o)
@@ -131,7 +133,6 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
                 return seen.error();
             if (seen.value())
                 return out;
-            const QString stated = minorToPlain(status.amountMinor, 2) + u' ' + (status.currency.isEmpty() ? attempt.currency : status.currency);
             if (Status s = m_audit.append(tx, actor, QStringLiteral("payment.amount_mismatch"), object,
                                           {{QStringLiteral("out_trade_no"), attempt.outTradeNo}, {QStringLiteral("source"), source},
                                            {QStringLiteral("channel_state"), status.rawState},
@@ -143,8 +144,7 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
                 !s)
                 return s.error();
             auto id = openAnomaly(tx, AnomalyKind::AmountMismatch, order, attempt,
-                                  tr("The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.")
-                                      .arg(stated, attempt.outTradeNo, minorToPlain(attempt.amountMinor, 2), attempt.currency),
+                                  SystemText::paymentAmountMismatch(attempt.outTradeNo, status.amountMinor, status.currency, attempt.amountMinor, attempt.currency),
                                   false);
             if (!id)
                 return id.error();
@@ -185,8 +185,8 @@ Result<Reconciler::Applied> Reconciler::applyPayment(Transaction &tx, const Paym
         }
         const bool closed = order.state == OrderState::Closed;
         const AnomalyKind kind = closed ? AnomalyKind::PaidAfterClose : AnomalyKind::DuplicatePayment;
-        const QString why = closed ? tr("Payment %1 arrived after order %2 was closed.").arg(attempt.outTradeNo, order.orderNo)
-                                   : tr("Payment %1 is a second payment for order %2.").arg(attempt.outTradeNo, order.orderNo);
+        const QString why = closed ? SystemText::paidAfterClose(attempt.outTradeNo, order.orderNo)
+                                   : SystemText::duplicatePayment(attempt.outTradeNo, order.orderNo);
         if (Status s = m_audit.append(tx, actor, QStringLiteral("payment.late"), object, details); !s)
             return s.error();
         auto id = openAnomaly(tx, kind, order, attempt, why, true);
@@ -327,9 +327,7 @@ Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const Refun
                 !s)
                 return s.error();
             auto id = openAnomaly(tx, AnomalyKind::AmountMismatch, order, attempt,
-                                  tr("The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.")
-                                      .arg(refund.outRefundNo, minorToPlain(result.amountMinor, 2) + u' ' + (result.currency.isEmpty() ? refund.currency : result.currency),
-                                           minorToPlain(refund.amountMinor, 2), refund.currency),
+                                  SystemText::refundAmountMismatch(refund.outRefundNo, result.amountMinor, result.currency, refund.amountMinor, refund.currency),
                                   false);
             if (!id)
                 return id.error();
@@ -364,9 +362,7 @@ Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const Refun
         if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.abnormal"), object, {{QStringLiteral("channel_status"), result.rawStatus}}); !s)
             return s.error();
         auto id = openAnomaly(tx, AnomalyKind::RefundAbnormal, order, attempt,
-                              tr("Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); "
-                                 "have it paid out at the merchant platform or settle it with the customer another way. "
-                                 "Its amount stays held.").arg(refund.outRefundNo),
+                              SystemText::refundAbnormal(refund.outRefundNo),
                               false);
         if (!id)
             return id.error();
@@ -423,7 +419,7 @@ Result<Reconciler::Applied> Reconciler::applyRefund(Transaction &tx, const Refun
         if (Status s = m_audit.append(tx, actor, QStringLiteral("refund.closed"), object, {{QStringLiteral("channel_status"), result.rawStatus}}); !s)
             return s.error();
         auto id = openAnomaly(tx, AnomalyKind::RefundClosed, order, attempt,
-                              tr("Refund %1 was closed by the channel without paying out.").arg(refund.outRefundNo), false);
+                              SystemText::refundClosed(refund.outRefundNo), false);
         if (!id)
             return id.error();
         out.anomalyId = id.value();
@@ -461,8 +457,7 @@ Result<Reconciler::Applied> Reconciler::refuseRefund(Transaction &tx, const QStr
     PaymentAttempt attempt;
     attempt.id = refund.attemptId;
     auto id = openAnomaly(tx, AnomalyKind::RefundAbnormal, locked->order, attempt,
-                          tr("The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.")
-                              .arg(refund.outRefundNo, error.describe()),
+                          SystemText::refundRefused(refund.outRefundNo, error.describe()),
                           false);
     if (!id)
         return id.error();
@@ -505,9 +500,7 @@ Result<Reconciler::Applied> Reconciler::refundUnconfirmed(Transaction &tx, const
         PaymentAttempt attempt;
         attempt.id = refund.attemptId;
         auto id = openAnomaly(tx, AnomalyKind::RefundUnconfirmed, locked->order, attempt,
-                              tr("No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and "
-                                 "its amount held. Check it at the merchant platform.")
-                                  .arg(refund.outRefundNo).arg(tries).arg(error.describe()),
+                              SystemText::refundUnconfirmed(refund.outRefundNo, tries, error.describe()),
                               false);
         if (!id)
             return id.error();

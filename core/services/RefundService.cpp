@@ -1,5 +1,7 @@
 #include "services/RefundService.h"
 
+#include "domain/SystemText.h"
+
 namespace paydesk {
 
 Result<PaymentAttempt> RefundService::paidAttemptOf(const Order &order, const QString &outTradeNo)
@@ -31,14 +33,14 @@ Result<PaymentAttempt> RefundService::paidAttemptOf(const Order &order, const QS
         }
         if (!outTradeNo.isEmpty())
             return Error::invalid(QStringLiteral("refund.not_paid"),
-                                  tr("Payment %1 is %2, not paid; only paid money can be refunded.").arg(a.outTradeNo, toString(a.state)));
+                                  tr("Payment %1 is %2, not paid; only paid money can be refunded.").arg(a.outTradeNo, SystemText::of(a.state)));
     }
     if (extraMoney)
         return *extraMoney;
     if (!outTradeNo.isEmpty())
         return Error::notFound(QStringLiteral("attempt.not_found"), tr("Order %1 has no payment %2.").arg(order.orderNo, outTradeNo));
     return Error::invalid(QStringLiteral("refund.not_paid"),
-                          tr("Order %1 is %2 and has no paid payment to refund.").arg(order.orderNo, toString(order.state)));
+                          tr("Order %1 is %2 and has no paid payment to refund.").arg(order.orderNo, SystemText::of(order.state)));
 }
 
 Result<Money> RefundService::refundable(const QString &orderNo, const QString &outTradeNo)
@@ -69,7 +71,7 @@ Result<RefundService::Requested> RefundService::request(const User &actor, const
         return refuse(me.error());
     if (me->role != Role::Clerk && me->role != Role::Finance)
         return refuse(Error::forbidden(QStringLiteral("role.refund_request"),
-                                       tr("Refunds are requested by CLERK or FINANCE staff; %1 is %2.").arg(actor.login, toString(me->role))));
+                                       tr("Refunds are requested by CLERK or FINANCE staff; %1 is %2.").arg(actor.login, SystemText::of(me->role))));
     if (req.reason.trimmed().isEmpty())
         return refuse(Error::invalid(QStringLiteral("refund.reason_required"), tr("Give a reason for the refund (the customer will see it).")));
     if (!req.requestKey.isEmpty()) {
@@ -219,7 +221,7 @@ Result<RefundService::Reviewed> RefundService::review(const User &actor, const Q
         return refuse(me.error());
     if (me->role != Role::Finance)
         return refuse(Error::forbidden(QStringLiteral("role.finance_only"),
-                                       tr("Refunds are reviewed by FINANCE staff; %1 is %2.").arg(actor.login, toString(me->role))));
+                                       tr("Refunds are reviewed by FINANCE staff; %1 is %2.").arg(actor.login, SystemText::of(me->role))));
     if (!approve && note.trimmed().isEmpty())
         return refuse(Error::invalid(QStringLiteral("refund.note_required"), tr("Say why the refund is rejected; the requester will read it.")));
     auto refund = m_refunds.byOutRefundNo(outRefundNo);
@@ -236,7 +238,7 @@ Result<RefundService::Reviewed> RefundService::review(const User &actor, const Q
         if (same)
             return Reviewed{refund.value(), true};
         return refuse(Error::conflict(QStringLiteral("refund.already_reviewed"),
-                                      tr("Refund %1 is already %2 (by %3).").arg(outRefundNo, toString(refund->state), refund->reviewedBy)));
+                                      tr("Refund %1 is already %2 (by %3).").arg(outRefundNo, SystemText::of(refund->state), refund->reviewedBy)));
     }
     const qint64 now = m_clock.nowMs();
     Transaction tx(m_db);
@@ -258,7 +260,7 @@ Result<RefundService::Reviewed> RefundService::review(const User &actor, const Q
         if (now2->state == target || (approve && now2->state != RefundState::Rejected))
             return Reviewed{now2.value(), true};
         return refuse(Error::conflict(QStringLiteral("refund.already_reviewed"),
-                                      tr("Refund %1 is already %2 (by %3).").arg(outRefundNo, toString(now2->state), now2->reviewedBy)));
+                                      tr("Refund %1 is already %2 (by %3).").arg(outRefundNo, SystemText::of(now2->state), now2->reviewedBy)));
     }
     if (Status s = m_audit.append(tx, actor.login, action, object,
                                   {{QStringLiteral("note"), note.trimmed()}, {QStringLiteral("amount"), minorToPlain(refund->amountMinor, 2)},
@@ -289,7 +291,7 @@ Result<RefundService::Reviewed> RefundService::retry(const User &actor, const QS
         return refuse(me.error());
     if (me->role != Role::Finance)
         return refuse(Error::forbidden(QStringLiteral("role.finance_only"),
-                                       tr("Refunds are retried by FINANCE staff; %1 is %2.").arg(actor.login, toString(me->role))));
+                                       tr("Refunds are retried by FINANCE staff; %1 is %2.").arg(actor.login, SystemText::of(me->role))));
     if (note.trimmed().isEmpty())
         return refuse(Error::invalid(QStringLiteral("refund.note_required"), tr("Say why the refund is sent again.")));
     auto refund = m_refunds.byOutRefundNo(outRefundNo);
@@ -300,7 +302,7 @@ Result<RefundService::Reviewed> RefundService::retry(const User &actor, const QS
                                        tr("You requested refund %1 yourself; another FINANCE colleague has to retry it.").arg(outRefundNo)));
     if (refund->state != RefundState::Failed)
         return refuse(Error::conflict(QStringLiteral("refund.not_failed"),
-                                      tr("Refund %1 is %2; only a refund the channel refused can be retried.").arg(outRefundNo, toString(refund->state))));
+                                      tr("Refund %1 is %2; only a refund the channel refused can be retried.").arg(outRefundNo, SystemText::of(refund->state))));
     auto attempts = m_orders.attemptsOf(refund->orderId);
     if (!attempts)
         return refuse(attempts.error());
@@ -353,7 +355,7 @@ Result<RefundService::Reviewed> RefundService::retry(const User &actor, const QS
 Status RefundService::checkApproval(const Refund &r)
 {
     if (r.state != RefundState::Approved)
-        return Error::conflict(QStringLiteral("refund.not_approved"), tr("Refund %1 is %2, not APPROVED.").arg(r.outRefundNo, toString(r.state)));
+        return Error::conflict(QStringLiteral("refund.not_approved"), tr("Refund %1 is %2, not APPROVED.").arg(r.outRefundNo, SystemText::of(r.state)));
     if (r.reviewedBy.isEmpty() || r.reviewedBy == r.requestedBy)
         return Error::forbidden(QStringLiteral("refund.four_eyes"),
                                 tr("Refund %1 carries no review by a second person (requested by %2, reviewed by \"%3\").")

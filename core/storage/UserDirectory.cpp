@@ -111,8 +111,9 @@ Result<User> UserDirectory::add(const QString &actor, const QString &login, cons
     // The names PayDesk itself writes into the books as the actor (the auto-approval, the
     // channels' answers, the timer, first set-up): a person holding one could pass for it.
     static const QStringList reserved{QStringLiteral("system"), QStringLiteral("auto"), QStringLiteral("timer"),
-                                      QStringLiteral("setup")};
-    if (reserved.contains(login.toLower()))
+                                      QStringLiteral("setup"), QLatin1String(kDemoCounterLogin)};
+    const bool demoActor = policy == PasswordPolicy::DemoActor && login == QLatin1String(kDemoCounterLogin);
+    if (reserved.contains(login.toLower()) && !demoActor)
         return Error::invalid(QStringLiteral("user.reserved_login"),
                               tr("\"%1\" is reserved for PayDesk's own entries in the books; choose another login.").arg(login));
     if (policy == PasswordPolicy::Enforce)
@@ -157,7 +158,7 @@ Result<User> UserDirectory::login(const QString &login, const QString &password)
 {
     const qint64 now = m_clock.nowMs();
     auto found = find(login);
-    if (!found) {
+    if (!found || login == QLatin1String(kDemoCounterLogin)) { // the demo's counter never signs in
         PasswordHasher::verify(dummyHash(), password);
         m_audit.recordRefusal(login, QStringLiteral("login.failed"), QStringLiteral("user:") + login,
                        {{QStringLiteral("reason"), QStringLiteral("unknown user")}});

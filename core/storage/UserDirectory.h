@@ -23,7 +23,11 @@ public:
     UserDirectory(Database &db, AuditLog &audit, const Clock &clock, PasswordHasher hasher = PasswordHasher())
         : m_db(db), m_audit(audit), m_clock(clock), m_hasher(hasher) {}
 
-    enum class PasswordPolicy { Enforce, DemoOnly };
+    /// DemoActor: the demo's reserved counter (kDemoCounterLogin), whose orders the scripted
+    /// customers pay; it never signs in (login() refuses it) and only a demo database gets it.
+    enum class PasswordPolicy { Enforce, DemoOnly, DemoActor };
+    /// The demo's counter simulator: the actor of the orders its scripted customers pay.
+    static constexpr const char *kDemoCounterLogin = "demo-counter";
 
     /// Adds an account. `actor` must be an active ADMIN, except for the very first account of
     /// a database, which may be added by anyone (bootstrap) and must be an ADMIN.

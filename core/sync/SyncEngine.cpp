@@ -1,5 +1,6 @@
 #include "sync/SyncEngine.h"
 
+#include "domain/SystemText.h"
 #include "services/AttemptCloser.h"
 
 #include <QCoreApplication>
@@ -823,7 +824,7 @@ Status SyncEngine::recordExpired(Transaction &tx, const std::vector<Expired> &ex
             !s)
             return s;
         m_failures.remove(e.order.id);
-        lines << tr("closed %1 (EXPIRED, %2 ms after its deadline)").arg(e.order.orderNo).arg(now - e.order.expiresAt);
+        lines << SystemText::expiredClose(e.order.orderNo, now - e.order.expiresAt);
     }
     return audit.value().finish();
 }
@@ -933,7 +934,7 @@ std::function<Status(Transaction &)> SyncEngine::expireWrite(const Order &order,
         s = m_s.audit.append(tx, kTimer, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
                              {{QStringLiteral("reason"), toString(CloseReason::Expired)}, {QStringLiteral("late_ms"), now - order.expiresAt}});
         if (s)
-            emit actionTaken(tr("closed %1 (EXPIRED, %2 ms after its deadline)").arg(order.orderNo).arg(now - order.expiresAt));
+            emit actionTaken(SystemText::expiredClose(order.orderNo, now - order.expiresAt));
         return s;
     };
 }

@@ -586,6 +586,14 @@
         <source>The database already has %1 orders; seed demo data into an empty one.</source>
         <translation>The database already has %1 orders; seed demo data into an empty one.</translation>
     </message>
+    <message>
+        <source>The counter simulator is only part of a demo database.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counter simulator</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Duration</name>
@@ -989,6 +997,374 @@
         <source>Differs from the channel&apos;s bill</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>PayDesk</source>
+        <translation type="unfinished">PayDesk</translation>
+    </message>
+    <message>
+        <source>Timer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-approval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Setup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channel notification</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counter simulator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>abnormal at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the channel named another amount</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unknown to the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>payment failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>revoked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>succeeded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>processing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the database</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a new order</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>order %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refund %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>payment %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>user %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>anomaly %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>setting %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the %1 channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the %1 bill of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} created order {order} of {amount} ({title})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused a new order of {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} re-issued order {order} as payment {payment} on {channel}, valid until {expires}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused a repay of order {order}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} closed order {order} ({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused closing order {order}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded order {order} as paid (payment {payment})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} issued payment {payment} on {channel}, valid until {expires}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment {payment} could not be issued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} closed payment {payment} at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded payment {payment} as failed at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded payment {payment} arriving late for {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who}: the channel named {stated_amount} for payment {payment}, which was for {expected_amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} requested refund {refund} of {amount} on order {order}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused a refund of {amount} on {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} approved refund {refund} (within the limit of {threshold})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} approved refund {refund} of {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused approving refund {refund}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} rejected refund {refund} of {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused rejecting refund {refund}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} sent refund {refund} of {amount} again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused retrying refund {refund}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} sent refund {refund} to the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as paid out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as refused by the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as closed by the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as abnormal at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} got no verifiable answer about refund {refund}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who}: the channel named {stated_amount} for refund {refund}, which was for {expected_amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} opened an anomaly ({kind}) for {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} resolved {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused resolving {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} signed in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign-in failed for {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign-ins for {object} slowed down</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who}&apos;s session was locked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} signed out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} added {object} ({role})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} enabled {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} disabled {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} changed the password of {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} made {object} {role}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} changed {object} from {before} to {after}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused changing {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} reconciled {object}: {matched} matched, {differences} differences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} found no bill for {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} created the demo&apos;s history ({orders} orders)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who}: %1 ({object})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(unset)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: “%2”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation type="unfinished">%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Payment amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Approval refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rejection refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund sent again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Retry refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bill reconciled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No bill from the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Session locked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signed out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Role changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Setting changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Setting change refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notification refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channel answer refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refunded</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Money</name>
@@ -1110,18 +1486,6 @@
         <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
     <name>Reconciler</name>
@@ -1170,20 +1534,8 @@
         <translation>There is no payment %1 in our books.</translation>
     </message>
     <message>
-        <source>Payment %1 arrived after order %2 was closed.</source>
-        <translation>Payment %1 arrived after order %2 was closed.</translation>
-    </message>
-    <message>
-        <source>Payment %1 is a second payment for order %2.</source>
-        <translation>Payment %1 is a second payment for order %2.</translation>
-    </message>
-    <message>
         <source>There is no refund %1 in our books.</source>
         <translation>There is no refund %1 in our books.</translation>
-    </message>
-    <message>
-        <source>Refund %1 was closed by the channel without paying out.</source>
-        <translation>Refund %1 was closed by the channel without paying out.</translation>
     </message>
     <message>
         <source>refund abnormal at the channel: anomaly opened, the amount stays held</source>
@@ -1199,26 +1551,6 @@
     </message>
     <message>
         <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and its amount held. Check it at the merchant platform.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1372,6 +1704,181 @@
     <message>
         <source>Database error in %1: %2</source>
         <translation>Database error in %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>SystemText</name>
+    <message>
+        <source>Payment {payment} arrived after order {order} was closed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment {payment} is a second payment for order {order}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports {stated} paid on {payment}, which was for {expected}; the order was left as it was.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel reports refund {refund} succeeded with {stated}, but it was for {expected}; it stays in progress.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund {refund} went abnormal at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund {refund} was closed by the channel without paying out.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The channel refused refund {refund} ({error}); nothing was paid out. Finance can retry it with the same number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No verifiable answer about refund {refund} after {tries} tries (last: {error}); it stays in progress and its amount held. Check it at the merchant platform.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The {channel} bill of {date} shows a refund our books never saw: {refund} of {amount} (payment {payment}, line {line}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The {channel} bill of {date} shows a payment our books never saw: {payment}, {amount} (channel transaction {txn}, line {line}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The {channel} bill of {date} differs from our books: {difference} of {ref} (ours {ours}, bill {bill}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>paid</source>
+        <translation type="unfinished">paid</translation>
+    </message>
+    <message>
+        <source>partly refunded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refunded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>time ran out</source>
+        <translation type="unfinished">time ran out</translation>
+    </message>
+    <message>
+        <source>closed by hand</source>
+        <translation type="unfinished">closed by hand</translation>
+    </message>
+    <message>
+        <source>created</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>waiting for payment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>requested</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>approved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>processing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a clerk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a finance user</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>an administrator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Simulator</source>
+        <translation type="unfinished">Simulator</translation>
+    </message>
+    <message>
+        <source>WeChat Pay</source>
+        <translation type="unfinished">WeChat Pay</translation>
+    </message>
+    <message>
+        <source>Alipay</source>
+        <translation type="unfinished">Alipay</translation>
+    </message>
+    <message>
+        <source>a payment at the channel only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a payment in our books only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the payment amount</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the payment currency</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the payment state</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund at the channel only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a refund in our books only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the refund amount</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the refund state</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>closed %1 (time ran out, %2 after its deadline)</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2446,10 +2953,6 @@
         <translation>order %1 was paid at the last moment: PAID</translation>
     </message>
     <message>
-        <source>closed %1 (EXPIRED, %2 ms after its deadline)</source>
-        <translation>closed %1 (EXPIRED, %2 ms after its deadline)</translation>
-    </message>
-    <message>
         <source>not configured</source>
         <translation>not configured</translation>
     </message>
@@ -2509,16 +3012,8 @@
         <translation>Time</translation>
     </message>
     <message>
-        <source>By</source>
-        <translation>By</translation>
-    </message>
-    <message>
-        <source>What</source>
-        <translation>What</translation>
-    </message>
-    <message>
-        <source>Details</source>
-        <translation>Details</translation>
+        <source>What happened</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2879,6 +3374,14 @@
         <source>✘ The chain is broken at entry %1: %2</source>
         <translation>✘ The chain is broken at entry %1: %2</translation>
     </message>
+    <message>
+        <source>Show ra&amp;w details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show each entry&apos;s details as stored (JSON, times in milliseconds since 1970)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ChannelProfileDialog</name>
@@ -3163,10 +3666,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
 <context>
     <name>paydesk::ui::FinancePage</name>
     <message>
-        <source>¥</source>
-        <translation>¥</translation>
-    </message>
-    <message>
         <source>Finance</source>
         <translation>Finance</translation>
     </message>
@@ -3239,10 +3738,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation>Amount</translation>
     </message>
     <message>
-        <source>%1 (%2)</source>
-        <translation>%1 (%2)</translation>
-    </message>
-    <message>
         <source>Export chart data</source>
         <translation>Export chart data</translation>
     </message>
@@ -3274,10 +3769,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         </translation>
     </message>
     <message>
-        <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Net after fees (channel&apos;s bill)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3286,8 +3777,20 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Fees ¥</source>
+        <source>%1 to %2: paid %3, refunded %4, net %5; %6</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 %2%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fees</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation type="unfinished">%1 (%2)</translation>
     </message>
 </context>
 <context>
@@ -3768,6 +4271,10 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>&amp;Payments (%1)</source>
         <translation>&amp;Payments (%1)</translation>
+    </message>
+    <message>
+        <source>Show raw details</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -36,7 +36,7 @@
         <translation>免费订单无需支付。</translation>
     </message>
     <message>
-        <source>The order's time is up; it is being closed.</source>
+        <source>The order&apos;s time is up; it is being closed.</source>
         <translation>订单已超时，正在关闭。</translation>
     </message>
     <message>
@@ -60,7 +60,7 @@
         <translation>此订单已无可退金额。</translation>
     </message>
     <message>
-        <source>Only FINANCE or ADMIN users can reconcile the channels' bills.</source>
+        <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
         <translation>只有财务（FINANCE）或管理员（ADMIN）用户可以对账。</translation>
     </message>
 </context>
@@ -129,7 +129,7 @@
         <translation>该检查点由另一个密钥签名（%1，本机密钥为 %2）。</translation>
     </message>
     <message>
-        <source>The checkpoint's signature does not match its contents: the file was edited.</source>
+        <source>The checkpoint&apos;s signature does not match its contents: the file was edited.</source>
         <translation>检查点的签名与内容不符：文件已被修改。</translation>
     </message>
     <message>
@@ -175,7 +175,7 @@
 <context>
     <name>BillAmount</name>
     <message>
-        <source>"%1" is not a bill amount: %2</source>
+        <source>&quot;%1&quot; is not a bill amount: %2</source>
         <translation>“%1”不是有效的账单金额：%2</translation>
     </message>
     <message>
@@ -210,11 +210,11 @@
         <translation>账单被拒收：汇总中 %1 为 %2，但明细合计为 %3。</translation>
     </message>
     <message>
-        <source>"%1" is not a time like 2026-12-02 09:15:00.</source>
+        <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
         <translation>“%1”不是形如 2026-12-02 09:15:00 的时间。</translation>
     </message>
     <message>
-        <source>The simulated channel writes its bills in WeChat Pay's or Alipay's format; name one of those channels.</source>
+        <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
         <translation>模拟渠道按微信支付或支付宝的格式生成账单；请指定其中一个渠道。</translation>
     </message>
     <message>
@@ -246,7 +246,7 @@
         <translation>退款行需要大于零的退款金额。</translation>
     </message>
     <message>
-        <source>"%1" is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
+        <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
         <translation>“%1”不是账单中的交易状态（SUCCESS、REFUND、REVOKED）。</translation>
     </message>
     <message>
@@ -302,7 +302,7 @@
         <translation>退款应记为负数金额。</translation>
     </message>
     <message>
-        <source>"%1" is not a business type this bill may hold (交易, 退款).</source>
+        <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
         <translation>“%1”不是此账单允许的业务类型（交易、退款）。</translation>
     </message>
     <message>
@@ -325,7 +325,7 @@
         <translation>无法读取 %1：%2</translation>
     </message>
     <message>
-        <source>The gateway URL "%1" is not an absolute http(s) URL.</source>
+        <source>The gateway URL &quot;%1&quot; is not an absolute http(s) URL.</source>
         <translation>网关地址“%1”不是完整的 http(s) 地址。</translation>
     </message>
     <message>
@@ -333,23 +333,23 @@
         <translation>拒绝以明文 http 连接 %1：只允许 https，本机沙箱（127.0.0.0/8、::1、localhost）除外。</translation>
     </message>
     <message>
-        <source>The gateway URL must be https (got "%1").</source>
+        <source>The gateway URL must be https (got &quot;%1&quot;).</source>
         <translation>网关地址必须是 https（当前为“%1”）。</translation>
     </message>
     <message>
-        <source>Unknown key "%1" in the channel profile.</source>
+        <source>Unknown key &quot;%1&quot; in the channel profile.</source>
         <translation>渠道配置中有未知字段“%1”。</translation>
     </message>
     <message>
-        <source>"%1" must be a string.</source>
+        <source>&quot;%1&quot; must be a string.</source>
         <translation>“%1”必须是字符串。</translation>
     </message>
     <message>
-        <source>"channel" must be "wechat" or "alipay" (got "%1").</source>
+        <source>&quot;channel&quot; must be &quot;wechat&quot; or &quot;alipay&quot; (got &quot;%1&quot;).</source>
         <translation>“channel”必须是“wechat”或“alipay”（当前为“%1”）。</translation>
     </message>
     <message>
-        <source>"platform_certificates" must be a list of PEM texts.</source>
+        <source>&quot;platform_certificates&quot; must be a list of PEM texts.</source>
         <translation>“platform_certificates”必须是 PEM 文本列表。</translation>
     </message>
     <message>
@@ -373,7 +373,7 @@
         <translation>微信支付配置需要 merchant_serial（商户 API 证书序列号）。</translation>
     </message>
     <message>
-        <source>notify_url "%1" is not an absolute http(s) URL.</source>
+        <source>notify_url &quot;%1&quot; is not an absolute http(s) URL.</source>
         <translation>notify_url“%1”不是完整的 http(s) 地址。</translation>
     </message>
     <message>
@@ -389,7 +389,7 @@
         <translation>api_v3_key 必须正好 32 字节（当前 %1 字节）。</translation>
     </message>
     <message>
-        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay's answers.</source>
+        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay&apos;s answers.</source>
         <translation>微信支付配置需要 platform_public_key 及其 platform_public_key_id，或 platform_certificates，用于验证微信支付的应答。</translation>
     </message>
     <message>
@@ -409,11 +409,11 @@
         <translation>platform_public_key：%1</translation>
     </message>
     <message>
-        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile ("sandbox": true); use https.</source>
-        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（"sandbox": true）中的本机回环网关才可使用 http；请使用 https。</translation>
+        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
+        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（&quot;sandbox&quot;: true）中的本机回环网关才可使用 http；请使用 https。</translation>
     </message>
     <message>
-        <source>"sandbox" must be true or false.</source>
+        <source>&quot;sandbox&quot; must be true or false.</source>
         <translation>“sandbox”必须为 true 或 false。</translation>
     </message>
 </context>
@@ -440,7 +440,7 @@
         <translation>%1 渠道：%2</translation>
     </message>
     <message>
-        <source>Only an active administrator can change payment channel profiles; "%1" is not one.</source>
+        <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
         <translation>只有启用状态的管理员可以修改支付渠道配置；“%1”不是。</translation>
     </message>
     <message>
@@ -459,18 +459,18 @@
         <translation>%1（模拟）</translation>
     </message>
     <message>
-        <source>The payment channels' secrets cannot be read: %1</source>
+        <source>The payment channels&apos; secrets cannot be read: %1</source>
         <translation>无法读取支付渠道的密钥：%1</translation>
     </message>
 </context>
 <context>
     <name>Database</name>
     <message>
-        <source>"%1" is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
+        <source>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
         <translation>“%1”不是 PostgreSQL 地址；请使用 postgresql://用户:密码@主机:端口/数据库。</translation>
     </message>
     <message>
-        <source>Unknown database URL "%1": use sqlite:/path/file.db or postgresql://user@host/db.</source>
+        <source>Unknown database URL &quot;%1&quot;: use sqlite:/path/file.db or postgresql://user@host/db.</source>
         <translation>无法识别的数据库地址“%1”：请使用 sqlite:/路径/文件.db 或 postgresql://用户@主机/数据库。</translation>
     </message>
     <message>
@@ -586,11 +586,19 @@
         <source>The database already has %1 orders; seed demo data into an empty one.</source>
         <translation>数据库已有 %1 笔订单；请将演示数据写入空数据库。</translation>
     </message>
+    <message>
+        <source>The counter simulator is only part of a demo database.</source>
+        <translation>柜台模拟器只属于演示数据库。</translation>
+    </message>
+    <message>
+        <source>Counter simulator</source>
+        <translation>柜台模拟器</translation>
+    </message>
 </context>
 <context>
     <name>Duration</name>
     <message>
-        <source>"%1" is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
+        <source>&quot;%1&quot; is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
         <translation>“%1”不是时长：请用整数加 ms、s、m、h 或 d，例如 30m。</translation>
     </message>
     <message>
@@ -669,7 +677,7 @@
 <context>
     <name>KeychainSecretStore</name>
     <message>
-        <source>PAYDESK_SECRET_STORE must be "keychain" or "file" (got "%1").</source>
+        <source>PAYDESK_SECRET_STORE must be &quot;keychain&quot; or &quot;file&quot; (got &quot;%1&quot;).</source>
         <translation>PAYDESK_SECRET_STORE 必须是“keychain”或“file”（当前为“%1”）。</translation>
     </message>
     <message>
@@ -982,8 +990,376 @@
         <translation>退款未确认</translation>
     </message>
     <message>
-        <source>Differs from the channel's bill</source>
+        <source>Differs from the channel&apos;s bill</source>
         <translation>与渠道账单不符</translation>
+    </message>
+    <message>
+        <source>PayDesk</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>Timer</source>
+        <translation>定时任务</translation>
+    </message>
+    <message>
+        <source>Auto-approval</source>
+        <translation>自动审批</translation>
+    </message>
+    <message>
+        <source>Setup</source>
+        <translation>初始设置</translation>
+    </message>
+    <message>
+        <source>Channel notification</source>
+        <translation>渠道通知</translation>
+    </message>
+    <message>
+        <source>Counter simulator</source>
+        <translation>柜台模拟器</translation>
+    </message>
+    <message>
+        <source>abnormal at the channel</source>
+        <translation>渠道退款异常</translation>
+    </message>
+    <message>
+        <source>the channel named another amount</source>
+        <translation>渠道返回的金额不符</translation>
+    </message>
+    <message>
+        <source>unknown to the channel</source>
+        <translation>渠道查无此单</translation>
+    </message>
+    <message>
+        <source>not paid</source>
+        <translation>未支付</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>payment failed</source>
+        <translation>支付失败</translation>
+    </message>
+    <message>
+        <source>revoked</source>
+        <translation>已撤销</translation>
+    </message>
+    <message>
+        <source>succeeded</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <source>processing</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>the database</source>
+        <translation>数据库</translation>
+    </message>
+    <message>
+        <source>a new order</source>
+        <translation>新订单</translation>
+    </message>
+    <message>
+        <source>order %1</source>
+        <translation>订单 %1</translation>
+    </message>
+    <message>
+        <source>refund %1</source>
+        <translation>退款 %1</translation>
+    </message>
+    <message>
+        <source>payment %1</source>
+        <translation>支付单 %1</translation>
+    </message>
+    <message>
+        <source>user %1</source>
+        <translation>用户 %1</translation>
+    </message>
+    <message>
+        <source>anomaly %1</source>
+        <translation>异常 %1</translation>
+    </message>
+    <message>
+        <source>setting %1</source>
+        <translation>设置项 %1</translation>
+    </message>
+    <message>
+        <source>the %1 channel</source>
+        <translation>%1渠道</translation>
+    </message>
+    <message>
+        <source>the %1 bill of %2</source>
+        <translation>%1 %2 的账单</translation>
+    </message>
+    <message>
+        <source>{who} created order {order} of {amount} ({title})</source>
+        <translation>{who} 创建了订单 {order}，金额 {amount}（{title}）</translation>
+    </message>
+    <message>
+        <source>{who} was refused a new order of {amount}</source>
+        <translation>{who} 创建金额 {amount} 的订单被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} re-issued order {order} as payment {payment} on {channel}, valid until {expires}</source>
+        <translation>{who} 为订单 {order} 重新发起支付 {payment}（{channel}），有效期至 {expires}</translation>
+    </message>
+    <message>
+        <source>{who} was refused a repay of order {order}</source>
+        <translation>{who} 重新支付订单 {order} 被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} closed order {order} ({reason})</source>
+        <translation>{who} 关闭了订单 {order}（{reason}）</translation>
+    </message>
+    <message>
+        <source>{who} was refused closing order {order}</source>
+        <translation>{who} 关闭订单 {order} 被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} recorded order {order} as paid (payment {payment})</source>
+        <translation>{who} 确认订单 {order} 已支付（支付单 {payment}）</translation>
+    </message>
+    <message>
+        <source>{who} issued payment {payment} on {channel}, valid until {expires}</source>
+        <translation>{who} 发起支付 {payment}（{channel}），有效期至 {expires}</translation>
+    </message>
+    <message>
+        <source>Payment {payment} could not be issued</source>
+        <translation>支付单 {payment} 发起失败</translation>
+    </message>
+    <message>
+        <source>{who} closed payment {payment} at the channel</source>
+        <translation>{who} 在渠道关闭了支付单 {payment}</translation>
+    </message>
+    <message>
+        <source>{who} recorded payment {payment} as failed at the channel</source>
+        <translation>{who} 记录支付单 {payment} 在渠道支付失败</translation>
+    </message>
+    <message>
+        <source>{who} recorded payment {payment} arriving late for {object}</source>
+        <translation>{who} 记录支付单 {payment} 为{object}的延迟到账</translation>
+    </message>
+    <message>
+        <source>{who}: the channel named {stated_amount} for payment {payment}, which was for {expected_amount}</source>
+        <translation>{who}：渠道称支付单 {payment} 金额为 {stated_amount}，而应为 {expected_amount}</translation>
+    </message>
+    <message>
+        <source>{who} requested refund {refund} of {amount} on order {order}: {reason}</source>
+        <translation>{who} 为订单 {order} 申请退款 {refund}，金额 {amount}：{reason}</translation>
+    </message>
+    <message>
+        <source>{who} was refused a refund of {amount} on {object}</source>
+        <translation>{who} 为{object}申请 {amount} 退款被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} approved refund {refund} (within the limit of {threshold})</source>
+        <translation>{who} 批准了退款 {refund}（在 {threshold} 限额内）</translation>
+    </message>
+    <message>
+        <source>{who} approved refund {refund} of {amount}</source>
+        <translation>{who} 批准了退款 {refund}，金额 {amount}</translation>
+    </message>
+    <message>
+        <source>{who} was refused approving refund {refund}</source>
+        <translation>{who} 批准退款 {refund} 被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} rejected refund {refund} of {amount}</source>
+        <translation>{who} 驳回了退款 {refund}，金额 {amount}</translation>
+    </message>
+    <message>
+        <source>{who} was refused rejecting refund {refund}</source>
+        <translation>{who} 驳回退款 {refund} 被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} sent refund {refund} of {amount} again</source>
+        <translation>{who} 重新提交了退款 {refund}，金额 {amount}</translation>
+    </message>
+    <message>
+        <source>{who} was refused retrying refund {refund}</source>
+        <translation>{who} 重试退款 {refund} 被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} sent refund {refund} to the channel</source>
+        <translation>{who} 已将退款 {refund} 提交渠道</translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as paid out</source>
+        <translation>{who} 确认退款 {refund} 已退回</translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as refused by the channel</source>
+        <translation>{who} 记录退款 {refund} 被渠道拒绝</translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as closed by the channel</source>
+        <translation>{who} 记录退款 {refund} 被渠道关闭</translation>
+    </message>
+    <message>
+        <source>{who} recorded refund {refund} as abnormal at the channel</source>
+        <translation>{who} 记录退款 {refund} 在渠道异常</translation>
+    </message>
+    <message>
+        <source>{who} got no verifiable answer about refund {refund}</source>
+        <translation>{who} 未获得关于退款 {refund} 的可验证答复</translation>
+    </message>
+    <message>
+        <source>{who}: the channel named {stated_amount} for refund {refund}, which was for {expected_amount}</source>
+        <translation>{who}：渠道称退款 {refund} 金额为 {stated_amount}，而应为 {expected_amount}</translation>
+    </message>
+    <message>
+        <source>{who} opened an anomaly ({kind}) for {object}</source>
+        <translation>{who} 为{object}登记了异常（{kind}）</translation>
+    </message>
+    <message>
+        <source>{who} resolved {object}</source>
+        <translation>{who} 处理了{object}</translation>
+    </message>
+    <message>
+        <source>{who} was refused resolving {object}</source>
+        <translation>{who} 处理{object}被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} signed in</source>
+        <translation>{who} 登录</translation>
+    </message>
+    <message>
+        <source>Sign-in failed for {object}</source>
+        <translation>{object}登录失败</translation>
+    </message>
+    <message>
+        <source>Sign-ins for {object} slowed down</source>
+        <translation>{object}的登录已被限速</translation>
+    </message>
+    <message>
+        <source>{who}&apos;s session was locked</source>
+        <translation>{who} 的会话已锁定</translation>
+    </message>
+    <message>
+        <source>{who} signed out</source>
+        <translation>{who} 已退出登录</translation>
+    </message>
+    <message>
+        <source>{who} added {object} ({role})</source>
+        <translation>{who} 添加了{object}（{role}）</translation>
+    </message>
+    <message>
+        <source>{who} enabled {object}</source>
+        <translation>{who} 启用了{object}</translation>
+    </message>
+    <message>
+        <source>{who} disabled {object}</source>
+        <translation>{who} 停用了{object}</translation>
+    </message>
+    <message>
+        <source>{who} changed the password of {object}</source>
+        <translation>{who} 修改了{object}的密码</translation>
+    </message>
+    <message>
+        <source>{who} made {object} {role}</source>
+        <translation>{who} 将{object}设为{role}</translation>
+    </message>
+    <message>
+        <source>{who} changed {object} from {before} to {after}</source>
+        <translation>{who} 将{object}从 {before} 改为 {after}</translation>
+    </message>
+    <message>
+        <source>{who} was refused changing {object}</source>
+        <translation>{who} 修改{object}被拒绝</translation>
+    </message>
+    <message>
+        <source>{who} reconciled {object}: {matched} matched, {differences} differences</source>
+        <translation>{who} 核对了{object}：{matched} 笔一致，{differences} 处差异</translation>
+    </message>
+    <message>
+        <source>{who} found no bill for {object}</source>
+        <translation>{who} 未找到{object}</translation>
+    </message>
+    <message>
+        <source>{who} created the demo&apos;s history ({orders} orders)</source>
+        <translation>{who} 生成了演示历史（{orders} 笔订单）</translation>
+    </message>
+    <message>
+        <source>{who}: %1 ({object})</source>
+        <translation>{who}：%1（{object}）</translation>
+    </message>
+    <message>
+        <source>(unset)</source>
+        <translation>（未设置）</translation>
+    </message>
+    <message>
+        <source>%1: “%2”</source>
+        <translation>%1：“%2”</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Payment amount differs</source>
+        <translation>支付金额不符</translation>
+    </message>
+    <message>
+        <source>Approval refused</source>
+        <translation>批准被拒绝</translation>
+    </message>
+    <message>
+        <source>Rejection refused</source>
+        <translation>驳回被拒绝</translation>
+    </message>
+    <message>
+        <source>Refund sent again</source>
+        <translation>重新提交退款</translation>
+    </message>
+    <message>
+        <source>Retry refused</source>
+        <translation>重试被拒绝</translation>
+    </message>
+    <message>
+        <source>Refund amount differs</source>
+        <translation>退款金额不符</translation>
+    </message>
+    <message>
+        <source>Bill reconciled</source>
+        <translation>账单已对账</translation>
+    </message>
+    <message>
+        <source>No bill from the channel</source>
+        <translation>渠道无账单</translation>
+    </message>
+    <message>
+        <source>Session locked</source>
+        <translation>会话已锁定</translation>
+    </message>
+    <message>
+        <source>Signed out</source>
+        <translation>退出登录</translation>
+    </message>
+    <message>
+        <source>Role changed</source>
+        <translation>角色已更改</translation>
+    </message>
+    <message>
+        <source>Setting changed</source>
+        <translation>设置已更改</translation>
+    </message>
+    <message>
+        <source>Setting change refused</source>
+        <translation>设置更改被拒绝</translation>
+    </message>
+    <message>
+        <source>Notification refused</source>
+        <translation>通知被拒绝</translation>
+    </message>
+    <message>
+        <source>Channel answer refused</source>
+        <translation>渠道应答被拒绝</translation>
+    </message>
+    <message>
+        <source>refunded</source>
+        <translation>已退款</translation>
     </message>
 </context>
 <context>
@@ -1009,7 +1385,7 @@
         <translation>请输入金额。</translation>
     </message>
     <message>
-        <source>"%1" is not an amount: use digits and at most one decimal point, like 12.30.</source>
+        <source>&quot;%1&quot; is not an amount: use digits and at most one decimal point, like 12.30.</source>
         <translation>“%1”不是有效金额：请使用数字和最多一个小数点，例如 12.30。</translation>
     </message>
     <message>
@@ -1065,7 +1441,7 @@
 <context>
     <name>OrderService</name>
     <message>
-        <source>Unknown currency "%1"; use CNY, USD, HKD, JPY or EUR.</source>
+        <source>Unknown currency &quot;%1&quot;; use CNY, USD, HKD, JPY or EUR.</source>
         <translation>未知币种“%1”；请使用 CNY、USD、HKD、JPY 或 EUR。</translation>
     </message>
     <message>
@@ -1103,20 +1479,8 @@
         <translation>%1 尚未完成 %2 的对账。</translation>
     </message>
     <message>
-        <source>Name the bill's day as YYYY-MM-DD.</source>
+        <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
         <translation>请按 YYYY-MM-DD 格式指定账单日期。</translation>
-    </message>
-    <message>
-        <source>%1 bill of %2 differs from our books: %3 %4 (ours %5, bill %6).</source>
-        <translation>%2 的 %1 账单与我方账目不符：%3 %4（我方 %5，账单 %6）。</translation>
-    </message>
-    <message>
-        <source>%1 bill of %2 shows a refund our books never saw: %3 of %4 %5 (payment %6, line %7).</source>
-        <translation>%1 %2 的账单中有一笔账上没有的退款：%3，%4 %5（支付单 %6，第 %7 行）。</translation>
-    </message>
-    <message>
-        <source>%1 bill of %2 shows a payment our books never saw: %3, %4 %5 (channel transaction %6, line %7).</source>
-        <translation>%1 %2 的账单中有一笔账上没有的支付：%3，%4 %5（渠道交易号 %6，第 %7 行）。</translation>
     </message>
 </context>
 <context>
@@ -1166,20 +1530,8 @@
         <translation>账上没有支付单 %1。</translation>
     </message>
     <message>
-        <source>Payment %1 arrived after order %2 was closed.</source>
-        <translation>支付单 %1 在订单 %2 关闭后到账。</translation>
-    </message>
-    <message>
-        <source>Payment %1 is a second payment for order %2.</source>
-        <translation>支付单 %1 是订单 %2 的第二笔付款。</translation>
-    </message>
-    <message>
         <source>There is no refund %1 in our books.</source>
         <translation>账上没有退款单 %1。</translation>
-    </message>
-    <message>
-        <source>Refund %1 was closed by the channel without paying out.</source>
-        <translation>退款 %1 被渠道关闭，未能退出款项。</translation>
     </message>
     <message>
         <source>refund abnormal at the channel: anomaly opened, the amount stays held</source>
@@ -1194,28 +1546,8 @@
         <translation>未得到可验证的退款应答：退款保持处理中，稍后再次查询</translation>
     </message>
     <message>
-        <source>the channel's answer names another amount: books unchanged, anomaly opened</source>
+        <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
         <translation>渠道应答的金额不符：账目未改动，已记录异常</translation>
-    </message>
-    <message>
-        <source>The channel reports %1 paid on %2, which was for %3 %4; the order was left as it was.</source>
-        <translation>渠道报告 %2 支付了 %1，而该支付单应为 %3 %4；订单未作改动。</translation>
-    </message>
-    <message>
-        <source>The channel reports refund %1 succeeded with %2, but it was for %3 %4; it stays in progress.</source>
-        <translation>渠道报告退款 %1 已成功，金额 %2，但该退款应为 %3 %4；退款保持处理中。</translation>
-    </message>
-    <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
-        <translation>退款 %1 在渠道变为 ABNORMAL（例如买家账户已注销）；请在商户平台上处理打款，或以其他方式与顾客结清。该金额仍被占用。</translation>
-    </message>
-    <message>
-        <source>The channel refused refund %1 (%2); nothing was paid out. Finance can retry it with the same number.</source>
-        <translation>渠道拒绝了退款 %1（%2），未退出任何款项。财务可用同一单号重试。</translation>
-    </message>
-    <message>
-        <source>No verifiable answer about refund %1 after %2 tries (last: %3); it stays in progress and its amount held. Check it at the merchant platform.</source>
-        <translation>尝试 %2 次后仍未得到退款 %1 的可验证应答（最近一次：%3）；退款保持处理中，金额仍被占用。请在商户平台上核实。</translation>
     </message>
 </context>
 <context>
@@ -1328,7 +1660,7 @@
         <translation>退款 %1 的状态为 %2，不是 APPROVED。</translation>
     </message>
     <message>
-        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by "%3").</source>
+        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
         <translation>退款 %1 没有经过第二人审核（申请人 %2，审核人“%3”）。</translation>
     </message>
     <message>
@@ -1336,7 +1668,7 @@
         <translation>退款 %1（%2）被标记为自动批准，但超出了自动批准上限 %3。</translation>
     </message>
     <message>
-        <source>Refund %1 was approved by "%2", who is not a user.</source>
+        <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
         <translation>批准退款 %1 的“%2”不是本系统用户。</translation>
     </message>
     <message>
@@ -1347,7 +1679,7 @@
 <context>
     <name>Settings</name>
     <message>
-        <source>There is no setting called "%1".</source>
+        <source>There is no setting called &quot;%1&quot;.</source>
         <translation>没有名为“%1”的设置项。</translation>
     </message>
     <message>
@@ -1371,6 +1703,181 @@
     </message>
 </context>
 <context>
+    <name>SystemText</name>
+    <message>
+        <source>Payment {payment} arrived after order {order} was closed.</source>
+        <translation>支付单 {payment} 在订单 {order} 关闭后才到账。</translation>
+    </message>
+    <message>
+        <source>Payment {payment} is a second payment for order {order}.</source>
+        <translation>支付单 {payment} 是订单 {order} 的第二笔付款。</translation>
+    </message>
+    <message>
+        <source>The channel reports {stated} paid on {payment}, which was for {expected}; the order was left as it was.</source>
+        <translation>渠道称支付单 {payment} 已付 {stated}，而应付 {expected}；订单保持不变。</translation>
+    </message>
+    <message>
+        <source>The channel reports refund {refund} succeeded with {stated}, but it was for {expected}; it stays in progress.</source>
+        <translation>渠道称退款 {refund} 以 {stated} 成功，而应退 {expected}；退款仍在处理中。</translation>
+    </message>
+    <message>
+        <source>Refund {refund} went abnormal at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <translation>退款 {refund} 在渠道异常（例如买家账户已注销）；请在商户平台处理退款，或以其他方式与顾客结清。该金额仍被占用。</translation>
+    </message>
+    <message>
+        <source>Refund {refund} was closed by the channel without paying out.</source>
+        <translation>退款 {refund} 被渠道关闭，未退出款项。</translation>
+    </message>
+    <message>
+        <source>The channel refused refund {refund} ({error}); nothing was paid out. Finance can retry it with the same number.</source>
+        <translation>渠道拒绝了退款 {refund}（{error}）；未退出任何款项。财务可使用同一退款单号重试。</translation>
+    </message>
+    <message>
+        <source>No verifiable answer about refund {refund} after {tries} tries (last: {error}); it stays in progress and its amount held. Check it at the merchant platform.</source>
+        <translation>尝试 {tries} 次后仍未获得关于退款 {refund} 的可验证答复（最近一次：{error}）；退款仍在处理中，金额仍被占用。请在商户平台核实。</translation>
+    </message>
+    <message>
+        <source>The {channel} bill of {date} shows a refund our books never saw: {refund} of {amount} (payment {payment}, line {line}).</source>
+        <translation>{channel} {date} 的账单中有一笔账上没有的退款：{refund}，金额 {amount}（支付单 {payment}，第 {line} 行）。</translation>
+    </message>
+    <message>
+        <source>The {channel} bill of {date} shows a payment our books never saw: {payment}, {amount} (channel transaction {txn}, line {line}).</source>
+        <translation>{channel} {date} 的账单中有一笔账上没有的收款：{payment}，金额 {amount}（渠道交易号 {txn}，第 {line} 行）。</translation>
+    </message>
+    <message>
+        <source>The {channel} bill of {date} differs from our books: {difference} of {ref} (ours {ours}, bill {bill}).</source>
+        <translation>{channel} {date} 的账单与账目不符：{ref} 的{difference}（账上 {ours}，账单 {bill}）。</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>待支付</translation>
+    </message>
+    <message>
+        <source>paid</source>
+        <translation>已支付</translation>
+    </message>
+    <message>
+        <source>partly refunded</source>
+        <translation>部分退款</translation>
+    </message>
+    <message>
+        <source>refunded</source>
+        <translation>已退款</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>time ran out</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>closed by hand</source>
+        <translation>手动关闭</translation>
+    </message>
+    <message>
+        <source>created</source>
+        <translation>已创建</translation>
+    </message>
+    <message>
+        <source>waiting for payment</source>
+        <translation>等待付款</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>requested</source>
+        <translation>待审核</translation>
+    </message>
+    <message>
+        <source>approved</source>
+        <translation>已批准</translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation>已驳回</translation>
+    </message>
+    <message>
+        <source>processing</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>a clerk</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <source>a finance user</source>
+        <translation>财务人员</translation>
+    </message>
+    <message>
+        <source>an administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>Simulator</source>
+        <translation>模拟渠道</translation>
+    </message>
+    <message>
+        <source>WeChat Pay</source>
+        <translation>微信支付</translation>
+    </message>
+    <message>
+        <source>Alipay</source>
+        <translation>支付宝</translation>
+    </message>
+    <message>
+        <source>a payment at the channel only</source>
+        <translation>仅渠道有的收款</translation>
+    </message>
+    <message>
+        <source>a payment in our books only</source>
+        <translation>仅账上有的收款</translation>
+    </message>
+    <message>
+        <source>the payment amount</source>
+        <translation>收款金额</translation>
+    </message>
+    <message>
+        <source>the payment currency</source>
+        <translation>收款币种</translation>
+    </message>
+    <message>
+        <source>the payment state</source>
+        <translation>收款状态</translation>
+    </message>
+    <message>
+        <source>a refund at the channel only</source>
+        <translation>仅渠道有的退款</translation>
+    </message>
+    <message>
+        <source>a refund in our books only</source>
+        <translation>仅账上有的退款</translation>
+    </message>
+    <message>
+        <source>the refund amount</source>
+        <translation>退款金额</translation>
+    </message>
+    <message>
+        <source>the refund state</source>
+        <translation>退款状态</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>closed %1 (time ran out, %2 after its deadline)</source>
+        <translation>已关闭 %1（超时，超过截止时间 %2）</translation>
+    </message>
+</context>
+<context>
     <name>Transitions</name>
     <message>
         <source>Cannot go from %1 to %2.</source>
@@ -1380,7 +1887,7 @@
 <context>
     <name>UserDirectory</name>
     <message>
-        <source>There is no user "%1".</source>
+        <source>There is no user &quot;%1&quot;.</source>
         <translation>不存在用户“%1”。</translation>
     </message>
     <message>
@@ -1392,7 +1899,7 @@
         <translation>密码至少需要 %1 个字符。</translation>
     </message>
     <message>
-        <source>A login is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.</source>
+        <source>A login is 2 to 32 lower-case letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit.</source>
         <translation>登录名为 2 到 32 个小写字母、数字、“.”、“_”或“-”，并以字母或数字开头。</translation>
     </message>
     <message>
@@ -1404,7 +1911,7 @@
         <translation>数据库的第一个用户必须是管理员（ADMIN）。</translation>
     </message>
     <message>
-        <source>There is already a user "%1".</source>
+        <source>There is already a user &quot;%1&quot;.</source>
         <translation>已存在用户“%1”。</translation>
     </message>
     <message>
@@ -1412,13 +1919,13 @@
         <translation>用户名或密码错误。</translation>
     </message>
     <message numerus="yes">
-        <source>Too many failed logins for "%1"; try again in %n second(s).</source>
+        <source>Too many failed logins for &quot;%1&quot;; try again in %n second(s).</source>
         <translation>
             <numerusform>“%1”登录失败次数过多；请 %n 秒后再试。</numerusform>
         </translation>
     </message>
     <message>
-        <source>The account "%1" is disabled.</source>
+        <source>The account &quot;%1&quot; is disabled.</source>
         <translation>账户“%1”已停用。</translation>
     </message>
     <message>
@@ -1426,7 +1933,7 @@
         <translation>不能停用自己的账户。</translation>
     </message>
     <message>
-        <source>"%1" is not a user of these books; sign in again.</source>
+        <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
         <translation>“%1”不是本账套的用户；请重新登录。</translation>
     </message>
     <message>
@@ -1434,7 +1941,7 @@
         <translation>账户 %1 已停用；请用启用的账户重新登录。</translation>
     </message>
     <message>
-        <source>"%1" is reserved for PayDesk's own entries in the books; choose another login.</source>
+        <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
         <translation>“%1”保留给 PayDesk 自身的账目记录使用；请换一个登录名。</translation>
     </message>
     <message>
@@ -1517,7 +2024,7 @@
         <translation>--page 只能是以下之一：%1。</translation>
     </message>
     <message>
-        <source>Writing the demo's history (%1 orders)…</source>
+        <source>Writing the demo&apos;s history (%1 orders)…</source>
         <translation>正在写入演示历史数据（%1 笔订单）…</translation>
     </message>
     <message>
@@ -1548,23 +2055,23 @@
 <context>
     <name>paydesk</name>
     <message>
-        <source>Unknown trade_status "%1".</source>
+        <source>Unknown trade_status &quot;%1&quot;.</source>
         <translation>未知的 trade_status“%1”。</translation>
     </message>
     <message>
-        <source>Asked about %1 but Alipay answered about "%2".</source>
+        <source>Asked about %1 but Alipay answered about &quot;%2&quot;.</source>
         <translation>查询的是 %1，支付宝却返回了“%2”。</translation>
     </message>
     <message>
-        <source>A paid trade with a malformed total_amount "%1".</source>
+        <source>A paid trade with a malformed total_amount &quot;%1&quot;.</source>
         <translation>已支付交易的 total_amount“%1”格式错误。</translation>
     </message>
     <message>
-        <source>Unknown trade_state "%1".</source>
+        <source>Unknown trade_state &quot;%1&quot;.</source>
         <translation>未知的 trade_state“%1”。</translation>
     </message>
     <message>
-        <source>Asked about %1 but WeChat Pay answered about "%2".</source>
+        <source>Asked about %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>查询的是 %1，微信支付却返回了“%2”。</translation>
     </message>
     <message>
@@ -1576,11 +2083,11 @@
         <translation>已支付交易缺少 amount.total。</translation>
     </message>
     <message>
-        <source>Unknown refund status "%1".</source>
+        <source>Unknown refund status &quot;%1&quot;.</source>
         <translation>未知的退款状态“%1”。</translation>
     </message>
     <message>
-        <source>Asked about refund %1 but WeChat Pay answered about "%2".</source>
+        <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>查询的是退款 %1，微信支付却返回了“%2”。</translation>
     </message>
     <message>
@@ -1615,7 +2122,7 @@
         <translation>支付宝应答没有签名，视为伪造。</translation>
     </message>
     <message>
-        <source>The Alipay answer's signature does not match its content: it was altered or forged.</source>
+        <source>The Alipay answer&apos;s signature does not match its content: it was altered or forged.</source>
         <translation>支付宝应答的签名与内容不符：已被篡改或伪造。</translation>
     </message>
     <message>
@@ -1651,11 +2158,11 @@
         <translation>支付宝通知没有签名，视为伪造。</translation>
     </message>
     <message>
-        <source>Unsupported sign_type "%1" (only RSA2).</source>
+        <source>Unsupported sign_type &quot;%1&quot; (only RSA2).</source>
         <translation>不支持的 sign_type“%1”（仅支持 RSA2）。</translation>
     </message>
     <message>
-        <source>The Alipay notification's signature does not match: it was altered or forged.</source>
+        <source>The Alipay notification&apos;s signature does not match: it was altered or forged.</source>
         <translation>支付宝通知的签名不符：已被篡改或伪造。</translation>
     </message>
     <message>
@@ -1667,11 +2174,11 @@
         <translation>refund_fee 格式错误。</translation>
     </message>
     <message>
-        <source>PayDesk fetches Alipay's trade bills only.</source>
+        <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
         <translation>PayDesk 只下载支付宝的交易账单。</translation>
     </message>
     <message>
-        <source>The bill_download_url "%1" is not https.</source>
+        <source>The bill_download_url &quot;%1&quot; is not https.</source>
         <translation>bill_download_url“%1”不是 https。</translation>
     </message>
     <message>
@@ -1691,7 +2198,7 @@
         <translation>通知属于卖家 %1，而不是 %2。</translation>
     </message>
     <message>
-        <source>The notification has no readable notify_time ("%1"); it is refused.</source>
+        <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
         <translation>通知没有可读取的 notify_time（“%1”），已拒收。</translation>
     </message>
     <message>
@@ -1734,7 +2241,7 @@
         <translation>处理人</translation>
     </message>
     <message>
-        <source>No order of ours; the channel's out_trade_no is %1.</source>
+        <source>No order of ours; the channel&apos;s out_trade_no is %1.</source>
         <translation>本系统没有对应订单；渠道的商户订单号为 %1。</translation>
     </message>
     <message>
@@ -1773,7 +2280,7 @@
         <translation>支付时间</translation>
     </message>
     <message>
-        <source>Channel's answer</source>
+        <source>Channel&apos;s answer</source>
         <translation>渠道应答</translation>
     </message>
 </context>
@@ -1858,19 +2365,19 @@
         <translation>金额</translation>
     </message>
     <message>
-        <source>Fees (channel's bill)</source>
+        <source>Fees (channel&apos;s bill)</source>
         <translation>手续费（渠道账单）</translation>
     </message>
     <message>
-        <source>Net after fees (channel's bill)</source>
+        <source>Net after fees (channel&apos;s bill)</source>
         <translation>扣除手续费后净额（渠道账单）</translation>
     </message>
     <message>
-        <source>No bill of this day was reconciled: the channels' fees are not known yet.</source>
+        <source>No bill of this day was reconciled: the channels&apos; fees are not known yet.</source>
         <translation>这一天的账单尚未对账：渠道手续费暂不可知。</translation>
     </message>
     <message>
-        <source>From the channel's bill (the latest reconciliation of each channel's day)</source>
+        <source>From the channel&apos;s bill (the latest reconciliation of each channel&apos;s day)</source>
         <translation>来自渠道账单（各渠道当日最近一次对账）</translation>
     </message>
     <message>
@@ -1948,7 +2455,7 @@
         <translation>订单 %1 已超时，正在关闭；请新建订单。</translation>
     </message>
     <message>
-        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel's minimum of %5). Create a new order instead.</source>
+        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel&apos;s minimum of %5). Create a new order instead.</source>
         <translation>订单 %2 距关闭只剩 %1；新支付至少需要 %3（%4 安全余量 + 渠道最短 %5）。请新建订单。</translation>
     </message>
     <message>
@@ -2087,7 +2594,7 @@
         <translation>渠道收到了这笔钱，但我方账上没有这笔支付。</translation>
     </message>
     <message>
-        <source>Our books show this payment as paid that day, but the channel's bill does not.</source>
+        <source>Our books show this payment as paid that day, but the channel&apos;s bill does not.</source>
         <translation>我方账上这笔支付当天已付款，但渠道账单上没有。</translation>
     </message>
     <message>
@@ -2107,7 +2614,7 @@
         <translation>渠道已退款，但我方账上没有这笔退款。</translation>
     </message>
     <message>
-        <source>Our books show this refund as paid back that day, but the channel's bill does not.</source>
+        <source>Our books show this refund as paid back that day, but the channel&apos;s bill does not.</source>
         <translation>我方账上这笔退款当天已退，但渠道账单上没有。</translation>
     </message>
     <message>
@@ -2264,11 +2771,11 @@
         <translation>账单上有 %1 笔支付、%2 笔退款</translation>
     </message>
     <message>
-        <source>What our books say now for this channel's Beijing day (%1 payment(s), %2 refund(s))</source>
+        <source>What our books say now for this channel&apos;s Beijing day (%1 payment(s), %2 refund(s))</source>
         <translation>我方账目当前对该渠道这一北京时间自然日的记录（%1 笔支付，%2 笔退款）</translation>
     </message>
     <message>
-        <source>From the channel's bill: its fee total, and paid − refunded − fees</source>
+        <source>From the channel&apos;s bill: its fee total, and paid − refunded − fees</source>
         <translation>来自渠道账单：手续费合计，以及 收款 − 退款 − 手续费</translation>
     </message>
     <message numerus="yes">
@@ -2437,10 +2944,6 @@
         <translation>订单 %1 在最后一刻完成支付：已支付</translation>
     </message>
     <message>
-        <source>closed %1 (EXPIRED, %2 ms after its deadline)</source>
-        <translation>已关闭 %1（超时，截止后 %2 毫秒）</translation>
-    </message>
-    <message>
         <source>not configured</source>
         <translation>未配置</translation>
     </message>
@@ -2500,16 +3003,8 @@
         <translation>时间</translation>
     </message>
     <message>
-        <source>By</source>
-        <translation>操作人</translation>
-    </message>
-    <message>
-        <source>What</source>
-        <translation>事件</translation>
-    </message>
-    <message>
-        <source>Details</source>
-        <translation>详情</translation>
+        <source>What happened</source>
+        <translation>经过</translation>
     </message>
 </context>
 <context>
@@ -2566,11 +3061,11 @@
         <translation>无法解密通知资源（APIv3 密钥是否正确？）：%1</translation>
     </message>
     <message>
-        <source>Unsupported notification event_type "%1".</source>
+        <source>Unsupported notification event_type &quot;%1&quot;.</source>
         <translation>不支持的通知 event_type“%1”。</translation>
     </message>
     <message>
-        <source>WeChat Pay's HTTP %1 answer is not signed; it is treated as forged.</source>
+        <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
         <translation>微信支付的 HTTP %1 应答没有签名，视为伪造。</translation>
     </message>
     <message>
@@ -2582,7 +3077,7 @@
         <translation>账单应答中没有 SHA1 hash_value。</translation>
     </message>
     <message>
-        <source>The bill's download_url "%1" is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
+        <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
         <translation>账单的 download_url“%1”不在网关 %2 上；PayDesk 不会把签名发送到其他地址。</translation>
     </message>
     <message>
@@ -2590,7 +3085,7 @@
         <translation>下载的账单不是有效的 gzip 文件：%1</translation>
     </message>
     <message>
-        <source>The downloaded bill's SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
+        <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
         <translation>下载账单的 SHA-1 %1 与微信支付签名的 %2 不符：文件已被篡改或截断，已拒收。</translation>
     </message>
 </context>
@@ -2636,11 +3131,11 @@
         <translation>该文件不是 zip 压缩包。</translation>
     </message>
     <message>
-        <source>The zip archive's directory cannot be read.</source>
+        <source>The zip archive&apos;s directory cannot be read.</source>
         <translation>无法读取 zip 压缩包的目录。</translation>
     </message>
     <message>
-        <source>The zip archive's directory is corrupt.</source>
+        <source>The zip archive&apos;s directory is corrupt.</source>
         <translation>zip 压缩包的目录已损坏。</translation>
     </message>
     <message>
@@ -2683,7 +3178,7 @@
         <translation>证书中没有可用的公钥。</translation>
     </message>
     <message>
-        <source>The certificate's key is not an RSA key.</source>
+        <source>The certificate&apos;s key is not an RSA key.</source>
         <translation>证书的密钥不是 RSA 密钥。</translation>
     </message>
     <message>
@@ -2828,7 +3323,7 @@
         <translation>异常 %1 已处理。</translation>
     </message>
     <message>
-        <source>Show this anomaly's order</source>
+        <source>Show this anomaly&apos;s order</source>
         <translation>查看此异常对应的订单</translation>
     </message>
     <message>
@@ -2855,7 +3350,7 @@
         <translation>操作、对象、用户或详情</translation>
     </message>
     <message>
-        <source>Recomputing every entry's hash…</source>
+        <source>Recomputing every entry&apos;s hash…</source>
         <translation>正在重新计算每条记录的哈希…</translation>
     </message>
     <message>
@@ -2870,6 +3365,14 @@
         <source>✘ The chain is broken at entry %1: %2</source>
         <translation>✘ 哈希链在第 %1 条断开：%2</translation>
     </message>
+    <message>
+        <source>Show ra&amp;w details</source>
+        <translation>显示原始详情(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Show each entry&apos;s details as stored (JSON, times in milliseconds since 1970)</source>
+        <translation>按存储原样显示每条记录的详情（JSON，时间为自 1970 年起的毫秒数）</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ChannelProfileDialog</name>
@@ -2882,7 +3385,7 @@
         <translation>载入配置文件(&amp;L)…</translation>
     </message>
     <message>
-        <source>A JSON profile as "paydeskctl channel add" reads it (paydesk-sandbox writes one)</source>
+        <source>A JSON profile as &quot;paydeskctl channel add&quot; reads it (paydesk-sandbox writes one)</source>
         <translation>JSON 格式的配置，与 “paydeskctl channel add” 读取的相同（paydesk-sandbox 可生成）</translation>
     </message>
     <message>
@@ -3153,10 +3656,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
 <context>
     <name>paydesk::ui::FinancePage</name>
     <message>
-        <source>¥</source>
-        <translation>元</translation>
-    </message>
-    <message>
         <source>Finance</source>
         <translation>财务</translation>
     </message>
@@ -3229,10 +3728,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>金额</translation>
     </message>
     <message>
-        <source>%1 (%2)</source>
-        <translation>%1（%2）</translation>
-    </message>
-    <message>
         <source>Export chart data</source>
         <translation>导出图表数据</translation>
     </message>
@@ -3249,7 +3744,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>已保存 %1。</translation>
     </message>
     <message>
-        <source>Daily paid, refunded and net; fees and net after fees from the channels' bills</source>
+        <source>Daily paid, refunded and net; fees and net after fees from the channels&apos; bills</source>
         <translation>每日收款、退款与净额；手续费及扣费后净额来自渠道账单</translation>
     </message>
     <message>
@@ -3257,26 +3752,34 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>手续费：此范围内尚无已对账的渠道账单</translation>
     </message>
     <message numerus="yes">
-        <source>from the channels' bills of %n day(s): fees %1, net after fees %2</source>
+        <source>from the channels&apos; bills of %n day(s): fees %1, net after fees %2</source>
         <translation>
             <numerusform>来自 %n 天的渠道账单：手续费 %1，扣费后净额 %2</numerusform>
         </translation>
     </message>
     <message>
-        <source>%1 to %2: paid %3, refunded %4, net %5; %6 (computed in %7 ms)</source>
-        <translation>%1 至 %2：收款 %3，退款 %4，净额 %5；%6（耗时 %7 毫秒）</translation>
-    </message>
-    <message>
-        <source>Net after fees (channel's bill)</source>
+        <source>Net after fees (channel&apos;s bill)</source>
         <translation>扣除手续费后净额（渠道账单）</translation>
     </message>
     <message>
-        <source>Fees (channel's bill, right axis)</source>
+        <source>Fees (channel&apos;s bill, right axis)</source>
         <translation>手续费（渠道账单，右轴）</translation>
     </message>
     <message>
-        <source>Fees ¥</source>
-        <translation>手续费（元）</translation>
+        <source>%1 to %2: paid %3, refunded %4, net %5; %6</source>
+        <translation>%1 至 %2：收款 %3，退款 %4，净额 %5；%6</translation>
+    </message>
+    <message>
+        <source>%1 %2%</source>
+        <translation>%1 %2%</translation>
+    </message>
+    <message>
+        <source>Fees</source>
+        <translation>手续费</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
     </message>
 </context>
 <context>
@@ -3591,7 +4094,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>转到订单、退款审核、异常、财务、对账、审计日志、设置</translation>
     </message>
     <message>
-        <source>Reconciliation: fetch a channel's daily bill and reconcile it</source>
+        <source>Reconciliation: fetch a channel&apos;s daily bill and reconcile it</source>
         <translation>对账：下载渠道的日账单并对账</translation>
     </message>
     <message>
@@ -3603,7 +4106,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation> 或在差异上按回车</translation>
     </message>
     <message>
-        <source>Reconciliation: open the difference's order</source>
+        <source>Reconciliation: open the difference&apos;s order</source>
         <translation>对账：打开差异对应的订单</translation>
     </message>
 </context>
@@ -3756,6 +4259,10 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <source>&amp;Payments (%1)</source>
         <translation>支付(&amp;P)（%1）</translation>
     </message>
+    <message>
+        <source>Show raw details</source>
+        <translation>显示原始详情</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::OrdersPage</name>
@@ -3866,7 +4373,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>为顾客申请退款（由财务审核）</translation>
     </message>
     <message>
-        <source>Ask the channel about this order's payments now</source>
+        <source>Ask the channel about this order&apos;s payments now</source>
         <translation>立即向渠道查询此订单的支付状态</translation>
     </message>
     <message>
@@ -4021,7 +4528,7 @@ The customer can no longer pay it; any open payment code is closed at the channe
         <translation>对账</translation>
     </message>
     <message>
-        <source>The channels' daily bills against our books</source>
+        <source>The channels&apos; daily bills against our books</source>
         <translation>渠道日账单与我方账目核对</translation>
     </message>
     <message>
@@ -4047,7 +4554,7 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>No reconciliation yet.
 
-Fetch a channel's daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
+Fetch a channel&apos;s daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
         <translation>尚未对账。
 
 下载渠道的日账单（%1），或导入从商户平台下载的账单文件（%2），核对我方账目与渠道实际收退的钱。</translation>
@@ -4055,7 +4562,7 @@ Fetch a channel's daily bill (%1) or import a bill file downloaded from the merc
     <message>
         <source>No reconciliation yet.
 
-FINANCE staff check the channels' daily bills against our books here; the results will show on this page.</source>
+FINANCE staff check the channels&apos; daily bills against our books here; the results will show on this page.</source>
         <translation>尚未对账。
 
 财务人员在这里核对渠道日账单与我方账目；结果会显示在此页面。</translation>
@@ -4091,7 +4598,7 @@ FINANCE staff check the channels' daily bills against our books here; the result
         <translation>未连接微信支付或支付宝；请改为导入账单文件。</translation>
     </message>
     <message>
-        <source>Download a channel's daily bill and check it against our books (%1)</source>
+        <source>Download a channel&apos;s daily bill and check it against our books (%1)</source>
         <translation>下载渠道的日账单并与我方账目核对（%1）</translation>
     </message>
     <message>
@@ -4135,7 +4642,7 @@ FINANCE staff check the channels' daily bills against our books here; the result
         <translation>账单尚未生成</translation>
     </message>
     <message>
-        <source>The %1 bill of %2 is not ready yet. Channels publish a day's bill the next morning; try again later.
+        <source>The %1 bill of %2 is not ready yet. Channels publish a day&apos;s bill the next morning; try again later.
 
 The channel said: %3</source>
         <translation>%1 %2 的账单尚未生成。渠道在次日上午发布前一天的账单；请稍后再试。
@@ -4191,7 +4698,7 @@ The channel said: %3</source>
         <translation>导出 CSV(&amp;X)…</translation>
     </message>
     <message>
-        <source>Save this run's differences as a CSV file (Ctrl+E)</source>
+        <source>Save this run&apos;s differences as a CSV file (Ctrl+E)</source>
         <translation>将本次对账的差异保存为 CSV 文件（Ctrl+E）</translation>
     </message>
     <message>
@@ -4264,11 +4771,11 @@ The channel said: %3</source>
         <translation>导入账单文件</translation>
     </message>
     <message>
-        <source>PayDesk downloads the channel's daily bill and checks every payment and refund on it against our books. Channels publish a day's bill the next morning and keep it for about three months.</source>
+        <source>PayDesk downloads the channel&apos;s daily bill and checks every payment and refund on it against our books. Channels publish a day&apos;s bill the next morning and keep it for about three months.</source>
         <translation>PayDesk 下载渠道的日账单，逐笔核对其中的支付和退款与我方账目。渠道在次日上午发布前一天的账单，约保留三个月。</translation>
     </message>
     <message>
-        <source>Choose a trade bill downloaded by hand from the channel's merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
+        <source>Choose a trade bill downloaded by hand from the channel&apos;s merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
         <translation>选择从渠道商户平台手动下载的交易账单（微信支付：CSV 交易账单；支付宝：业务明细 zip 包）。它与下载的账单一样与我方账目核对；差异会登记为异常，但不改变任何订单。</translation>
     </message>
     <message>
@@ -4559,7 +5066,7 @@ No money moves; %4 is refundable again and %5 sees your note.</source>
     <message>
         <source>Send refund %1 of %2 on order %3 again?
 
-The channel refused it: "%4". It goes out with the same refund number, so the customer is paid at most once.</source>
+The channel refused it: &quot;%4&quot;. It goes out with the same refund number, so the customer is paid at most once.</source>
         <translation>重新提交订单 %3 的退款 %1，金额 %2？
 
 渠道拒绝了该退款：“%4”。它将使用同一退款单号提交，因此顾客最多只会收到一次退款。</translation>
@@ -4746,7 +5253,7 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
         <translation>:00（北京时间）</translation>
     </message>
     <message>
-        <source>The timer reconciles yesterday's bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
+        <source>The timer reconciles yesterday&apos;s bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
         <translation>定时器从此时起对前一天的账单进行对账（recon_at_minute）；微信支付和支付宝在上午发布账单</translation>
     </message>
     <message>
@@ -4769,7 +5276,7 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
 <context>
     <name>paydesk::wechatpay</name>
     <message>
-        <source>The notification resource uses "%1", not AEAD_AES_256_GCM.</source>
+        <source>The notification resource uses &quot;%1&quot;, not AEAD_AES_256_GCM.</source>
         <translation>通知资源使用的是“%1”，而不是 AEAD_AES_256_GCM。</translation>
     </message>
     <message>
@@ -4792,15 +5299,15 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
         <translation>应答没有签名（缺少 Wechatpay-Signature、-Serial、-Timestamp 或 -Nonce），视为伪造。</translation>
     </message>
     <message>
-        <source>Unsupported Wechatpay-Signature-Type "%1".</source>
+        <source>Unsupported Wechatpay-Signature-Type &quot;%1&quot;.</source>
         <translation>不支持的 Wechatpay-Signature-Type“%1”。</translation>
     </message>
     <message>
-        <source>Wechatpay-Timestamp "%1" is not a number.</source>
+        <source>Wechatpay-Timestamp &quot;%1&quot; is not a number.</source>
         <translation>Wechatpay-Timestamp“%1”不是数字。</translation>
     </message>
     <message>
-        <source>Wechatpay-Serial "%1" is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
+        <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
         <translation>Wechatpay-Serial“%1”既不是已配置的微信支付公钥 ID，也不是已知的平台证书序列号。</translation>
     </message>
     <message>

@@ -247,7 +247,7 @@ private slots:
         auto r = repay(*b->s, b->clerk, st.order.orderNo);
         QVERIFY(!r.ok());
         QCOMPARE(r.error().code, u"order.not_pending"_s);
-        QVERIFY2(r.error().message.contains(u"CLOSED"_s), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(u"is closed;"_s), qPrintable(r.error().message)); // in words, not CLOSED
         const auto refused = audited(*b->s, u"order.repay.refused"_s, u"order:"_s + st.order.orderNo);
         QCOMPARE(refused.size(), 1);
         QCOMPARE(refused[0].details.value(u"code"_s).toString(), u"order.not_pending"_s);

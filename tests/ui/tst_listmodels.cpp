@@ -120,7 +120,7 @@ void TestListModels::timeline()
     if (made.ok()) {
         QVERIFY(model.load(m_s->audit, {u"order:"_s + o.orderNo, u"refund:"_s + made->refund.outRefundNo}).ok());
         QVERIFY(model.rowCount() > before);
-        QCOMPARE(model.data(model.index(model.rowCount() - 1, TimelineModel::User)).toString(), u"clerk"_s);
+        QVERIFY(model.data(model.index(model.rowCount() - 1, TimelineModel::Entry)).toString().startsWith(u"clerk requested refund "_s));
     }
 }
 
@@ -165,7 +165,7 @@ void TestListModels::users()
     UserModel model(m_s->users);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(model.reload().ok());
-    QCOMPARE(model.rowCount(), 3); // clerk, finance, admin
+    QCOMPARE(model.rowCount(), 4); // clerk, finance, admin and the demo's counter simulator
     QStringList logins;
     for (int r = 0; r < model.rowCount(); ++r)
         logins << model.data(model.index(r, UserModel::Login)).toString();
