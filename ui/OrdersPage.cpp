@@ -11,11 +11,13 @@
 #include "OrderDetailPane.h"
 #include "OrderExport.h"
 #include "OrderTableModel.h"
+#include "OrderWatch.h"
 #include "RefundDialog.h"
 #include "RepayDialog.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QComboBox>
 #include <QDateEdit>
@@ -405,13 +407,36 @@ void OrdersPage::closeOrder()
     if (!m_close->isEnabled() || !m_selected)
         return;
     const Order o = *m_selected;
+    // The question follows the order while it is open: paid or closed meanwhile, it says so
+    // and no longer offers to close.
+    OrderWatch watch(m_ctx, o);
     const auto answer = MessageBox::question(
         this, tr("Close order"),
         tr("Close order %1 (%2, %3)?\n\nThe customer can no longer pay it; any open payment code is closed at the channel first.")
             .arg(o.orderNo, o.title, o.amount().toDisplayString(QLocale())),
-        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No, [this, &watch](QMessageBox &box) {
+            box.setObjectName(QStringLiteral("closeOrderQuestion"));
+            connect(&watch, &OrderWatch::changed, &box, [this, &watch, &box] {
+                if (watch.order().state == OrderState::Pending)
+                    return;
+                box.setIcon(QMessageBox::Information);
+                box.setText(watch.whatHappened() + QStringLiteral("\n\n") + tr("There is nothing to close."));
+                if (QAbstractButton *yes = box.button(QMessageBox::Yes))
+                    yes->setEnabled(false);
+                if (QAbstractButton *no = box.button(QMessageBox::No)) {
+                    no->setText(tr("OK"));
+                    no->setFocus();
+                }
+            });
+        });
     if (answer != QMessageBox::Yes)
         return;
+    watch.check();
+    if (watch.order().state != OrderState::Pending) {
+        emit message(watch.whatHappened());
+        refresh();
+        return;
+    }
     m_close->setEnabled(false);
     emit message(tr("Closing %1…").arg(o.orderNo));
     m_ctx.services.payments.close(m_ctx.user, o.orderNo, this, [this](const Result<PaymentService::Closed> &r) {
