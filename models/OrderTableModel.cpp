@@ -248,6 +248,40 @@ int OrderTableModel::cachedRowOf(qint64 id) const
     return -1;
 }
 
+int OrderTableModel::rowOf(qint64 id, int hintRow) const
+{
+    if (const int row = cachedRowOf(id); row >= 0)
+        return row;
+    // Where it was (what the view shows), then the first pages, as far as the cache holds.
+    QList<int> pages;
+    if (hintRow >= 0 && hintRow < m_count)
+        pages << hintRow / kPageSize;
+    for (int p = 0; p < kMaxCachedPages - 1 && qint64(p) * kPageSize < m_count; ++p)
+        if (!pages.contains(p))
+            pages << p;
+    for (int p : std::as_const(pages)) {
+        (void)page(p);
+        if (const int found = cachedRowOf(id); found >= 0)
+            return found;
+    }
+    return -1;
+}
+
+bool OrderTableModel::matches(qint64 id) const
+{
+    auto parts = partsFor(m_filter);
+    parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.id = :matchid");
+    auto q = Sql::prepare(m_db.connection(), QStringLiteral("SELECT COUNT(*) FROM orders o") + parts.where);
+    if (!q)
+        return false;
+    for (auto it = parts.binds.cbegin(); it != parts.binds.cend(); ++it)
+        q.value().bindValue(it.key(), Sql::bindable(it.value()));
+    q.value().bindValue(QStringLiteral(":matchid"), id);
+    if (Status s = Sql::execPrepared(q.value()); !s || !q.value().next())
+        return false;
+    return q.value().value(0).toLongLong() > 0;
+}
+
 const Order *OrderTableModel::rowPtr(int row) const
 {
     if (row < 0 || row >= m_count)

@@ -66,6 +66,11 @@ public:
     std::optional<Order> orderAt(int row) const;
     /// The row of an order id among the cached pages, or -1.
     int cachedRowOf(qint64 id) const;
+    /// The row of an order id: the cached pages, then the page around `hintRow` (what the
+    /// view shows) and the first few pages, or -1.
+    int rowOf(qint64 id, int hintRow = -1) const;
+    /// Whether the order `id` matches the filter (one indexed SQL lookup).
+    bool matches(qint64 id) const;
 
     qint64 totalCount() const { return m_count; }
     /// Milliseconds the last page fetch and count took (benchmarks, status).

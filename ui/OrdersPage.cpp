@@ -219,8 +219,9 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     connect(m_from, &QDateEdit::dateChanged, this, &OrdersPage::applyFilter);
     connect(m_to, &QDateEdit::dateChanged, this, &OrdersPage::applyFilter);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &OrdersPage::currentChanged);
-    connect(m_model, &OrderTableModel::modelReset, this, &OrdersPage::currentChanged);
-    connect(m_model, &OrderTableModel::layoutChanged, this, &OrdersPage::currentChanged);
+    // A new filter or sort: the same order stays selected, scrolled into view.
+    connect(m_model, &OrderTableModel::modelReset, this, [this] { followSelection(true); });
+    connect(m_model, &OrderTableModel::layoutChanged, this, [this] { followSelection(true); });
     connect(m_model, &OrderTableModel::countChanged, this, &OrdersPage::updateCountLabel);
     connect(m_model, &OrderTableModel::queryFailed, this, &OrdersPage::message);
     connect(m_table, &QTableView::activated, this, [this] {
@@ -284,7 +285,8 @@ void OrdersPage::applyFilter()
         && f.search == cur.search)
         return;
     m_model->setFilter(f);
-    m_table->scrollToTop();
+    if (!m_selected) // else the selected order was scrolled into view
+        m_table->scrollToTop();
 }
 
 void OrdersPage::updateCountLabel()
@@ -338,29 +340,56 @@ void OrdersPage::updateActions()
 
 void OrdersPage::refresh()
 {
-    const qint64 selectedId = m_selected ? m_selected->id : 0;
     m_model->refresh();
-    if (selectedId) {
-        // Keep the same order selected even if the rows above it changed.
-        const QModelIndex cur = m_table->currentIndex();
-        const auto atCur = cur.isValid() ? m_model->orderAt(cur.row()) : std::nullopt;
-        if (!atCur || atCur->id != selectedId) {
-            const int row = m_model->cachedRowOf(selectedId);
-            if (row >= 0) {
-                const QSignalBlocker block(m_table->selectionModel());
-                m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0),
-                                                           QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-                m_table->viewport()->update();
-            }
-        }
-        auto fresh = m_ctx.services.orders.byId(selectedId);
-        if (fresh) {
-            m_selected = fresh.value();
-            showSelected();
-        }
-    } else {
-        updateActions();
+    followSelection();
+}
+
+void OrdersPage::followSelection(bool reveal)
+{
+    if (!m_selected) {
+        if (m_table->currentIndex().isValid()) // a row became current while nothing was followed
+            currentChanged();
+        else
+            updateActions();
+        return;
     }
+    const qint64 id = m_selected->id;
+    const QModelIndex cur = m_table->currentIndex();
+    const int row = m_model->rowOf(id, cur.isValid() ? cur.row() : -1);
+    auto fresh = m_ctx.services.orders.byId(id);
+    QItemSelectionModel *sel = m_table->selectionModel();
+    if (row < 0 && !m_model->matches(id)) {
+        // It left the filter (paid while the filter shows Pending, say): no row stands for it
+        // any more, so nothing is selected and no action can reach it.
+        const QString no = m_selected->orderNo;
+        {
+            const QSignalBlocker block(sel);
+            sel->clear();
+        }
+        m_table->viewport()->update();
+        m_selected.reset();
+        showSelected();
+        if (fresh)
+            emit message(tr("%1 is now %2 and no longer matches the filter; nothing is selected.")
+                             .arg(no, Labels::of(fresh->state)));
+        return;
+    }
+    {
+        const QSignalBlocker block(sel);
+        if (row >= 0) {
+            if (!cur.isValid() || cur.row() != row || !sel->isRowSelected(row))
+                sel->setCurrentIndex(m_model->index(row, cur.isValid() ? cur.column() : 0),
+                                     QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+            if (reveal)
+                m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::EnsureVisible);
+        } else {
+            sel->clear(); // still in the filter, but not among the rows read: no other row is lit
+        }
+    }
+    m_table->viewport()->update();
+    if (fresh)
+        m_selected = fresh.value();
+    showSelected();
 }
 
 bool OrdersPage::selectOrder(const QString &orderNo)
@@ -375,6 +404,13 @@ bool OrdersPage::selectOrder(const QString &orderNo)
             }
         }
         if (pass == 0) {
+            // Not among the rows shown: look it up by number, in every state, channel and day.
+            const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
+            m_state->setCurrentIndex(0);
+            m_channel->setCurrentIndex(0);
+            m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
+            m_from->setVisible(false);
+            m_to->setVisible(false);
             m_search->setText(orderNo);
             applyFilter();
         }
@@ -389,8 +425,11 @@ void OrdersPage::newOrder()
     NewOrderDialog dialog(m_ctx, this);
     dialog.exec();
     refresh();
-    if (!dialog.orderNo().isEmpty())
-        emit message(tr("Order %1 created.").arg(dialog.orderNo()));
+    if (dialog.orderNo().isEmpty())
+        return;
+    // The order just made is the one the clerk works on next.
+    selectOrder(dialog.orderNo());
+    emit message(tr("Order %1 created.").arg(dialog.orderNo()));
 }
 
 void OrdersPage::repay()

@@ -66,6 +66,10 @@ public:
 
 private:
     void currentChanged();
+    /// After the rows changed (refresh, filter, sort): finds the selected order again by its
+    /// id, or clears the selection when it left the filter, so the highlighted row, the detail
+    /// pane and the actions are always the same order.
+    void followSelection(bool reveal = false);
     void showSelected();
     void updateActions();
     void updateCountLabel();

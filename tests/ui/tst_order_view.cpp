@@ -52,6 +52,10 @@ private slots:
     void newOrderDialogSaysPaid();
     void refundDialogFollowsWhatIsRefundable();
     void closeQuestionFollowsTheOrder();
+    // point 2: the selected row, the detail pane and the actions are one order
+    void selectionKeptAcrossAFilterChange();
+    void orderLeavingTheFilterIsDeselected();
+    void newOrderIsSelected();
 
 private:
     QString checkout(const QString &amount, qint64 timeoutMs = 15 * 60'000);
@@ -288,6 +292,96 @@ void TestOrderView::closeQuestionFollowsTheOrder()
     QVERIFY(yesOff);
     QVERIFY2(said.contains(no) && said.contains(u"paid"_s) && said.contains(u"nothing to close"_s), qPrintable(said));
     QCOMPARE(toString(m_s->orders.byNo(no)->state), toString(OrderState::Paid));
+}
+
+// ---------------------------------------------------------------- point 2
+
+namespace {
+QString rowOrderNo(ui::OrdersPage &page)
+{
+    const QModelIndex cur = page.table()->currentIndex();
+    if (!cur.isValid() || !page.table()->selectionModel()->isRowSelected(cur.row()))
+        return {};
+    return page.model()->data(page.model()->index(cur.row(), OrderTableModel::OrderNo), OrderTableModel::OrderNoRole).toString();
+}
+} // namespace
+
+void TestOrderView::selectionKeptAcrossAFilterChange()
+{
+    const QString no = checkout(u"31.00"_s);
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    page.stateBox()->setCurrentIndex(page.stateBox()->findData(int(OrderState::Pending)));
+    QVERIFY(page.selectOrder(no));
+    QCOMPARE(rowOrderNo(page), no);
+    // Widening the filter keeps the same order selected (its row, the pane, the actions).
+    page.stateBox()->setCurrentIndex(0);
+    QCOMPARE(rowOrderNo(page), no);
+    QVERIFY2(page.detail()->headline().contains(no), qPrintable(page.detail()->headline()));
+    QVERIFY(page.closeAction()->isEnabled());
+    // So does sorting by another column.
+    page.table()->sortByColumn(OrderTableModel::Amount, Qt::DescendingOrder);
+    QTRY_COMPARE(rowOrderNo(page), no);
+    QVERIFY(page.detail()->headline().contains(no));
+    page.table()->sortByColumn(OrderTableModel::Created, Qt::DescendingOrder);
+    QCOMPARE(rowOrderNo(page), no);
+}
+
+void TestOrderView::orderLeavingTheFilterIsDeselected()
+{
+    const QString older = checkout(u"32.00"_s);
+    const QString no = checkout(u"33.00"_s);
+    const QString newer = checkout(u"34.00"_s);
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    page.stateBox()->setCurrentIndex(page.stateBox()->findData(int(OrderState::Pending)));
+    QVERIFY(page.selectOrder(no));
+    QSignalSpy messages(&page, &ui::OrdersPage::message);
+    pay(no); // it leaves the Pending filter
+    page.refresh();
+    // No other order is lit while the pane or the actions still act on the paid one.
+    QCOMPARE(rowOrderNo(page), QString());
+    QVERIFY(!page.detail()->order().has_value());
+    QCOMPARE(page.detail()->headline(), u"No order selected"_s);
+    QVERIFY(!page.closeAction()->isEnabled());
+    QVERIFY(!page.repayAction()->isEnabled());
+    QVERIFY(!messages.isEmpty());
+    QVERIFY2(messages.last().at(0).toString().contains(no), qPrintable(messages.last().at(0).toString()));
+    // The neighbours are still there, unselected.
+    QVERIFY(page.selectOrder(older));
+    QCOMPARE(rowOrderNo(page), older);
+    Q_UNUSED(newer);
+}
+
+void TestOrderView::newOrderIsSelected()
+{
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    page.stateBox()->setCurrentIndex(page.stateBox()->findData(int(OrderState::Paid)));
+    QString made;
+    QTimer::singleShot(100, this, [&] {
+        auto *dialog = qobject_cast<ui::NewOrderDialog *>(QApplication::activeModalWidget());
+        if (!dialog)
+            return;
+        QTest::keyClicks(dialog->amountEdit(), u"41.00"_s);
+        QTest::keyClicks(dialog->titleEdit(), u"Pu-erh cake"_s);
+        QTest::mouseClick(dialog->createButton(), Qt::LeftButton);
+        made = dialog->orderNo();
+        dialog->reject();
+    });
+    QTimer::singleShot(8000, this, [] { // never hang on a failed step
+        if (auto *d = qobject_cast<QDialog *>(QApplication::activeModalWidget()))
+            d->reject();
+    });
+    page.newOrder();
+    QVERIFY(!made.isEmpty());
+    // Selected although the Paid filter hid it: the filter opens up to show it.
+    QCOMPARE(rowOrderNo(page), made);
+    QVERIFY(page.detail()->headline().contains(made));
+    QVERIFY(page.closeAction()->isEnabled());
 }
 
 QTEST_MAIN(TestOrderView)
