@@ -41,20 +41,44 @@ bool isWholeOrderNo(const QString &text)
 
 OrderRepository::SqlParts OrderTableModel::partsFor(const OrderFilter &filter) const
 {
-    if (!isWholeOrderNo(filter.search))
-        return m_orders.sqlFor(filter);
-    OrderFilter rest = filter;
-    rest.search.clear();
-    OrderRepository::SqlParts parts = m_orders.sqlFor(rest);
-    parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.order_no = :orderno");
-    parts.binds.insert(QStringLiteral(":orderno"), filter.search.trimmed().toUpper());
+    OrderRepository::SqlParts parts;
+    if (!isWholeOrderNo(filter.search)) {
+        parts = m_orders.sqlFor(filter);
+    } else {
+        OrderFilter rest = filter;
+        rest.search.clear();
+        parts = m_orders.sqlFor(rest);
+        parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.order_no = :orderno");
+        parts.binds.insert(QStringLiteral(":orderno"), filter.search.trimmed().toUpper());
+    }
+    if (m_ceiling > 0) {
+        parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.id <= :ceiling");
+        parts.binds.insert(QStringLiteral(":ceiling"), m_ceiling);
+    }
     return parts;
+}
+
+qint64 OrderTableModel::maxOrderId() const
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT COALESCE(MAX(id), 0) FROM orders"));
+    if (!q || !q.value().next())
+        return 0;
+    return q.value().value(0).toLongLong();
+}
+
+void OrderTableModel::setHeld(qint64 held)
+{
+    if (held == m_held)
+        return;
+    m_held = held;
+    emit heldChanged(held);
 }
 
 OrderTableModel::OrderTableModel(Database &db, OrderRepository &orders, const Clock &clock, QObject *parent)
     : QAbstractTableModel(parent), m_db(db), m_orders(orders), m_clock(clock)
 {
     m_filter.limit = kPageSize;
+    m_takenUpTo = maxOrderId();
     bool ok = false;
     m_count = queryCount(&ok);
 }
@@ -195,18 +219,41 @@ void OrderTableModel::setFilter(const OrderFilter &filter)
     m_filter.limit = kPageSize;
     m_filter.offset = 0;
     m_pages.clear();
+    m_ceiling = 0;
+    m_takenUpTo = maxOrderId();
     bool ok = false;
     m_count = queryCount(&ok);
     endResetModel();
     emit countChanged(m_count);
+    setHeld(0);
 }
 
-void OrderTableModel::refresh()
+void OrderTableModel::refresh(Intake intake)
 {
     bool ok = false;
-    const qint64 newCount = queryCount(&ok);
-    if (!ok)
-        return;
+    qint64 held = 0;
+    qint64 newCount = 0;
+    if (intake == Intake::Hold) {
+        // Everything up to the last intake, as before; what came since is only counted.
+        m_ceiling = m_takenUpTo;
+        const qint64 ceiling = m_ceiling;
+        m_ceiling = 0;
+        const qint64 all = queryCount(&ok);
+        m_ceiling = ceiling;
+        if (!ok)
+            return;
+        const qint64 shown = queryCount(&ok);
+        if (!ok)
+            return;
+        held = all - shown;
+        newCount = shown;
+    } else {
+        m_ceiling = 0;
+        m_takenUpTo = maxOrderId();
+        newCount = queryCount(&ok);
+        if (!ok)
+            return;
+    }
     const qint64 oldCount = m_count;
     const bool newestFirst = m_filter.sort == OrderFilter::Sort::CreatedAt && m_filter.descending;
     // The cache is dropped between begin and end, so whoever looks at the rows before the
@@ -229,6 +276,7 @@ void OrderTableModel::refresh()
         emit dataChanged(index(0, 0), index(int(m_count) - 1, ColumnCount - 1));
     if (newCount != oldCount)
         emit countChanged(m_count);
+    setHeld(held);
 }
 
 std::optional<Order> OrderTableModel::orderAt(int row) const

@@ -20,6 +20,7 @@
 #include <QAbstractButton>
 #include <QAction>
 #include <QComboBox>
+#include <QCursor>
 #include <QDateEdit>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -28,6 +29,8 @@
 #include <QLocale>
 #include <QPointer>
 #include <QProgressDialog>
+#include <QPushButton>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableView>
 #include <QToolBar>
@@ -58,7 +61,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
       m_model(new OrderTableModel(*ctx.services.db, ctx.services.orders, *ctx.services.clock, this)),
       m_table(new QTableView(this)), m_detail(new OrderDetailPane(ctx, this)), m_search(new QLineEdit(this)),
       m_state(new QComboBox(this)), m_channel(new QComboBox(this)), m_range(new QComboBox(this)),
-      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this))
+      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this)), m_newRows(new QPushButton(this))
 {
     setObjectName(QStringLiteral("ordersPage"));
     auto *layout = new QVBoxLayout(this);
@@ -155,6 +158,20 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     bar->addWidget(m_count);
     layout->addLayout(bar);
 
+    // ---- new orders wait here while the user reads the table (issue 16 point 3) ----
+    m_newRows->setObjectName(QStringLiteral("newOrdersButton"));
+    m_newRows->setCursor(Qt::PointingHandCursor);
+    m_newRows->setStyleSheet(QStringLiteral("QPushButton { background: #1f6feb; color: white; border-radius: 12px; padding: 4px 16px; "
+                                            "font-weight: bold; } QPushButton:focus { border: 2px solid #0b3d91; }"));
+    m_newRows->setVisible(false);
+    auto *newRowsLine = new QHBoxLayout;
+    newRowsLine->setContentsMargins(8, 0, 8, 0);
+    newRowsLine->addStretch(1);
+    newRowsLine->addWidget(m_newRows);
+    newRowsLine->addStretch(1);
+    layout->addLayout(newRowsLine);
+    connect(m_newRows, &QPushButton::clicked, this, &OrdersPage::showNewRows);
+
     // ---- table and detail ----
     m_table->setObjectName(QStringLiteral("ordersTable"));
     m_table->setModel(m_model);
@@ -223,6 +240,11 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     connect(m_model, &OrderTableModel::modelReset, this, [this] { followSelection(true); });
     connect(m_model, &OrderTableModel::layoutChanged, this, [this] { followSelection(true); });
     connect(m_model, &OrderTableModel::countChanged, this, &OrdersPage::updateCountLabel);
+    connect(m_model, &OrderTableModel::heldChanged, this, [this](qint64 held) {
+        m_newRows->setText(tr("↑ %n new order(s) — show", nullptr, int(qMin<qint64>(held, INT_MAX))));
+        m_newRows->setToolTip(tr("New orders came in while you were reading; they wait here so the rows do not move."));
+        m_newRows->setVisible(held > 0);
+    });
     connect(m_model, &OrderTableModel::queryFailed, this, &OrdersPage::message);
     connect(m_table, &QTableView::activated, this, [this] {
         if (m_repay->isEnabled())
@@ -338,10 +360,26 @@ void OrdersPage::updateActions()
     m_export->setToolTip(withShortcut(tr("Write the orders that match the filter to a CSV file"), m_export));
 }
 
+bool OrdersPage::isReading() const
+{
+    const QWidget *vp = m_table->viewport();
+    const bool pointing = vp->underMouse() && vp->rect().contains(vp->mapFromGlobal(QCursor::pos()));
+    return pointing || m_table->verticalScrollBar()->value() > 0 || m_model->heldCount() > 0;
+}
+
 void OrdersPage::refresh()
 {
-    m_model->refresh();
+    // New orders go on top (newest first): while the user points at or scrolls the table they
+    // would push the rows down under the pointer, so they wait behind "N new orders".
+    m_model->refresh(isReading() ? OrderTableModel::Intake::Hold : OrderTableModel::Intake::Take);
     followSelection();
+}
+
+void OrdersPage::showNewRows()
+{
+    m_model->refresh(OrderTableModel::Intake::Take);
+    followSelection();
+    m_table->scrollToTop();
 }
 
 void OrdersPage::followSelection(bool reveal)
@@ -424,9 +462,11 @@ void OrdersPage::newOrder()
         return;
     NewOrderDialog dialog(m_ctx, this);
     dialog.exec();
-    refresh();
-    if (dialog.orderNo().isEmpty())
+    if (dialog.orderNo().isEmpty()) {
+        refresh();
         return;
+    }
+    m_model->refresh(OrderTableModel::Intake::Take);
     // The order just made is the one the clerk works on next.
     selectOrder(dialog.orderNo());
     emit message(tr("Order %1 created.").arg(dialog.orderNo()));

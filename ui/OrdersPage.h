@@ -14,6 +14,7 @@ class QComboBox;
 class QDateEdit;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QTableView;
 class QToolButton;
 
@@ -51,6 +52,13 @@ public:
     QAction *refundAction() const { return m_refund; }
     QAction *refreshAction() const { return m_refresh; }
     QAction *exportAction() const { return m_export; }
+    /// "N new orders": shown while new orders are held back so the rows do not move.
+    QPushButton *newRowsButton() const { return m_newRows; }
+    /// Whether the user is reading the table (pointer over it, or scrolled down): new orders
+    /// then wait behind newRowsButton() instead of pushing the rows down.
+    bool isReading() const;
+    /// Brings the held-back orders in and scrolls to the top (what newRowsButton() does).
+    void showNewRows();
 
     /// Applies the filter bar now (the search box waits 250 ms after typing otherwise).
     void applyFilter();
@@ -88,6 +96,7 @@ private:
     QDateEdit *m_from;
     QDateEdit *m_to;
     QLabel *m_count;
+    QPushButton *m_newRows;
     QAction *m_newOrder;
     QAction *m_repay;
     QAction *m_close;

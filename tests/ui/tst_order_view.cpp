@@ -56,6 +56,9 @@ private slots:
     void selectionKeptAcrossAFilterChange();
     void orderLeavingTheFilterIsDeselected();
     void newOrderIsSelected();
+    // point 3: rows do not move under the pointer
+    void newOrdersWaitWhileThePointerIsOnTheTable();
+    void newOrdersComeInWhenNobodyReads();
 
 private:
     QString checkout(const QString &amount, qint64 timeoutMs = 15 * 60'000);
@@ -382,6 +385,58 @@ void TestOrderView::newOrderIsSelected()
     QCOMPARE(rowOrderNo(page), made);
     QVERIFY(page.detail()->headline().contains(made));
     QVERIFY(page.closeAction()->isEnabled());
+}
+
+// ---------------------------------------------------------------- point 3
+
+void TestOrderView::newOrdersWaitWhileThePointerIsOnTheTable()
+{
+    ui::OrdersPage page(*m_clerk);
+    page.resize(1200, 800);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QTableView *table = page.table();
+    QWidget *vp = table->viewport();
+    const QPoint at = table->visualRect(page.model()->index(3, OrderTableModel::Title)).center();
+    QTest::mouseMove(vp, at);
+    QTRY_VERIFY(page.isReading());
+    const QString under = table->indexAt(at).data(OrderTableModel::OrderNoRole).toString();
+    const int before = page.model()->rowCount();
+    QVERIFY(!under.isEmpty());
+    // Two counter orders arrive while the clerk points at a row.
+    const QString a = checkout(u"51.00"_s), b = checkout(u"52.00"_s);
+    page.refresh();
+    QCOMPARE(table->indexAt(at).data(OrderTableModel::OrderNoRole).toString(), under); // the row did not move
+    QCOMPARE(page.model()->rowCount(), before);
+    QVERIFY(page.newRowsButton()->isVisible());
+    QVERIFY2(page.newRowsButton()->text().contains(u"2 new order"_s), qPrintable(page.newRowsButton()->text()));
+    // A third one adds to the count, still without moving anything.
+    const QString c = checkout(u"53.00"_s);
+    page.refresh();
+    QCOMPARE(table->indexAt(at).data(OrderTableModel::OrderNoRole).toString(), under);
+    QVERIFY(page.newRowsButton()->text().contains(u"3 new order"_s));
+    // The button brings them in, newest on top.
+    QTest::mouseClick(page.newRowsButton(), Qt::LeftButton);
+    QVERIFY(!page.newRowsButton()->isVisible());
+    QCOMPARE(page.model()->rowCount(), before + 3);
+    QCOMPARE(page.model()->orderAt(0)->orderNo, c);
+    QCOMPARE(page.model()->orderAt(2)->orderNo, a);
+    Q_UNUSED(b);
+}
+
+void TestOrderView::newOrdersComeInWhenNobodyReads()
+{
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QTest::mouseMove(page.searchEdit()); // the pointer is elsewhere and the table is at its top
+    QVERIFY(!page.isReading());
+    const int before = page.model()->rowCount();
+    const QString a = checkout(u"54.00"_s);
+    page.refresh();
+    QCOMPARE(page.model()->rowCount(), before + 1);
+    QCOMPARE(page.model()->orderAt(0)->orderNo, a);
+    QVERIFY(!page.newRowsButton()->isVisible());
 }
 
 QTEST_MAIN(TestOrderView)
