@@ -3,6 +3,7 @@
 #include "Labels.h"
 #include "util/Duration.h"
 
+#include <QColor>
 #include <QDateTime>
 #include <QLocale>
 #include <QRegularExpression>
@@ -152,7 +153,11 @@ QVariant OrderTableModel::data(const QModelIndex &index, int role) const
         case Title: return o->title;
         case Buyer: return o->buyer;
         case Amount: return o->amount().toDisplayString(QLocale());
-        case State: return stateText(o->state);
+        case State:
+            // Pending but out of time (the timer closes it) or closed by hand right now.
+            if (o->state == OrderState::Pending && (o->expiresAt <= m_clock.nowMs() || m_closing.contains(o->id)))
+                return tr("Closing");
+            return stateText(o->state);
         case Channel: return channelText(o->channel);
         case TimeLeft:
             if (o->state != OrderState::Pending)
@@ -167,6 +172,10 @@ QVariant OrderTableModel::data(const QModelIndex &index, int role) const
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:
+        if (index.column() == State && o->state == OrderState::Pending && m_closing.contains(o->id))
+            return tr("Being closed at the channel");
+        if (index.column() == State && o->state == OrderState::Pending && o->expiresAt <= m_clock.nowMs())
+            return tr("The time to pay ran out; the timer is closing it at the channel");
         if (index.column() == State && o->state == OrderState::Closed)
             return o->closeReason == CloseReason::Expired ? tr("Closed: the time to pay ran out")
                                                           : tr("Closed by hand");
@@ -182,6 +191,10 @@ QVariant OrderTableModel::data(const QModelIndex &index, int role) const
     case AmountMinorRole: return o->amountMinor;
     case RefundedMinorRole: return o->refundedMinor;
     case CreatedAtRole: return o->createdAt;
+    case ChipColourRole:
+        if (o->state == OrderState::Pending && (o->expiresAt <= m_clock.nowMs() || m_closing.contains(o->id)))
+            return QColor(0xD9, 0x3B, 0x3B);
+        return Labels::colour(o->state);
     default: return {};
     }
 }
@@ -294,6 +307,18 @@ int OrderTableModel::cachedRowOf(qint64 id) const
                 return it.key() * kPageSize + int(i);
     }
     return -1;
+}
+
+void OrderTableModel::setClosing(qint64 id, bool closing)
+{
+    if (closing == m_closing.contains(id))
+        return;
+    if (closing)
+        m_closing.insert(id);
+    else
+        m_closing.remove(id);
+    if (const int row = cachedRowOf(id); row >= 0)
+        emit dataChanged(index(row, State), index(row, State));
 }
 
 int OrderTableModel::rowOf(qint64 id, int hintRow) const

@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 
 #include <optional>
 
@@ -35,6 +36,7 @@ public:
         AmountMinorRole,  ///< qint64
         RefundedMinorRole,
         CreatedAtRole,
+        ChipColourRole,   ///< QColor of the state chip (red while closing)
     };
     static constexpr int kPageSize = 200;
     static constexpr int kMaxCachedPages = 8;
@@ -79,6 +81,8 @@ public:
     bool matches(qint64 id) const;
 
     qint64 totalCount() const { return m_count; }
+    /// Marks an order as being closed by hand (the channel call runs): its state shows "Closing".
+    void setClosing(qint64 id, bool closing);
     /// Milliseconds the last page fetch and count took (benchmarks, status).
     qint64 lastFetchMs() const { return m_lastFetchMs; }
     qint64 lastCountMs() const { return m_lastCountMs; }
@@ -115,6 +119,7 @@ private:
     qint64 m_takenUpTo = 0; ///< the newest order id when rows were last taken in
     qint64 m_ceiling = 0;   ///< > 0: rows with a higher id are held back
     qint64 m_held = 0;
+    QSet<qint64> m_closing;
     mutable QHash<int, Page> m_pages;
     mutable quint64 m_useCounter = 0;
     mutable qint64 m_lastFetchMs = 0;

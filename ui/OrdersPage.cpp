@@ -22,6 +22,7 @@
 #include <QComboBox>
 #include <QCursor>
 #include <QDateEdit>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -61,7 +62,8 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
       m_model(new OrderTableModel(*ctx.services.db, ctx.services.orders, *ctx.services.clock, this)),
       m_table(new QTableView(this)), m_detail(new OrderDetailPane(ctx, this)), m_search(new QLineEdit(this)),
       m_state(new QComboBox(this)), m_channel(new QComboBox(this)), m_range(new QComboBox(this)),
-      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this)), m_newRows(new QPushButton(this))
+      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this)), m_newRows(new QPushButton(this)),
+      m_otherMatches(new QPushButton(this)), m_emptyHint(nullptr)
 {
     setObjectName(QStringLiteral("ordersPage"));
     auto *layout = new QVBoxLayout(this);
@@ -107,7 +109,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     toolbar->addAction(m_export);
     // Tool buttons are not in the tab chain by default; every action must be keyboard reachable.
     for (QAction *a : toolbar->actions())
-        if (QWidget *w = toolbar->widgetForAction(a))
+        if (QWidget *w = a->isSeparator() ? nullptr : toolbar->widgetForAction(a))
             w->setFocusPolicy(Qt::TabFocus);
     layout->addWidget(toolbar);
 
@@ -154,6 +156,14 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     bar->addWidget(m_from);
     bar->addWidget(m_to);
     bar->addStretch(1);
+    m_otherMatches->setObjectName(QStringLiteral("otherMatchesButton"));
+    m_otherMatches->setFlat(true);
+    m_otherMatches->setCursor(Qt::PointingHandCursor);
+    m_otherMatches->setStyleSheet(QStringLiteral("QPushButton { color: #1f6feb; text-decoration: underline; border: none; padding: 2px 4px; } "
+                                                 "QPushButton:focus { border: 1px solid #1f6feb; border-radius: 3px; }"));
+    m_otherMatches->setVisible(false);
+    connect(m_otherMatches, &QPushButton::clicked, this, &OrdersPage::showAllMatches);
+    bar->addWidget(m_otherMatches);
     m_count->setObjectName(QStringLiteral("orderCount"));
     bar->addWidget(m_count);
     layout->addLayout(bar);
@@ -211,8 +221,10 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
                                       new CountdownDelegate(*ctx.services.clock, OrderTableModel::ExpiresAtRole,
                                                             OrderTableModel::StateRole, m_table));
     m_table->setItemDelegateForColumn(OrderTableModel::State,
-                                      new StateChipDelegate(StateChipDelegate::Kind::Order, OrderTableModel::StateRole, m_table));
+                                      new StateChipDelegate(StateChipDelegate::Kind::Order, OrderTableModel::ChipColourRole, m_table));
     m_ticker = new CountdownTicker(m_table, OrderTableModel::TimeLeft, this);
+    // The state chip turns "Closing" when the time runs out: it repaints with the countdown.
+    new CountdownTicker(m_table, OrderTableModel::State, this);
 
     // The detail pane goes below the table, so all nine columns fit the table's full width.
     auto *split = new QSplitter(Qt::Vertical, this);
@@ -224,6 +236,28 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     split->setChildrenCollapsible(false);
     split->setSizes({560, 250});
     layout->addWidget(split, 1);
+
+    // Said over an empty table, so an empty result is not mistaken for a broken page.
+    m_emptyHint = new QLabel(m_table->viewport());
+    m_emptyHint->setObjectName(QStringLiteral("emptyHint"));
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setForegroundRole(QPalette::PlaceholderText);
+    QFont hintFont = m_emptyHint->font();
+    hintFont.setPointSizeF(hintFont.pointSizeF() * 1.15);
+    m_emptyHint->setFont(hintFont);
+    m_emptyHint->setAttribute(Qt::WA_TransparentForMouseEvents);
+    m_emptyHint->hide();
+    m_table->viewport()->installEventFilter(this);
+    // Escape in the search box clears it (and the filter it set).
+    auto *clearSearch = new QAction(tr("Clear search"), m_search);
+    clearSearch->setShortcut(QKeySequence(Qt::Key_Escape));
+    clearSearch->setShortcutContext(Qt::WidgetShortcut);
+    m_search->addAction(clearSearch);
+    connect(clearSearch, &QAction::triggered, this, [this] {
+        m_search->clear();
+        applyFilter();
+    });
 
     m_searchDelay.setSingleShot(true);
     m_searchDelay.setInterval(250);
@@ -240,6 +274,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     connect(m_model, &OrderTableModel::modelReset, this, [this] { followSelection(true); });
     connect(m_model, &OrderTableModel::layoutChanged, this, [this] { followSelection(true); });
     connect(m_model, &OrderTableModel::countChanged, this, &OrdersPage::updateCountLabel);
+    connect(m_model, &OrderTableModel::modelReset, this, &OrdersPage::updateHints);
     connect(m_model, &OrderTableModel::heldChanged, this, [this](qint64 held) {
         m_newRows->setText(tr("↑ %n new order(s) — show", nullptr, int(qMin<qint64>(held, INT_MAX))));
         m_newRows->setToolTip(tr("New orders came in while you were reading; they wait here so the rows do not move."));
@@ -314,6 +349,64 @@ void OrdersPage::applyFilter()
 void OrdersPage::updateCountLabel()
 {
     m_count->setText(tr("%n order(s)", nullptr, int(qMin<qint64>(m_model->totalCount(), INT_MAX))));
+    updateHints();
+}
+
+QString OrdersPage::emptyText() const { return m_emptyHint->isVisibleTo(m_table) ? m_emptyHint->text() : QString(); }
+
+void OrdersPage::updateHints()
+{
+    const OrderFilter &f = m_model->filter();
+    const bool narrowed = !f.states.isEmpty() || f.channel.has_value() || f.createdFrom > 0 || f.createdTo > 0;
+    const bool onlyState = !f.states.isEmpty() && !f.channel.has_value() && f.createdFrom == 0 && f.createdTo == 0;
+    // A search the other filters narrow: how many matches they hide.
+    qint64 hidden = 0;
+    if (!f.search.isEmpty() && narrowed) {
+        OrderFilter all;
+        all.search = f.search;
+        if (auto n = m_ctx.services.orders.count(all); n)
+            hidden = qMax<qint64>(0, n.value() - m_model->totalCount() - m_model->heldCount());
+    }
+    const int n = int(qMin<qint64>(hidden, INT_MAX));
+    m_otherMatches->setText(onlyState ? tr("%n match(es) in other states — show all", nullptr, n)
+                                      : tr("%n match(es) outside these filters — show all", nullptr, n));
+    m_otherMatches->setToolTip(tr("Clear the state, channel and date filters and keep the search"));
+    m_otherMatches->setVisible(hidden > 0);
+
+    QString empty;
+    if (m_model->totalCount() == 0) {
+        if (!f.search.isEmpty())
+            empty = hidden > 0 ? tr("No order here matches “%1”, but %n in other states or dates do.", nullptr, n).arg(f.search)
+                               : tr("No order matches “%1”.\nSearch looks in the order number, the title and the buyer; "
+                                    "Escape clears the search.").arg(f.search);
+        else if (narrowed)
+            empty = tr("No orders in this state, channel or date range.");
+        else
+            empty = tr("No orders yet. New order (Ctrl+N) takes a payment at the counter.");
+    }
+    m_emptyHint->setText(empty);
+    m_emptyHint->setGeometry(m_table->viewport()->rect().adjusted(16, 16, -16, -16));
+    m_emptyHint->setVisible(!empty.isEmpty());
+}
+
+void OrdersPage::showAllMatches()
+{
+    {
+        const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
+        m_state->setCurrentIndex(0);
+        m_channel->setCurrentIndex(0);
+        m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
+        m_from->setVisible(false);
+        m_to->setVisible(false);
+    }
+    applyFilter();
+}
+
+bool OrdersPage::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize && m_emptyHint)
+        m_emptyHint->setGeometry(m_table->viewport()->rect().adjusted(16, 16, -16, -16));
+    return Page::eventFilter(watched, event);
 }
 
 void OrdersPage::currentChanged()
@@ -517,8 +610,11 @@ void OrdersPage::closeOrder()
         return;
     }
     m_close->setEnabled(false);
+    m_model->setClosing(o.id, true);
     emit message(tr("Closing %1…").arg(o.orderNo));
-    m_ctx.services.payments.close(m_ctx.user, o.orderNo, this, [this](const Result<PaymentService::Closed> &r) {
+    const qint64 id = o.id;
+    m_ctx.services.payments.close(m_ctx.user, o.orderNo, this, [this, id](const Result<PaymentService::Closed> &r) {
+        m_model->setClosing(id, false);
         if (!r) {
             MessageBox::warning(this, tr("Order not closed"), r.error().message);
         } else {

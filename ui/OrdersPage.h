@@ -57,6 +57,12 @@ public:
     /// Whether the user is reading the table (pointer over it, or scrolled down): new orders
     /// then wait behind newRowsButton() instead of pushing the rows down.
     bool isReading() const;
+    /// The hint drawn over an empty table ("No orders match …"), empty while rows show.
+    QString emptyText() const;
+    /// "1 match in other states — show all": searched orders the other filters hide.
+    QPushButton *otherMatchesButton() const { return m_otherMatches; }
+    /// Clears the state, channel and date filters, keeping the search.
+    void showAllMatches();
     /// Brings the held-back orders in and scrolls to the top (what newRowsButton() does).
     void showNewRows();
 
@@ -81,6 +87,8 @@ private:
     void showSelected();
     void updateActions();
     void updateCountLabel();
+    void updateHints();
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void rangeChanged();
     OrderFilter filterFromBar() const;
 
@@ -97,6 +105,8 @@ private:
     QDateEdit *m_to;
     QLabel *m_count;
     QPushButton *m_newRows;
+    QPushButton *m_otherMatches;
+    QLabel *m_emptyHint;
     QAction *m_newOrder;
     QAction *m_repay;
     QAction *m_close;

@@ -26,6 +26,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -59,6 +60,15 @@ private slots:
     // point 3: rows do not move under the pointer
     void newOrdersWaitWhileThePointerIsOnTheTable();
     void newOrdersComeInWhenNobodyReads();
+    // point 5: feedback where it was silent
+    void refusedSelfApprovalSaysWhy();
+    void emptySearchShowsAHint();
+    void stateFilterHidingASearchedOrderSaysSo();
+    void escapeClearsTheSearch();
+    void closingShowsInTheStateBadge();
+    void mainWindowShowsTheTimeScale();
+    void helpAndVersionWithoutADisplay();
+    void everyFocusableWidgetShowsFocus();
 
 private:
     QString checkout(const QString &amount, qint64 timeoutMs = 15 * 60'000);
@@ -437,6 +447,190 @@ void TestOrderView::newOrdersComeInWhenNobodyReads()
     QCOMPARE(page.model()->rowCount(), before + 1);
     QCOMPARE(page.model()->orderAt(0)->orderNo, a);
     QVERIFY(!page.newRowsButton()->isVisible());
+}
+
+// ---------------------------------------------------------------- point 5
+
+void TestOrderView::refusedSelfApprovalSaysWhy()
+{
+    const auto order = findPaidOrder();
+    QVERIFY(order);
+    RefundService::Request req;
+    req.orderNo = order->orderNo;
+    req.amount = u"1.00"_s;
+    req.reason = u"my own request"_s;
+    auto own = m_s->refundService.request(m_finance->user, req);
+    QVERIFY(own.ok());
+    ui::ReviewPage page(*m_finance);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowActive(&page));
+    QVERIFY(page.selectRefund(own->refund.outRefundNo));
+    QVERIFY(!page.approveButton()->isEnabled());
+    QSignalSpy messages(&page, &ui::ReviewPage::message);
+    page.table()->setFocus();
+    QTest::keyClick(page.table(), Qt::Key_Return, Qt::ControlModifier);
+    QVERIFY2(page.refusalText().contains(u"another FINANCE user"_s), qPrintable(page.refusalText()));
+    QCOMPARE(messages.size(), 1);
+    QCOMPARE(toString(m_s->refunds.byOutRefundNo(own->refund.outRefundNo)->state), toString(RefundState::Requested));
+}
+
+void TestOrderView::emptySearchShowsAHint()
+{
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QVERIFY(page.emptyText().isEmpty());
+    QTest::keyClicks(page.searchEdit(), u"qqzzxxnothing"_s);
+    page.applyFilter();
+    QCOMPARE(page.model()->rowCount(), 0);
+    QVERIFY2(page.emptyText().contains(u"No order matches"_s) && page.emptyText().contains(u"qqzzxxnothing"_s),
+             qPrintable(page.emptyText()));
+    QVERIFY(page.findChild<QLabel *>(u"emptyHint"_s)->isVisible());
+}
+
+void TestOrderView::stateFilterHidingASearchedOrderSaysSo()
+{
+    const auto paid = findPaidOrder();
+    QVERIFY(paid);
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    page.stateBox()->setCurrentIndex(page.stateBox()->findData(int(OrderState::Pending)));
+    QTest::keyClicks(page.searchEdit(), paid->orderNo);
+    page.applyFilter();
+    QCOMPARE(page.model()->rowCount(), 0);
+    QVERIFY(page.otherMatchesButton()->isVisible());
+    QVERIFY2(page.otherMatchesButton()->text().contains(u"1 match"_s) && page.otherMatchesButton()->text().contains(u"other states"_s),
+             qPrintable(page.otherMatchesButton()->text()));
+    QVERIFY2(page.emptyText().contains(u"other states"_s), qPrintable(page.emptyText()));
+    QTest::mouseClick(page.otherMatchesButton(), Qt::LeftButton);
+    QCOMPARE(page.stateBox()->currentIndex(), 0);
+    QCOMPARE(page.searchEdit()->text(), paid->orderNo);
+    QCOMPARE(page.model()->rowCount(), 1);
+    QCOMPARE(page.model()->orderAt(0)->orderNo, paid->orderNo);
+    QVERIFY(!page.otherMatchesButton()->isVisible());
+}
+
+void TestOrderView::escapeClearsTheSearch()
+{
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowActive(&page));
+    const int all = page.model()->rowCount();
+    page.searchEdit()->setFocus();
+    QTest::keyClicks(page.searchEdit(), u"tea"_s);
+    page.applyFilter();
+    QVERIFY(page.model()->rowCount() < all);
+    QTest::keyClick(page.searchEdit(), Qt::Key_Escape);
+    QCOMPARE(page.searchEdit()->text(), QString());
+    QCOMPARE(page.model()->filter().search, QString());
+    QCOMPARE(page.model()->rowCount(), all);
+}
+
+void TestOrderView::closingShowsInTheStateBadge()
+{
+    const QString no = checkout(u"61.00"_s, 5 * 60'000);
+    ui::OrdersPage page(*m_clerk);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QVERIFY(page.selectOrder(no));
+    const QModelIndex state = page.model()->index(page.table()->currentIndex().row(), OrderTableModel::State);
+    QCOMPARE(state.data().toString(), u"Pending"_s);
+    // Closed by hand: the channel call is under way.
+    page.model()->setClosing(page.model()->orderAt(state.row())->id, true);
+    QCOMPARE(state.data().toString(), u"Closing"_s);
+    page.model()->setClosing(page.model()->orderAt(state.row())->id, false);
+    QCOMPARE(state.data().toString(), u"Pending"_s);
+    // Out of time: the timer closes it; the badge says so, not only the time column.
+    m_clock->advanceMs(6 * 60'000);
+    QCOMPARE(state.data().toString(), u"Closing"_s);
+    QCOMPARE(state.data(OrderTableModel::ChipColourRole).value<QColor>(), QColor(0xD9, 0x3B, 0x3B));
+    page.refresh();
+    QVERIFY(page.detail()->headline().contains(no));
+    const QString fields = page.detail()->findChild<QLabel *>(u"detailFields"_s)->text();
+    QVERIFY2(fields.contains(u"Closing"_s), qPrintable(fields));
+}
+
+void TestOrderView::mainWindowShowsTheTimeScale()
+{
+    auto db = Database::open(m_scratch.url());
+    QVERIFY(db.ok());
+    Services fast(std::move(db.value()), std::make_unique<ScaledClock>(60));
+    ui::UiContext ctx{fast, *m_worker, nullptr, m_clerk->user, true};
+    {
+        ui::MainWindow window(*m_clerk);
+        QVERIFY(!window.findChild<QLabel *>(u"timeScaleBadge"_s));
+    }
+    ui::MainWindow window(ctx);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto *badge = window.findChild<QLabel *>(u"timeScaleBadge"_s);
+    QVERIFY(badge);
+    QVERIFY(badge->isVisible());
+    QVERIFY2(badge->text().contains(u"60"_s), qPrintable(badge->text()));
+}
+
+void TestOrderView::helpAndVersionWithoutADisplay()
+{
+    const QString bin = qEnvironmentVariable("PAYDESK_GUI_BIN");
+    if (bin.isEmpty())
+        QSKIP("PAYDESK_GUI_BIN not set");
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+        env.remove(QString::fromLatin1(name));
+    for (const QString &arg : {u"--help"_s, u"--version"_s}) {
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.start(bin, {arg});
+        QVERIFY(p.waitForFinished(20000));
+        const QString out = QString::fromLocal8Bit(p.readAllStandardOutput());
+        const QString err = QString::fromLocal8Bit(p.readAllStandardError());
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(arg + u": "_s + err));
+        if (arg == u"--help"_s)
+            QVERIFY2(out.contains(u"--demo"_s) && out.contains(u"--time-scale"_s), qPrintable(out));
+        else
+            QVERIFY2(out.contains(u"paydesk"_s), qPrintable(out));
+    }
+}
+
+// Tab through every page as a keyboard user does: each widget that takes focus must look
+// different with it (a ring, a border, a cursor), or the user is lost.
+void TestOrderView::everyFocusableWidgetShowsFocus()
+{
+    auto admin = m_s->users.login(u"admin"_s, u"admin"_s);
+    QVERIFY(admin.ok());
+    ui::UiContext adminCtx{*m_s, *m_worker, nullptr, admin.value(), true};
+    QStringList unseen;
+    for (ui::UiContext *ctx : {m_clerk.get(), &adminCtx})
+    {
+    ui::MainWindow window(*ctx);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    for (int page = 0; page < ui::MainWindow::PageCount; ++page) {
+        window.showPage(page);
+        window.navigation()->setFocus();
+        QApplication::processEvents();
+        QWidget *first = nullptr;
+        QWidget *prev = nullptr;
+        QImage prevFocused;
+        for (int step = 0; step < 120; ++step) {
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+            QWidget *w = QApplication::focusWidget();
+            if (prev && prev != w && prev->grab().toImage() == prevFocused)
+                unseen << QStringLiteral("%1 %2 '%3' on page %4")
+                              .arg(QString::fromLatin1(prev->metaObject()->className()), prev->objectName(),
+                                   prev->property("text").toString(), QString::number(page));
+            if (!w || w == first)
+                break;
+            if (!first)
+                first = w;
+            prev = w;
+            prevFocused = w->grab().toImage();
+        }
+    }
+    }
+    unseen.removeDuplicates();
+    QVERIFY2(unseen.isEmpty(), qPrintable(unseen.join(u"\n"_s)));
 }
 
 QTEST_MAIN(TestOrderView)
