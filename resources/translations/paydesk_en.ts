@@ -1549,6 +1549,10 @@
         <source>--open takes repay, new-order, reconcile or shortcuts.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>no display to open a window on (DISPLAY is not set). Run it in a desktop session, or with QT_QPA_PLATFORM=offscreen for screenshots; paydeskctl works without one.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk</name>
@@ -1936,6 +1940,18 @@
     <message>
         <source>Closed by hand</source>
         <translation>Closed by hand</translation>
+    </message>
+    <message>
+        <source>Closing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Being closed at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The time to pay ran out; the timer is closing it at the channel</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3619,6 +3635,14 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <source>Reconciliation: open the difference&apos;s order</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Time runs %1× faster</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::NewOrderDialog</name>
@@ -3768,6 +3792,37 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     <message>
         <source>&amp;Payments (%1)</source>
         <translation>&amp;Payments (%1)</translation>
+    </message>
+    <message>
+        <source>Closing (the time to pay ran out)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::OrderWatch</name>
+    <message>
+        <source>The time to pay order %1 has run out; it is being closed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 was paid at %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 is paid and partly refunded (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 has been refunded in full.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 was closed: the time to pay ran out.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 was closed.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3966,6 +4021,71 @@ The customer can no longer pay it; any open payment code is closed at the channe
         <source>Export</source>
         <translation>Export</translation>
     </message>
+    <message>
+        <source>Clear search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>↑ %n new order(s) — show</source>
+        <translation>
+            <numerusform>↑ %n new order — show</numerusform>
+            <numerusform>↑ %n new orders — show</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>New orders came in while you were reading; they wait here so the rows do not move.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) in other states — show all</source>
+        <translation>
+            <numerusform>%n match in other states — show all</numerusform>
+            <numerusform>%n matches in other states — show all</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) outside these filters — show all</source>
+        <translation>
+            <numerusform>%n match outside these filters — show all</numerusform>
+            <numerusform>%n matches outside these filters — show all</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Clear the state, channel and date filters and keep the search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>No order here matches “%1”, but %n in other states or dates do.</source>
+        <translation>
+            <numerusform>No order here matches “%1”, but %n in other states or dates does.</numerusform>
+            <numerusform>No order here matches “%1”, but %n in other states or dates do.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No order matches “%1”.
+Search looks in the order number, the title and the buyer; Escape clears the search.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No orders in this state, channel or date range.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No orders yet. New order (Ctrl+N) takes a payment at the counter.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is now %2 and no longer matches the filter; nothing is selected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is nothing to close.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::PaymentPanel</name>
@@ -3992,6 +4112,30 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>This code has expired</source>
         <translation>This code has expired</translation>
+    </message>
+    <message>
+        <source>Paid at %1. The customer need not scan again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The order was closed: the time to pay ran out.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The order was closed; this code no longer takes payments.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation type="unfinished">Paid</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation type="unfinished">Closed</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -4403,6 +4547,10 @@ The channel said: %3</source>
         <source>Request refund</source>
         <translation>Request refund</translation>
     </message>
+    <message>
+        <source>Nothing is left to refund on this order: other refunds took it meanwhile.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::RepayDialog</name>
@@ -4437,6 +4585,10 @@ The channel said: %3</source>
     <message>
         <source>Closing the previous code and asking the channel for a new one…</source>
         <translation>Closing the previous code and asking the channel for a new one…</translation>
+    </message>
+    <message>
+        <source>There is nothing to repay.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -4583,6 +4735,18 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
     </message>
     <message>
         <source>Refund %1 goes out again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refunds the channel refused are not approved again; use Send again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not approved: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

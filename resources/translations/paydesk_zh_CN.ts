@@ -36,7 +36,7 @@
         <translation>免费订单无需支付。</translation>
     </message>
     <message>
-        <source>The order's time is up; it is being closed.</source>
+        <source>The order&apos;s time is up; it is being closed.</source>
         <translation>订单已超时，正在关闭。</translation>
     </message>
     <message>
@@ -60,7 +60,7 @@
         <translation>此订单已无可退金额。</translation>
     </message>
     <message>
-        <source>Only FINANCE or ADMIN users can reconcile the channels' bills.</source>
+        <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
         <translation>只有财务（FINANCE）或管理员（ADMIN）用户可以对账。</translation>
     </message>
 </context>
@@ -129,7 +129,7 @@
         <translation>该检查点由另一个密钥签名（%1，本机密钥为 %2）。</translation>
     </message>
     <message>
-        <source>The checkpoint's signature does not match its contents: the file was edited.</source>
+        <source>The checkpoint&apos;s signature does not match its contents: the file was edited.</source>
         <translation>检查点的签名与内容不符：文件已被修改。</translation>
     </message>
     <message>
@@ -175,7 +175,7 @@
 <context>
     <name>BillAmount</name>
     <message>
-        <source>"%1" is not a bill amount: %2</source>
+        <source>&quot;%1&quot; is not a bill amount: %2</source>
         <translation>“%1”不是有效的账单金额：%2</translation>
     </message>
     <message>
@@ -210,11 +210,11 @@
         <translation>账单被拒收：汇总中 %1 为 %2，但明细合计为 %3。</translation>
     </message>
     <message>
-        <source>"%1" is not a time like 2026-12-02 09:15:00.</source>
+        <source>&quot;%1&quot; is not a time like 2026-12-02 09:15:00.</source>
         <translation>“%1”不是形如 2026-12-02 09:15:00 的时间。</translation>
     </message>
     <message>
-        <source>The simulated channel writes its bills in WeChat Pay's or Alipay's format; name one of those channels.</source>
+        <source>The simulated channel writes its bills in WeChat Pay&apos;s or Alipay&apos;s format; name one of those channels.</source>
         <translation>模拟渠道按微信支付或支付宝的格式生成账单；请指定其中一个渠道。</translation>
     </message>
     <message>
@@ -246,7 +246,7 @@
         <translation>退款行需要大于零的退款金额。</translation>
     </message>
     <message>
-        <source>"%1" is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
+        <source>&quot;%1&quot; is not a trade state of a bill (SUCCESS, REFUND, REVOKED).</source>
         <translation>“%1”不是账单中的交易状态（SUCCESS、REFUND、REVOKED）。</translation>
     </message>
     <message>
@@ -302,7 +302,7 @@
         <translation>退款应记为负数金额。</translation>
     </message>
     <message>
-        <source>"%1" is not a business type this bill may hold (交易, 退款).</source>
+        <source>&quot;%1&quot; is not a business type this bill may hold (交易, 退款).</source>
         <translation>“%1”不是此账单允许的业务类型（交易、退款）。</translation>
     </message>
     <message>
@@ -325,7 +325,7 @@
         <translation>无法读取 %1：%2</translation>
     </message>
     <message>
-        <source>The gateway URL "%1" is not an absolute http(s) URL.</source>
+        <source>The gateway URL &quot;%1&quot; is not an absolute http(s) URL.</source>
         <translation>网关地址“%1”不是完整的 http(s) 地址。</translation>
     </message>
     <message>
@@ -333,23 +333,23 @@
         <translation>拒绝以明文 http 连接 %1：只允许 https，本机沙箱（127.0.0.0/8、::1、localhost）除外。</translation>
     </message>
     <message>
-        <source>The gateway URL must be https (got "%1").</source>
+        <source>The gateway URL must be https (got &quot;%1&quot;).</source>
         <translation>网关地址必须是 https（当前为“%1”）。</translation>
     </message>
     <message>
-        <source>Unknown key "%1" in the channel profile.</source>
+        <source>Unknown key &quot;%1&quot; in the channel profile.</source>
         <translation>渠道配置中有未知字段“%1”。</translation>
     </message>
     <message>
-        <source>"%1" must be a string.</source>
+        <source>&quot;%1&quot; must be a string.</source>
         <translation>“%1”必须是字符串。</translation>
     </message>
     <message>
-        <source>"channel" must be "wechat" or "alipay" (got "%1").</source>
+        <source>&quot;channel&quot; must be &quot;wechat&quot; or &quot;alipay&quot; (got &quot;%1&quot;).</source>
         <translation>“channel”必须是“wechat”或“alipay”（当前为“%1”）。</translation>
     </message>
     <message>
-        <source>"platform_certificates" must be a list of PEM texts.</source>
+        <source>&quot;platform_certificates&quot; must be a list of PEM texts.</source>
         <translation>“platform_certificates”必须是 PEM 文本列表。</translation>
     </message>
     <message>
@@ -373,7 +373,7 @@
         <translation>微信支付配置需要 merchant_serial（商户 API 证书序列号）。</translation>
     </message>
     <message>
-        <source>notify_url "%1" is not an absolute http(s) URL.</source>
+        <source>notify_url &quot;%1&quot; is not an absolute http(s) URL.</source>
         <translation>notify_url“%1”不是完整的 http(s) 地址。</translation>
     </message>
     <message>
@@ -389,7 +389,7 @@
         <translation>api_v3_key 必须正好 32 字节（当前 %1 字节）。</translation>
     </message>
     <message>
-        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay's answers.</source>
+        <source>A WeChat Pay profile needs platform_public_key with platform_public_key_id, or platform_certificates, to verify WeChat Pay&apos;s answers.</source>
         <translation>微信支付配置需要 platform_public_key 及其 platform_public_key_id，或 platform_certificates，用于验证微信支付的应答。</translation>
     </message>
     <message>
@@ -409,11 +409,11 @@
         <translation>platform_public_key：%1</translation>
     </message>
     <message>
-        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile ("sandbox": true); use https.</source>
-        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（"sandbox": true）中的本机回环网关才可使用 http；请使用 https。</translation>
+        <source>Refusing plain http to %1: a loopback gateway may use http only in a sandbox profile (&quot;sandbox&quot;: true); use https.</source>
+        <translation>拒绝以明文 http 连接 %1：只有沙箱配置（&quot;sandbox&quot;: true）中的本机回环网关才可使用 http；请使用 https。</translation>
     </message>
     <message>
-        <source>"sandbox" must be true or false.</source>
+        <source>&quot;sandbox&quot; must be true or false.</source>
         <translation>“sandbox”必须为 true 或 false。</translation>
     </message>
 </context>
@@ -440,7 +440,7 @@
         <translation>%1 渠道：%2</translation>
     </message>
     <message>
-        <source>Only an active administrator can change payment channel profiles; "%1" is not one.</source>
+        <source>Only an active administrator can change payment channel profiles; &quot;%1&quot; is not one.</source>
         <translation>只有启用状态的管理员可以修改支付渠道配置；“%1”不是。</translation>
     </message>
     <message>
@@ -459,18 +459,18 @@
         <translation>%1（模拟）</translation>
     </message>
     <message>
-        <source>The payment channels' secrets cannot be read: %1</source>
+        <source>The payment channels&apos; secrets cannot be read: %1</source>
         <translation>无法读取支付渠道的密钥：%1</translation>
     </message>
 </context>
 <context>
     <name>Database</name>
     <message>
-        <source>"%1" is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
+        <source>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
         <translation>“%1”不是 PostgreSQL 地址；请使用 postgresql://用户:密码@主机:端口/数据库。</translation>
     </message>
     <message>
-        <source>Unknown database URL "%1": use sqlite:/path/file.db or postgresql://user@host/db.</source>
+        <source>Unknown database URL &quot;%1&quot;: use sqlite:/path/file.db or postgresql://user@host/db.</source>
         <translation>无法识别的数据库地址“%1”：请使用 sqlite:/路径/文件.db 或 postgresql://用户@主机/数据库。</translation>
     </message>
     <message>
@@ -590,7 +590,7 @@
 <context>
     <name>Duration</name>
     <message>
-        <source>"%1" is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
+        <source>&quot;%1&quot; is not a duration: use a whole number with ms, s, m, h or d, like 30m.</source>
         <translation>“%1”不是时长：请用整数加 ms、s、m、h 或 d，例如 30m。</translation>
     </message>
     <message>
@@ -669,7 +669,7 @@
 <context>
     <name>KeychainSecretStore</name>
     <message>
-        <source>PAYDESK_SECRET_STORE must be "keychain" or "file" (got "%1").</source>
+        <source>PAYDESK_SECRET_STORE must be &quot;keychain&quot; or &quot;file&quot; (got &quot;%1&quot;).</source>
         <translation>PAYDESK_SECRET_STORE 必须是“keychain”或“file”（当前为“%1”）。</translation>
     </message>
     <message>
@@ -982,7 +982,7 @@
         <translation>退款未确认</translation>
     </message>
     <message>
-        <source>Differs from the channel's bill</source>
+        <source>Differs from the channel&apos;s bill</source>
         <translation>与渠道账单不符</translation>
     </message>
 </context>
@@ -1009,7 +1009,7 @@
         <translation>请输入金额。</translation>
     </message>
     <message>
-        <source>"%1" is not an amount: use digits and at most one decimal point, like 12.30.</source>
+        <source>&quot;%1&quot; is not an amount: use digits and at most one decimal point, like 12.30.</source>
         <translation>“%1”不是有效金额：请使用数字和最多一个小数点，例如 12.30。</translation>
     </message>
     <message>
@@ -1065,7 +1065,7 @@
 <context>
     <name>OrderService</name>
     <message>
-        <source>Unknown currency "%1"; use CNY, USD, HKD, JPY or EUR.</source>
+        <source>Unknown currency &quot;%1&quot;; use CNY, USD, HKD, JPY or EUR.</source>
         <translation>未知币种“%1”；请使用 CNY、USD、HKD、JPY 或 EUR。</translation>
     </message>
     <message>
@@ -1103,7 +1103,7 @@
         <translation>%1 尚未完成 %2 的对账。</translation>
     </message>
     <message>
-        <source>Name the bill's day as YYYY-MM-DD.</source>
+        <source>Name the bill&apos;s day as YYYY-MM-DD.</source>
         <translation>请按 YYYY-MM-DD 格式指定账单日期。</translation>
     </message>
     <message>
@@ -1194,7 +1194,7 @@
         <translation>未得到可验证的退款应答：退款保持处理中，稍后再次查询</translation>
     </message>
     <message>
-        <source>the channel's answer names another amount: books unchanged, anomaly opened</source>
+        <source>the channel&apos;s answer names another amount: books unchanged, anomaly opened</source>
         <translation>渠道应答的金额不符：账目未改动，已记录异常</translation>
     </message>
     <message>
@@ -1206,7 +1206,7 @@
         <translation>渠道报告退款 %1 已成功，金额 %2，但该退款应为 %3 %4；退款保持处理中。</translation>
     </message>
     <message>
-        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer's account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
+        <source>Refund %1 went ABNORMAL at the channel (e.g. the buyer&apos;s account is closed); have it paid out at the merchant platform or settle it with the customer another way. Its amount stays held.</source>
         <translation>退款 %1 在渠道变为 ABNORMAL（例如买家账户已注销）；请在商户平台上处理打款，或以其他方式与顾客结清。该金额仍被占用。</translation>
     </message>
     <message>
@@ -1328,7 +1328,7 @@
         <translation>退款 %1 的状态为 %2，不是 APPROVED。</translation>
     </message>
     <message>
-        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by "%3").</source>
+        <source>Refund %1 carries no review by a second person (requested by %2, reviewed by &quot;%3&quot;).</source>
         <translation>退款 %1 没有经过第二人审核（申请人 %2，审核人“%3”）。</translation>
     </message>
     <message>
@@ -1336,7 +1336,7 @@
         <translation>退款 %1（%2）被标记为自动批准，但超出了自动批准上限 %3。</translation>
     </message>
     <message>
-        <source>Refund %1 was approved by "%2", who is not a user.</source>
+        <source>Refund %1 was approved by &quot;%2&quot;, who is not a user.</source>
         <translation>批准退款 %1 的“%2”不是本系统用户。</translation>
     </message>
     <message>
@@ -1347,7 +1347,7 @@
 <context>
     <name>Settings</name>
     <message>
-        <source>There is no setting called "%1".</source>
+        <source>There is no setting called &quot;%1&quot;.</source>
         <translation>没有名为“%1”的设置项。</translation>
     </message>
     <message>
@@ -1380,7 +1380,7 @@
 <context>
     <name>UserDirectory</name>
     <message>
-        <source>There is no user "%1".</source>
+        <source>There is no user &quot;%1&quot;.</source>
         <translation>不存在用户“%1”。</translation>
     </message>
     <message>
@@ -1392,7 +1392,7 @@
         <translation>密码至少需要 %1 个字符。</translation>
     </message>
     <message>
-        <source>A login is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.</source>
+        <source>A login is 2 to 32 lower-case letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit.</source>
         <translation>登录名为 2 到 32 个小写字母、数字、“.”、“_”或“-”，并以字母或数字开头。</translation>
     </message>
     <message>
@@ -1404,7 +1404,7 @@
         <translation>数据库的第一个用户必须是管理员（ADMIN）。</translation>
     </message>
     <message>
-        <source>There is already a user "%1".</source>
+        <source>There is already a user &quot;%1&quot;.</source>
         <translation>已存在用户“%1”。</translation>
     </message>
     <message>
@@ -1412,13 +1412,13 @@
         <translation>用户名或密码错误。</translation>
     </message>
     <message numerus="yes">
-        <source>Too many failed logins for "%1"; try again in %n second(s).</source>
+        <source>Too many failed logins for &quot;%1&quot;; try again in %n second(s).</source>
         <translation>
             <numerusform>“%1”登录失败次数过多；请 %n 秒后再试。</numerusform>
         </translation>
     </message>
     <message>
-        <source>The account "%1" is disabled.</source>
+        <source>The account &quot;%1&quot; is disabled.</source>
         <translation>账户“%1”已停用。</translation>
     </message>
     <message>
@@ -1426,7 +1426,7 @@
         <translation>不能停用自己的账户。</translation>
     </message>
     <message>
-        <source>"%1" is not a user of these books; sign in again.</source>
+        <source>&quot;%1&quot; is not a user of these books; sign in again.</source>
         <translation>“%1”不是本账套的用户；请重新登录。</translation>
     </message>
     <message>
@@ -1434,7 +1434,7 @@
         <translation>账户 %1 已停用；请用启用的账户重新登录。</translation>
     </message>
     <message>
-        <source>"%1" is reserved for PayDesk's own entries in the books; choose another login.</source>
+        <source>&quot;%1&quot; is reserved for PayDesk&apos;s own entries in the books; choose another login.</source>
         <translation>“%1”保留给 PayDesk 自身的账目记录使用；请换一个登录名。</translation>
     </message>
     <message>
@@ -1517,7 +1517,7 @@
         <translation>--page 只能是以下之一：%1。</translation>
     </message>
     <message>
-        <source>Writing the demo's history (%1 orders)…</source>
+        <source>Writing the demo&apos;s history (%1 orders)…</source>
         <translation>正在写入演示历史数据（%1 笔订单）…</translation>
     </message>
     <message>
@@ -1544,27 +1544,31 @@
         <source>--open takes repay, new-order, reconcile or shortcuts.</source>
         <translation>--open 可选 repay、new-order、reconcile 或 shortcuts。</translation>
     </message>
+    <message>
+        <source>no display to open a window on (DISPLAY is not set). Run it in a desktop session, or with QT_QPA_PLATFORM=offscreen for screenshots; paydeskctl works without one.</source>
+        <translation>没有可打开窗口的显示器（未设置 DISPLAY）。请在桌面会话中运行，截图时可设置 QT_QPA_PLATFORM=offscreen；paydeskctl 无需显示器。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk</name>
     <message>
-        <source>Unknown trade_status "%1".</source>
+        <source>Unknown trade_status &quot;%1&quot;.</source>
         <translation>未知的 trade_status“%1”。</translation>
     </message>
     <message>
-        <source>Asked about %1 but Alipay answered about "%2".</source>
+        <source>Asked about %1 but Alipay answered about &quot;%2&quot;.</source>
         <translation>查询的是 %1，支付宝却返回了“%2”。</translation>
     </message>
     <message>
-        <source>A paid trade with a malformed total_amount "%1".</source>
+        <source>A paid trade with a malformed total_amount &quot;%1&quot;.</source>
         <translation>已支付交易的 total_amount“%1”格式错误。</translation>
     </message>
     <message>
-        <source>Unknown trade_state "%1".</source>
+        <source>Unknown trade_state &quot;%1&quot;.</source>
         <translation>未知的 trade_state“%1”。</translation>
     </message>
     <message>
-        <source>Asked about %1 but WeChat Pay answered about "%2".</source>
+        <source>Asked about %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>查询的是 %1，微信支付却返回了“%2”。</translation>
     </message>
     <message>
@@ -1576,11 +1580,11 @@
         <translation>已支付交易缺少 amount.total。</translation>
     </message>
     <message>
-        <source>Unknown refund status "%1".</source>
+        <source>Unknown refund status &quot;%1&quot;.</source>
         <translation>未知的退款状态“%1”。</translation>
     </message>
     <message>
-        <source>Asked about refund %1 but WeChat Pay answered about "%2".</source>
+        <source>Asked about refund %1 but WeChat Pay answered about &quot;%2&quot;.</source>
         <translation>查询的是退款 %1，微信支付却返回了“%2”。</translation>
     </message>
     <message>
@@ -1615,7 +1619,7 @@
         <translation>支付宝应答没有签名，视为伪造。</translation>
     </message>
     <message>
-        <source>The Alipay answer's signature does not match its content: it was altered or forged.</source>
+        <source>The Alipay answer&apos;s signature does not match its content: it was altered or forged.</source>
         <translation>支付宝应答的签名与内容不符：已被篡改或伪造。</translation>
     </message>
     <message>
@@ -1651,11 +1655,11 @@
         <translation>支付宝通知没有签名，视为伪造。</translation>
     </message>
     <message>
-        <source>Unsupported sign_type "%1" (only RSA2).</source>
+        <source>Unsupported sign_type &quot;%1&quot; (only RSA2).</source>
         <translation>不支持的 sign_type“%1”（仅支持 RSA2）。</translation>
     </message>
     <message>
-        <source>The Alipay notification's signature does not match: it was altered or forged.</source>
+        <source>The Alipay notification&apos;s signature does not match: it was altered or forged.</source>
         <translation>支付宝通知的签名不符：已被篡改或伪造。</translation>
     </message>
     <message>
@@ -1667,11 +1671,11 @@
         <translation>refund_fee 格式错误。</translation>
     </message>
     <message>
-        <source>PayDesk fetches Alipay's trade bills only.</source>
+        <source>PayDesk fetches Alipay&apos;s trade bills only.</source>
         <translation>PayDesk 只下载支付宝的交易账单。</translation>
     </message>
     <message>
-        <source>The bill_download_url "%1" is not https.</source>
+        <source>The bill_download_url &quot;%1&quot; is not https.</source>
         <translation>bill_download_url“%1”不是 https。</translation>
     </message>
     <message>
@@ -1691,7 +1695,7 @@
         <translation>通知属于卖家 %1，而不是 %2。</translation>
     </message>
     <message>
-        <source>The notification has no readable notify_time ("%1"); it is refused.</source>
+        <source>The notification has no readable notify_time (&quot;%1&quot;); it is refused.</source>
         <translation>通知没有可读取的 notify_time（“%1”），已拒收。</translation>
     </message>
     <message>
@@ -1734,7 +1738,7 @@
         <translation>处理人</translation>
     </message>
     <message>
-        <source>No order of ours; the channel's out_trade_no is %1.</source>
+        <source>No order of ours; the channel&apos;s out_trade_no is %1.</source>
         <translation>本系统没有对应订单；渠道的商户订单号为 %1。</translation>
     </message>
     <message>
@@ -1773,7 +1777,7 @@
         <translation>支付时间</translation>
     </message>
     <message>
-        <source>Channel's answer</source>
+        <source>Channel&apos;s answer</source>
         <translation>渠道应答</translation>
     </message>
 </context>
@@ -1858,19 +1862,19 @@
         <translation>金额</translation>
     </message>
     <message>
-        <source>Fees (channel's bill)</source>
+        <source>Fees (channel&apos;s bill)</source>
         <translation>手续费（渠道账单）</translation>
     </message>
     <message>
-        <source>Net after fees (channel's bill)</source>
+        <source>Net after fees (channel&apos;s bill)</source>
         <translation>扣除手续费后净额（渠道账单）</translation>
     </message>
     <message>
-        <source>No bill of this day was reconciled: the channels' fees are not known yet.</source>
+        <source>No bill of this day was reconciled: the channels&apos; fees are not known yet.</source>
         <translation>这一天的账单尚未对账：渠道手续费暂不可知。</translation>
     </message>
     <message>
-        <source>From the channel's bill (the latest reconciliation of each channel's day)</source>
+        <source>From the channel&apos;s bill (the latest reconciliation of each channel&apos;s day)</source>
         <translation>来自渠道账单（各渠道当日最近一次对账）</translation>
     </message>
     <message>
@@ -1932,6 +1936,18 @@
         <source>Closed by hand</source>
         <translation>手动关闭</translation>
     </message>
+    <message>
+        <source>Closing</source>
+        <translation>关闭中</translation>
+    </message>
+    <message>
+        <source>Being closed at the channel</source>
+        <translation>正在渠道侧关闭</translation>
+    </message>
+    <message>
+        <source>The time to pay ran out; the timer is closing it at the channel</source>
+        <translation>支付时间已到，定时器正在渠道侧关闭该订单</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::PaymentService</name>
@@ -1948,7 +1964,7 @@
         <translation>订单 %1 已超时，正在关闭；请新建订单。</translation>
     </message>
     <message>
-        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel's minimum of %5). Create a new order instead.</source>
+        <source>Only %1 is left before order %2 closes; a new payment needs at least %3 (%4 safety buffer + the channel&apos;s minimum of %5). Create a new order instead.</source>
         <translation>订单 %2 距关闭只剩 %1；新支付至少需要 %3（%4 安全余量 + 渠道最短 %5）。请新建订单。</translation>
     </message>
     <message>
@@ -2087,7 +2103,7 @@
         <translation>渠道收到了这笔钱，但我方账上没有这笔支付。</translation>
     </message>
     <message>
-        <source>Our books show this payment as paid that day, but the channel's bill does not.</source>
+        <source>Our books show this payment as paid that day, but the channel&apos;s bill does not.</source>
         <translation>我方账上这笔支付当天已付款，但渠道账单上没有。</translation>
     </message>
     <message>
@@ -2107,7 +2123,7 @@
         <translation>渠道已退款，但我方账上没有这笔退款。</translation>
     </message>
     <message>
-        <source>Our books show this refund as paid back that day, but the channel's bill does not.</source>
+        <source>Our books show this refund as paid back that day, but the channel&apos;s bill does not.</source>
         <translation>我方账上这笔退款当天已退，但渠道账单上没有。</translation>
     </message>
     <message>
@@ -2264,11 +2280,11 @@
         <translation>账单上有 %1 笔支付、%2 笔退款</translation>
     </message>
     <message>
-        <source>What our books say now for this channel's Beijing day (%1 payment(s), %2 refund(s))</source>
+        <source>What our books say now for this channel&apos;s Beijing day (%1 payment(s), %2 refund(s))</source>
         <translation>我方账目当前对该渠道这一北京时间自然日的记录（%1 笔支付，%2 笔退款）</translation>
     </message>
     <message>
-        <source>From the channel's bill: its fee total, and paid − refunded − fees</source>
+        <source>From the channel&apos;s bill: its fee total, and paid − refunded − fees</source>
         <translation>来自渠道账单：手续费合计，以及 收款 − 退款 − 手续费</translation>
     </message>
     <message numerus="yes">
@@ -2566,11 +2582,11 @@
         <translation>无法解密通知资源（APIv3 密钥是否正确？）：%1</translation>
     </message>
     <message>
-        <source>Unsupported notification event_type "%1".</source>
+        <source>Unsupported notification event_type &quot;%1&quot;.</source>
         <translation>不支持的通知 event_type“%1”。</translation>
     </message>
     <message>
-        <source>WeChat Pay's HTTP %1 answer is not signed; it is treated as forged.</source>
+        <source>WeChat Pay&apos;s HTTP %1 answer is not signed; it is treated as forged.</source>
         <translation>微信支付的 HTTP %1 应答没有签名，视为伪造。</translation>
     </message>
     <message>
@@ -2582,7 +2598,7 @@
         <translation>账单应答中没有 SHA1 hash_value。</translation>
     </message>
     <message>
-        <source>The bill's download_url "%1" is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
+        <source>The bill&apos;s download_url &quot;%1&quot; is not on the gateway %2; PayDesk does not send its signature anywhere else.</source>
         <translation>账单的 download_url“%1”不在网关 %2 上；PayDesk 不会把签名发送到其他地址。</translation>
     </message>
     <message>
@@ -2590,7 +2606,7 @@
         <translation>下载的账单不是有效的 gzip 文件：%1</translation>
     </message>
     <message>
-        <source>The downloaded bill's SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
+        <source>The downloaded bill&apos;s SHA-1 %1 is not the %2 WeChat Pay signed: the file was altered or truncated, and is refused.</source>
         <translation>下载账单的 SHA-1 %1 与微信支付签名的 %2 不符：文件已被篡改或截断，已拒收。</translation>
     </message>
 </context>
@@ -2636,11 +2652,11 @@
         <translation>该文件不是 zip 压缩包。</translation>
     </message>
     <message>
-        <source>The zip archive's directory cannot be read.</source>
+        <source>The zip archive&apos;s directory cannot be read.</source>
         <translation>无法读取 zip 压缩包的目录。</translation>
     </message>
     <message>
-        <source>The zip archive's directory is corrupt.</source>
+        <source>The zip archive&apos;s directory is corrupt.</source>
         <translation>zip 压缩包的目录已损坏。</translation>
     </message>
     <message>
@@ -2683,7 +2699,7 @@
         <translation>证书中没有可用的公钥。</translation>
     </message>
     <message>
-        <source>The certificate's key is not an RSA key.</source>
+        <source>The certificate&apos;s key is not an RSA key.</source>
         <translation>证书的密钥不是 RSA 密钥。</translation>
     </message>
     <message>
@@ -2828,7 +2844,7 @@
         <translation>异常 %1 已处理。</translation>
     </message>
     <message>
-        <source>Show this anomaly's order</source>
+        <source>Show this anomaly&apos;s order</source>
         <translation>查看此异常对应的订单</translation>
     </message>
     <message>
@@ -2855,7 +2871,7 @@
         <translation>操作、对象、用户或详情</translation>
     </message>
     <message>
-        <source>Recomputing every entry's hash…</source>
+        <source>Recomputing every entry&apos;s hash…</source>
         <translation>正在重新计算每条记录的哈希…</translation>
     </message>
     <message>
@@ -2882,7 +2898,7 @@
         <translation>载入配置文件(&amp;L)…</translation>
     </message>
     <message>
-        <source>A JSON profile as "paydeskctl channel add" reads it (paydesk-sandbox writes one)</source>
+        <source>A JSON profile as &quot;paydeskctl channel add&quot; reads it (paydesk-sandbox writes one)</source>
         <translation>JSON 格式的配置，与 “paydeskctl channel add” 读取的相同（paydesk-sandbox 可生成）</translation>
     </message>
     <message>
@@ -3249,7 +3265,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>已保存 %1。</translation>
     </message>
     <message>
-        <source>Daily paid, refunded and net; fees and net after fees from the channels' bills</source>
+        <source>Daily paid, refunded and net; fees and net after fees from the channels&apos; bills</source>
         <translation>每日收款、退款与净额；手续费及扣费后净额来自渠道账单</translation>
     </message>
     <message>
@@ -3257,7 +3273,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>手续费：此范围内尚无已对账的渠道账单</translation>
     </message>
     <message numerus="yes">
-        <source>from the channels' bills of %n day(s): fees %1, net after fees %2</source>
+        <source>from the channels&apos; bills of %n day(s): fees %1, net after fees %2</source>
         <translation>
             <numerusform>来自 %n 天的渠道账单：手续费 %1，扣费后净额 %2</numerusform>
         </translation>
@@ -3267,11 +3283,11 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>%1 至 %2：收款 %3，退款 %4，净额 %5；%6（耗时 %7 毫秒）</translation>
     </message>
     <message>
-        <source>Net after fees (channel's bill)</source>
+        <source>Net after fees (channel&apos;s bill)</source>
         <translation>扣除手续费后净额（渠道账单）</translation>
     </message>
     <message>
-        <source>Fees (channel's bill, right axis)</source>
+        <source>Fees (channel&apos;s bill, right axis)</source>
         <translation>手续费（渠道账单，右轴）</translation>
     </message>
     <message>
@@ -3591,7 +3607,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>转到订单、退款审核、异常、财务、对账、审计日志、设置</translation>
     </message>
     <message>
-        <source>Reconciliation: fetch a channel's daily bill and reconcile it</source>
+        <source>Reconciliation: fetch a channel&apos;s daily bill and reconcile it</source>
         <translation>对账：下载渠道的日账单并对账</translation>
     </message>
     <message>
@@ -3603,8 +3619,16 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation> 或在差异上按回车</translation>
     </message>
     <message>
-        <source>Reconciliation: open the difference's order</source>
+        <source>Reconciliation: open the difference&apos;s order</source>
         <translation>对账：打开差异对应的订单</translation>
+    </message>
+    <message>
+        <source>Time runs %1× faster</source>
+        <translation>时间加速 %1 倍</translation>
+    </message>
+    <message>
+        <source>Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.</source>
+        <translation>演示时间：这里所有的时钟、倒计时和支付截止时间都比实际时间快 %1 倍。</translation>
     </message>
 </context>
 <context>
@@ -3756,6 +3780,37 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <source>&amp;Payments (%1)</source>
         <translation>支付(&amp;P)（%1）</translation>
     </message>
+    <message>
+        <source>Closing (the time to pay ran out)</source>
+        <translation>关闭中（支付时间已到）</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::OrderWatch</name>
+    <message>
+        <source>The time to pay order %1 has run out; it is being closed.</source>
+        <translation>订单 %1 的支付时间已到，正在关闭。</translation>
+    </message>
+    <message>
+        <source>Order %1 was paid at %2.</source>
+        <translation>订单 %1 已于 %2 支付。</translation>
+    </message>
+    <message>
+        <source>Order %1 is paid and partly refunded (%2).</source>
+        <translation>订单 %1 已支付，并已部分退款（%2）。</translation>
+    </message>
+    <message>
+        <source>Order %1 has been refunded in full.</source>
+        <translation>订单 %1 已全额退款。</translation>
+    </message>
+    <message>
+        <source>Order %1 was closed: the time to pay ran out.</source>
+        <translation>订单 %1 已关闭：支付时间已到。</translation>
+    </message>
+    <message>
+        <source>Order %1 was closed.</source>
+        <translation>订单 %1 已关闭。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::OrdersPage</name>
@@ -3866,7 +3921,7 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>为顾客申请退款（由财务审核）</translation>
     </message>
     <message>
-        <source>Ask the channel about this order's payments now</source>
+        <source>Ask the channel about this order&apos;s payments now</source>
         <translation>立即向渠道查询此订单的支付状态</translation>
     </message>
     <message>
@@ -3951,6 +4006,68 @@ The customer can no longer pay it; any open payment code is closed at the channe
         <source>Export</source>
         <translation>导出</translation>
     </message>
+    <message>
+        <source>Clear search</source>
+        <translation>清除搜索</translation>
+    </message>
+    <message numerus="yes">
+        <source>↑ %n new order(s) — show</source>
+        <translation>
+            <numerusform>↑ %n 个新订单 — 显示</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>New orders came in while you were reading; they wait here so the rows do not move.</source>
+        <translation>您浏览时有新订单进来；它们先在这里等候，列表不会跳动。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) in other states — show all</source>
+        <translation>
+            <numerusform>其他状态中有 %n 个匹配 — 全部显示</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) outside these filters — show all</source>
+        <translation>
+            <numerusform>筛选条件之外有 %n 个匹配 — 全部显示</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Clear the state, channel and date filters and keep the search</source>
+        <translation>清除状态、渠道和日期筛选，保留搜索内容</translation>
+    </message>
+    <message numerus="yes">
+        <source>No order here matches “%1”, but %n in other states or dates do.</source>
+        <translation>
+            <numerusform>这里没有与“%1”匹配的订单，但其他状态或日期中有 %n 个。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No order matches “%1”.
+Search looks in the order number, the title and the buyer; Escape clears the search.</source>
+        <translation>没有与“%1”匹配的订单。
+搜索范围为订单号、标题和买家；按 Esc 清除搜索。</translation>
+    </message>
+    <message>
+        <source>No orders in this state, channel or date range.</source>
+        <translation>此状态、渠道或日期范围内没有订单。</translation>
+    </message>
+    <message>
+        <source>No orders yet. New order (Ctrl+N) takes a payment at the counter.</source>
+        <translation>还没有订单。点“新建订单”（Ctrl+N）即可在柜台收款。</translation>
+    </message>
+    <message>
+        <source>%1 is now %2 and no longer matches the filter; nothing is selected.</source>
+        <translation>%1 现为“%2”，已不符合筛选条件；当前未选中任何订单。</translation>
+    </message>
+    <message>
+        <source>There is nothing to close.</source>
+        <translation>无需再关闭。</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::PaymentPanel</name>
@@ -3977,6 +4094,30 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>This code has expired</source>
         <translation>二维码已失效</translation>
+    </message>
+    <message>
+        <source>Paid at %1. The customer need not scan again.</source>
+        <translation>已于 %1 支付。顾客无需再次扫码。</translation>
+    </message>
+    <message>
+        <source>The order was closed: the time to pay ran out.</source>
+        <translation>订单已关闭：支付时间已到。</translation>
+    </message>
+    <message>
+        <source>The order was closed; this code no longer takes payments.</source>
+        <translation>订单已关闭；此二维码不再接受付款。</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>已支付</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>已过期</translation>
     </message>
 </context>
 <context>
@@ -4021,7 +4162,7 @@ The customer can no longer pay it; any open payment code is closed at the channe
         <translation>对账</translation>
     </message>
     <message>
-        <source>The channels' daily bills against our books</source>
+        <source>The channels&apos; daily bills against our books</source>
         <translation>渠道日账单与我方账目核对</translation>
     </message>
     <message>
@@ -4047,7 +4188,7 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>No reconciliation yet.
 
-Fetch a channel's daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
+Fetch a channel&apos;s daily bill (%1) or import a bill file downloaded from the merchant platform (%2) to check our books against the money the channel moved.</source>
         <translation>尚未对账。
 
 下载渠道的日账单（%1），或导入从商户平台下载的账单文件（%2），核对我方账目与渠道实际收退的钱。</translation>
@@ -4055,7 +4196,7 @@ Fetch a channel's daily bill (%1) or import a bill file downloaded from the merc
     <message>
         <source>No reconciliation yet.
 
-FINANCE staff check the channels' daily bills against our books here; the results will show on this page.</source>
+FINANCE staff check the channels&apos; daily bills against our books here; the results will show on this page.</source>
         <translation>尚未对账。
 
 财务人员在这里核对渠道日账单与我方账目；结果会显示在此页面。</translation>
@@ -4091,7 +4232,7 @@ FINANCE staff check the channels' daily bills against our books here; the result
         <translation>未连接微信支付或支付宝；请改为导入账单文件。</translation>
     </message>
     <message>
-        <source>Download a channel's daily bill and check it against our books (%1)</source>
+        <source>Download a channel&apos;s daily bill and check it against our books (%1)</source>
         <translation>下载渠道的日账单并与我方账目核对（%1）</translation>
     </message>
     <message>
@@ -4135,7 +4276,7 @@ FINANCE staff check the channels' daily bills against our books here; the result
         <translation>账单尚未生成</translation>
     </message>
     <message>
-        <source>The %1 bill of %2 is not ready yet. Channels publish a day's bill the next morning; try again later.
+        <source>The %1 bill of %2 is not ready yet. Channels publish a day&apos;s bill the next morning; try again later.
 
 The channel said: %3</source>
         <translation>%1 %2 的账单尚未生成。渠道在次日上午发布前一天的账单；请稍后再试。
@@ -4191,7 +4332,7 @@ The channel said: %3</source>
         <translation>导出 CSV(&amp;X)…</translation>
     </message>
     <message>
-        <source>Save this run's differences as a CSV file (Ctrl+E)</source>
+        <source>Save this run&apos;s differences as a CSV file (Ctrl+E)</source>
         <translation>将本次对账的差异保存为 CSV 文件（Ctrl+E）</translation>
     </message>
     <message>
@@ -4264,11 +4405,11 @@ The channel said: %3</source>
         <translation>导入账单文件</translation>
     </message>
     <message>
-        <source>PayDesk downloads the channel's daily bill and checks every payment and refund on it against our books. Channels publish a day's bill the next morning and keep it for about three months.</source>
+        <source>PayDesk downloads the channel&apos;s daily bill and checks every payment and refund on it against our books. Channels publish a day&apos;s bill the next morning and keep it for about three months.</source>
         <translation>PayDesk 下载渠道的日账单，逐笔核对其中的支付和退款与我方账目。渠道在次日上午发布前一天的账单，约保留三个月。</translation>
     </message>
     <message>
-        <source>Choose a trade bill downloaded by hand from the channel's merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
+        <source>Choose a trade bill downloaded by hand from the channel&apos;s merchant platform (WeChat Pay: the CSV trade bill; Alipay: the zip of the business details). It is checked against our books like a fetched bill; differences open anomalies but change no order.</source>
         <translation>选择从渠道商户平台手动下载的交易账单（微信支付：CSV 交易账单；支付宝：业务明细 zip 包）。它与下载的账单一样与我方账目核对；差异会登记为异常，但不改变任何订单。</translation>
     </message>
     <message>
@@ -4394,6 +4535,10 @@ The channel said: %3</source>
         <source>Request refund</source>
         <translation>申请退款</translation>
     </message>
+    <message>
+        <source>Nothing is left to refund on this order: other refunds took it meanwhile.</source>
+        <translation>此订单已无可退金额：期间其他退款已用完。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::RepayDialog</name>
@@ -4428,6 +4573,10 @@ The channel said: %3</source>
     <message>
         <source>Closing the previous code and asking the channel for a new one…</source>
         <translation>正在关闭上一个二维码并向渠道申请新的…</translation>
+    </message>
+    <message>
+        <source>There is nothing to repay.</source>
+        <translation>无需重新支付。</translation>
     </message>
 </context>
 <context>
@@ -4559,7 +4708,7 @@ No money moves; %4 is refundable again and %5 sees your note.</source>
     <message>
         <source>Send refund %1 of %2 on order %3 again?
 
-The channel refused it: "%4". It goes out with the same refund number, so the customer is paid at most once.</source>
+The channel refused it: &quot;%4&quot;. It goes out with the same refund number, so the customer is paid at most once.</source>
         <translation>重新提交订单 %3 的退款 %1，金额 %2？
 
 渠道拒绝了该退款：“%4”。它将使用同一退款单号提交，因此顾客最多只会收到一次退款。</translation>
@@ -4575,6 +4724,18 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
     <message>
         <source>Refund %1 goes out again.</source>
         <translation>退款 %1 将重新提交。</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>批准</translation>
+    </message>
+    <message>
+        <source>Refunds the channel refused are not approved again; use Send again.</source>
+        <translation>被渠道拒绝的退款无需再次批准；请使用“重新提交”。</translation>
+    </message>
+    <message>
+        <source>Not approved: %1</source>
+        <translation>未批准：%1</translation>
     </message>
 </context>
 <context>
@@ -4746,7 +4907,7 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
         <translation>:00（北京时间）</translation>
     </message>
     <message>
-        <source>The timer reconciles yesterday's bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
+        <source>The timer reconciles yesterday&apos;s bills from this hour on (recon_at_minute); WeChat Pay and Alipay publish them in the morning</source>
         <translation>定时器从此时起对前一天的账单进行对账（recon_at_minute）；微信支付和支付宝在上午发布账单</translation>
     </message>
     <message>
@@ -4769,7 +4930,7 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
 <context>
     <name>paydesk::wechatpay</name>
     <message>
-        <source>The notification resource uses "%1", not AEAD_AES_256_GCM.</source>
+        <source>The notification resource uses &quot;%1&quot;, not AEAD_AES_256_GCM.</source>
         <translation>通知资源使用的是“%1”，而不是 AEAD_AES_256_GCM。</translation>
     </message>
     <message>
@@ -4792,15 +4953,15 @@ The channel refused it: "%4". It goes out with the same refund number, so the cu
         <translation>应答没有签名（缺少 Wechatpay-Signature、-Serial、-Timestamp 或 -Nonce），视为伪造。</translation>
     </message>
     <message>
-        <source>Unsupported Wechatpay-Signature-Type "%1".</source>
+        <source>Unsupported Wechatpay-Signature-Type &quot;%1&quot;.</source>
         <translation>不支持的 Wechatpay-Signature-Type“%1”。</translation>
     </message>
     <message>
-        <source>Wechatpay-Timestamp "%1" is not a number.</source>
+        <source>Wechatpay-Timestamp &quot;%1&quot; is not a number.</source>
         <translation>Wechatpay-Timestamp“%1”不是数字。</translation>
     </message>
     <message>
-        <source>Wechatpay-Serial "%1" is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
+        <source>Wechatpay-Serial &quot;%1&quot; is neither the configured WeChat Pay public key id nor a known platform certificate serial.</source>
         <translation>Wechatpay-Serial“%1”既不是已配置的微信支付公钥 ID，也不是已知的平台证书序列号。</translation>
     </message>
     <message>
