@@ -135,8 +135,10 @@ void PaymentPanel::tick()
     m_countdown->setText(tr("This code expires in %1").arg(CountdownDelegate::text(left)));
     if (left <= 0) {
         m_countdown->setText(tr("This code has expired"));
-        if (!m_qr->payload().isEmpty())
+        if (!m_qr->payload().isEmpty() && m_qr->cover().isEmpty()) {
             m_qr->setCover(tr("Expired"), QColor(0xD9, 0x3B, 0x3B));
+            m_status->setText(tr("This code can no longer be paid. While the order is open, Repay issues a new one."));
+        }
     }
     pal.setColor(QPalette::WindowText, CountdownDelegate::colour(left, palette()));
     m_countdown->setPalette(pal);

@@ -4137,6 +4137,10 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
         <source>Expired</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>This code can no longer be paid. While the order is open, Repay issues a new one.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::QrWidget</name>

@@ -4119,6 +4119,10 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
         <source>Expired</source>
         <translation>已过期</translation>
     </message>
+    <message>
+        <source>This code can no longer be paid. While the order is open, Repay issues a new one.</source>
+        <translation>此二维码已无法付款。订单未关闭时，可通过“重新支付”生成新的二维码。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::QrWidget</name>

@@ -14,6 +14,7 @@
 #include "RefundDialog.h"
 #include "RepayDialog.h"
 #include "ReviewPage.h"
+#include "Translations.h"
 #include "UiContext.h"
 
 #include "TestSupport.h"
@@ -76,6 +77,8 @@ private:
     void pay(const QString &orderNo);
     std::optional<Order> findPaidOrder();
     static int blackPixels(const QImage &img);
+    /// With PAYDESK_TEST_SHOTS=DIR, saves what the user sees (to look at by hand).
+    static void shot(QWidget *w, const QString &name);
 
     test::ScratchDatabase m_scratch;
     std::unique_ptr<Services> m_s;
@@ -88,6 +91,8 @@ private:
 
 void TestOrderView::initTestCase()
 {
+    if (const QString lang = qEnvironmentVariable("PAYDESK_TEST_LANG"); !lang.isEmpty()) // shots only
+        ui::Translations::install(*qApp, lang);
     PAYDESK_REQUIRE_DB(m_scratch);
     m_s = test::makeServices(m_scratch.url(), &m_clock);
     DemoSeeder seeder(*m_s->db, m_s->users, m_s->settings, *m_s->clock);
@@ -168,6 +173,13 @@ std::optional<Order> TestOrderView::findPaidOrder()
     return m_s->orders.byNo(q.value().value(0).toString()).value();
 }
 
+void TestOrderView::shot(QWidget *w, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("PAYDESK_TEST_SHOTS");
+    if (!dir.isEmpty())
+        w->grab().save(dir + u'/' + name + u".png"_s);
+}
+
 int TestOrderView::blackPixels(const QImage &img)
 {
     int n = 0;
@@ -192,6 +204,7 @@ void TestOrderView::repayDialogFollowsThePayment()
     pay(no);
     // Without a click: the dialog learns of the payment and stops offering a new code.
     QTRY_VERIFY(!dialog.issueButton()->isEnabled());
+    shot(&dialog, u"repay_paid"_s);
     QVERIFY2(dialog.orderStateText().contains(no) && dialog.orderStateText().contains(u"paid"_s),
              qPrintable(dialog.orderStateText()));
     QVERIFY(!dialog.channelBox()->isEnabled());
@@ -213,6 +226,8 @@ void TestOrderView::repayCodeIsCoveredOncePaid()
     QVERIFY(dialog.panel()->qr()->cover().isEmpty());
     QVERIFY(blackPixels(dialog.panel()->qr()->grab().toImage()) > 0); // a code one can scan
     pay(no);
+    QTRY_VERIFY(!dialog.panel()->qr()->cover().isEmpty());
+    shot(&dialog, u"repay_code_paid"_s);
     QTRY_COMPARE(dialog.panel()->qr()->cover(), u"Paid"_s);
     QCOMPARE(dialog.panel()->countdownText(), u"Paid"_s);
     QVERIFY2(dialog.panel()->statusText().contains(u"Paid at"_s), qPrintable(dialog.panel()->statusText()));
@@ -233,8 +248,11 @@ void TestOrderView::expiredCodeIsNotDrawnInFull()
     QTRY_VERIFY(dialog.panel()->qr()->modules() > 0);
     QVERIFY(blackPixels(dialog.panel()->qr()->grab().toImage()) > 0);
     m_clock->advanceMs(6 * 60'000); // past the code's own expiry
+    QTRY_VERIFY(!dialog.panel()->qr()->cover().isEmpty());
+    shot(&dialog, u"new_order_expired"_s);
     QTRY_COMPARE(dialog.panel()->countdownText(), u"This code has expired"_s);
     QCOMPARE(dialog.panel()->qr()->cover(), u"Expired"_s);
+    QVERIFY2(dialog.panel()->statusText().contains(u"can no longer be paid"_s), qPrintable(dialog.panel()->statusText()));
     // Greyed out: not one dark module left for a phone to read.
     QCOMPARE(blackPixels(dialog.panel()->qr()->grab().toImage()), 0);
 }
@@ -271,6 +289,7 @@ void TestOrderView::refundDialogFollowsWhatIsRefundable()
     req.reason = u"whole order returned"_s;
     QVERIFY(m_s->refundService.request(m_finance->user, req).ok());
     QTRY_VERIFY(!dialog.submitButton()->isEnabled());
+    shot(&dialog, u"refund_taken"_s);
     QVERIFY2(dialog.problemText().contains(u"Nothing is left to refund"_s), qPrintable(dialog.problemText()));
     QVERIFY(!dialog.allButton()->isEnabled());
     QVERIFY(dialog.findChild<QLabel *>(u"refundable"_s)->text().contains(Money(0, Currency::cny()).toDisplayString(QLocale())));
@@ -294,6 +313,7 @@ void TestOrderView::closeQuestionFollowsTheOrder()
         QVERIFY(box->button(QMessageBox::Yes)->isEnabled());
         pay(no); // the customer pays while the clerk reads the question
         QTRY_VERIFY(!box->button(QMessageBox::Yes)->isEnabled());
+        shot(box, u"close_question_paid"_s);
         yesOff = true;
         said = box->text();
         answered = true;
@@ -416,6 +436,7 @@ void TestOrderView::newOrdersWaitWhileThePointerIsOnTheTable()
     // Two counter orders arrive while the clerk points at a row.
     const QString a = checkout(u"51.00"_s), b = checkout(u"52.00"_s);
     page.refresh();
+    shot(&page, u"orders_new_waiting"_s);
     QCOMPARE(table->indexAt(at).data(OrderTableModel::OrderNoRole).toString(), under); // the row did not move
     QCOMPARE(page.model()->rowCount(), before);
     QVERIFY(page.newRowsButton()->isVisible());
@@ -469,6 +490,7 @@ void TestOrderView::refusedSelfApprovalSaysWhy()
     QSignalSpy messages(&page, &ui::ReviewPage::message);
     page.table()->setFocus();
     QTest::keyClick(page.table(), Qt::Key_Return, Qt::ControlModifier);
+    shot(&page, u"review_refused"_s);
     QVERIFY2(page.refusalText().contains(u"another FINANCE user"_s), qPrintable(page.refusalText()));
     QCOMPARE(messages.size(), 1);
     QCOMPARE(toString(m_s->refunds.byOutRefundNo(own->refund.outRefundNo)->state), toString(RefundState::Requested));
@@ -482,6 +504,7 @@ void TestOrderView::emptySearchShowsAHint()
     QVERIFY(page.emptyText().isEmpty());
     QTest::keyClicks(page.searchEdit(), u"qqzzxxnothing"_s);
     page.applyFilter();
+    shot(&page, u"orders_empty_search"_s);
     QCOMPARE(page.model()->rowCount(), 0);
     QVERIFY2(page.emptyText().contains(u"No order matches"_s) && page.emptyText().contains(u"qqzzxxnothing"_s),
              qPrintable(page.emptyText()));
@@ -498,6 +521,7 @@ void TestOrderView::stateFilterHidingASearchedOrderSaysSo()
     page.stateBox()->setCurrentIndex(page.stateBox()->findData(int(OrderState::Pending)));
     QTest::keyClicks(page.searchEdit(), paid->orderNo);
     page.applyFilter();
+    shot(&page, u"orders_other_states"_s);
     QCOMPARE(page.model()->rowCount(), 0);
     QVERIFY(page.otherMatchesButton()->isVisible());
     QVERIFY2(page.otherMatchesButton()->text().contains(u"1 match"_s) && page.otherMatchesButton()->text().contains(u"other states"_s),
@@ -543,6 +567,8 @@ void TestOrderView::closingShowsInTheStateBadge()
     QCOMPARE(state.data().toString(), u"Pending"_s);
     // Out of time: the timer closes it; the badge says so, not only the time column.
     m_clock->advanceMs(6 * 60'000);
+    page.table()->viewport()->repaint();
+    shot(&page, u"orders_closing"_s);
     QCOMPARE(state.data().toString(), u"Closing"_s);
     QCOMPARE(state.data(OrderTableModel::ChipColourRole).value<QColor>(), QColor(0xD9, 0x3B, 0x3B));
     page.refresh();
