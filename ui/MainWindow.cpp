@@ -245,7 +245,7 @@ void MainWindow::buildPages()
     // light the frame of the one with keyboard focus (the same width, so nothing shifts).
     const auto views = m_stack->findChildren<QAbstractItemView *>();
     for (QAbstractItemView *v : views)
-        if (v->styleSheet().isEmpty())
+        if (v->styleSheet().isEmpty() && v->window() == this) // not the combo boxes' popup lists
             v->setStyleSheet(QStringLiteral("QAbstractItemView { border: 1px solid palette(mid); padding: 1px; } "
                                             "QAbstractItemView:focus { border: 2px solid palette(highlight); padding: 0px; }"));
     connect(m_settings, &SettingsPage::channelsChanged, this, &MainWindow::channelsChanged);
