@@ -77,8 +77,13 @@ int answerWithoutDisplay(int argc, char *argv[])
         else if (a.startsWith("--lang="))
             language = QString::fromLocal8Bit(a.mid(7));
     }
+#if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS) && !defined(Q_OS_ANDROID)
+    // X11 and Wayland name their display in the environment; Windows and macOS always have one.
     const bool noDisplay = qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
         && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+#else
+    const bool noDisplay = false;
+#endif
     if (!asked && !noDisplay)
         return -1;
     QCoreApplication core(argc, argv);
