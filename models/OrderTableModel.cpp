@@ -3,6 +3,7 @@
 #include "Labels.h"
 #include "util/Duration.h"
 
+#include <QColor>
 #include <QDateTime>
 #include <QLocale>
 #include <QRegularExpression>
@@ -41,20 +42,44 @@ bool isWholeOrderNo(const QString &text)
 
 OrderRepository::SqlParts OrderTableModel::partsFor(const OrderFilter &filter) const
 {
-    if (!isWholeOrderNo(filter.search))
-        return m_orders.sqlFor(filter);
-    OrderFilter rest = filter;
-    rest.search.clear();
-    OrderRepository::SqlParts parts = m_orders.sqlFor(rest);
-    parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.order_no = :orderno");
-    parts.binds.insert(QStringLiteral(":orderno"), filter.search.trimmed().toUpper());
+    OrderRepository::SqlParts parts;
+    if (!isWholeOrderNo(filter.search)) {
+        parts = m_orders.sqlFor(filter);
+    } else {
+        OrderFilter rest = filter;
+        rest.search.clear();
+        parts = m_orders.sqlFor(rest);
+        parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.order_no = :orderno");
+        parts.binds.insert(QStringLiteral(":orderno"), filter.search.trimmed().toUpper());
+    }
+    if (m_ceiling > 0) {
+        parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.id <= :ceiling");
+        parts.binds.insert(QStringLiteral(":ceiling"), m_ceiling);
+    }
     return parts;
+}
+
+qint64 OrderTableModel::maxOrderId() const
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT COALESCE(MAX(id), 0) FROM orders"));
+    if (!q || !q.value().next())
+        return 0;
+    return q.value().value(0).toLongLong();
+}
+
+void OrderTableModel::setHeld(qint64 held)
+{
+    if (held == m_held)
+        return;
+    m_held = held;
+    emit heldChanged(held);
 }
 
 OrderTableModel::OrderTableModel(Database &db, OrderRepository &orders, const Clock &clock, QObject *parent)
     : QAbstractTableModel(parent), m_db(db), m_orders(orders), m_clock(clock)
 {
     m_filter.limit = kPageSize;
+    m_takenUpTo = maxOrderId();
     bool ok = false;
     m_count = queryCount(&ok);
 }
@@ -128,7 +153,11 @@ QVariant OrderTableModel::data(const QModelIndex &index, int role) const
         case Title: return o->title;
         case Buyer: return o->buyer;
         case Amount: return o->amount().toDisplayString(QLocale());
-        case State: return stateText(o->state);
+        case State:
+            // Pending but out of time (the timer closes it) or closed by hand right now.
+            if (o->state == OrderState::Pending && (o->expiresAt <= m_clock.nowMs() || m_closing.contains(o->id)))
+                return tr("Closing");
+            return stateText(o->state);
         case Channel: return channelText(o->channel);
         case TimeLeft:
             if (o->state != OrderState::Pending)
@@ -143,6 +172,10 @@ QVariant OrderTableModel::data(const QModelIndex &index, int role) const
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:
+        if (index.column() == State && o->state == OrderState::Pending && m_closing.contains(o->id))
+            return tr("Being closed at the channel");
+        if (index.column() == State && o->state == OrderState::Pending && o->expiresAt <= m_clock.nowMs())
+            return tr("The time to pay ran out; the timer is closing it at the channel");
         if (index.column() == State && o->state == OrderState::Closed)
             return o->closeReason == CloseReason::Expired ? tr("Closed: the time to pay ran out")
                                                           : tr("Closed by hand");
@@ -158,6 +191,10 @@ QVariant OrderTableModel::data(const QModelIndex &index, int role) const
     case AmountMinorRole: return o->amountMinor;
     case RefundedMinorRole: return o->refundedMinor;
     case CreatedAtRole: return o->createdAt;
+    case ChipColourRole:
+        if (o->state == OrderState::Pending && (o->expiresAt <= m_clock.nowMs() || m_closing.contains(o->id)))
+            return QColor(0xD9, 0x3B, 0x3B);
+        return Labels::colour(o->state);
     default: return {};
     }
 }
@@ -195,18 +232,41 @@ void OrderTableModel::setFilter(const OrderFilter &filter)
     m_filter.limit = kPageSize;
     m_filter.offset = 0;
     m_pages.clear();
+    m_ceiling = 0;
+    m_takenUpTo = maxOrderId();
     bool ok = false;
     m_count = queryCount(&ok);
     endResetModel();
     emit countChanged(m_count);
+    setHeld(0);
 }
 
-void OrderTableModel::refresh()
+void OrderTableModel::refresh(Intake intake)
 {
     bool ok = false;
-    const qint64 newCount = queryCount(&ok);
-    if (!ok)
-        return;
+    qint64 held = 0;
+    qint64 newCount = 0;
+    if (intake == Intake::Hold) {
+        // Everything up to the last intake, as before; what came since is only counted.
+        m_ceiling = m_takenUpTo;
+        const qint64 ceiling = m_ceiling;
+        m_ceiling = 0;
+        const qint64 all = queryCount(&ok);
+        m_ceiling = ceiling;
+        if (!ok)
+            return;
+        const qint64 shown = queryCount(&ok);
+        if (!ok)
+            return;
+        held = all - shown;
+        newCount = shown;
+    } else {
+        m_ceiling = 0;
+        m_takenUpTo = maxOrderId();
+        newCount = queryCount(&ok);
+        if (!ok)
+            return;
+    }
     const qint64 oldCount = m_count;
     const bool newestFirst = m_filter.sort == OrderFilter::Sort::CreatedAt && m_filter.descending;
     // The cache is dropped between begin and end, so whoever looks at the rows before the
@@ -229,6 +289,7 @@ void OrderTableModel::refresh()
         emit dataChanged(index(0, 0), index(int(m_count) - 1, ColumnCount - 1));
     if (newCount != oldCount)
         emit countChanged(m_count);
+    setHeld(held);
 }
 
 std::optional<Order> OrderTableModel::orderAt(int row) const
@@ -246,6 +307,52 @@ int OrderTableModel::cachedRowOf(qint64 id) const
                 return it.key() * kPageSize + int(i);
     }
     return -1;
+}
+
+void OrderTableModel::setClosing(qint64 id, bool closing)
+{
+    if (closing == m_closing.contains(id))
+        return;
+    if (closing)
+        m_closing.insert(id);
+    else
+        m_closing.remove(id);
+    if (const int row = cachedRowOf(id); row >= 0)
+        emit dataChanged(index(row, State), index(row, State));
+}
+
+int OrderTableModel::rowOf(qint64 id, int hintRow) const
+{
+    if (const int row = cachedRowOf(id); row >= 0)
+        return row;
+    // Where it was (what the view shows), then the first pages, as far as the cache holds.
+    QList<int> pages;
+    if (hintRow >= 0 && hintRow < m_count)
+        pages << hintRow / kPageSize;
+    for (int p = 0; p < kMaxCachedPages - 1 && qint64(p) * kPageSize < m_count; ++p)
+        if (!pages.contains(p))
+            pages << p;
+    for (int p : std::as_const(pages)) {
+        (void)page(p);
+        if (const int found = cachedRowOf(id); found >= 0)
+            return found;
+    }
+    return -1;
+}
+
+bool OrderTableModel::matches(qint64 id) const
+{
+    auto parts = partsFor(m_filter);
+    parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.id = :matchid");
+    auto q = Sql::prepare(m_db.connection(), QStringLiteral("SELECT COUNT(*) FROM orders o") + parts.where);
+    if (!q)
+        return false;
+    for (auto it = parts.binds.cbegin(); it != parts.binds.cend(); ++it)
+        q.value().bindValue(it.key(), Sql::bindable(it.value()));
+    q.value().bindValue(QStringLiteral(":matchid"), id);
+    if (Status s = Sql::execPrepared(q.value()); !s || !q.value().next())
+        return false;
+    return q.value().value(0).toLongLong() > 0;
 }
 
 const Order *OrderTableModel::rowPtr(int row) const

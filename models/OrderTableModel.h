@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 
 #include <optional>
 
@@ -35,6 +36,7 @@ public:
         AmountMinorRole,  ///< qint64
         RefundedMinorRole,
         CreatedAtRole,
+        ChipColourRole,   ///< QColor of the state chip (red while closing)
     };
     static constexpr int kPageSize = 200;
     static constexpr int kMaxCachedPages = 8;
@@ -57,17 +59,30 @@ public:
     /// Replaces filter and sort (a reset: new count, empty cache).
     void setFilter(const OrderFilter &filter);
 
+    /// Whether a refresh brings in orders created since the rows were last taken in, or holds
+    /// them back (counted in heldCount()) so the rows the user is reading do not move.
+    enum class Intake { Take, Hold };
     /// Re-reads the count and drops the cache after the books changed, without a reset: rows
     /// appear (at the top for the newest-first default order) or disappear, and one
-    /// dataChanged covers the rest, so the view repaints only what it shows.
-    void refresh();
+    /// dataChanged covers the rest, so the view repaints only what it shows. With Intake::Hold
+    /// orders newer than the last intake stay out until a refresh with Intake::Take.
+    void refresh(Intake intake = Intake::Take);
+    /// Orders that match the filter but are held back (see refresh()).
+    qint64 heldCount() const { return m_held; }
 
     /// The order at `row`, fetching its page if needed.
     std::optional<Order> orderAt(int row) const;
     /// The row of an order id among the cached pages, or -1.
     int cachedRowOf(qint64 id) const;
+    /// The row of an order id: the cached pages, then the page around `hintRow` (what the
+    /// view shows) and the first few pages, or -1.
+    int rowOf(qint64 id, int hintRow = -1) const;
+    /// Whether the order `id` matches the filter (one indexed SQL lookup).
+    bool matches(qint64 id) const;
 
     qint64 totalCount() const { return m_count; }
+    /// Marks an order as being closed by hand (the channel call runs): its state shows "Closing".
+    void setClosing(qint64 id, bool closing);
     /// Milliseconds the last page fetch and count took (benchmarks, status).
     qint64 lastFetchMs() const { return m_lastFetchMs; }
     qint64 lastCountMs() const { return m_lastCountMs; }
@@ -80,6 +95,7 @@ public:
 signals:
     void queryFailed(const QString &message);
     void countChanged(qint64 count);
+    void heldChanged(qint64 held);
 
 private:
     struct Page
@@ -92,12 +108,18 @@ private:
     const Page *page(int pageNo) const;
     bool fetchPage(int pageNo, QList<Order> *out) const;
     const Order *rowPtr(int row) const;
+    qint64 maxOrderId() const;
+    void setHeld(qint64 held);
 
     Database &m_db;
     OrderRepository &m_orders;
     const Clock &m_clock;
     OrderFilter m_filter;
     qint64 m_count = 0;
+    qint64 m_takenUpTo = 0; ///< the newest order id when rows were last taken in
+    qint64 m_ceiling = 0;   ///< > 0: rows with a higher id are held back
+    qint64 m_held = 0;
+    QSet<qint64> m_closing;
     mutable QHash<int, Page> m_pages;
     mutable quint64 m_useCounter = 0;
     mutable qint64 m_lastFetchMs = 0;

@@ -16,6 +16,7 @@
 #include "sync/SyncEngine.h"
 #include "util/Duration.h"
 
+#include <QAbstractItemView>
 #include <QAction>
 #include <QApplication>
 #include <QDialog>
@@ -71,6 +72,17 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
         badge->setStyleSheet(QStringLiteral("background: #f5a623; color: #ffffff; font-weight: bold; border-radius: 4px; padding: 4px;"));
         badge->setToolTip(tr("Offline demo: a simulated channel and scripted customers; no real money moves."));
         sideLayout->addWidget(badge);
+    }
+    if (const double rate = ctx.services.clock->rate(); rate > 1.0) {
+        // --time-scale: a 15-minute window passes in seconds; say so where everyone looks.
+        auto *fast = new QLabel(tr("Time runs %1× faster").arg(QLocale().toString(rate, 'g', 6)), side);
+        fast->setObjectName(QStringLiteral("timeScaleBadge"));
+        fast->setAlignment(Qt::AlignCenter);
+        fast->setWordWrap(true);
+        fast->setStyleSheet(QStringLiteral("background: #d93b3b; color: #ffffff; font-weight: bold; border-radius: 4px; padding: 4px;"));
+        fast->setToolTip(tr("Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.")
+                             .arg(QLocale().toString(rate, 'g', 6)));
+        sideLayout->addWidget(fast);
     }
     m_nav->setObjectName(QStringLiteral("navigation"));
     m_nav->setFrameShape(QFrame::NoFrame);
@@ -229,6 +241,13 @@ void MainWindow::buildPages()
                     other->markStale();
         });
     }
+    // A table with focus but no current row looks like one without: frame every table and
+    // light the frame of the one with keyboard focus (the same width, so nothing shifts).
+    const auto views = m_stack->findChildren<QAbstractItemView *>();
+    for (QAbstractItemView *v : views)
+        if (v->styleSheet().isEmpty() && v->window() == this) // not the combo boxes' popup lists
+            v->setStyleSheet(QStringLiteral("QAbstractItemView { border: 1px solid palette(mid); padding: 1px; } "
+                                            "QAbstractItemView:focus { border: 2px solid palette(highlight); padding: 0px; }"));
     connect(m_settings, &SettingsPage::channelsChanged, this, &MainWindow::channelsChanged);
     const auto openOrder = [this](const QString &no) {
         showPage(Orders);

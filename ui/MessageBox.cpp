@@ -12,7 +12,8 @@ QString MessageBox::lastText() { return g_lastText; }
 
 QMessageBox::StandardButton MessageBox::show(QWidget *parent, QMessageBox::Icon icon, const QString &title,
                                              const QString &text, QMessageBox::StandardButtons buttons,
-                                             QMessageBox::StandardButton defaultButton)
+                                             QMessageBox::StandardButton defaultButton,
+                                             const std::function<void(QMessageBox &)> &whileOpen)
 {
     g_lastText = title + u'\n' + text;
     if (g_nextAnswer != QMessageBox::NoButton) {
@@ -23,6 +24,8 @@ QMessageBox::StandardButton MessageBox::show(QWidget *parent, QMessageBox::Icon 
     QMessageBox box(icon, title, text, buttons, parent);
     box.setDefaultButton(defaultButton);
     box.setTextFormat(Qt::PlainText);
+    if (whileOpen)
+        whileOpen(box);
     return static_cast<QMessageBox::StandardButton>(box.exec());
 }
 
@@ -31,6 +34,14 @@ QMessageBox::StandardButton MessageBox::question(QWidget *parent, const QString 
                                                  QMessageBox::StandardButton defaultButton)
 {
     return show(parent, QMessageBox::Question, title, text, buttons, defaultButton);
+}
+
+QMessageBox::StandardButton MessageBox::question(QWidget *parent, const QString &title, const QString &text,
+                                                 QMessageBox::StandardButtons buttons,
+                                                 QMessageBox::StandardButton defaultButton,
+                                                 const std::function<void(QMessageBox &)> &whileOpen)
+{
+    return show(parent, QMessageBox::Question, title, text, buttons, defaultButton, whileOpen);
 }
 
 void MessageBox::information(QWidget *parent, const QString &title, const QString &text)

@@ -2,6 +2,7 @@
 
 #include "ChannelSetup.h"
 #include "Labels.h"
+#include "OrderWatch.h"
 #include "PaymentPanel.h"
 #include "channels/ChannelRegistry.h"
 #include "services/Services.h"
@@ -125,6 +126,9 @@ void NewOrderDialog::create()
         m_panel->show(r->order, *r->attempt, r->task.data());
     }
     m_stack->setCurrentWidget(m_panel);
+    // The customer pays (or the time runs out) while the code shows: the panel says so.
+    m_watch = new OrderWatch(m_ctx, r->order, this);
+    connect(m_watch, &OrderWatch::changed, m_panel, &PaymentPanel::setOrder);
 }
 
 } // namespace paydesk::ui

@@ -13,6 +13,7 @@ class QStackedWidget;
 
 namespace paydesk::ui {
 
+class OrderWatch;
 class PaymentPanel;
 
 /// Counter checkout: amount, title, buyer, timeout and channel, then the QR code for the
@@ -51,6 +52,7 @@ private:
     QStackedWidget *m_stack;
     PaymentPanel *m_panel;
     QString m_orderNo;
+    OrderWatch *m_watch = nullptr; ///< follows the order once made
 };
 
 } // namespace paydesk::ui

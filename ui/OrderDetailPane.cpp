@@ -33,6 +33,7 @@ OrderDetailPane::OrderDetailPane(UiContext &ctx, QWidget *parent)
     m_title->setWordWrap(true);
     m_title->setObjectName(QStringLiteral("detailTitle"));
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_fields->setObjectName(QStringLiteral("detailFields"));
     m_fields->setTextFormat(Qt::RichText);
     m_fields->setWordWrap(true);
     m_fields->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
@@ -103,6 +104,8 @@ void OrderDetailPane::showOrder(const std::optional<Order> &order)
     QString html = QStringLiteral("<table>");
     html += row(tr("Amount"), o.amount().toDisplayString(loc));
     QString state = Labels::of(o.state);
+    if (o.state == OrderState::Pending && o.expiresAt <= m_ctx.services.clock->nowMs())
+        state = tr("Closing (the time to pay ran out)");
     if (o.state == OrderState::Closed && o.closeReason != CloseReason::None)
         state = tr("%1 (%2)").arg(state, Labels::of(o.closeReason));
     html += row(tr("State"), state);

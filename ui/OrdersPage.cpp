@@ -11,14 +11,18 @@
 #include "OrderDetailPane.h"
 #include "OrderExport.h"
 #include "OrderTableModel.h"
+#include "OrderWatch.h"
 #include "RefundDialog.h"
 #include "RepayDialog.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QComboBox>
+#include <QCursor>
 #include <QDateEdit>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -26,6 +30,8 @@
 #include <QLocale>
 #include <QPointer>
 #include <QProgressDialog>
+#include <QPushButton>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableView>
 #include <QToolBar>
@@ -56,7 +62,8 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
       m_model(new OrderTableModel(*ctx.services.db, ctx.services.orders, *ctx.services.clock, this)),
       m_table(new QTableView(this)), m_detail(new OrderDetailPane(ctx, this)), m_search(new QLineEdit(this)),
       m_state(new QComboBox(this)), m_channel(new QComboBox(this)), m_range(new QComboBox(this)),
-      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this))
+      m_from(new QDateEdit(this)), m_to(new QDateEdit(this)), m_count(new QLabel(this)), m_newRows(new QPushButton(this)),
+      m_otherMatches(new QPushButton(this)), m_emptyHint(nullptr)
 {
     setObjectName(QStringLiteral("ordersPage"));
     auto *layout = new QVBoxLayout(this);
@@ -102,7 +109,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     toolbar->addAction(m_export);
     // Tool buttons are not in the tab chain by default; every action must be keyboard reachable.
     for (QAction *a : toolbar->actions())
-        if (QWidget *w = toolbar->widgetForAction(a))
+        if (QWidget *w = a->isSeparator() ? nullptr : toolbar->widgetForAction(a))
             w->setFocusPolicy(Qt::TabFocus);
     layout->addWidget(toolbar);
 
@@ -149,9 +156,31 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     bar->addWidget(m_from);
     bar->addWidget(m_to);
     bar->addStretch(1);
+    m_otherMatches->setObjectName(QStringLiteral("otherMatchesButton"));
+    m_otherMatches->setFlat(true);
+    m_otherMatches->setCursor(Qt::PointingHandCursor);
+    m_otherMatches->setStyleSheet(QStringLiteral("QPushButton { color: #1f6feb; text-decoration: underline; border: none; padding: 2px 4px; } "
+                                                 "QPushButton:focus { border: 1px solid #1f6feb; border-radius: 3px; }"));
+    m_otherMatches->setVisible(false);
+    connect(m_otherMatches, &QPushButton::clicked, this, &OrdersPage::showAllMatches);
+    bar->addWidget(m_otherMatches);
     m_count->setObjectName(QStringLiteral("orderCount"));
     bar->addWidget(m_count);
     layout->addLayout(bar);
+
+    // ---- new orders wait here while the user reads the table (issue 16 point 3) ----
+    m_newRows->setObjectName(QStringLiteral("newOrdersButton"));
+    m_newRows->setCursor(Qt::PointingHandCursor);
+    m_newRows->setStyleSheet(QStringLiteral("QPushButton { background: #1f6feb; color: white; border-radius: 12px; padding: 4px 16px; "
+                                            "font-weight: bold; } QPushButton:focus { border: 2px solid #0b3d91; }"));
+    m_newRows->setVisible(false);
+    auto *newRowsLine = new QHBoxLayout;
+    newRowsLine->setContentsMargins(8, 0, 8, 0);
+    newRowsLine->addStretch(1);
+    newRowsLine->addWidget(m_newRows);
+    newRowsLine->addStretch(1);
+    layout->addLayout(newRowsLine);
+    connect(m_newRows, &QPushButton::clicked, this, &OrdersPage::showNewRows);
 
     // ---- table and detail ----
     m_table->setObjectName(QStringLiteral("ordersTable"));
@@ -192,8 +221,10 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
                                       new CountdownDelegate(*ctx.services.clock, OrderTableModel::ExpiresAtRole,
                                                             OrderTableModel::StateRole, m_table));
     m_table->setItemDelegateForColumn(OrderTableModel::State,
-                                      new StateChipDelegate(StateChipDelegate::Kind::Order, OrderTableModel::StateRole, m_table));
+                                      new StateChipDelegate(StateChipDelegate::Kind::Order, OrderTableModel::ChipColourRole, m_table));
     m_ticker = new CountdownTicker(m_table, OrderTableModel::TimeLeft, this);
+    // The state chip turns "Closing" when the time runs out: it repaints with the countdown.
+    new CountdownTicker(m_table, OrderTableModel::State, this);
 
     // The detail pane goes below the table, so all nine columns fit the table's full width.
     auto *split = new QSplitter(Qt::Vertical, this);
@@ -206,6 +237,28 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     split->setSizes({560, 250});
     layout->addWidget(split, 1);
 
+    // Said over an empty table, so an empty result is not mistaken for a broken page.
+    m_emptyHint = new QLabel(m_table->viewport());
+    m_emptyHint->setObjectName(QStringLiteral("emptyHint"));
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setForegroundRole(QPalette::PlaceholderText);
+    QFont hintFont = m_emptyHint->font();
+    hintFont.setPointSizeF(hintFont.pointSizeF() * 1.15);
+    m_emptyHint->setFont(hintFont);
+    m_emptyHint->setAttribute(Qt::WA_TransparentForMouseEvents);
+    m_emptyHint->hide();
+    m_table->viewport()->installEventFilter(this);
+    // Escape in the search box clears it (and the filter it set).
+    auto *clearSearch = new QAction(tr("Clear search"), m_search);
+    clearSearch->setShortcut(QKeySequence(Qt::Key_Escape));
+    clearSearch->setShortcutContext(Qt::WidgetShortcut);
+    m_search->addAction(clearSearch);
+    connect(clearSearch, &QAction::triggered, this, [this] {
+        m_search->clear();
+        applyFilter();
+    });
+
     m_searchDelay.setSingleShot(true);
     m_searchDelay.setInterval(250);
     connect(&m_searchDelay, &QTimer::timeout, this, &OrdersPage::applyFilter);
@@ -217,9 +270,16 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     connect(m_from, &QDateEdit::dateChanged, this, &OrdersPage::applyFilter);
     connect(m_to, &QDateEdit::dateChanged, this, &OrdersPage::applyFilter);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &OrdersPage::currentChanged);
-    connect(m_model, &OrderTableModel::modelReset, this, &OrdersPage::currentChanged);
-    connect(m_model, &OrderTableModel::layoutChanged, this, &OrdersPage::currentChanged);
+    // A new filter or sort: the same order stays selected, scrolled into view.
+    connect(m_model, &OrderTableModel::modelReset, this, [this] { followSelection(true); });
+    connect(m_model, &OrderTableModel::layoutChanged, this, [this] { followSelection(true); });
     connect(m_model, &OrderTableModel::countChanged, this, &OrdersPage::updateCountLabel);
+    connect(m_model, &OrderTableModel::modelReset, this, &OrdersPage::updateHints);
+    connect(m_model, &OrderTableModel::heldChanged, this, [this](qint64 held) {
+        m_newRows->setText(tr("↑ %n new order(s) — show", nullptr, int(qMin<qint64>(held, INT_MAX))));
+        m_newRows->setToolTip(tr("New orders came in while you were reading; they wait here so the rows do not move."));
+        m_newRows->setVisible(held > 0);
+    });
     connect(m_model, &OrderTableModel::queryFailed, this, &OrdersPage::message);
     connect(m_table, &QTableView::activated, this, [this] {
         if (m_repay->isEnabled())
@@ -282,12 +342,71 @@ void OrdersPage::applyFilter()
         && f.search == cur.search)
         return;
     m_model->setFilter(f);
-    m_table->scrollToTop();
+    if (!m_selected) // else the selected order was scrolled into view
+        m_table->scrollToTop();
 }
 
 void OrdersPage::updateCountLabel()
 {
     m_count->setText(tr("%n order(s)", nullptr, int(qMin<qint64>(m_model->totalCount(), INT_MAX))));
+    updateHints();
+}
+
+QString OrdersPage::emptyText() const { return m_emptyHint->isVisibleTo(m_table) ? m_emptyHint->text() : QString(); }
+
+void OrdersPage::updateHints()
+{
+    const OrderFilter &f = m_model->filter();
+    const bool narrowed = !f.states.isEmpty() || f.channel.has_value() || f.createdFrom > 0 || f.createdTo > 0;
+    const bool onlyState = !f.states.isEmpty() && !f.channel.has_value() && f.createdFrom == 0 && f.createdTo == 0;
+    // A search the other filters narrow: how many matches they hide.
+    qint64 hidden = 0;
+    if (!f.search.isEmpty() && narrowed) {
+        OrderFilter all;
+        all.search = f.search;
+        if (auto n = m_ctx.services.orders.count(all); n)
+            hidden = qMax<qint64>(0, n.value() - m_model->totalCount() - m_model->heldCount());
+    }
+    const int n = int(qMin<qint64>(hidden, INT_MAX));
+    m_otherMatches->setText(onlyState ? tr("%n match(es) in other states — show all", nullptr, n)
+                                      : tr("%n match(es) outside these filters — show all", nullptr, n));
+    m_otherMatches->setToolTip(tr("Clear the state, channel and date filters and keep the search"));
+    m_otherMatches->setVisible(hidden > 0);
+
+    QString empty;
+    if (m_model->totalCount() == 0) {
+        if (!f.search.isEmpty())
+            empty = hidden > 0 ? tr("No order here matches “%1”, but %n in other states or dates do.", nullptr, n).arg(f.search)
+                               : tr("No order matches “%1”.\nSearch looks in the order number, the title and the buyer; "
+                                    "Escape clears the search.").arg(f.search);
+        else if (narrowed)
+            empty = tr("No orders in this state, channel or date range.");
+        else
+            empty = tr("No orders yet. New order (Ctrl+N) takes a payment at the counter.");
+    }
+    m_emptyHint->setText(empty);
+    m_emptyHint->setGeometry(m_table->viewport()->rect().adjusted(16, 16, -16, -16));
+    m_emptyHint->setVisible(!empty.isEmpty());
+}
+
+void OrdersPage::showAllMatches()
+{
+    {
+        const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
+        m_state->setCurrentIndex(0);
+        m_channel->setCurrentIndex(0);
+        m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
+        m_from->setVisible(false);
+        m_to->setVisible(false);
+    }
+    applyFilter();
+}
+
+bool OrdersPage::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize && m_emptyHint)
+        m_emptyHint->setGeometry(m_table->viewport()->rect().adjusted(16, 16, -16, -16));
+    return Page::eventFilter(watched, event);
 }
 
 void OrdersPage::currentChanged()
@@ -334,31 +453,74 @@ void OrdersPage::updateActions()
     m_export->setToolTip(withShortcut(tr("Write the orders that match the filter to a CSV file"), m_export));
 }
 
+bool OrdersPage::isReading() const
+{
+    const QWidget *vp = m_table->viewport();
+    const bool pointing = vp->underMouse() && vp->rect().contains(vp->mapFromGlobal(QCursor::pos()));
+    return pointing || m_table->verticalScrollBar()->value() > 0 || m_model->heldCount() > 0;
+}
+
 void OrdersPage::refresh()
 {
-    const qint64 selectedId = m_selected ? m_selected->id : 0;
-    m_model->refresh();
-    if (selectedId) {
-        // Keep the same order selected even if the rows above it changed.
-        const QModelIndex cur = m_table->currentIndex();
-        const auto atCur = cur.isValid() ? m_model->orderAt(cur.row()) : std::nullopt;
-        if (!atCur || atCur->id != selectedId) {
-            const int row = m_model->cachedRowOf(selectedId);
-            if (row >= 0) {
-                const QSignalBlocker block(m_table->selectionModel());
-                m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0),
-                                                           QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-                m_table->viewport()->update();
-            }
-        }
-        auto fresh = m_ctx.services.orders.byId(selectedId);
-        if (fresh) {
-            m_selected = fresh.value();
-            showSelected();
-        }
-    } else {
-        updateActions();
+    // New orders go on top (newest first): while the user points at or scrolls the table they
+    // would push the rows down under the pointer, so they wait behind "N new orders".
+    m_model->refresh(isReading() ? OrderTableModel::Intake::Hold : OrderTableModel::Intake::Take);
+    followSelection();
+}
+
+void OrdersPage::showNewRows()
+{
+    m_model->refresh(OrderTableModel::Intake::Take);
+    followSelection();
+    m_table->scrollToTop();
+}
+
+void OrdersPage::followSelection(bool reveal)
+{
+    if (!m_selected) {
+        if (m_table->currentIndex().isValid()) // a row became current while nothing was followed
+            currentChanged();
+        else
+            updateActions();
+        return;
     }
+    const qint64 id = m_selected->id;
+    const QModelIndex cur = m_table->currentIndex();
+    const int row = m_model->rowOf(id, cur.isValid() ? cur.row() : -1);
+    auto fresh = m_ctx.services.orders.byId(id);
+    QItemSelectionModel *sel = m_table->selectionModel();
+    if (row < 0 && !m_model->matches(id)) {
+        // It left the filter (paid while the filter shows Pending, say): no row stands for it
+        // any more, so nothing is selected and no action can reach it.
+        const QString no = m_selected->orderNo;
+        {
+            const QSignalBlocker block(sel);
+            sel->clear();
+        }
+        m_table->viewport()->update();
+        m_selected.reset();
+        showSelected();
+        if (fresh)
+            emit message(tr("%1 is now %2 and no longer matches the filter; nothing is selected.")
+                             .arg(no, Labels::of(fresh->state)));
+        return;
+    }
+    {
+        const QSignalBlocker block(sel);
+        if (row >= 0) {
+            if (!cur.isValid() || cur.row() != row || !sel->isRowSelected(row))
+                sel->setCurrentIndex(m_model->index(row, cur.isValid() ? cur.column() : 0),
+                                     QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+            if (reveal)
+                m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::EnsureVisible);
+        } else {
+            sel->clear(); // still in the filter, but not among the rows read: no other row is lit
+        }
+    }
+    m_table->viewport()->update();
+    if (fresh)
+        m_selected = fresh.value();
+    showSelected();
 }
 
 bool OrdersPage::selectOrder(const QString &orderNo)
@@ -373,6 +535,13 @@ bool OrdersPage::selectOrder(const QString &orderNo)
             }
         }
         if (pass == 0) {
+            // Not among the rows shown: look it up by number, in every state, channel and day.
+            const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
+            m_state->setCurrentIndex(0);
+            m_channel->setCurrentIndex(0);
+            m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
+            m_from->setVisible(false);
+            m_to->setVisible(false);
             m_search->setText(orderNo);
             applyFilter();
         }
@@ -386,9 +555,14 @@ void OrdersPage::newOrder()
         return;
     NewOrderDialog dialog(m_ctx, this);
     dialog.exec();
-    refresh();
-    if (!dialog.orderNo().isEmpty())
-        emit message(tr("Order %1 created.").arg(dialog.orderNo()));
+    if (dialog.orderNo().isEmpty()) {
+        refresh();
+        return;
+    }
+    m_model->refresh(OrderTableModel::Intake::Take);
+    // The order just made is the one the clerk works on next.
+    selectOrder(dialog.orderNo());
+    emit message(tr("Order %1 created.").arg(dialog.orderNo()));
 }
 
 void OrdersPage::repay()
@@ -405,16 +579,42 @@ void OrdersPage::closeOrder()
     if (!m_close->isEnabled() || !m_selected)
         return;
     const Order o = *m_selected;
+    // The question follows the order while it is open: paid or closed meanwhile, it says so
+    // and no longer offers to close.
+    OrderWatch watch(m_ctx, o);
     const auto answer = MessageBox::question(
         this, tr("Close order"),
         tr("Close order %1 (%2, %3)?\n\nThe customer can no longer pay it; any open payment code is closed at the channel first.")
             .arg(o.orderNo, o.title, o.amount().toDisplayString(QLocale())),
-        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No, [this, &watch](QMessageBox &box) {
+            box.setObjectName(QStringLiteral("closeOrderQuestion"));
+            connect(&watch, &OrderWatch::changed, &box, [this, &watch, &box] {
+                if (watch.order().state == OrderState::Pending)
+                    return;
+                box.setIcon(QMessageBox::Information);
+                box.setText(watch.whatHappened() + QStringLiteral("\n\n") + tr("There is nothing to close."));
+                if (QAbstractButton *yes = box.button(QMessageBox::Yes))
+                    yes->setEnabled(false);
+                if (QAbstractButton *no = box.button(QMessageBox::No)) {
+                    no->setText(tr("OK"));
+                    no->setFocus();
+                }
+            });
+        });
     if (answer != QMessageBox::Yes)
         return;
+    watch.check();
+    if (watch.order().state != OrderState::Pending) {
+        emit message(watch.whatHappened());
+        refresh();
+        return;
+    }
     m_close->setEnabled(false);
+    m_model->setClosing(o.id, true);
     emit message(tr("Closing %1…").arg(o.orderNo));
-    m_ctx.services.payments.close(m_ctx.user, o.orderNo, this, [this](const Result<PaymentService::Closed> &r) {
+    const qint64 id = o.id;
+    m_ctx.services.payments.close(m_ctx.user, o.orderNo, this, [this, id](const Result<PaymentService::Closed> &r) {
+        m_model->setClosing(id, false);
         if (!r) {
             MessageBox::warning(this, tr("Order not closed"), r.error().message);
         } else {

@@ -14,6 +14,7 @@ class QComboBox;
 class QDateEdit;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QTableView;
 class QToolButton;
 
@@ -51,6 +52,19 @@ public:
     QAction *refundAction() const { return m_refund; }
     QAction *refreshAction() const { return m_refresh; }
     QAction *exportAction() const { return m_export; }
+    /// "N new orders": shown while new orders are held back so the rows do not move.
+    QPushButton *newRowsButton() const { return m_newRows; }
+    /// Whether the user is reading the table (pointer over it, or scrolled down): new orders
+    /// then wait behind newRowsButton() instead of pushing the rows down.
+    bool isReading() const;
+    /// The hint drawn over an empty table ("No orders match …"), empty while rows show.
+    QString emptyText() const;
+    /// "1 match in other states — show all": searched orders the other filters hide.
+    QPushButton *otherMatchesButton() const { return m_otherMatches; }
+    /// Clears the state, channel and date filters, keeping the search.
+    void showAllMatches();
+    /// Brings the held-back orders in and scrolls to the top (what newRowsButton() does).
+    void showNewRows();
 
     /// Applies the filter bar now (the search box waits 250 ms after typing otherwise).
     void applyFilter();
@@ -66,9 +80,15 @@ public:
 
 private:
     void currentChanged();
+    /// After the rows changed (refresh, filter, sort): finds the selected order again by its
+    /// id, or clears the selection when it left the filter, so the highlighted row, the detail
+    /// pane and the actions are always the same order.
+    void followSelection(bool reveal = false);
     void showSelected();
     void updateActions();
     void updateCountLabel();
+    void updateHints();
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void rangeChanged();
     OrderFilter filterFromBar() const;
 
@@ -84,6 +104,9 @@ private:
     QDateEdit *m_from;
     QDateEdit *m_to;
     QLabel *m_count;
+    QPushButton *m_newRows;
+    QPushButton *m_otherMatches;
+    QLabel *m_emptyHint;
     QAction *m_newOrder;
     QAction *m_repay;
     QAction *m_close;

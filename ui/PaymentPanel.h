@@ -6,6 +6,8 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <optional>
+
 class QLabel;
 
 namespace paydesk {
@@ -32,6 +34,9 @@ public:
     /// empty: its plain name.
     void setChannelLabel(const QString &label) { m_channelLabel = label; }
     void clear();
+    /// The order as it is now (from an OrderWatch): once it is paid, closed or refunded the
+    /// code is covered and the status says what happened.
+    void setOrder(const Order &order);
     QrWidget *qr() const { return m_qr; }
     QString statusText() const;
     QString countdownText() const;
@@ -49,6 +54,7 @@ private:
     QLabel *m_payload;
     QTimer m_timer;
     qint64 m_expiresAt = 0;
+    std::optional<Order> m_order;
     QPointer<PayTask> m_task;
     QString m_channelLabel;
 };

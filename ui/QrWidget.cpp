@@ -38,6 +38,16 @@ void QrWidget::setPayload(const QString &payload)
     update();
 }
 
+void QrWidget::setCover(const QString &text, const QColor &colour)
+{
+    if (m_cover == text && m_coverColour == colour)
+        return;
+    m_cover = text;
+    m_coverColour = colour.isValid() ? colour : QColor(0x75, 0x75, 0x75);
+    setAccessibleDescription(text);
+    update();
+}
+
 void QrWidget::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
@@ -55,11 +65,26 @@ void QrWidget::paintEvent(QPaintEvent *)
     const int drawn = module * total;
     const QPoint origin(square.left() + (side - drawn) / 2 + quiet * module, square.top() + (side - drawn) / 2 + quiet * module);
     p.setPen(Qt::NoPen);
-    p.setBrush(Qt::black);
+    // A covered code is drawn faint (light grey, never black): a phone cannot read it.
+    p.setBrush(m_cover.isEmpty() ? QColor(Qt::black) : QColor(0xDD, 0xDD, 0xDD));
     for (int y = 0; y < m_image.height(); ++y)
         for (int x = 0; x < m_image.width(); ++x)
             if (m_image.pixelIndex(x, y) == 1)
                 p.drawRect(origin.x() + x * module, origin.y() + y * module, module, module);
+    if (m_cover.isEmpty())
+        return;
+    QFont f = font();
+    f.setBold(true);
+    f.setPointSizeF(f.pointSizeF() * 1.8);
+    p.setFont(f);
+    const QFontMetrics fm(f);
+    const QRect band(square.left(), square.center().y() - fm.height(), square.width(), fm.height() * 2);
+    QColor fill = m_coverColour;
+    fill.setAlpha(230);
+    p.setBrush(fill);
+    p.drawRect(band);
+    p.setPen(Qt::white);
+    p.drawText(band.adjusted(6, 0, -6, 0), Qt::AlignCenter, fm.elidedText(m_cover, Qt::ElideRight, band.width() - 12));
 }
 
 } // namespace paydesk::ui

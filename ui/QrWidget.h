@@ -19,6 +19,10 @@ public:
     /// One pixel per module, black on white (for tests and copy).
     QImage image() const { return m_image; }
     static QImage encode(const QString &payload);
+    /// Covers the code with `text` ("Expired", "Paid") and greys it out so no one scans it;
+    /// an empty text shows the code again.
+    void setCover(const QString &text, const QColor &colour = QColor());
+    QString cover() const { return m_cover; }
 
     QSize sizeHint() const override { return {240, 240}; }
     QSize minimumSizeHint() const override { return {160, 160}; }
@@ -31,6 +35,8 @@ protected:
 private:
     QString m_payload;
     QImage m_image;
+    QString m_cover;
+    QColor m_coverColour;
 };
 
 } // namespace paydesk::ui

@@ -1,6 +1,7 @@
 #include "RefundDialog.h"
 
 #include "MessageBox.h"
+#include "OrderWatch.h"
 #include "services/Services.h"
 #include "sync/SyncEngine.h"
 
@@ -78,8 +79,34 @@ RefundDialog::RefundDialog(UiContext &ctx, const Order &order, QWidget *parent)
     });
     m_all->setEnabled(m_refundable.minor() > 0);
     m_submit->setDefault(true);
+    // Another refund or the channel may change what is refundable while the form is open.
+    m_watch = new OrderWatch(ctx, order, this);
+    connect(m_watch, &OrderWatch::checked, this, &RefundDialog::followOrder);
     validate();
     resize(460, 340);
+}
+
+void RefundDialog::followOrder()
+{
+    m_order = m_watch->order();
+    auto refundable = m_ctx.services.refundService.refundable(m_order.orderNo);
+    if (!refundable)
+        return;
+    const bool paid = m_order.state == OrderState::Paid || m_order.state == OrderState::PartiallyRefunded;
+    if (refundable->minor() == m_refundable.minor() && paid == m_gone.isEmpty())
+        return;
+    m_refundable = refundable.value();
+    m_available->setText(tr("%1 can still be refunded.").arg(m_refundable.toDisplayString(QLocale())));
+    m_gone.clear();
+    if (!paid || m_refundable.minor() <= 0) {
+        const QString happened = OrderWatch::whatHappened(m_order, m_ctx.services.clock->nowMs());
+        m_gone = m_refundable.minor() <= 0 ? tr("Nothing is left to refund on this order: other refunds took it meanwhile.")
+                                           : happened;
+        if (m_order.state == OrderState::Refunded)
+            m_gone = happened;
+    }
+    m_all->setEnabled(m_gone.isEmpty() && m_refundable.minor() > 0);
+    validate();
 }
 
 QString RefundDialog::problemText() const { return m_problem->text(); }
@@ -99,15 +126,20 @@ void RefundDialog::validate()
             amountOk = true;
     }
     const bool reasonOk = !m_reason->toPlainText().trimmed().isEmpty();
+    if (!m_gone.isEmpty()) {
+        problem = m_gone;
+        amountOk = false;
+    }
     m_problem->setText(problem);
-    m_amount->setStyleSheet(problem.isEmpty() ? QString() : QStringLiteral("border: 1px solid #c62828;"));
+    m_amount->setStyleSheet(problem.isEmpty() || !m_gone.isEmpty() ? QString() : QStringLiteral("border: 1px solid #c62828;"));
     m_submit->setEnabled(amountOk && reasonOk);
-    m_submit->setToolTip(!amountOk ? tr("Enter an amount within what is refundable.")
+    m_submit->setToolTip(!m_gone.isEmpty() ? m_gone : !amountOk ? tr("Enter an amount within what is refundable.")
                                    : !reasonOk ? tr("Give a reason for the refund.") : QString());
 }
 
 void RefundDialog::submit()
 {
+    m_watch->check(); // the freshest refundable amount before a money action
     if (!m_submit->isEnabled())
         return;
     const auto amount = Money::parse(m_amount->text().trimmed(), m_order.amount().currency(), AmountUse::Refund);

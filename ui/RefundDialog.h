@@ -13,6 +13,8 @@ class QPushButton;
 
 namespace paydesk::ui {
 
+class OrderWatch;
+
 /// Requests a refund: the amount is checked as it is typed against the money rules and what
 /// is still refundable; "All that is left" fills the rest; a reason is required. The request
 /// carries one key for the dialog's life, so a double click makes one refund.
@@ -34,8 +36,13 @@ public:
 
     void submit();
 
+    OrderWatch *watch() const { return m_watch; }
+
 private:
     void validate();
+    void followOrder();
+    OrderWatch *m_watch = nullptr;
+    QString m_gone; ///< why no refund can be asked any more (the order changed meanwhile)
     UiContext &m_ctx;
     Order m_order;
     Money m_refundable;

@@ -2,6 +2,7 @@
 
 #include "ChannelSetup.h"
 #include "Labels.h"
+#include "OrderWatch.h"
 #include "PaymentPanel.h"
 #include "channels/ChannelRegistry.h"
 #include "services/Services.h"
@@ -20,7 +21,8 @@
 namespace paydesk::ui {
 
 RepayDialog::RepayDialog(UiContext &ctx, const Order &order, QWidget *parent)
-    : QDialog(parent), m_ctx(ctx), m_order(order), m_channel(new QComboBox(this)), m_window(new QLabel(this)),
+    : QDialog(parent), m_ctx(ctx), m_order(order), m_watch(new OrderWatch(ctx, order, this)), m_state(new QLabel(this)),
+      m_channel(new QComboBox(this)), m_window(new QLabel(this)),
       m_error(new QLabel(this)), m_issue(new QPushButton(tr("&Issue new code"), this)), m_stack(new QStackedWidget(this)),
       m_panel(new PaymentPanel(*ctx.services.clock, this))
 {
@@ -29,6 +31,12 @@ RepayDialog::RepayDialog(UiContext &ctx, const Order &order, QWidget *parent)
     auto *intro = new QLabel(tr("Order %1, %2: %3").arg(order.orderNo, order.title, order.amount().toDisplayString(QLocale())), this);
     intro->setWordWrap(true);
     layout->addWidget(intro);
+    // What became of the order while this dialog was open (the customer paid, the timer closed it).
+    m_state->setObjectName(QStringLiteral("repayOrderState"));
+    m_state->setWordWrap(true);
+    m_state->setStyleSheet(QStringLiteral("background: #fff4e5; border: 1px solid #f5a623; border-radius: 4px; padding: 6px;"));
+    m_state->setVisible(false);
+    layout->addWidget(m_state);
 
     auto *choose = new QWidget(this);
     auto *form = new QFormLayout(choose);
@@ -60,8 +68,23 @@ RepayDialog::RepayDialog(UiContext &ctx, const Order &order, QWidget *parent)
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, &RepayDialog::updateWindow);
     m_timer.start();
+    connect(m_watch, &OrderWatch::changed, this, &RepayDialog::orderChanged);
     updateWindow();
+    orderChanged(m_watch->order());
     resize(420, 520);
+}
+
+QString RepayDialog::orderStateText() const { return m_state->isVisibleTo(this) ? m_state->text() : QString(); }
+
+void RepayDialog::orderChanged(const Order &order)
+{
+    m_order = order;
+    const QString happened = m_watch->whatHappened();
+    m_state->setText(happened.isEmpty() ? QString() : happened + u' ' + tr("There is nothing to repay."));
+    m_state->setVisible(!happened.isEmpty());
+    if (isShowingCode())
+        m_panel->setOrder(order);
+    updateWindow();
 }
 
 QString RepayDialog::windowText() const { return m_window->text() + u'\n' + m_error->text(); }
@@ -71,6 +94,15 @@ void RepayDialog::updateWindow()
 {
     if (isShowingCode())
         return;
+    if (!m_watch->isPayable()) {
+        // Paid, closed or out of time while the dialog was open: no new code, and say why.
+        m_window->clear();
+        m_error->clear();
+        m_channel->setEnabled(false);
+        m_issue->setEnabled(false);
+        m_issue->setToolTip(m_watch->whatHappened());
+        return;
+    }
     if (m_channel->count() == 0) {
         m_window->clear();
         m_error->setText(tr("No payment channel is set up. Add a channel profile in Settings."));
@@ -94,6 +126,7 @@ void RepayDialog::updateWindow()
 
 void RepayDialog::issue()
 {
+    m_watch->check(); // the freshest word on the order before a channel call
     if (!m_issue->isEnabled())
         return;
     m_issue->setEnabled(false);
@@ -114,6 +147,8 @@ void RepayDialog::issue()
             m_panel->show(r->order, *r->attempt, r->task.data());
         }
         m_stack->setCurrentWidget(m_panel);
+        m_watch->check();
+        m_panel->setOrder(m_watch->order());
     });
 }
 

@@ -12,6 +12,7 @@ class QStackedWidget;
 
 namespace paydesk::ui {
 
+class OrderWatch;
 class PaymentPanel;
 
 /// Re-issues the payment of a pending order: pick a channel, see how much time the new code
@@ -27,14 +28,20 @@ public:
     QComboBox *channelBox() const { return m_channel; }
     QString windowText() const;
     bool isShowingCode() const;
+    /// What became of the order while the dialog was open (paid, closed…); empty while payable.
+    QString orderStateText() const;
+    OrderWatch *watch() const { return m_watch; }
 
     /// Starts the repay (what the button does).
     void issue();
 
 private:
     void updateWindow();
+    void orderChanged(const Order &order);
     UiContext &m_ctx;
     Order m_order;
+    OrderWatch *m_watch;
+    QLabel *m_state;
     QComboBox *m_channel;
     QLabel *m_window;
     QLabel *m_error;

@@ -24,7 +24,7 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     : Page(parent), m_ctx(ctx), m_model(new ReviewQueueModel(ctx.services.refundService, *ctx.services.clock, this)),
       m_table(new QTableView(this)), m_note(new QLineEdit(this)), m_approve(new QPushButton(tr("&Approve"), this)),
       m_reject(new QPushButton(tr("Re&ject"), this)), m_retry(new QPushButton(tr("Send a&gain"), this)),
-      m_queue(new QComboBox(this)), m_summary(new QLabel(this))
+      m_queue(new QComboBox(this)), m_summary(new QLabel(this)), m_refusal(new QLabel(this))
 {
     setObjectName(QStringLiteral("reviewPage"));
     auto *layout = new QVBoxLayout(this);
@@ -67,6 +67,11 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     row->addWidget(m_reject);
     row->addWidget(m_retry);
     layout->addLayout(row);
+    m_refusal->setObjectName(QStringLiteral("reviewRefusal"));
+    m_refusal->setWordWrap(true);
+    m_refusal->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_refusal->hide();
+    layout->addWidget(m_refusal);
     m_retry->setObjectName(QStringLiteral("retryButton"));
     m_retry->hide();
     m_table->setColumnHidden(ReviewQueueModel::ChannelSaid, true);
@@ -81,7 +86,15 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
         m_note->setPlaceholderText(refused ? tr("Why it can go out now (required)") : tr("What you checked (required to reject)"));
         refresh();
     });
-    m_approve->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    // Ctrl+Return on a disabled button would do nothing and say nothing: the page's own
+    // action approves, or says why not (your own request, no selection, a clerk).
+    auto *approveKey = new QAction(tr("Approve"), this);
+    approveKey->setObjectName(QStringLiteral("approveAction"));
+    approveKey->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    approveKey->setShortcutContext(Qt::WindowShortcut);
+    addAction(approveKey);
+    connect(approveKey, &QAction::triggered, this, &ReviewPage::approveFromKeyboard);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, m_refusal, &QLabel::hide);
     connect(m_approve, &QPushButton::clicked, this, &ReviewPage::approve);
     connect(m_reject, &QPushButton::clicked, this, &ReviewPage::reject);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &ReviewPage::updateButtons);
@@ -169,6 +182,22 @@ void ReviewPage::retry()
         emit booksChanged();
     }
     refresh();
+}
+
+QString ReviewPage::refusalText() const { return m_refusal->isVisibleTo(this) ? m_refusal->text() : QString(); }
+
+void ReviewPage::approveFromKeyboard()
+{
+    if (m_approve->isVisible() && m_approve->isEnabled()) {
+        m_refusal->hide();
+        approve();
+        return;
+    }
+    const QString why = m_approve->isVisible() ? m_approve->toolTip()
+                                               : tr("Refunds the channel refused are not approved again; use Send again.");
+    m_refusal->setText(tr("Not approved: %1").arg(why));
+    m_refusal->show();
+    emit message(m_refusal->text());
 }
 
 void ReviewPage::approve() { review(true); }

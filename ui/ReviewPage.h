@@ -33,6 +33,10 @@ public:
     QPushButton *approveButton() const { return m_approve; }
     QPushButton *rejectButton() const { return m_reject; }
     QPushButton *retryButton() const { return m_retry; }
+    /// Why the last Ctrl+Return did not approve (empty when it did or was not pressed).
+    QString refusalText() const;
+    /// What Ctrl+Return does: approves, or says why it cannot.
+    void approveFromKeyboard();
     /// 0: waiting for review, 1: refused by the channel.
     QComboBox *queueBox() const { return m_queue; }
     bool selectRefund(const QString &outRefundNo);
@@ -53,6 +57,7 @@ private:
     QPushButton *m_retry;
     QComboBox *m_queue;
     QLabel *m_summary;
+    QLabel *m_refusal;
 };
 
 } // namespace paydesk::ui

@@ -55,10 +55,59 @@ int pageIndex(const QString &name)
     return int(AppOptions::pageNames().indexOf(name));
 }
 
+void setNames()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("PayDesk"));
+    QCoreApplication::setApplicationName(QStringLiteral("paydesk"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(PAYDESK_VERSION));
+}
+
+/// --help and --version answer on the terminal: a QCoreApplication needs no display, so they
+/// work over ssh, in CI and in scripts. Without any display a wrong option is reported the
+/// same way, and a right one gets a sentence instead of Qt's abort. Returns -1 to go on.
+int answerWithoutDisplay(int argc, char *argv[])
+{
+    QString language;
+    bool asked = false;
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--help" || a == "-h" || a == "-?" || a == "--help-all" || a == "--version" || a == "-v")
+            asked = true;
+        else if (a == "--lang" && i + 1 < argc)
+            language = QString::fromLocal8Bit(argv[i + 1]);
+        else if (a.startsWith("--lang="))
+            language = QString::fromLocal8Bit(a.mid(7));
+    }
+#if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS) && !defined(Q_OS_ANDROID)
+    // X11 and Wayland name their display in the environment; Windows and macOS always have one.
+    const bool noDisplay = qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+#else
+    const bool noDisplay = false;
+#endif
+    if (!asked && !noDisplay)
+        return -1;
+    QCoreApplication core(argc, argv);
+    setNames();
+    ui::Translations::install(core, language);
+    // Prints the help, the version or what is wrong with the command line, and exits.
+    const AppOptions opt = AppOptions::parse(QCoreApplication::arguments());
+    if (!opt.error.isEmpty()) {
+        qCritical("paydesk: %s", qPrintable(opt.error));
+        return 1;
+    }
+    qCritical("paydesk: %s", qPrintable(QCoreApplication::translate("main", "no display to open a window on (DISPLAY is not set). "
+                                                                          "Run it in a desktop session, or with QT_QPA_PLATFORM=offscreen "
+                                                                          "for screenshots; paydeskctl works without one.")));
+    return 1;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
 {
+    if (const int answered = answerWithoutDisplay(argc, argv); answered >= 0)
+        return answered;
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("PayDesk"));
     QApplication::setApplicationName(QStringLiteral("paydesk"));
