@@ -8,6 +8,7 @@
 #include <QDateTime>
 #include <QHash>
 #include <QLocale>
+#include <QMap>
 
 #include <algorithm>
 
@@ -99,6 +100,36 @@ int ReconRunModel::rowOfRun(qint64 runId) const
         if (all.at(i).run.id == runId)
             return i;
     return -1;
+}
+
+int ReconRunModel::rowOfDay(const QDate &day) const
+{
+    const auto &all = rows();
+    for (int i = 0; i < all.size(); ++i)
+        if (all.at(i).run.date == day)
+            return i;
+    return -1;
+}
+
+QMap<QDate, ReconRunModel::DayResult> ReconRunModel::dayResults(const QList<ReconRunRow> &rows)
+{
+    QHash<std::pair<int, qint64>, const ReconRunRow *> newest; // (channel, julian day) -> its newest run
+    for (const ReconRunRow &r : rows) {
+        const std::pair<int, qint64> key{int(r.run.channel), r.run.date.toJulianDay()};
+        const ReconRunRow *&slot = newest[key];
+        if (!slot || r.run.id > slot->run.id)
+            slot = &r;
+    }
+    QMap<QDate, DayResult> out;
+    for (const ReconRunRow *r : std::as_const(newest)) {
+        const DayResult mine = r->run.differences > 0 ? DayResult::Differences : DayResult::Matched;
+        auto it = out.find(r->run.date);
+        if (it == out.end())
+            out.insert(r->run.date, mine);
+        else if (mine == DayResult::Differences)
+            it.value() = mine;
+    }
+    return out;
 }
 
 QVariant ReconRunModel::header(int column) const

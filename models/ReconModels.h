@@ -4,6 +4,7 @@
 
 #include "storage/ReconRepository.h"
 
+#include <QMap>
 #include <QObject>
 
 namespace paydesk {
@@ -38,6 +39,14 @@ public:
     bool isLoading() const { return m_loading; }
     /// The row of the run with this id, or -1.
     int rowOfRun(qint64 runId) const;
+    /// The first (newest) row of a bill day, or -1.
+    int rowOfDay(const QDate &day) const;
+
+    /// What a day of the reconciliation calendar shows: the newest run of each channel that
+    /// day decides (an older run's differences may have been settled by a re-run).
+    enum class DayResult { Matched, Differences };
+    static QMap<QDate, DayResult> dayResults(const QList<ReconRunRow> &rows);
+    QMap<QDate, DayResult> dayResults() const { return dayResults(rows()); }
 
 signals:
     void loaded();

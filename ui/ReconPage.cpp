@@ -12,6 +12,7 @@
 #include "util/Csv.h"
 
 #include <QAction>
+#include <QCalendarWidget>
 #include <QComboBox>
 #include <QDateEdit>
 #include <QDateTime>
@@ -31,6 +32,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
+#include <QTextCharFormat>
 #include <QTimeZone>
 #include <QVBoxLayout>
 
@@ -243,8 +245,36 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
     connect(exportAction, &QAction::triggered, this, &ReconPage::exportDifferences);
     connect(m_exportButton, &QPushButton::clicked, this, &ReconPage::exportDifferences);
 
+    // ---- the calendar of days, coloured by result ----
+    m_calendar = new QCalendarWidget(this);
+    m_calendar->setObjectName(QStringLiteral("reconCalendar"));
+    m_calendar->setGridVisible(true);
+    m_calendar->setVerticalHeaderFormat(QCalendarWidget::NoVerticalHeader);
+    m_calendar->setAccessibleName(tr("Reconciled days"));
+    m_calendar->setToolTip(tr("Green: the bill matched our books. Red: differences. Click a day to see its run."));
+    auto *legend = new QLabel(tr("<span style=\"background:%1\">&nbsp;&nbsp;&nbsp;&nbsp;</span> matched&nbsp;&nbsp; "
+                                 "<span style=\"background:%2\">&nbsp;&nbsp;&nbsp;&nbsp;</span> differences")
+                                  .arg(dayBackground(ReconRunModel::DayResult::Matched).name(),
+                                       dayBackground(ReconRunModel::DayResult::Differences).name()),
+                              this);
+    legend->setObjectName(QStringLiteral("reconCalendarLegend"));
+    auto *calendarColumn = new QWidget(this);
+    auto *calendarLayout = new QVBoxLayout(calendarColumn);
+    calendarLayout->setContentsMargins(0, 0, 0, 0);
+    calendarLayout->addWidget(m_calendar);
+    calendarLayout->addWidget(legend);
+    calendarLayout->addStretch(1);
+    connect(m_calendar, &QCalendarWidget::clicked, this, &ReconPage::daySelected);
+    connect(m_calendar, &QCalendarWidget::activated, this, &ReconPage::daySelected);
+    auto *topSplit = new QSplitter(Qt::Horizontal, this);
+    topSplit->addWidget(calendarColumn);
+    topSplit->addWidget(m_runStack);
+    topSplit->setStretchFactor(0, 0);
+    topSplit->setStretchFactor(1, 1);
+    topSplit->setChildrenCollapsible(false);
+
     auto *split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_runStack);
+    split->addWidget(topSplit);
     split->addWidget(m_diffBox);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
@@ -327,7 +357,39 @@ void ReconPage::runsLoaded()
         selectRun(it != all.cend() ? it->run.id : all.constFirst().run.id);
     }
     runSelected(); // a re-run of the same day touches the same differences: read them again
+    paintCalendar();
     updateActions();
+}
+
+QColor ReconPage::dayBackground(ReconRunModel::DayResult result)
+{
+    // Light enough for dark text in either theme's calendar; told apart by more than hue
+    // (the tooltip and the legend name them).
+    return result == ReconRunModel::DayResult::Matched ? QColor(0xC7, 0xE9, 0xD0) : QColor(0xF6, 0xC4, 0xC8);
+}
+
+void ReconPage::paintCalendar()
+{
+    m_calendar->setDateTextFormat(QDate(), QTextCharFormat()); // forget last time's colours
+    const QMap<QDate, ReconRunModel::DayResult> days = m_runs->dayResults();
+    for (auto it = days.cbegin(); it != days.cend(); ++it) {
+        QTextCharFormat f;
+        f.setBackground(dayBackground(it.value()));
+        f.setForeground(QColor(0x1F, 0x1F, 0x1F));
+        f.setFontWeight(QFont::Bold);
+        m_calendar->setDateTextFormat(it.key(), f);
+    }
+    m_calendar->setMaximumDate(yesterdayInBeijing(m_ctx.services.clock->nowMs()).addDays(1));
+}
+
+void ReconPage::daySelected(const QDate &day)
+{
+    const int row = m_runs->rowOfDay(day);
+    if (row < 0) {
+        showStatus(tr("No reconciliation of %1 yet.").arg(dayText(day)), false);
+        return;
+    }
+    selectRun(m_runs->rows().at(row).run.id);
 }
 
 bool ReconPage::selectRun(qint64 runId)
@@ -353,6 +415,10 @@ void ReconPage::runSelected()
         return;
     }
     const ReconRun &r = row->run;
+    {
+        const QSignalBlocker quiet(m_calendar); // following the table, not choosing a day
+        m_calendar->setSelectedDate(r.date);
+    }
     m_diffBox->setTitle(tr("Differences — %1, bill of %2 (run %3 by %4)").arg(Labels::of(r.channel), dayText(r.date)).arg(r.id).arg(Labels::actor(r.runBy)));
     if (r.differences == 0) {
         m_noDiffs->setText(tr("No differences: all %n row(s) of the bill matched our books.", nullptr, r.billPayments + r.billRefunds));

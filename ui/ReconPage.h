@@ -3,12 +3,15 @@
 #include "Page.h"
 #include "UiContext.h"
 
+#include "ReconModels.h"
 #include "services/ReconService.h"
 
+#include <QColor>
 #include <QDialog>
 #include <QPointer>
 
 class QAction;
+class QCalendarWidget;
 class QComboBox;
 class QDateEdit;
 class QGroupBox;
@@ -78,6 +81,9 @@ public:
     ReconDifferenceModel *differences() const { return m_diffs; }
     QTableView *runTable() const { return m_runTable; }
     QTableView *differenceTable() const { return m_diffTable; }
+    /// The days reconciled, coloured by result (dayBackground); clicking one shows its run.
+    QCalendarWidget *calendar() const { return m_calendar; }
+    static QColor dayBackground(ReconRunModel::DayResult result);
     QAction *fetchAction() const { return m_fetchAction; }
     QAction *importAction() const { return m_importAction; }
     QAction *openOrderAction() const { return m_openAction; }
@@ -131,6 +137,8 @@ private:
     void fail(const QString &title, const QString &text);
     void setBusy(bool busy, const QString &text = {});
     void runsLoaded();
+    void paintCalendar();
+    void daySelected(const QDate &day);
     void runSelected();
     void updateActions();
     void showStatus(const QString &text, bool error);
@@ -138,6 +146,7 @@ private:
     UiContext &m_ctx;
     ReconRunModel *m_runs;
     ReconDifferenceModel *m_diffs;
+    QCalendarWidget *m_calendar = nullptr;
     QStackedWidget *m_runStack;
     QTableView *m_runTable;
     QLabel *m_empty;

@@ -22,6 +22,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QCalendarWidget>
 #include <QApplication>
 #include <QComboBox>
 #include <QDateEdit>
@@ -37,6 +38,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextCharFormat>
 #include <QTimeZone>
 
 using namespace Qt::StringLiterals;
@@ -51,6 +53,7 @@ private slots:
     void clerkSeesItReadOnly();
     void financeReconcilesAndOpensTheOrder();
     void reRunFindsNothingNew();
+    void calendarColoursEachDayByItsNewestRun();
     void noBillAndFailuresAreToldApart();
     void importsADownloadedBill();
     void financeChartsTakeTheFeesFromTheBill();
@@ -329,6 +332,48 @@ void TestReconPage::reRunFindsNothingNew()
     QCOMPARE(page->runTable()->currentIndex().row(), 0); // the new run is the one shown
     QTRY_COMPARE(page->differences()->runId(), latest.run.id);
     QTRY_COMPARE(page->differences()->rowCount(), before);
+}
+
+void TestReconPage::calendarColoursEachDayByItsNewestRun()
+{
+    // The rule: a channel's newest run of a day decides it (a re-run may have settled an
+    // older run's differences); one channel with differences makes the day red.
+    auto row = [](qint64 id, ChannelKind channel, const QDate &day, int differences) {
+        ReconRunRow r;
+        r.run.id = id;
+        r.run.channel = channel;
+        r.run.date = day;
+        r.run.differences = differences;
+        return r;
+    };
+    const QDate a(2026, 11, 2), b(2026, 11, 3), c(2026, 11, 4);
+    const auto results = ReconRunModel::dayResults({row(7, ChannelKind::WeChat, a, 0), row(3, ChannelKind::WeChat, a, 2),
+                                                    row(4, ChannelKind::WeChat, b, 0), row(5, ChannelKind::Alipay, b, 1)});
+    QCOMPARE(results.size(), 2);
+    QVERIFY(results.value(a) == ReconRunModel::DayResult::Matched);
+    QVERIFY(results.value(b) == ReconRunModel::DayResult::Differences);
+    QVERIFY(!results.contains(c));
+
+    // On the page: today's runs found differences, so today is red; a day without a run has
+    // no colour and says so when clicked; clicking today shows today's newest run.
+    auto window = financeWindow();
+    QVERIFY(window);
+    window->showPage(ui::MainWindow::Reconciliation);
+    ui::ReconPage *page = window->reconPage();
+    QTRY_VERIFY(page->runs()->rowCount() >= 2);
+    QCalendarWidget *calendar = page->calendar();
+    QVERIFY(calendar->isVisible());
+    QTRY_COMPARE(calendar->dateTextFormat(today()).background().color(),
+                 ui::ReconPage::dayBackground(ReconRunModel::DayResult::Differences));
+    QCOMPARE(calendar->dateTextFormat(today().addDays(-3)).background().style(), Qt::NoBrush);
+    QCOMPARE(calendar->selectedDate(), today()); // follows the run shown
+    page->runTable()->setCurrentIndex(page->runs()->index(page->runs()->rowCount() - 1, 0));
+    emit calendar->clicked(today().addDays(-3));
+    QVERIFY2(page->statusText().contains(today().addDays(-3).toString(Qt::ISODate)), qPrintable(page->statusText()));
+    QCOMPARE(page->runTable()->currentIndex().row(), page->runs()->rowCount() - 1); // nothing else chosen
+    emit calendar->clicked(today());
+    QCOMPARE(page->runTable()->currentIndex().row(), page->runs()->rowOfDay(today()));
+    QCOMPARE(page->runs()->rows().at(page->runTable()->currentIndex().row()).run.date, today());
 }
 
 void TestReconPage::noBillAndFailuresAreToldApart()
