@@ -2056,6 +2056,10 @@
         <source>--open takes repay, new-order, reconcile or shortcuts.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>no display to open a window on (DISPLAY is not set). Run it in a desktop session, or with QT_QPA_PLATFORM=offscreen for screenshots; paydeskctl works without one.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk</name>
@@ -2391,6 +2395,25 @@
     </message>
 </context>
 <context>
+    <name>paydesk::LateLook</name>
+    <message>
+        <source>the %1 channel is not set up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>payment %1 was scanned after it was given up; closed it at %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>payment %1 was paid after the channel said it did not exist: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>payment %1: no late look possible (%2); the daily bill will show any money</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>paydesk::OrderTableModel</name>
     <message>
         <source>Order no</source>
@@ -2443,6 +2466,18 @@
     <message>
         <source>Closed by hand</source>
         <translation>Closed by hand</translation>
+    </message>
+    <message>
+        <source>Closing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Being closed at the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The time to pay ran out; the timer is closing it at the channel</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2767,9 +2802,9 @@
     </message>
     <message numerus="yes">
         <source>%n difference(s) between the bill and our books; %1 new in this run</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n difference between the bill and our books; %1 new in this run</numerusform>
+            <numerusform>%n differences between the bill and our books; %1 new in this run</numerusform>
         </translation>
     </message>
     <message>
@@ -2786,16 +2821,16 @@
     </message>
     <message numerus="yes">
         <source>%n difference(s), %1 new</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n difference, %1 new</numerusform>
+            <numerusform>%n differences, %1 new</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n difference(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n difference</numerusform>
+            <numerusform>%n differences</numerusform>
         </translation>
     </message>
     <message>
@@ -2827,9 +2862,9 @@
     </message>
     <message numerus="yes">
         <source>reconciled %1 %2: %n difference(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>reconciled %1 %2: %n difference</numerusform>
+            <numerusform>reconciled %1 %2: %n differences</numerusform>
         </translation>
     </message>
 </context>
@@ -3763,9 +3798,9 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message numerus="yes">
         <source>from the channels&apos; bills of %n day(s): fees %1, net after fees %2</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>from the channels&apos; bills of %n day: fees %1, net after fees %2</numerusform>
+            <numerusform>from the channels&apos; bills of %n days: fees %1, net after fees %2</numerusform>
         </translation>
     </message>
     <message>
@@ -3790,7 +3825,7 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message>
         <source>%1 (%2)</source>
-        <translation type="unfinished">%1 (%2)</translation>
+        <translation>%1 (%2)</translation>
     </message>
 </context>
 <context>
@@ -4122,6 +4157,14 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <source>Reconciliation: open the difference&apos;s order</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Time runs %1× faster</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::NewOrderDialog</name>
@@ -4274,6 +4317,37 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message>
         <source>Show raw details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Closing (the time to pay ran out)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::OrderWatch</name>
+    <message>
+        <source>The time to pay order %1 has run out; it is being closed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 was paid at %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 is paid and partly refunded (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 has been refunded in full.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 was closed: the time to pay ran out.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 was closed.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4473,6 +4547,71 @@ The customer can no longer pay it; any open payment code is closed at the channe
         <source>Export</source>
         <translation>Export</translation>
     </message>
+    <message>
+        <source>Clear search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>↑ %n new order(s) — show</source>
+        <translation>
+            <numerusform>↑ %n new order — show</numerusform>
+            <numerusform>↑ %n new orders — show</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>New orders came in while you were reading; they wait here so the rows do not move.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) in other states — show all</source>
+        <translation>
+            <numerusform>%n match in other states — show all</numerusform>
+            <numerusform>%n matches in other states — show all</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) outside these filters — show all</source>
+        <translation>
+            <numerusform>%n match outside these filters — show all</numerusform>
+            <numerusform>%n matches outside these filters — show all</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Clear the state, channel and date filters and keep the search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>No order here matches “%1”, but %n in other states or dates do.</source>
+        <translation>
+            <numerusform>No order here matches “%1”, but %n in other states or dates does.</numerusform>
+            <numerusform>No order here matches “%1”, but %n in other states or dates do.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No order matches “%1”.
+Search looks in the order number, the title and the buyer; Escape clears the search.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No orders in this state, channel or date range.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No orders yet. New order (Ctrl+N) takes a payment at the counter.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is now %2 and no longer matches the filter; nothing is selected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is nothing to close.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::PaymentPanel</name>
@@ -4499,6 +4638,34 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>This code has expired</source>
         <translation>This code has expired</translation>
+    </message>
+    <message>
+        <source>Paid at %1. The customer need not scan again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The order was closed: the time to pay ran out.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The order was closed; this code no longer takes payments.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation type="unfinished">Paid</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation type="unfinished">Closed</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This code can no longer be paid. While the order is open, Repay issues a new one.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -4596,9 +4763,9 @@ FINANCE staff check the channels&apos; daily bills against our books here; the r
     </message>
     <message numerus="yes">
         <source>No differences: all %n row(s) of the bill matched our books.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>No differences: all %n row of the bill matched our books.</numerusform>
+            <numerusform>No differences: all %n rows of the bill matched our books.</numerusform>
         </translation>
     </message>
     <message>
@@ -4731,9 +4898,9 @@ The channel said: %3</source>
     </message>
     <message numerus="yes">
         <source>Exported %n difference(s) to %1.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Exported %n difference to %1.</numerusform>
+            <numerusform>Exported %n differences to %1.</numerusform>
         </translation>
     </message>
     <message>
@@ -4767,6 +4934,22 @@ The channel said: %3</source>
     <message>
         <source>Anomaly %1 resolved.</source>
         <translation type="unfinished">Anomaly %1 resolved.</translation>
+    </message>
+    <message>
+        <source>Reconciled days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Green: the bill matched our books. Red: differences. Click a day to see its run.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;background:%1&quot;&gt;&amp;nbsp;&amp;nbsp;&amp;nbsp;&amp;nbsp;&lt;/span&gt; matched&amp;nbsp;&amp;nbsp; &lt;span style=&quot;background:%2&quot;&gt;&amp;nbsp;&amp;nbsp;&amp;nbsp;&amp;nbsp;&lt;/span&gt; differences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No reconciliation of %1 yet.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -4910,6 +5093,10 @@ The channel said: %3</source>
         <source>Request refund</source>
         <translation>Request refund</translation>
     </message>
+    <message>
+        <source>Nothing is left to refund on this order: other refunds took it meanwhile.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::RepayDialog</name>
@@ -4944,6 +5131,10 @@ The channel said: %3</source>
     <message>
         <source>Closing the previous code and asking the channel for a new one…</source>
         <translation>Closing the previous code and asking the channel for a new one…</translation>
+    </message>
+    <message>
+        <source>There is nothing to repay.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -5057,9 +5248,9 @@ No money moves; %4 is refundable again and %5 sees your note.</translation>
     </message>
     <message numerus="yes">
         <source>%n refund(s) refused by the channel, %1 in total: the customer has not been paid.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n refund refused by the channel, %1: the customer has not been paid.</numerusform>
+            <numerusform>%n refunds refused by the channel, %1 in total: the customer has not been paid.</numerusform>
         </translation>
     </message>
     <message>
@@ -5090,6 +5281,18 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
     </message>
     <message>
         <source>Refund %1 goes out again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refunds the channel refused are not approved again; use Send again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not approved: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

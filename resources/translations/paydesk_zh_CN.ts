@@ -2051,6 +2051,10 @@
         <source>--open takes repay, new-order, reconcile or shortcuts.</source>
         <translation>--open 可选 repay、new-order、reconcile 或 shortcuts。</translation>
     </message>
+    <message>
+        <source>no display to open a window on (DISPLAY is not set). Run it in a desktop session, or with QT_QPA_PLATFORM=offscreen for screenshots; paydeskctl works without one.</source>
+        <translation>没有可打开窗口的显示器（未设置 DISPLAY）。请在桌面会话中运行，截图时可设置 QT_QPA_PLATFORM=offscreen；paydeskctl 无需显示器。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk</name>
@@ -2386,6 +2390,25 @@
     </message>
 </context>
 <context>
+    <name>paydesk::LateLook</name>
+    <message>
+        <source>the %1 channel is not set up</source>
+        <translation>%1 渠道尚未配置</translation>
+    </message>
+    <message>
+        <source>payment %1 was scanned after it was given up; closed it at %2</source>
+        <translation>支付 %1 在放弃后被扫码；已在 %2 关闭</translation>
+    </message>
+    <message>
+        <source>payment %1 was paid after the channel said it did not exist: %2</source>
+        <translation>渠道曾称支付 %1 不存在，之后却已付款：%2</translation>
+    </message>
+    <message>
+        <source>payment %1: no late look possible (%2); the daily bill will show any money</source>
+        <translation>支付 %1：无法再次查询（%2）；如有款项，将在每日对账单中显示</translation>
+    </message>
+</context>
+<context>
     <name>paydesk::OrderTableModel</name>
     <message>
         <source>Order no</source>
@@ -2438,6 +2461,18 @@
     <message>
         <source>Closed by hand</source>
         <translation>手动关闭</translation>
+    </message>
+    <message>
+        <source>Closing</source>
+        <translation>关闭中</translation>
+    </message>
+    <message>
+        <source>Being closed at the channel</source>
+        <translation>正在渠道侧关闭</translation>
+    </message>
+    <message>
+        <source>The time to pay ran out; the timer is closing it at the channel</source>
+        <translation>支付时间已到，定时器正在渠道侧关闭该订单</translation>
     </message>
 </context>
 <context>
@@ -4109,6 +4144,14 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <source>Reconciliation: open the difference&apos;s order</source>
         <translation>对账：打开差异对应的订单</translation>
     </message>
+    <message>
+        <source>Time runs %1× faster</source>
+        <translation>时间加速 %1 倍</translation>
+    </message>
+    <message>
+        <source>Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.</source>
+        <translation>演示时间：这里所有的时钟、倒计时和支付截止时间都比实际时间快 %1 倍。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::NewOrderDialog</name>
@@ -4262,6 +4305,37 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Show raw details</source>
         <translation>显示原始详情</translation>
+    </message>
+    <message>
+        <source>Closing (the time to pay ran out)</source>
+        <translation>关闭中（支付时间已到）</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::OrderWatch</name>
+    <message>
+        <source>The time to pay order %1 has run out; it is being closed.</source>
+        <translation>订单 %1 的支付时间已到，正在关闭。</translation>
+    </message>
+    <message>
+        <source>Order %1 was paid at %2.</source>
+        <translation>订单 %1 已于 %2 支付。</translation>
+    </message>
+    <message>
+        <source>Order %1 is paid and partly refunded (%2).</source>
+        <translation>订单 %1 已支付，并已部分退款（%2）。</translation>
+    </message>
+    <message>
+        <source>Order %1 has been refunded in full.</source>
+        <translation>订单 %1 已全额退款。</translation>
+    </message>
+    <message>
+        <source>Order %1 was closed: the time to pay ran out.</source>
+        <translation>订单 %1 已关闭：支付时间已到。</translation>
+    </message>
+    <message>
+        <source>Order %1 was closed.</source>
+        <translation>订单 %1 已关闭。</translation>
     </message>
 </context>
 <context>
@@ -4458,6 +4532,68 @@ The customer can no longer pay it; any open payment code is closed at the channe
         <source>Export</source>
         <translation>导出</translation>
     </message>
+    <message>
+        <source>Clear search</source>
+        <translation>清除搜索</translation>
+    </message>
+    <message numerus="yes">
+        <source>↑ %n new order(s) — show</source>
+        <translation>
+            <numerusform>↑ %n 个新订单 — 显示</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>New orders came in while you were reading; they wait here so the rows do not move.</source>
+        <translation>您浏览时有新订单进来；它们先在这里等候，列表不会跳动。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) in other states — show all</source>
+        <translation>
+            <numerusform>其他状态中有 %n 个匹配 — 全部显示</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es) outside these filters — show all</source>
+        <translation>
+            <numerusform>筛选条件之外有 %n 个匹配 — 全部显示</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Clear the state, channel and date filters and keep the search</source>
+        <translation>清除状态、渠道和日期筛选，保留搜索内容</translation>
+    </message>
+    <message numerus="yes">
+        <source>No order here matches “%1”, but %n in other states or dates do.</source>
+        <translation>
+            <numerusform>这里没有与“%1”匹配的订单，但其他状态或日期中有 %n 个。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No order matches “%1”.
+Search looks in the order number, the title and the buyer; Escape clears the search.</source>
+        <translation>没有与“%1”匹配的订单。
+搜索范围为订单号、标题和买家；按 Esc 清除搜索。</translation>
+    </message>
+    <message>
+        <source>No orders in this state, channel or date range.</source>
+        <translation>此状态、渠道或日期范围内没有订单。</translation>
+    </message>
+    <message>
+        <source>No orders yet. New order (Ctrl+N) takes a payment at the counter.</source>
+        <translation>还没有订单。点“新建订单”（Ctrl+N）即可在柜台收款。</translation>
+    </message>
+    <message>
+        <source>%1 is now %2 and no longer matches the filter; nothing is selected.</source>
+        <translation>%1 现为“%2”，已不符合筛选条件；当前未选中任何订单。</translation>
+    </message>
+    <message>
+        <source>There is nothing to close.</source>
+        <translation>无需再关闭。</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::PaymentPanel</name>
@@ -4484,6 +4620,34 @@ The customer can no longer pay it; any open payment code is closed at the channe
     <message>
         <source>This code has expired</source>
         <translation>二维码已失效</translation>
+    </message>
+    <message>
+        <source>Paid at %1. The customer need not scan again.</source>
+        <translation>已于 %1 支付。顾客无需再次扫码。</translation>
+    </message>
+    <message>
+        <source>The order was closed: the time to pay ran out.</source>
+        <translation>订单已关闭：支付时间已到。</translation>
+    </message>
+    <message>
+        <source>The order was closed; this code no longer takes payments.</source>
+        <translation>订单已关闭；此二维码不再接受付款。</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>已支付</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>This code can no longer be paid. While the order is open, Repay issues a new one.</source>
+        <translation>此二维码已无法付款。订单未关闭时，可通过“重新支付”生成新的二维码。</translation>
     </message>
 </context>
 <context>
@@ -4759,6 +4923,22 @@ The channel said: %3</source>
         <source>Anomaly %1 resolved.</source>
         <translation>异常 %1 已解决。</translation>
     </message>
+    <message>
+        <source>Reconciled days</source>
+        <translation>已对账的日期</translation>
+    </message>
+    <message>
+        <source>Green: the bill matched our books. Red: differences. Click a day to see its run.</source>
+        <translation>绿色：账单与账目一致。红色：有差异。点击某天查看该日的对账。</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;background:%1&quot;&gt;&amp;nbsp;&amp;nbsp;&amp;nbsp;&amp;nbsp;&lt;/span&gt; matched&amp;nbsp;&amp;nbsp; &lt;span style=&quot;background:%2&quot;&gt;&amp;nbsp;&amp;nbsp;&amp;nbsp;&amp;nbsp;&lt;/span&gt; differences</source>
+        <translation>&lt;span style=&quot;background:%1&quot;&gt;&amp;nbsp;&amp;nbsp;&amp;nbsp;&amp;nbsp;&lt;/span&gt; 一致&amp;nbsp;&amp;nbsp; &lt;span style=&quot;background:%2&quot;&gt;&amp;nbsp;&amp;nbsp;&amp;nbsp;&amp;nbsp;&lt;/span&gt; 有差异</translation>
+    </message>
+    <message>
+        <source>No reconciliation of %1 yet.</source>
+        <translation>%1 尚未对账。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::ReconRunDialog</name>
@@ -4901,6 +5081,10 @@ The channel said: %3</source>
         <source>Request refund</source>
         <translation>申请退款</translation>
     </message>
+    <message>
+        <source>Nothing is left to refund on this order: other refunds took it meanwhile.</source>
+        <translation>此订单已无可退金额：期间其他退款已用完。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::RepayDialog</name>
@@ -4935,6 +5119,10 @@ The channel said: %3</source>
     <message>
         <source>Closing the previous code and asking the channel for a new one…</source>
         <translation>正在关闭上一个二维码并向渠道申请新的…</translation>
+    </message>
+    <message>
+        <source>There is nothing to repay.</source>
+        <translation>无需重新支付。</translation>
     </message>
 </context>
 <context>
@@ -5082,6 +5270,18 @@ The channel refused it: &quot;%4&quot;. It goes out with the same refund number,
     <message>
         <source>Refund %1 goes out again.</source>
         <translation>退款 %1 将重新提交。</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>批准</translation>
+    </message>
+    <message>
+        <source>Refunds the channel refused are not approved again; use Send again.</source>
+        <translation>被渠道拒绝的退款无需再次批准；请使用“重新提交”。</translation>
+    </message>
+    <message>
+        <source>Not approved: %1</source>
+        <translation>未批准：%1</translation>
     </message>
 </context>
 <context>
