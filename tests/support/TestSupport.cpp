@@ -1,5 +1,8 @@
 #include "TestSupport.h"
 
+#include "channels/SimulatedChannel.h"
+#include "demo/DemoSeeder.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QSqlDatabase>
@@ -90,6 +93,26 @@ std::unique_ptr<Services> makeServices(const QString &url, ManualClock **clockOu
     if (clockOut)
         *clockOut = clock.get();
     return std::make_unique<Services>(std::move(db.value()), std::move(clock), fastHasher());
+}
+
+DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind simAs)
+{
+    DemoBooks out;
+    out.services = makeServices(url, &out.clock);
+    Services &s = *out.services;
+    DemoSeeder seeder(*s.db, s.users, s.settings, *s.clock);
+    DemoSeeder::Options o;
+    o.orders = orders;
+    o.days = days;
+    if (auto seeded = seeder.seed(o); !seeded)
+        qFatal("cannot seed the demo books: %s", qPrintable(seeded.error().message));
+    auto sim = simAs == ChannelKind::Sim ? SimulatedChannel::create(url, *s.clock) : SimulatedChannel::createAs(simAs, url, *s.clock);
+    if (!sim)
+        qFatal("cannot start the simulated channel: %s", qPrintable(sim.error().message));
+    out.sim = sim.value().get();
+    out.sim->setDefaultScript({SimulatedChannel::Customer::NeverPay, 0});
+    s.channels.add(std::move(sim.value()));
+    return out;
 }
 
 bool liftDatabaseGuards(Database &db)

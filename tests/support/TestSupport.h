@@ -7,6 +7,10 @@
 #include <memory>
 #include <optional>
 
+namespace paydesk {
+class SimulatedChannel;
+}
+
 namespace paydesk::test {
 
 /// Cheap Argon2id parameters so tests that add users stay fast; the real parameters are
@@ -39,6 +43,17 @@ private:
 
 /// Services over a migrated database with a ManualClock (returned through `clock`).
 std::unique_ptr<Services> makeServices(const QString &url, ManualClock **clock = nullptr);
+
+/// Books seeded with a reproducible demo history (DemoSeeder: `orders` over `days`) and the
+/// simulated channel registered as `simAs`, its customers never paying unless a test says so:
+/// what the GUI tests start from. A fixture that cannot be built stops the test (qFatal).
+struct DemoBooks
+{
+    std::unique_ptr<Services> services;
+    ManualClock *clock = nullptr;
+    SimulatedChannel *sim = nullptr;
+};
+DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind simAs = ChannelKind::Sim);
 
 /// Drops the database's own guards (migration 006: audit rows append-only, states forward,
 /// four eyes on APPROVED), as a writer with DDL rights could. Tests that play such a writer,

@@ -97,17 +97,10 @@ private:
 void TestGuiFlow::initTestCase()
 {
     PAYDESK_REQUIRE_DB(m_scratch);
-    m_s = test::makeServices(m_scratch.url(), &m_clock);
-    DemoSeeder seeder(*m_s->db, m_s->users, m_s->settings, *m_s->clock);
-    DemoSeeder::Options o;
-    o.orders = 600;
-    o.days = 5;
-    QVERIFY(seeder.seed(o).ok());
-    auto sim = SimulatedChannel::create(m_scratch.url(), *m_s->clock);
-    QVERIFY(sim.ok());
-    m_sim = sim.value().get();
-    m_sim->setDefaultScript({SimulatedChannel::Customer::NeverPay, 0});
-    m_s->channels.add(std::move(sim.value()));
+    auto books = test::seedDemoBooks(m_scratch.url(), 600, 5);
+    m_s = std::move(books.services);
+    m_clock = books.clock;
+    m_sim = books.sim;
     m_worker = std::make_unique<DbWorker>(*m_s->db);
 }
 

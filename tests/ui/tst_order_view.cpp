@@ -94,17 +94,10 @@ void TestOrderView::initTestCase()
     if (const QString lang = qEnvironmentVariable("PAYDESK_TEST_LANG"); !lang.isEmpty()) // shots only
         ui::Translations::install(*qApp, lang);
     PAYDESK_REQUIRE_DB(m_scratch);
-    m_s = test::makeServices(m_scratch.url(), &m_clock);
-    DemoSeeder seeder(*m_s->db, m_s->users, m_s->settings, *m_s->clock);
-    DemoSeeder::Options o;
-    o.orders = 300;
-    o.days = 3;
-    QVERIFY(seeder.seed(o).ok());
-    auto sim = SimulatedChannel::create(m_scratch.url(), *m_s->clock);
-    QVERIFY(sim.ok());
-    m_sim = sim.value().get();
-    m_sim->setDefaultScript({SimulatedChannel::Customer::NeverPay, 0});
-    m_s->channels.add(std::move(sim.value()));
+    auto books = test::seedDemoBooks(m_scratch.url(), 300, 3);
+    m_s = std::move(books.services);
+    m_clock = books.clock;
+    m_sim = books.sim;
     m_worker = std::make_unique<DbWorker>(*m_s->db);
     auto clerk = m_s->users.login(u"clerk"_s, u"clerk"_s);
     QVERIFY(clerk.ok());
