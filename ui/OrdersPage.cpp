@@ -389,16 +389,19 @@ void OrdersPage::updateHints()
     m_emptyHint->setVisible(!empty.isEmpty());
 }
 
+void OrdersPage::openFilters()
+{
+    const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
+    m_state->setCurrentIndex(0);
+    m_channel->setCurrentIndex(0);
+    m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
+    m_from->setVisible(false);
+    m_to->setVisible(false);
+}
+
 void OrdersPage::showAllMatches()
 {
-    {
-        const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
-        m_state->setCurrentIndex(0);
-        m_channel->setCurrentIndex(0);
-        m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
-        m_from->setVisible(false);
-        m_to->setVisible(false);
-    }
+    openFilters();
     applyFilter();
 }
 
@@ -536,12 +539,7 @@ bool OrdersPage::selectOrder(const QString &orderNo)
         }
         if (pass == 0) {
             // Not among the rows shown: look it up by number, in every state, channel and day.
-            const QSignalBlocker b1(m_state), b2(m_channel), b3(m_range);
-            m_state->setCurrentIndex(0);
-            m_channel->setCurrentIndex(0);
-            m_range->setCurrentIndex(m_range->findData(int(DateRange::Any)));
-            m_from->setVisible(false);
-            m_to->setVisible(false);
+            openFilters();
             m_search->setText(orderNo);
             applyFilter();
         }

@@ -79,6 +79,8 @@ public:
     void exportCsv();
 
 private:
+    /// Every state, channel and day (the filters' signals held: the caller applies them).
+    void openFilters();
     void currentChanged();
     /// After the rows changed (refresh, filter, sort): finds the selected order again by its
     /// id, or clears the selection when it left the filter, so the highlighted row, the detail
