@@ -251,6 +251,11 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
     m_calendar->setGridVisible(true);
     m_calendar->setVerticalHeaderFormat(QCalendarWidget::NoVerticalHeader);
     m_calendar->setAccessibleName(tr("Reconciled days"));
+    // Weekends in the calendar's default red would read as "differences": only results colour a day.
+    for (Qt::DayOfWeek d : {Qt::Saturday, Qt::Sunday}) {
+        QTextCharFormat plain = m_calendar->weekdayTextFormat(Qt::Monday);
+        m_calendar->setWeekdayTextFormat(d, plain);
+    }
     m_calendar->setToolTip(tr("Green: the bill matched our books. Red: differences. Click a day to see its run."));
     auto *legend = new QLabel(tr("<span style=\"background:%1\">&nbsp;&nbsp;&nbsp;&nbsp;</span> matched&nbsp;&nbsp; "
                                  "<span style=\"background:%2\">&nbsp;&nbsp;&nbsp;&nbsp;</span> differences")

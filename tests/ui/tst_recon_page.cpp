@@ -359,6 +359,8 @@ void TestReconPage::calendarColoursEachDayByItsNewestRun()
     QTRY_COMPARE(calendar->dateTextFormat(today()).background().color(),
                  ui::ReconPage::dayBackground(ReconRunModel::DayResult::Differences));
     QCOMPARE(calendar->dateTextFormat(today().addDays(-3)).background().style(), Qt::NoBrush);
+    // Weekends are not drawn red either (red means differences here).
+    QCOMPARE(calendar->weekdayTextFormat(Qt::Sunday).foreground(), calendar->weekdayTextFormat(Qt::Monday).foreground());
     QCOMPARE(calendar->selectedDate(), today()); // follows the run shown
     page->runTable()->setCurrentIndex(page->runs()->index(page->runs()->rowCount() - 1, 0));
     emit calendar->clicked(today().addDays(-3));
