@@ -281,10 +281,11 @@ Result<PaymentService::Outcomes> PaymentService::applyOutcomes(const QString &ac
             while (open.value().next())
                 out.stillOpen << OrderRepository::readAttempt(open.value());
             if (out.stillOpen.isEmpty()) {
-                if (Status s = m_orders.casOrder(tx.connection(), order.id, OrderState::Pending, OrderState::Closed,
-                                                 {{QStringLiteral("close_reason"), toString(reason)}, {QStringLiteral("closed_at"), m_clock.nowMs()}});
-                    !s)
-                    return s.error();
+                auto closed = m_orders.closeOrders(tx.connection(), {order.id}, reason, m_clock.nowMs());
+                if (!closed)
+                    return closed.error();
+                if (closed.value().isEmpty()) // cannot be: the row is locked and PENDING
+                    return Error::conflict(QStringLiteral("order.moved"), tr("Order %1 is no longer pending.").arg(order.orderNo));
                 if (Status s = m_audit.append(tx, actor, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
                                               {{QStringLiteral("reason"), toString(reason)}, {QStringLiteral("amount"), order.amount().toPlainString()}});
                     !s)

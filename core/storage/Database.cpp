@@ -360,6 +360,18 @@ Result<QSqlQuery> Sql::exec(const QSqlDatabase &db, const QString &sql, Binds bi
     return q;
 }
 
+QString Sql::idList(const QList<qint64> &ids)
+{
+    QString out;
+    out.reserve(ids.size() * 8);
+    for (qint64 id : ids) {
+        if (!out.isEmpty())
+            out += QStringLiteral(", ");
+        out += QString::number(id);
+    }
+    return out;
+}
+
 Status Sql::compareAndSet(const QSqlDatabase &db, const QString &table, qint64 id, const QString &from,
                           const QString &to, const QVariantMap &sets, const QString &lostMessage)
 {

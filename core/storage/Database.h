@@ -116,6 +116,13 @@ public:
     /// Table and column names come from code, never from input.
     static Status compareAndSet(const QSqlDatabase &db, const QString &table, qint64 id, const QString &from,
                                 const QString &to, const QVariantMap &sets, const QString &lostMessage);
+    /// "1, 2, 3" for `IN (...)` of ids the program holds (integers, never input text).
+    static QString idList(const QList<qint64> &ids);
+    /// What goes before a column in `WHERE id IN (...) AND state = ...` so that SQLite looks rows
+    /// up by the ids: without statistics its planner would rather walk the (state, ...) index,
+    /// which holds a million PENDING rows. PostgreSQL's planner has statistics (and no unary +
+    /// on text).
+    static QString byKeyOnly(Database::Dialect d) { return d == Database::Dialect::SQLite ? QStringLiteral("+") : QString(); }
 };
 
 /// A write transaction. On SQLite it is BEGIN IMMEDIATE (takes the write lock up front, so

@@ -301,6 +301,47 @@ Status OrderRepository::casAttempt(QSqlDatabase &conn, qint64 id, AttemptState f
                               tr("The payment is no longer %1: someone else changed it first.").arg(toString(from)));
 }
 
+namespace {
+QSet<qint64> returnedIds(QSqlQuery &q)
+{
+    QSet<qint64> ids;
+    while (q.next())
+        ids.insert(q.value(0).toLongLong());
+    q.finish();
+    return ids;
+}
+} // namespace
+
+Result<QSet<qint64>> OrderRepository::closeOrders(QSqlDatabase &conn, const QList<qint64> &ids, CloseReason reason, qint64 atMs)
+{
+    if (Status s = Transitions::check(OrderState::Pending, OrderState::Closed); !s)
+        return s.error();
+    if (ids.isEmpty())
+        return QSet<qint64>();
+    auto q = Sql::exec(conn, QStringLiteral("UPDATE orders SET state = 'CLOSED', close_reason = :r, closed_at = :c "
+                                            "WHERE id IN (%1) AND %2state = 'PENDING' RETURNING id")
+                                 .arg(Sql::idList(ids), Sql::byKeyOnly(m_db.dialect())),
+                       {{":r", toString(reason)}, {":c", atMs}});
+    if (!q)
+        return q.error();
+    return returnedIds(q.value());
+}
+
+Result<QSet<qint64>> OrderRepository::closeAttempts(QSqlDatabase &conn, const QList<qint64> &ids, const QString &channelState)
+{
+    if (Status s = Transitions::check(AttemptState::Paying, AttemptState::Closed); !s)
+        return s.error();
+    if (ids.isEmpty())
+        return QSet<qint64>();
+    auto q = Sql::exec(conn, QStringLiteral("UPDATE payment_attempts SET state = 'CLOSED', next_query_at = 0, last_error = :e "
+                                            "WHERE id IN (%1) AND %2state IN ('CREATED', 'PAYING') RETURNING id")
+                                 .arg(Sql::idList(ids), Sql::byKeyOnly(m_db.dialect())),
+                       {{":e", channelState}});
+    if (!q)
+        return q.error();
+    return returnedIds(q.value());
+}
+
 namespace Ids {
 QString newOrderNo(qint64 nowMs)
 {

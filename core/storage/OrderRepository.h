@@ -3,6 +3,7 @@
 #include "domain/Domain.h"
 #include "storage/Database.h"
 
+#include <QSet>
 #include <QSqlQuery>
 #include <QVariantMap>
 
@@ -65,6 +66,15 @@ public:
     /// refused before touching the database.
     Status casOrder(QSqlDatabase &conn, qint64 id, OrderState from, OrderState to, const QVariantMap &sets = {});
     Status casAttempt(QSqlDatabase &conn, qint64 id, AttemptState from, AttemptState to, const QVariantMap &sets = {});
+
+    /// The one close of orders: PENDING -> CLOSED with `reason` and `atMs`, for the counter's
+    /// close, the timer's expiry one by one and its batch of a thousand alike. Only rows still
+    /// PENDING change (a compare-and-set per row); returns the ids it closed, the others were
+    /// paid or closed by someone else first. The caller audits what it closed.
+    Result<QSet<qint64>> closeOrders(QSqlDatabase &conn, const QList<qint64> &ids, CloseReason reason, qint64 atMs);
+    /// The batch form of casAttempt(open -> CLOSED) for payments the channel says are closed:
+    /// last_error records the channel's word, nothing more is due. Returns the ids it closed.
+    Result<QSet<qint64>> closeAttempts(QSqlDatabase &conn, const QList<qint64> &ids, const QString &channelState);
 
     /// Builds WHERE/ORDER BY for a filter; shared with the windowed table model.
     struct SqlParts

@@ -49,34 +49,11 @@ QString stateList(const QStringList &states)
     return quoted.join(QStringLiteral(", "));
 }
 
-/// "1, 2, 3": row ids from the database itself, for `id IN (...)`. Integers only, so nothing
-/// from outside ever reaches the SQL text; one statement then does the work of hundreds.
-QString idList(const QList<qint64> &ids)
-{
-    QString out;
-    out.reserve(ids.size() * 8);
-    for (qint64 id : ids) {
-        if (!out.isEmpty())
-            out += QStringLiteral(", ");
-        out += QString::number(id);
-    }
-    return out;
-}
-
 /// How many columns OrderRepository::attemptColumns() has; what a query reads after them is extra.
 int attemptColumnCount()
 {
     static const int n = int(OrderRepository::attemptColumns().count(u',')) + 1;
     return n;
-}
-
-/// What goes before a column in `WHERE id IN (...) AND state = ...` so that SQLite looks rows
-/// up by the ids: without statistics its planner would rather walk the (state, ...) index,
-/// which holds a million PENDING rows. PostgreSQL's planner has statistics (and no unary + on
-/// text).
-QString byKeyOnlyFor(Database::Dialect d)
-{
-    return d == Database::Dialect::SQLite ? QStringLiteral("+") : QString();
 }
 
 /// The pid in a lease owner "host:pid.n#claim" (0 if there is none).
@@ -563,7 +540,7 @@ int SyncEngine::claimAndRun(Job job, qint64 now, int room)
         return 0;
     }
     // One statement claims them all, one reads them all.
-    const QString inIds = idList(ids);
+    const QString inIds = Sql::idList(ids);
     if (auto u = Sql::exec(tx.connection(), QStringLiteral("UPDATE %1 SET lease_owner = :o, lease_until = :u WHERE id IN (%2)").arg(js.table, inIds),
                            {{":o", lease}, {":u", now + m_opt.leaseMs}});
         !u)
@@ -767,31 +744,18 @@ Status SyncEngine::recordExpired(Transaction &tx, const std::vector<Expired> &ex
         for (const AttemptOutcome &o : e.outcomes)
             attemptsByAnswer[o.status.rawState] << o.attempt.id;
     }
-    auto returnedIds = [](QSqlQuery &q) {
-        QSet<qint64> ids;
-        while (q.next())
-            ids.insert(q.value(0).toLongLong());
-        q.finish();
-        return ids;
-    };
     QSet<qint64> closedAttempts;
     for (auto it = attemptsByAnswer.cbegin(); it != attemptsByAnswer.cend(); ++it) {
-        auto q = Sql::exec(conn, QStringLiteral("UPDATE payment_attempts SET state = 'CLOSED', next_query_at = 0, last_error = :e "
-                                                "WHERE id IN (%1) AND %2state IN ('CREATED', 'PAYING') RETURNING id")
-                                     .arg(idList(it.value()), byKeyOnlyFor(m_s.db->dialect())),
-                           {{":e", it.key()}});
+        auto q = m_s.orders.closeAttempts(conn, it.value(), it.key());
         if (!q)
             return q.error();
-        closedAttempts.unite(returnedIds(q.value()));
+        closedAttempts.unite(q.value());
     }
     const QString expiredReason = toString(CloseReason::Expired);
-    auto closed = Sql::exec(conn, QStringLiteral("UPDATE orders SET state = 'CLOSED', close_reason = :r, closed_at = :c "
-                                                 "WHERE id IN (%1) AND %2state = 'PENDING' RETURNING id")
-                                      .arg(idList(orderIds), byKeyOnlyFor(m_s.db->dialect())),
-                            {{":r", expiredReason}, {":c", now}});
+    auto closed = m_s.orders.closeOrders(conn, orderIds, CloseReason::Expired, now);
     if (!closed)
         return closed.error();
-    const QSet<qint64> closedOrders = returnedIds(closed.value());
+    const QSet<qint64> closedOrders = closed.value();
     auto audit = AuditLog::Batch::start(tx);
     if (!audit)
         return audit.error();
@@ -844,7 +808,7 @@ void SyncEngine::runExpire(const QList<Order> &orders)
     auto q = Sql::exec(m_s.db->connection(), QStringLiteral("SELECT ") + OrderRepository::attemptColumns()
                                                  + QStringLiteral(" FROM payment_attempts a WHERE a.order_id IN (%1) AND %2a.state IN ('CREATED', 'PAYING') "
                                                                   "ORDER BY a.id")
-                                                       .arg(idList(ids), byKeyOnlyFor(m_s.db->dialect())));
+                                                       .arg(Sql::idList(ids), Sql::byKeyOnly(m_s.db->dialect())));
     if (!q) {
         // Not knowing their payments, do not close them: try again shortly.
         qWarning("paydesk: timer cannot read the payments of %d orders: %s", int(orders.size()), qPrintable(q.error().message));
@@ -927,11 +891,12 @@ std::function<Status(Transaction &)> SyncEngine::expireWrite(const Order &order,
             return r ? Status() : Status(r.error());
         }
         m_failures.remove(order.id);
-        Status s = m_s.orders.casOrder(tx.connection(), order.id, OrderState::Pending, OrderState::Closed,
-                                       {{QStringLiteral("close_reason"), toString(CloseReason::Expired)}, {QStringLiteral("closed_at"), now}});
-        if (!s)
-            return s; // someone else closed or paid it first: nothing to do
-        s = m_s.audit.append(tx, kTimer, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
+        auto closed = m_s.orders.closeOrders(tx.connection(), {order.id}, CloseReason::Expired, now);
+        if (!closed)
+            return closed.error();
+        if (closed.value().isEmpty()) // someone else closed or paid it first: nothing to do
+            return Error::conflict(QStringLiteral("order.moved"), tr("Order %1 is no longer pending.").arg(order.orderNo));
+        Status s = m_s.audit.append(tx, kTimer, QStringLiteral("order.close"), QStringLiteral("order:") + order.orderNo,
                              {{QStringLiteral("reason"), toString(CloseReason::Expired)}, {QStringLiteral("late_ms"), now - order.expiresAt}});
         if (s)
             emit actionTaken(SystemText::expiredClose(order.orderNo, now - order.expiresAt));
