@@ -269,6 +269,8 @@ ReconPage::ReconPage(UiContext &ctx, QWidget *parent)
     calendarLayout->addWidget(m_calendar);
     calendarLayout->addWidget(legend);
     calendarLayout->addStretch(1);
+    // All seven day columns, whatever the language's day names need (the splitter would squeeze it).
+    m_calendar->setMinimumSize(m_calendar->sizeHint() + QSize(16, 8));
     connect(m_calendar, &QCalendarWidget::clicked, this, &ReconPage::daySelected);
     connect(m_calendar, &QCalendarWidget::activated, this, &ReconPage::daySelected);
     auto *topSplit = new QSplitter(Qt::Horizontal, this);
