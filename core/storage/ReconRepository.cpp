@@ -41,6 +41,8 @@ ReconRun ReconRepository::readRun(const QSqlQuery &q)
     return r;
 }
 
+QString ReconRepository::differenceColumns() { return kDiffColumns; }
+
 ReconDifference ReconRepository::readDifference(const QSqlQuery &q)
 {
     ReconDifference d;

@@ -120,9 +120,12 @@ public:
     Result<std::optional<BookRefund>> refund(Transaction &tx, const QString &outRefundNo);
     Result<QList<Refund>> succeededRefunds(Transaction &tx, ChannelKind channel, qint64 fromMs, qint64 toMs);
 
+    /// The columns of recon_differences in the order readDifference reads them (ReconSets too).
+    static QString differenceColumns();
+    static ReconDifference readDifference(const QSqlQuery &q);
+
 private:
     static ReconRun readRun(const QSqlQuery &q);
-    static ReconDifference readDifference(const QSqlQuery &q);
     Database &m_db;
 };
 

@@ -1,5 +1,7 @@
 #include "storage/ReconSets.h"
 
+#include "storage/ReconRepository.h"
+
 #include <QJsonDocument>
 #include <QSqlQuery>
 
@@ -54,10 +56,6 @@ Status inSlices(Transaction &tx, const QString &sqlHead, const QStringList &keys
 
 const QString kPaymentColumns = QStringLiteral("a.out_trade_no, a.id, a.order_id, a.channel, a.state, a.amount_minor, a.currency, a.paid_at");
 const QString kRefundColumns = QStringLiteral("r.out_refund_no, r.id, r.order_id, a.channel, r.state, r.amount_minor, r.completed_at");
-const QString kDiffColumns = QStringLiteral(
-    "id, channel, bill_date, kind, ref, out_trade_no, out_refund_no, bill_line, ours_minor, bill_minor, params, order_id, anomaly_id, "
-    "first_run_id, last_run_id");
-
 /// The currency of a million payments is one string, not a million copies of "CNY".
 QString shared(QString text)
 {
@@ -88,27 +86,6 @@ void readRefund(const QSqlQuery &q, ReconSets::Refunds &into)
     r.amountMinor = q.value(5).toLongLong();
     r.completedAt = q.value(6).toLongLong();
     into.insert(q.value(0).toString(), r);
-}
-
-ReconDifference readDifference(const QSqlQuery &q)
-{
-    ReconDifference d;
-    d.id = q.value(0).toLongLong();
-    d.channel = fromString<ChannelKind>(q.value(1).toString()).value_or(ChannelKind::Sim);
-    d.date = QDate::fromString(q.value(2).toString(), Qt::ISODate);
-    d.kind = q.value(3).toString();
-    d.ref = q.value(4).toString();
-    d.outTradeNo = q.value(5).toString();
-    d.outRefundNo = q.value(6).toString();
-    d.billLine = q.value(7).toInt();
-    d.oursMinor = q.value(8).toLongLong();
-    d.billMinor = q.value(9).toLongLong();
-    d.params = QJsonDocument::fromJson(q.value(10).toString().toUtf8()).object();
-    d.orderId = q.value(11).toLongLong();
-    d.anomalyId = q.value(12).toLongLong();
-    d.firstRunId = q.value(13).toLongLong();
-    d.lastRunId = q.value(14).toLongLong();
-    return d;
 }
 
 QVariant idOrNull(qint64 id)
@@ -163,13 +140,13 @@ Status ReconSets::refundsByKey(Transaction &tx, const QStringList &outRefundNos,
 Result<QHash<QString, ReconDifference>> ReconSets::differencesOfDay(Transaction &tx, ChannelKind channel, const QDate &date)
 {
     auto q = Sql::exec(tx.connection(),
-                       QStringLiteral("SELECT ") + kDiffColumns + QStringLiteral(" FROM recon_differences WHERE channel = :c AND bill_date = :d"),
+                       QStringLiteral("SELECT ") + ReconRepository::differenceColumns() + QStringLiteral(" FROM recon_differences WHERE channel = :c AND bill_date = :d"),
                        {{":c", toString(channel)}, {":d", date.toString(Qt::ISODate)}});
     if (!q)
         return q.error();
     QHash<QString, ReconDifference> out;
     while (q.value().next()) {
-        ReconDifference d = readDifference(q.value());
+        ReconDifference d = ReconRepository::readDifference(q.value());
         out.insert(key(d.kind, d.ref), d);
     }
     return out;
