@@ -38,12 +38,34 @@ bool isWholeOrderNo(const QString &text)
     return re.match(text.trimmed()).hasMatch();
 }
 
+/// One token of the characters the channels' ids and ours are made of, long enough to be one
+/// (WeChat's out_trade_no is at least 6): only such text is looked up as an id.
+bool looksLikeAnId(const QString &text)
+{
+    static const QRegularExpression re(QStringLiteral("^[0-9A-Za-z_\\-|*@]{6,64}$"));
+    return re.match(text.trimmed()).hasMatch();
+}
+
 } // namespace
 
 OrderRepository::SqlParts OrderTableModel::partsFor(const OrderFilter &filter) const
 {
     OrderRepository::SqlParts parts;
-    if (!isWholeOrderNo(filter.search)) {
+    // One search box for any id: text that is exactly a payment's or a refund's number, or the
+    // channel's transaction or refund id, finds that order (a substring search would not: the
+    // channels' ids are not in the order's search text). Anything else is a substring search.
+    std::optional<qint64> byId;
+    if (!isWholeOrderNo(filter.search) && looksLikeAnId(filter.search)) {
+        if (auto found = m_orders.orderIdOfAnyId(filter.search); found)
+            byId = found.value();
+    }
+    if (byId) {
+        OrderFilter rest = filter;
+        rest.search.clear();
+        parts = m_orders.sqlFor(rest);
+        parts.where += (parts.where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + QStringLiteral("o.id = :anyid");
+        parts.binds.insert(QStringLiteral(":anyid"), *byId);
+    } else if (!isWholeOrderNo(filter.search)) {
         parts = m_orders.sqlFor(filter);
     } else {
         OrderFilter rest = filter;

@@ -116,7 +116,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     // ---- filter bar ----
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(8, 0, 8, 0);
-    m_search->setPlaceholderText(tr("Search order no, title or buyer (Ctrl+F)"));
+    m_search->setPlaceholderText(tr("Search order no, title, buyer, or any payment or refund id (Ctrl+F)"));
     m_search->setClearButtonEnabled(true);
     m_search->setObjectName(QStringLiteral("orderSearch"));
     m_search->setAccessibleName(tr("Search orders"));

@@ -386,23 +386,25 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             const QString refundReviewer = reviewed ? finance : QString();
             const qint64 nextAction = (rs == RefundState::Approved || rs == RefundState::Processing)
                 ? now + qint64(rng.bounded(5u, 120u)) * 1000 : 0;
+            // The channel names a refund it accepted (WeChat's refund_id comes with the first answer).
+            const bool atChannel = rs == RefundState::Processing || done;
+            const QString channelRefundId = atChannel ? QStringLiteral("SIMR%1").arg(refundId, 12, 10, QChar(u'0')) : QString();
             if (Status s = run(st.refund, refundId, outRefundNo, orderId, attempt.id, refundAmount, cny, toString(rs), why,
                                requester, refundReviewer, note, requestedAt, reviewedAt, completedAt, nextAction,
-                               int(done || rs == RefundState::Processing), QString(),
+                               int(atChannel), channelRefundId,
                                rs == RefundState::Failed ? QStringLiteral("ABNORMAL") : QString());
                 !s)
                 return s;
             // A refund that reached the channel is in its books too; one still PROCESSING
             // settles (successfully) a little after the demo starts.
-            if (rs == RefundState::Processing || done) {
+            if (atChannel) {
                 const QString simState = rs == RefundState::Processing ? QStringLiteral("PROCESSING")
                                        : rs == RefundState::Succeeded  ? QStringLiteral("SUCCESS")
                                        : rs == RefundState::Failed     ? QStringLiteral("ABNORMAL")
                                                                        : QStringLiteral("CLOSED");
                 const qint64 settleAt = rs == RefundState::Processing ? now + qint64(scriptRng.bounded(20u, 180u)) * 1000 : completedAt;
                 if (Status s = run(st.simRefund, outRefundNo, attempt.otn, refundAmount, simState, reviewedAt, settleAt,
-                                   rs == RefundState::Processing ? QStringLiteral("SUCCESS") : simState,
-                                   QStringLiteral("SIMR%1").arg(refundId, 12, 10, QChar(u'0')));
+                                   rs == RefundState::Processing ? QStringLiteral("SUCCESS") : simState, channelRefundId);
                     !s)
                     return s;
             }

@@ -184,6 +184,27 @@ OrderRepository::SqlParts OrderRepository::sqlFor(const OrderFilter &f) const
     return p;
 }
 
+Result<std::optional<qint64>> OrderRepository::orderIdOfAnyId(const QString &id)
+{
+    const QString raw = id.trimmed();
+    if (raw.isEmpty())
+        return std::optional<qint64>();
+    auto q = Sql::prepare(m_db.connection(), QStringLiteral(
+        "SELECT order_id FROM payment_attempts WHERE out_trade_no = :ours_a OR channel_txn_id = :theirs_a "
+        "UNION ALL SELECT order_id FROM refunds WHERE out_refund_no = :ours_r OR channel_refund_id = :theirs_r LIMIT 1"));
+    if (!q)
+        return q.error();
+    q.value().bindValue(QStringLiteral(":ours_a"), raw.toUpper());
+    q.value().bindValue(QStringLiteral(":theirs_a"), raw);
+    q.value().bindValue(QStringLiteral(":ours_r"), raw.toUpper());
+    q.value().bindValue(QStringLiteral(":theirs_r"), raw);
+    if (Status s = Sql::execPrepared(q.value()); !s)
+        return s.error();
+    if (!q.value().next())
+        return std::optional<qint64>();
+    return std::optional<qint64>(q.value().value(0).toLongLong());
+}
+
 Result<QList<Order>> OrderRepository::list(const OrderFilter &f)
 {
     const SqlParts p = sqlFor(f);

@@ -7,6 +7,8 @@
 #include <QSqlQuery>
 #include <QVariantMap>
 
+#include <optional>
+
 namespace paydesk {
 
 /// What the orders table, the CLI and the timer ask for. Filtering and sorting run in SQL.
@@ -51,6 +53,11 @@ public:
     Result<qint64> firstCreatedAt();
     Result<QList<PaymentAttempt>> attemptsOf(qint64 orderId);
     Result<PaymentAttempt> attemptByOutTradeNo(const QString &outTradeNo);
+    /// The order one of its ids names exactly: a payment's out_trade_no or the channel's
+    /// transaction id, a refund's out_refund_no or the channel's refund id (what a customer's
+    /// receipt or a channel's bill shows). Our own numbers are matched in any case. Empty when
+    /// nothing matches; every lookup is one index probe (migration 011).
+    Result<std::optional<qint64>> orderIdOfAnyId(const QString &id);
 
     /// The late look (LateLook): finished payments (CLOSED or FAILED) with a look still due,
     /// next_query_at in 1..nowMs, soonest first. Only a "did not exist" answer leaves one

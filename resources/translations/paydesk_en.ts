@@ -2590,6 +2590,10 @@
         <source>Order %1 became %2 meanwhile; only a pending order can be repaid.</source>
         <translation>Order %1 became %2 meanwhile; only a pending order can be repaid.</translation>
     </message>
+    <message>
+        <source>Order %1 is no longer pending.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ReconDifferenceModel</name>
@@ -3037,6 +3041,10 @@
     </message>
     <message>
         <source>refund %1 sent: %2 (%3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 is no longer pending.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4386,10 +4394,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation>Search</translation>
     </message>
     <message>
-        <source>Search order no, title or buyer (Ctrl+F)</source>
-        <translation>Search order no, title or buyer (Ctrl+F)</translation>
-    </message>
-    <message>
         <source>Search orders</source>
         <translation>Search orders</translation>
     </message>
@@ -4610,6 +4614,10 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
     </message>
     <message>
         <source>OK</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search order no, title, buyer, or any payment or refund id (Ctrl+F)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -2585,6 +2585,10 @@
         <source>Order %1 became %2 meanwhile; only a pending order can be repaid.</source>
         <translation>订单 %1 期间已变为%2；只有待支付的订单可以重新支付。</translation>
     </message>
+    <message>
+        <source>Order %1 is no longer pending.</source>
+        <translation>订单 %1 已不再待支付。</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ReconDifferenceModel</name>
@@ -3029,6 +3033,10 @@
     <message>
         <source>refund %1 sent: %2 (%3)</source>
         <translation>退款 %1 已提交：%2（%3）</translation>
+    </message>
+    <message>
+        <source>Order %1 is no longer pending.</source>
+        <translation>订单 %1 已不再待支付。</translation>
     </message>
 </context>
 <context>
@@ -4373,10 +4381,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <source>Search order no, title or buyer (Ctrl+F)</source>
-        <translation>搜索订单号、标题或买家（Ctrl+F）</translation>
-    </message>
-    <message>
         <source>Search orders</source>
         <translation>搜索订单</translation>
     </message>
@@ -4593,6 +4597,10 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
     <message>
         <source>OK</source>
         <translation>确定</translation>
+    </message>
+    <message>
+        <source>Search order no, title, buyer, or any payment or refund id (Ctrl+F)</source>
+        <translation>搜索订单号、标题、买家或任意支付/退款编号（Ctrl+F）</translation>
     </message>
 </context>
 <context>

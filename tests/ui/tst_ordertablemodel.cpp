@@ -22,6 +22,7 @@ private slots:
     void filterAndSearch_data();
     void filterAndSearch();
     void searchWholeOrderNo();
+    void searchFindsAnOrderByAnyOfItsIds();
     void sortInSql_data();
     void sortInSql();
     void refreshInsertsWithoutReset();
@@ -136,6 +137,52 @@ void TestOrderTableModel::searchWholeOrderNo()
     QCOMPARE(model.rowCount(), 0); // the other filters still apply
     f.states.clear();
     f.search = o.orderNo.left(12); // a prefix is an ordinary substring search
+    model.setFilter(f);
+    QCOMPARE(model.rowCount(), int(m_s->orders.count(f).value()));
+}
+
+void TestOrderTableModel::searchFindsAnOrderByAnyOfItsIds()
+{
+    // A refunded order of the seeded books: its payment and its refund both carry the channel's ids.
+    qint64 orderId = 0;
+    Refund refund;
+    const QList<Refund> succeeded = m_s->refunds.inState(RefundState::Succeeded, 50).value();
+    for (const Refund &r : succeeded) {
+        if (!r.channelRefundId.isEmpty()) {
+            refund = r;
+            orderId = r.orderId;
+            break;
+        }
+    }
+    QVERIFY2(orderId > 0, "the demo books hold no succeeded refund with the channel's refund id");
+    PaymentAttempt paid;
+    const QList<PaymentAttempt> attempts = m_s->orders.attemptsOf(orderId).value();
+    for (const PaymentAttempt &a : attempts)
+        if (a.state == AttemptState::Succeeded)
+            paid = a;
+    QVERIFY(!paid.channelTxnId.isEmpty());
+
+    OrderTableModel model(*m_s->db, m_s->orders, *m_s->clock);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const QStringList ids = {paid.outTradeNo, paid.outTradeNo.toLower(), paid.channelTxnId,
+                             refund.outRefundNo, refund.outRefundNo.toLower(), refund.channelRefundId,
+                             u"  "_s + paid.channelTxnId + u" "_s};
+    for (const QString &id : ids) {
+        OrderFilter f;
+        f.search = id;
+        model.setFilter(f);
+        QVERIFY2(model.rowCount() == 1, qPrintable(u"search "_s + id + u" shows "_s + QString::number(model.rowCount()) + u" rows"_s));
+        QCOMPARE(model.orderAt(0)->id, orderId);
+    }
+    // The other filters still apply to an order found by an id.
+    OrderFilter f;
+    f.search = paid.channelTxnId;
+    f.states = {OrderState::Pending};
+    model.setFilter(f);
+    QCOMPARE(model.rowCount(), 0);
+    // Text that is no id of ours or the channel's stays a substring search over the order's text.
+    f.states.clear();
+    f.search = paid.channelTxnId.left(paid.channelTxnId.size() - 1) + u"Z"_s;
     model.setFilter(f);
     QCOMPARE(model.rowCount(), int(m_s->orders.count(f).value()));
 }
