@@ -55,8 +55,13 @@ done
 said="$(in_root bash -c 'cd /tmp && paydesk --version')"
 echo "check-deb: paydesk --version: $said"
 [[ $said == *"$version"* ]] || fail "paydesk --version does not name the package's version $version"
-in_root bash -c 'cd /tmp && paydeskctl --help' | grep -q '^Usage: paydeskctl' || fail "paydeskctl --help printed no usage"
-in_root bash -c 'cd /tmp && paydesk-sandbox --help' | grep -qi 'sandbox' || fail "paydesk-sandbox --help printed no usage"
+# Whole output first: `| grep -q` would stop reading at the first match, the program would die
+# of SIGPIPE on the rest, and pipefail would call that a failure.
+said="$(in_root bash -c 'cd /tmp && paydeskctl --help')" || fail "paydeskctl --help failed"
+grep -q '^Usage: paydeskctl' <<<"$said" || fail "paydeskctl --help printed no usage"
+said="$(in_root bash -c 'cd /tmp && paydesk-sandbox --help')" || fail "paydesk-sandbox --help failed"
+grep -qi 'sandbox' <<<"$said" || fail "paydesk-sandbox --help printed no usage"
+echo "check-deb: paydeskctl --help and paydesk-sandbox --help print their usage"
 in_root bash -c 'cd /tmp && QT_QPA_PLATFORM=offscreen PAYDESK_PASSWORD=admin timeout 120 paydesk --demo \
     --demo-dir /tmp/demo --user admin --page orders --screenshot /tmp/orders.png' >"$out/demo.log" 2>&1 \
     || { tail -20 "$out/demo.log" >&2; fail "the installed paydesk did not open the demo"; }

@@ -1,5 +1,7 @@
 #include "ActionPolicy.h"
 
+#include "Labels.h"
+
 namespace paydesk {
 
 namespace {
@@ -31,7 +33,7 @@ ActionVerdict ActionPolicy::check(Action action, Role role, const Order *order, 
         if (!atCounter(role))
             return no(tr("Repay is a counter action for CLERK or ADMIN users."));
         if (order->state != OrderState::Pending)
-            return no(tr("Only a pending order can be paid again; this one is %1.").arg(toString(order->state)));
+            return no(tr("Only a pending order can be paid again; this one is %1.").arg(Labels::of(order->state)));
         if (order->amountMinor == 0)
             return no(tr("A free order needs no payment."));
         if (order->expiresAt <= nowMs)
@@ -41,17 +43,22 @@ ActionVerdict ActionPolicy::check(Action action, Role role, const Order *order, 
         if (!atCounter(role))
             return no(tr("Closing an order is a counter action for CLERK or ADMIN users."));
         if (order->state != OrderState::Pending)
-            return no(tr("Only a pending order can be closed; this one is %1.").arg(toString(order->state)));
+            return no(tr("Only a pending order can be closed; this one is %1.").arg(Labels::of(order->state)));
         return yes();
     case Action::Refund:
         if (role == Role::Admin)
             return no(tr("Refunds are requested by CLERK or FINANCE users."));
         if (order->state != OrderState::Paid && order->state != OrderState::PartiallyRefunded)
-            return no(tr("Only a paid order can be refunded; this one is %1.").arg(toString(order->state)));
+            return no(tr("Only a paid order can be refunded; this one is %1.").arg(Labels::of(order->state)));
         if (refundableMinor == 0)
             return no(tr("Nothing is left to refund on this order."));
         return yes();
     case Action::Refresh:
+        return yes();
+    case Action::Receipt:
+        // Anyone signed in may hand a customer the receipt of money that moved.
+        if (order->state == OrderState::Pending || (order->state == OrderState::Closed && order->paidAt == 0))
+            return no(tr("A receipt is for a paid order; this one is %1.").arg(Labels::of(order->state)));
         return yes();
     default:
         return yes();

@@ -403,7 +403,7 @@ QList<std::pair<QString, QString>> MainWindow::shortcutList()
     return {
         {keys({QKeySequence(Qt::CTRL | Qt::Key_1)}) + tr(" … ") + keys({QKeySequence(Qt::CTRL | Qt::Key(int(Qt::Key_1) + int(PageCount) - 1))}),
          tr("Go to Orders, Refund review, Anomalies, Finance, Reconciliation, Audit log, Settings")},
-        {keys({QKeySequence::Find}), tr("Search the orders (order no, title, buyer)")},
+        {keys({QKeySequence::Find}), tr("Search the orders (order no, title, buyer, any payment or refund id)")},
         {keys({QKeySequence::New}), tr("New order at the counter (shows the QR code)")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P)}) + tr(" or Enter on an order"), tr("Repay: a new payment code for the selected order")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)}), tr("Close the selected unpaid order (asks first)")},
@@ -411,6 +411,7 @@ QList<std::pair<QString, QString>> MainWindow::shortcutList()
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q)}), tr("Ask the channel about the selected order now")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}), tr("Refresh the page")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_E)}), tr("Export the filtered orders as CSV")},
+        {keys({QKeySequence::Print}), tr("Receipt of the selected paid order or its refund: print or save as PDF")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_Return)}), tr("Refund review: approve the selected refund (asks first)")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B)}), tr("Reconciliation: fetch a channel's daily bill and reconcile it")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I)}), tr("Reconciliation: import a downloaded bill file")},

@@ -12,6 +12,7 @@
 #include "OrderExport.h"
 #include "OrderTableModel.h"
 #include "OrderWatch.h"
+#include "ReceiptDialog.h"
 #include "RefundDialog.h"
 #include "RepayDialog.h"
 #include "services/Services.h"
@@ -77,12 +78,14 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     m_refreshOne = makeAction(this, tr("As&k channel"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q)});
     m_refresh = makeAction(this, tr("&Refresh"), {QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
     m_export = makeAction(this, tr("&Export CSV…"), {QKeySequence(Qt::CTRL | Qt::Key_E)});
+    m_receipt = makeAction(this, tr("Rece&ipt…"), {QKeySequence::Print});
     auto *focusSearch = makeAction(this, tr("Search"), {QKeySequence::Find});
     m_newOrder->setObjectName(QStringLiteral("newOrderAction"));
     m_repay->setObjectName(QStringLiteral("repayAction"));
     m_close->setObjectName(QStringLiteral("closeAction"));
     m_refund->setObjectName(QStringLiteral("refundAction"));
     m_refreshOne->setObjectName(QStringLiteral("askChannelAction"));
+    m_receipt->setObjectName(QStringLiteral("receiptAction"));
     m_refresh->setObjectName(QStringLiteral("refreshAction"));
     connect(m_newOrder, &QAction::triggered, this, &OrdersPage::newOrder);
     connect(m_repay, &QAction::triggered, this, &OrdersPage::repay);
@@ -91,6 +94,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     connect(m_refreshOne, &QAction::triggered, this, &OrdersPage::refreshOrder);
     connect(m_refresh, &QAction::triggered, this, &OrdersPage::refresh);
     connect(m_export, &QAction::triggered, this, &OrdersPage::exportCsv);
+    connect(m_receipt, &QAction::triggered, this, &OrdersPage::showReceipt);
     connect(focusSearch, &QAction::triggered, this, [this] {
         m_search->setFocus(Qt::ShortcutFocusReason);
         m_search->selectAll();
@@ -104,6 +108,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     toolbar->addAction(m_close);
     toolbar->addAction(m_refund);
     toolbar->addAction(m_refreshOne);
+    toolbar->addAction(m_receipt);
     toolbar->addSeparator();
     toolbar->addAction(m_refresh);
     toolbar->addAction(m_export);
@@ -445,6 +450,7 @@ void OrdersPage::updateActions()
         {m_close, ActionPolicy::Action::Close, tr("Close this unpaid order at the channel and here")},
         {m_refund, ActionPolicy::Action::Refund, tr("Ask for money back to the customer (reviewed by finance)")},
         {m_refreshOne, ActionPolicy::Action::Refresh, tr("Ask the channel about this order's payments now")},
+        {m_receipt, ActionPolicy::Action::Receipt, tr("Print or save the customer's receipt of this payment or a refund")},
     };
     for (const Item &item : items) {
         const ActionVerdict v = ActionPolicy::check(item.kind, role, o, now, m_refundable);
@@ -633,6 +639,14 @@ void OrdersPage::requestRefund()
         emit booksChanged();
     }
     refresh();
+}
+
+void OrdersPage::showReceipt()
+{
+    if (!m_receipt->isEnabled() || !m_selected)
+        return;
+    ReceiptDialog dialog(m_ctx.services.orders, m_ctx.services.refunds, *m_ctx.services.clock, m_ctx.user.login, *m_selected, this);
+    dialog.exec();
 }
 
 void OrdersPage::refreshOrder()

@@ -28,7 +28,7 @@ class CountdownTicker;
 class OrderDetailPane;
 
 /// Orders: filter bar, the windowed table with live countdowns, the detail pane and the
-/// counter actions (New order, Repay, Close, Refund, Refresh, Export).
+/// counter actions (New order, Repay, Close, Refund, Ask channel, Receipt, Refresh, Export).
 class OrdersPage final : public Page
 {
     Q_OBJECT
@@ -52,6 +52,7 @@ public:
     QAction *refundAction() const { return m_refund; }
     QAction *refreshAction() const { return m_refresh; }
     QAction *exportAction() const { return m_export; }
+    QAction *receiptAction() const { return m_receipt; }
     /// "N new orders": shown while new orders are held back so the rows do not move.
     QPushButton *newRowsButton() const { return m_newRows; }
     /// Whether the user is reading the table (pointer over it, or scrolled down): new orders
@@ -77,6 +78,8 @@ public:
     void requestRefund();
     void refreshOrder();
     void exportCsv();
+    /// Opens the receipt of the selected paid order (its payment or a refund) to print or save.
+    void showReceipt();
 
 private:
     /// Every state, channel and day (the filters' signals held: the caller applies them).
@@ -116,6 +119,7 @@ private:
     QAction *m_refreshOne;
     QAction *m_refresh;
     QAction *m_export;
+    QAction *m_receipt;
     QTimer m_searchDelay;
     std::optional<Order> m_selected;
     qint64 m_refundable = -1;

@@ -19,7 +19,7 @@ struct OrderFilter
     std::optional<ChannelKind> channel;
     qint64 createdFrom = 0;            ///< inclusive, ms; 0: open
     qint64 createdTo = 0;              ///< exclusive, ms; 0: open
-    QString search;                    ///< order no, title or buyer (case-insensitive substring)
+    QString search;                    ///< order no, title or buyer (case-insensitive substring), or exactly any payment or refund id
     Sort sort = Sort::CreatedAt;
     bool descending = true;
     int limit = 100;

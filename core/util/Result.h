@@ -44,7 +44,9 @@ public:
     explicit operator bool() const { return ok(); }
     const T &value() const & { return std::get<0>(m_v); }
     T &value() & { return std::get<0>(m_v); }
-    T &&value() && { return std::get<0>(std::move(m_v)); }
+    /// By value from a temporary, so `for (const auto &x : repo.list().value())` holds the list
+    /// for the loop (a `T &&` would dangle once the Result is gone).
+    T value() && { return std::get<0>(std::move(m_v)); }
     const T &operator*() const & { return value(); }
     const T *operator->() const { return &value(); }
     const Error &error() const { return std::get<1>(m_v); }

@@ -63,6 +63,10 @@
         <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>A receipt is for a paid order; this one is %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -1463,6 +1467,125 @@
     <message>
         <source>The pay timeout must be between 1 second and 7 days, not %1.</source>
         <translation>The pay timeout must be between 1 second and 7 days, not %1.</translation>
+    </message>
+</context>
+<context>
+    <name>Receipt</name>
+    <message>
+        <source>Order %1 was never paid: there is no payment to give a receipt for.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2: a receipt is given once the channel has paid the money back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>WeChat Pay</source>
+        <translation type="unfinished">WeChat Pay</translation>
+    </message>
+    <message>
+        <source>Alipay</source>
+        <translation type="unfinished">Alipay</translation>
+    </message>
+    <message>
+        <source>Simulated channel (demo)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PayDesk</source>
+        <translation type="unfinished">PayDesk</translation>
+    </message>
+    <message>
+        <source>Refund receipt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment receipt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order no</source>
+        <translation type="unfinished">Order no</translation>
+    </message>
+    <message>
+        <source>Item</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation type="unfinished">Paid</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation type="unfinished">Refunded</translation>
+    </message>
+    <message>
+        <source>Refunded at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation type="unfinished">Channel</translation>
+    </message>
+    <message>
+        <source>Refund no</source>
+        <translation type="unfinished">Refund no</translation>
+    </message>
+    <message>
+        <source>Channel refund id</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid with transaction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Amount paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paid at</source>
+        <translation type="unfinished">Paid at</translation>
+    </message>
+    <message>
+        <source>Transaction id</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation type="unfinished">Payment no</translation>
+    </message>
+    <message>
+        <source>Refunded since</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Printed %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Printed %1 by %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The money goes back to the account it was paid from.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Thank you. Keep this receipt for a refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The receipt&apos;s page could not be set up.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not write %1.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -4022,10 +4145,6 @@ No new payments can be taken on %1 until a profile is added again.</translation>
         <translation> … </translation>
     </message>
     <message>
-        <source>Search the orders (order no, title, buyer)</source>
-        <translation>Search the orders (order no, title, buyer)</translation>
-    </message>
-    <message>
         <source>New order at the counter (shows the QR code)</source>
         <translation>New order at the counter (shows the QR code)</translation>
     </message>
@@ -4171,6 +4290,14 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message>
         <source>Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search the orders (order no, title, buyer, any payment or refund id)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Receipt of the selected paid order or its refund: print or save as PDF</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4620,6 +4747,14 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
         <source>Search order no, title, buyer, or any payment or refund id (Ctrl+F)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Rece&amp;ipt…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print or save the customer&apos;s receipt of this payment or a refund</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::PaymentPanel</name>
@@ -4685,6 +4820,77 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
     <message>
         <source>No payment code yet</source>
         <translation>No payment code yet</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReceiptDialog</name>
+    <message>
+        <source>&amp;Save as PDF…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Print…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Receipt for %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Receipt for:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation type="unfinished">&amp;Language:</translation>
+    </message>
+    <message>
+        <source>The payment (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refund %1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Which receipt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Receipt language</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Receipt preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the receipt to a PDF file (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print the receipt (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save receipt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The receipt was saved to %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Receipt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print receipt</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

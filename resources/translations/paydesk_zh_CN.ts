@@ -63,6 +63,10 @@
         <source>Only FINANCE or ADMIN users can reconcile the channels&apos; bills.</source>
         <translation>只有财务（FINANCE）或管理员（ADMIN）用户可以对账。</translation>
     </message>
+    <message>
+        <source>A receipt is for a paid order; this one is %1.</source>
+        <translation>凭证只开给已支付的订单；此订单为%1。</translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -1459,6 +1463,125 @@
     <message>
         <source>The pay timeout must be between 1 second and 7 days, not %1.</source>
         <translation>支付时限必须在 1 秒到 7 天之间，而不是 %1。</translation>
+    </message>
+</context>
+<context>
+    <name>Receipt</name>
+    <message>
+        <source>Order %1 was never paid: there is no payment to give a receipt for.</source>
+        <translation>订单 %1 从未支付，没有可开凭证的付款。</translation>
+    </message>
+    <message>
+        <source>Refund %1 is %2: a receipt is given once the channel has paid the money back.</source>
+        <translation>退款 %1 为%2：渠道退回款项后才能开具凭证。</translation>
+    </message>
+    <message>
+        <source>WeChat Pay</source>
+        <translation>微信支付</translation>
+    </message>
+    <message>
+        <source>Alipay</source>
+        <translation>支付宝</translation>
+    </message>
+    <message>
+        <source>Simulated channel (demo)</source>
+        <translation>模拟渠道（演示）</translation>
+    </message>
+    <message>
+        <source>PayDesk</source>
+        <translation>PayDesk 收银台</translation>
+    </message>
+    <message>
+        <source>Refund receipt</source>
+        <translation>退款凭证</translation>
+    </message>
+    <message>
+        <source>Payment receipt</source>
+        <translation>付款凭证</translation>
+    </message>
+    <message>
+        <source>Order no</source>
+        <translation>订单号</translation>
+    </message>
+    <message>
+        <source>Item</source>
+        <translation>商品</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>顾客</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>实付</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>退款金额</translation>
+    </message>
+    <message>
+        <source>Refunded at</source>
+        <translation>退款时间</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Refund no</source>
+        <translation>退款单号</translation>
+    </message>
+    <message>
+        <source>Channel refund id</source>
+        <translation>渠道退款单号</translation>
+    </message>
+    <message>
+        <source>Paid with transaction</source>
+        <translation>原支付交易号</translation>
+    </message>
+    <message>
+        <source>Amount paid</source>
+        <translation>实付金额</translation>
+    </message>
+    <message>
+        <source>Paid at</source>
+        <translation>支付时间</translation>
+    </message>
+    <message>
+        <source>Transaction id</source>
+        <translation>交易单号</translation>
+    </message>
+    <message>
+        <source>Payment no</source>
+        <translation>支付单号</translation>
+    </message>
+    <message>
+        <source>Refunded since</source>
+        <translation>已退款</translation>
+    </message>
+    <message>
+        <source>Printed %1</source>
+        <translation>打印时间 %1</translation>
+    </message>
+    <message>
+        <source>Printed %1 by %2</source>
+        <translation>%1 由 %2 打印</translation>
+    </message>
+    <message>
+        <source>The money goes back to the account it was paid from.</source>
+        <translation>款项将原路退回付款账户。</translation>
+    </message>
+    <message>
+        <source>Thank you. Keep this receipt for a refund.</source>
+        <translation>谢谢惠顾。如需退款请保留此凭证。</translation>
+    </message>
+    <message>
+        <source>The receipt&apos;s page could not be set up.</source>
+        <translation>无法设置凭证页面。</translation>
+    </message>
+    <message>
+        <source>Could not write %1.</source>
+        <translation>无法写入 %1。</translation>
     </message>
 </context>
 <context>
@@ -4009,10 +4132,6 @@ No new payments can be taken on %1 until a profile is added again.</source>
         <translation> … </translation>
     </message>
     <message>
-        <source>Search the orders (order no, title, buyer)</source>
-        <translation>搜索订单（订单号、标题、买家）</translation>
-    </message>
-    <message>
         <source>New order at the counter (shows the QR code)</source>
         <translation>柜台新建订单（显示二维码）</translation>
     </message>
@@ -4159,6 +4278,14 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Demo time: every clock, countdown and pay-by time here runs %1 times faster than the wall clock.</source>
         <translation>演示时间：这里所有的时钟、倒计时和支付截止时间都比实际时间快 %1 倍。</translation>
+    </message>
+    <message>
+        <source>Search the orders (order no, title, buyer, any payment or refund id)</source>
+        <translation>搜索订单（订单号、标题、买家、任意支付或退款编号）</translation>
+    </message>
+    <message>
+        <source>Receipt of the selected paid order or its refund: print or save as PDF</source>
+        <translation>所选已支付订单或其退款的凭证：打印或存为 PDF</translation>
     </message>
 </context>
 <context>
@@ -4602,6 +4729,14 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
         <source>Search order no, title, buyer, or any payment or refund id (Ctrl+F)</source>
         <translation>搜索订单号、标题、买家或任意支付/退款编号（Ctrl+F）</translation>
     </message>
+    <message>
+        <source>Rece&amp;ipt…</source>
+        <translation>凭证(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Print or save the customer&apos;s receipt of this payment or a refund</source>
+        <translation>打印或保存此笔付款或退款的顾客凭证</translation>
+    </message>
 </context>
 <context>
     <name>paydesk::ui::PaymentPanel</name>
@@ -4667,6 +4802,77 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
     <message>
         <source>No payment code yet</source>
         <translation>暂无支付二维码</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::ReceiptDialog</name>
+    <message>
+        <source>&amp;Save as PDF…</source>
+        <translation>存为 PDF(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Print…</source>
+        <translation>打印(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Receipt for %1</source>
+        <translation>%1 的凭证</translation>
+    </message>
+    <message>
+        <source>&amp;Receipt for:</source>
+        <translation>凭证(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>The payment (%1)</source>
+        <translation>付款（%1）</translation>
+    </message>
+    <message>
+        <source>Refund %1 (%2)</source>
+        <translation>退款 %1（%2）</translation>
+    </message>
+    <message>
+        <source>Which receipt</source>
+        <translation>哪张凭证</translation>
+    </message>
+    <message>
+        <source>Receipt language</source>
+        <translation>凭证语言</translation>
+    </message>
+    <message>
+        <source>Receipt preview</source>
+        <translation>凭证预览</translation>
+    </message>
+    <message>
+        <source>Write the receipt to a PDF file (%1)</source>
+        <translation>将凭证写入 PDF 文件（%1）</translation>
+    </message>
+    <message>
+        <source>Print the receipt (%1)</source>
+        <translation>打印凭证（%1）</translation>
+    </message>
+    <message>
+        <source>Save receipt</source>
+        <translation>保存凭证</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>The receipt was saved to %1.</source>
+        <translation>凭证已保存到 %1。</translation>
+    </message>
+    <message>
+        <source>Receipt</source>
+        <translation>凭证</translation>
+    </message>
+    <message>
+        <source>Print receipt</source>
+        <translation>打印凭证</translation>
     </message>
 </context>
 <context>
