@@ -55,6 +55,16 @@ ActionVerdict ActionPolicy::check(Action action, Role role, const Order *order, 
         return yes();
     case Action::Refresh:
         return yes();
+    case Action::MarkPaid:
+        // Money that came without an answer: asked for by the counter or finance, approved by
+        // another FINANCE user.
+        if (role != Role::Clerk && role != Role::Finance)
+            return no(tr("Marking an order paid is asked for by CLERK or FINANCE users."));
+        if (order->state != OrderState::Pending && order->state != OrderState::Closed)
+            return no(tr("Only an unpaid order can be marked paid; this one is %1.").arg(Labels::of(order->state)));
+        if (order->amountMinor == 0)
+            return no(tr("A free order needs no payment."));
+        return yes();
     case Action::Receipt:
         // Anyone signed in may hand a customer the receipt of money that moved.
         if (order->state == OrderState::Pending || (order->state == OrderState::Closed && order->paidAt == 0))

@@ -20,7 +20,7 @@ class ActionPolicy final
 {
     Q_DECLARE_TR_FUNCTIONS(ActionPolicy)
 public:
-    enum class Action { Repay, Close, Refund, Refresh, NewOrder, ReviewRefund, ResolveAnomaly, ManageSettings, Reconcile, Receipt };
+    enum class Action { Repay, Close, Refund, Refresh, NewOrder, ReviewRefund, ResolveAnomaly, ManageSettings, Reconcile, Receipt, MarkPaid };
 
     /// `refundableMinor` is what is still refundable on the order (only used for Refund; pass
     /// -1 when unknown).

@@ -172,6 +172,12 @@ QString Labels::action(const QString &a)
         {u"settings.refused", QT_TR_NOOP("Setting change refused")},
         {u"notify.refused", QT_TR_NOOP("Notification refused")},
         {u"channel.answer.refused", QT_TR_NOOP("Channel answer refused")},
+        {u"fixup.request", QT_TR_NOOP("Mark paid asked for")},
+        {u"fixup.request.refused", QT_TR_NOOP("Mark paid refused")},
+        {u"fixup.approve", QT_TR_NOOP("Mark paid approved")},
+        {u"fixup.approve.refused", QT_TR_NOOP("Mark paid approval refused")},
+        {u"fixup.reject", QT_TR_NOOP("Mark paid rejected")},
+        {u"fixup.reject.refused", QT_TR_NOOP("Mark paid rejection refused")},
     };
     for (const auto &entry : kActions)
         if (a == QStringView(entry.key))
@@ -293,6 +299,12 @@ constexpr Sentence kSentences[] = {
     {u"refund.reject", QT_TRANSLATE_NOOP("Labels", "{who} rejected refund {refund} of {amount}")},
     {u"refund.reject.refused", QT_TRANSLATE_NOOP("Labels", "{who} was refused rejecting refund {refund}")},
     {u"refund.retry", QT_TRANSLATE_NOOP("Labels", "{who} sent refund {refund} of {amount} again")},
+    {u"fixup.request", QT_TRANSLATE_NOOP("Labels", "{who} asked to mark payment {payment} of order {order} paid with transaction {txn} ({amount}): {reason}")},
+    {u"fixup.request.refused", QT_TRANSLATE_NOOP("Labels", "{who} was refused marking an order paid")},
+    {u"fixup.approve", QT_TRANSLATE_NOOP("Labels", "{who} approved marking order {order} paid with transaction {txn}")},
+    {u"fixup.approve.refused", QT_TRANSLATE_NOOP("Labels", "{who} was refused approving {object}")},
+    {u"fixup.reject", QT_TRANSLATE_NOOP("Labels", "{who} rejected marking order {order} paid")},
+    {u"fixup.reject.refused", QT_TRANSLATE_NOOP("Labels", "{who} was refused rejecting {object}")},
     {u"refund.retry.refused", QT_TRANSLATE_NOOP("Labels", "{who} was refused retrying refund {refund}")},
     {u"refund.processing", QT_TRANSLATE_NOOP("Labels", "{who} sent refund {refund} to the channel")},
     {u"refund.succeeded", QT_TRANSLATE_NOOP("Labels", "{who} recorded refund {refund} as paid out")},
@@ -370,6 +382,7 @@ QString Labels::sentence(const AuditEntry &e)
         {QStringLiteral("{order}"), order},
         {QStringLiteral("{refund}"), afterPrefix(e.object, u"refund:")},
         {QStringLiteral("{payment}"), payment},
+        {QStringLiteral("{txn}"), str("channel_txn_id")},
         {QStringLiteral("{amount}"), SystemText::plainMoney(str("amount"))},
         {QStringLiteral("{stated_amount}"), SystemText::plainMoney(str("stated_amount"), str("stated_currency").isEmpty() ? QStringLiteral("CNY") : str("stated_currency"))},
         {QStringLiteral("{expected_amount}"), SystemText::plainMoney(str("expected_amount"), str("expected_currency").isEmpty() ? QStringLiteral("CNY") : str("expected_currency"))},

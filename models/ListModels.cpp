@@ -312,6 +312,62 @@ QVariant AnomalyModel::cell(const AnomalyRow &r, int column, int role) const
     return {};
 }
 
+// ---- fix-ups --------------------------------------------------------------------------------
+
+Status FixupModel::reload(std::optional<FixupState> state)
+{
+    auto rows = m_fixups.list(state);
+    if (!rows)
+        return rows.error();
+    setRows(rows.value());
+    return {};
+}
+
+QVariant FixupModel::header(int column) const
+{
+    switch (column) {
+    case Id: return tr("No");
+    case OrderNo: return tr("Order");
+    case Payment: return tr("Payment");
+    case Transaction: return tr("Channel transaction");
+    case Amount: return tr("Amount");
+    case RequestedBy: return tr("Asked by");
+    case Requested: return tr("Asked");
+    case Reason: return tr("Reason");
+    case State: return tr("State");
+    }
+    return {};
+}
+
+QVariant FixupModel::cell(const Fixup &f, int column, int role) const
+{
+    if (role == RawRole)
+        return f.id;
+    if (role == MinorRole && column == Amount)
+        return f.amountMinor;
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (column) {
+    case Id: return f.id;
+    case OrderNo: return f.orderNo;
+    case Payment: return tr("%1 (%2)").arg(f.outTradeNo, Labels::of(f.channel));
+    case Transaction: return f.channelTxnId;
+    case Amount: return Money(f.amountMinor, Currency::fromCode(f.currency).value_or(Currency::cny())).toDisplayString();
+    case RequestedBy: return Labels::actor(f.requestedBy);
+    case Requested: return Labels::time(f.requestedAt);
+    case Reason: return f.reason;
+    case State:
+        switch (f.state) {
+        case FixupState::Requested: return tr("Waiting for review");
+        case FixupState::Rejected: return tr("Rejected by %1").arg(f.reviewedBy);
+        case FixupState::Applied:
+            return f.verification == FixupVerification::Confirmed ? tr("Applied by %1, confirmed by the channel").arg(f.reviewedBy)
+                                                                  : tr("Applied by %1, channel not reached").arg(f.reviewedBy);
+        }
+    }
+    return {};
+}
+
 // ---- users ----------------------------------------------------------------------------------
 
 Status UserModel::reload()

@@ -4,6 +4,7 @@
 
 #include "services/RefundService.h"
 #include "storage/AuditLog.h"
+#include "storage/FixupRepository.h"
 #include "storage/OrderRepository.h"
 #include "storage/UserDirectory.h"
 #include "util/Clock.h"
@@ -126,6 +127,26 @@ protected:
 
 private:
     Database &m_db;
+};
+
+/// Fix-ups (mark paid) for finance's review, newest first.
+class FixupModel final : public RowTableModel<Fixup>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FixupModel)
+public:
+    enum Column { Id, OrderNo, Payment, Transaction, Amount, RequestedBy, Requested, Reason, State, ColumnCount };
+    FixupModel(FixupRepository &fixups, QObject *parent = nullptr) : RowTableModel(parent), m_fixups(fixups) {}
+    /// nullopt: all states.
+    Status reload(std::optional<FixupState> state);
+
+protected:
+    int columns() const override { return ColumnCount; }
+    QVariant header(int column) const override;
+    QVariant cell(const Fixup &f, int column, int role) const override;
+
+private:
+    FixupRepository &m_fixups;
 };
 
 /// Staff accounts (Settings page).

@@ -412,6 +412,7 @@ QList<std::pair<QString, QString>> MainWindow::shortcutList()
         {keys({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}), tr("Refresh the page")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_E)}), tr("Export the filtered orders as CSV")},
         {keys({QKeySequence::Print}), tr("Receipt of the selected paid order or its refund: print or save as PDF")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M)}), tr("Mark the selected unpaid order paid (money without an answer; another FINANCE user approves)")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_Return)}), tr("Refund review: approve the selected refund (asks first)")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B)}), tr("Reconciliation: fetch a channel's daily bill and reconcile it")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I)}), tr("Reconciliation: import a downloaded bill file")},

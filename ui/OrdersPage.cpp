@@ -7,6 +7,7 @@
 #include "FileDialogs.h"
 #include "Labels.h"
 #include "MessageBox.h"
+#include "MarkPaidDialog.h"
 #include "NewOrderDialog.h"
 #include "OrderDetailPane.h"
 #include "OrderExport.h"
@@ -79,6 +80,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     m_refresh = makeAction(this, tr("&Refresh"), {QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
     m_export = makeAction(this, tr("&Export CSV…"), {QKeySequence(Qt::CTRL | Qt::Key_E)});
     m_receipt = makeAction(this, tr("Rece&ipt…"), {QKeySequence::Print});
+    m_markPaid = makeAction(this, tr("&Mark paid…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M)});
     auto *focusSearch = makeAction(this, tr("Search"), {QKeySequence::Find});
     m_newOrder->setObjectName(QStringLiteral("newOrderAction"));
     m_repay->setObjectName(QStringLiteral("repayAction"));
@@ -86,6 +88,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     m_refund->setObjectName(QStringLiteral("refundAction"));
     m_refreshOne->setObjectName(QStringLiteral("askChannelAction"));
     m_receipt->setObjectName(QStringLiteral("receiptAction"));
+    m_markPaid->setObjectName(QStringLiteral("markPaidAction"));
     m_refresh->setObjectName(QStringLiteral("refreshAction"));
     connect(m_newOrder, &QAction::triggered, this, &OrdersPage::newOrder);
     connect(m_repay, &QAction::triggered, this, &OrdersPage::repay);
@@ -95,6 +98,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     connect(m_refresh, &QAction::triggered, this, &OrdersPage::refresh);
     connect(m_export, &QAction::triggered, this, &OrdersPage::exportCsv);
     connect(m_receipt, &QAction::triggered, this, &OrdersPage::showReceipt);
+    connect(m_markPaid, &QAction::triggered, this, &OrdersPage::markPaid);
     connect(focusSearch, &QAction::triggered, this, [this] {
         m_search->setFocus(Qt::ShortcutFocusReason);
         m_search->selectAll();
@@ -109,6 +113,7 @@ OrdersPage::OrdersPage(UiContext &ctx, QWidget *parent)
     toolbar->addAction(m_refund);
     toolbar->addAction(m_refreshOne);
     toolbar->addAction(m_receipt);
+    toolbar->addAction(m_markPaid);
     toolbar->addSeparator();
     toolbar->addAction(m_refresh);
     toolbar->addAction(m_export);
@@ -450,6 +455,7 @@ void OrdersPage::updateActions()
         {m_close, ActionPolicy::Action::Close, tr("Close this unpaid order at the channel and here")},
         {m_refund, ActionPolicy::Action::Refund, tr("Ask for money back to the customer (reviewed by finance)")},
         {m_refreshOne, ActionPolicy::Action::Refresh, tr("Ask the channel about this order's payments now")},
+        {m_markPaid, ActionPolicy::Action::MarkPaid, tr("Money came for this order without an answer: ask finance to mark it paid")},
         {m_receipt, ActionPolicy::Action::Receipt, tr("Print or save the customer's receipt of this payment or a refund")},
     };
     for (const Item &item : items) {
@@ -647,6 +653,16 @@ void OrdersPage::showReceipt()
         return;
     ReceiptDialog dialog(m_ctx.services.orders, m_ctx.services.refunds, *m_ctx.services.clock, m_ctx.user.login, *m_selected, this);
     dialog.exec();
+}
+
+void OrdersPage::markPaid()
+{
+    if (!m_markPaid->isEnabled() || !m_selected)
+        return;
+    MarkPaidDialog dialog(m_ctx.services.fixupService, m_ctx.services.orders, m_ctx.user.login, *m_selected, this);
+    if (dialog.exec() == QDialog::Accepted)
+        emit message(tr("Fix-up %1 asks to mark %2 paid; another FINANCE user approves it on the Refund review page.")
+                         .arg(QString::number(dialog.fixup().id), dialog.fixup().orderNo));
 }
 
 void OrdersPage::refreshOrder()

@@ -53,6 +53,7 @@ public:
     QAction *refreshAction() const { return m_refresh; }
     QAction *exportAction() const { return m_export; }
     QAction *receiptAction() const { return m_receipt; }
+    QAction *markPaidAction() const { return m_markPaid; }
     /// "N new orders": shown while new orders are held back so the rows do not move.
     QPushButton *newRowsButton() const { return m_newRows; }
     /// Whether the user is reading the table (pointer over it, or scrolled down): new orders
@@ -80,6 +81,8 @@ public:
     void exportCsv();
     /// Opens the receipt of the selected paid order (its payment or a refund) to print or save.
     void showReceipt();
+    /// Asks for the selected unpaid order to be marked paid (money without an answer; four eyes).
+    void markPaid();
 
 private:
     /// Every state, channel and day (the filters' signals held: the caller applies them).
@@ -120,6 +123,7 @@ private:
     QAction *m_refresh;
     QAction *m_export;
     QAction *m_receipt;
+    QAction *m_markPaid;
     QTimer m_searchDelay;
     std::optional<Order> m_selected;
     qint64 m_refundable = -1;

@@ -1,6 +1,7 @@
 #include "ReviewPage.h"
 
 #include "ActionPolicy.h"
+#include "FixupReviewBox.h"
 #include "Labels.h"
 #include "ListModels.h"
 #include "MessageBox.h"
@@ -72,6 +73,10 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     m_refusal->setStyleSheet(QStringLiteral("color: #c62828;"));
     m_refusal->hide();
     layout->addWidget(m_refusal);
+    m_fixups = new FixupReviewBox(ctx.services.fixupService, ctx.services.fixups, ctx.user.login, ctx.user.role == Role::Finance, this);
+    connect(m_fixups, &FixupReviewBox::message, this, &Page::message);
+    connect(m_fixups, &FixupReviewBox::booksChanged, this, &Page::booksChanged);
+    layout->addWidget(m_fixups, 1);
     m_retry->setObjectName(QStringLiteral("retryButton"));
     m_retry->hide();
     m_table->setColumnHidden(ReviewQueueModel::ChannelSaid, true);
@@ -113,6 +118,8 @@ void ReviewPage::refresh()
         ? m_model->data(m_model->index(m_table->currentIndex().row(), 0), RawRole).toString() : QString();
     if (Status s = m_model->reload(); !s)
         emit message(s.error().message);
+    if (m_fixups)
+        m_fixups->refresh();
     if (!current.isEmpty())
         selectRefund(current);
     qint64 total = 0;

@@ -14,11 +14,15 @@ class ReviewQueueModel;
 }
 
 namespace paydesk::ui {
+class FixupReviewBox;
+}
+
+namespace paydesk::ui {
 
 /// Finance's refund review: the queue of REQUESTED refunds, oldest first; approve or reject
 /// with a note. A requester cannot review their own request (four eyes). The second queue
 /// holds refunds the channel refused (FAILED): FINANCE sends one again with the same refund
-/// number and a note.
+/// number and a note. Below, the "mark paid" fix-ups another FINANCE user approves.
 class ReviewPage final : public Page
 {
     Q_OBJECT
@@ -40,6 +44,8 @@ public:
     /// 0: waiting for review, 1: refused by the channel.
     QComboBox *queueBox() const { return m_queue; }
     bool selectRefund(const QString &outRefundNo);
+    /// The "mark paid" requests waiting for another FINANCE user.
+    FixupReviewBox *fixupBox() const { return m_fixups; }
 
     void approve();
     void reject();
@@ -58,6 +64,7 @@ private:
     QComboBox *m_queue;
     QLabel *m_summary;
     QLabel *m_refusal;
+    FixupReviewBox *m_fixups = nullptr;
 };
 
 } // namespace paydesk::ui

@@ -47,6 +47,10 @@ Verbs
                                          not its requester); the timer sends it
   refund list [--state S[,S]] [--order ORDER_NO]
   anomaly list [--state OPEN|RESOLVED] | anomaly resolve ID --note N
+  fixup mark-paid --order ORDER_NO --txn TRANSACTION_ID --reason R [--payment OUT_TRADE_NO]
+                                         money that arrived without an answer (CLERK/FINANCE)
+  fixup approve ID [--note N] | fixup reject ID --note N | fixup list [--state S]
+                                         another FINANCE user decides; approve asks the channel first
   sync --once | --until-idle | --daemon [--exit-after 8s]   run the timer headless
   sim ledger [--prefix P] | sim pay OUT_TRADE_NO [--after-close]
   sim script PREFIX --customer never|pay|pay-after-close|pay-twice [--delay 2s]
@@ -249,6 +253,8 @@ int Cli::run(const QStringList &arguments)
         return cmdRecon(rest);
     if (verb == QStringLiteral("bill"))
         return cmdBill(rest);
+    if (verb == QStringLiteral("fixup"))
+        return cmdFixup(rest);
     return usage(tr("Unknown verb \"%1\".").arg(verb));
 }
 

@@ -55,6 +55,8 @@ private:
     // CliRecon.cpp: reconciliation against the channels' daily bills.
     int cmdRecon(const QStringList &args);
     int cmdBill(const QStringList &args);
+    // CliFixup.cpp: fix-ups with four eyes (mark paid).
+    int cmdFixup(const QStringList &args);
     int reconRun(paydesk::ChannelKind channel, const QDate &date, const QString &file, bool import);
     paydesk::Result<paydesk::BillFile> fetchBill(paydesk::ChannelKind channel, const QDate &date);
     /// Registers the channels this database can use: the simulator on demo databases, and

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "channels/ChannelRegistry.h"
+#include "services/FixupService.h"
 #include "services/OrderService.h"
 #include "services/PaymentService.h"
 #include "services/Reconciler.h"
@@ -9,6 +10,7 @@
 #include "storage/AnomalyRepository.h"
 #include "storage/AuditLog.h"
 #include "storage/Database.h"
+#include "storage/FixupRepository.h"
 #include "storage/OrderRepository.h"
 #include "storage/RefundRepository.h"
 #include "storage/ReconRepository.h"
@@ -42,7 +44,9 @@ public:
           payments(*db, orders, audit, settings, users, *this->clock, channels, reconciler, orderService),
           refundService(*db, orders, refunds, anomalies, audit, settings, users, *this->clock),
           recon(*db),
-          reconService(*db, recon, anomalies, audit, reconciler, users, *this->clock)
+          reconService(*db, recon, anomalies, audit, reconciler, users, *this->clock),
+          fixups(*db),
+          fixupService(*db, orders, fixups, reconciler, channels, audit, users, *this->clock)
     {
     }
 
@@ -61,6 +65,8 @@ public:
     RefundService refundService;
     ReconRepository recon;
     ReconService reconService;
+    FixupRepository fixups;
+    FixupService fixupService;
 };
 
 } // namespace paydesk

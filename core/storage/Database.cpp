@@ -34,6 +34,7 @@ const Migration kMigrations[] = {
     {9, QStringLiteral(":/paydesk/migrations/009_attempt_numbers.sql")},
     {10, QStringLiteral(":/paydesk/migrations/010_late_look.sql")},
     {11, QStringLiteral(":/paydesk/migrations/011_find_by_channel_id.sql")},
+    {12, QStringLiteral(":/paydesk/migrations/012_fixups.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:

@@ -67,6 +67,14 @@
         <source>A receipt is for a paid order; this one is %1.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Marking an order paid is asked for by CLERK or FINANCE users.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only an unpaid order can be marked paid; this one is %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -677,6 +685,25 @@
     <message>
         <source>Cannot write %1: %2</source>
         <translation>Cannot write %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>FixupRepository</name>
+    <message>
+        <source>Payment %1 already has a fix-up waiting for review.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no fix-up %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A fix-up is decided as applied or rejected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fix-up %1 was decided by someone else first.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1367,6 +1394,54 @@
     </message>
     <message>
         <source>refunded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid asked for</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid approved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid approval refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid rejection refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} asked to mark payment {payment} of order {order} paid with transaction {txn} ({amount}): {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused marking an order paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} approved marking order {order} paid with transaction {txn}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused approving {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} rejected marking order {order} paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} was refused rejecting {object}</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2515,6 +2590,156 @@
     <message>
         <source>—</source>
         <translation type="unfinished">—</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::FixupModel</name>
+    <message>
+        <source>No</source>
+        <translation type="unfinished">No</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation type="unfinished">Order</translation>
+    </message>
+    <message>
+        <source>Payment</source>
+        <translation type="unfinished">Payment</translation>
+    </message>
+    <message>
+        <source>Channel transaction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation type="unfinished">Amount</translation>
+    </message>
+    <message>
+        <source>Asked by</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Asked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation type="unfinished">Reason</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation type="unfinished">State</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation type="unfinished">%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Waiting for review</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rejected by %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Applied by %1, confirmed by the channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Applied by %1, channel not reached</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::FixupService</name>
+    <message>
+        <source>Fix-ups are asked for by CLERK or FINANCE users; %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a channel transaction id (6 to 64 letters, digits, &apos;_&apos; or &apos;-&apos;); copy it from the customer&apos;s payment record or the merchant platform.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Say why the order is to be marked paid (what the customer showed, where the money was seen).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 is %2: its money is in the books already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment to mark paid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment %2.</source>
+        <translation type="unfinished">Order %1 has no payment %2.</translation>
+    </message>
+    <message>
+        <source>Payment %1 is paid in the books already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Transaction %1 is in the books already, on order %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fix-ups are decided by FINANCE staff; %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Say why the fix-up is rejected; the requester will read it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fix-up %1 was decided already (%2 by %3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You asked for fix-up %1 yourself; another FINANCE colleague has to approve it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 says it has no payment %2: it cannot be marked paid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 answered about %2, but the answer could not be verified (%3); nothing was changed. Try again later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 says payment %2 was not made (%3): it cannot be marked paid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 names transaction %2 for payment %3, not %4: check the transaction id and ask again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 says payment %2 was %3 %4, not %5 %6: finance has to look at it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>confirmed by %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 could not be reached; approved on your word</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 is paid (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The money on closed order %1 is in the books (%2); anomaly %3 proposes the refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fix-up %1 applied (%2): %3.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -3960,6 +4185,49 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
 </context>
 <context>
+    <name>paydesk::ui::FixupReviewBox</name>
+    <message>
+        <source>Appro&amp;ve mark paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reject &amp;mark paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark paid: money that came without an answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>N&amp;ote:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What you checked (required to reject)</source>
+        <translation type="unfinished">What you checked (required to reject)</translation>
+    </message>
+    <message>
+        <source>Asks the channel first: its verified answer decides; only when it cannot be reached does your word stand</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only a FINANCE user decides a fix-up.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You asked for this one yourself; another FINANCE colleague approves it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Asking the channel about fix-up %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fix-up %1 rejected; order %2 is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>paydesk::ui::LoginDialog</name>
     <message>
         <source>&amp;Sign in</source>
@@ -4298,6 +4566,65 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message>
         <source>Receipt of the selected paid order or its refund: print or save as PDF</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark the selected unpaid order paid (money without an answer; another FINANCE user approves)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::MarkPaidDialog</name>
+    <message>
+        <source>&amp;Ask for review</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark order %1 paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>For money that reached you for %1 (%2) without any answer from the channel. Another FINANCE user approves it; the channel is asked once more first, and its answer decides.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payment the money came for</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Payment:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. 4200001234202612041234567890</source>
+        <translation type="unfinished">e.g. 4200001234202612041234567890</translation>
+    </message>
+    <message>
+        <source>Channel transaction id</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channel &amp;transaction id:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What the customer showed, where the money was seen…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation type="unfinished">Reason</translation>
+    </message>
+    <message>
+        <source>&amp;Reason:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment to mark paid.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4753,6 +5080,18 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
     </message>
     <message>
         <source>Print or save the customer&apos;s receipt of this payment or a refund</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Mark paid…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Money came for this order without an answer: ask finance to mark it paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fix-up %1 asks to mark %2 paid; another FINANCE user approves it on the Refund review page.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -67,6 +67,14 @@
         <source>A receipt is for a paid order; this one is %1.</source>
         <translation>凭证只开给已支付的订单；此订单为%1。</translation>
     </message>
+    <message>
+        <source>Marking an order paid is asked for by CLERK or FINANCE users.</source>
+        <translation>标记已支付须由 CLERK 或 FINANCE 用户申请。</translation>
+    </message>
+    <message>
+        <source>Only an unpaid order can be marked paid; this one is %1.</source>
+        <translation>只有未支付的订单可以标记为已支付；此订单为%1。</translation>
+    </message>
 </context>
 <context>
     <name>AnomalyRepository</name>
@@ -676,6 +684,25 @@
     <message>
         <source>Cannot write %1: %2</source>
         <translation>无法写入 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>FixupRepository</name>
+    <message>
+        <source>Payment %1 already has a fix-up waiting for review.</source>
+        <translation>支付单 %1 已有一个待审核的更正。</translation>
+    </message>
+    <message>
+        <source>There is no fix-up %1.</source>
+        <translation>没有更正 %1。</translation>
+    </message>
+    <message>
+        <source>A fix-up is decided as applied or rejected.</source>
+        <translation>更正只能被批准执行或驳回。</translation>
+    </message>
+    <message>
+        <source>Fix-up %1 was decided by someone else first.</source>
+        <translation>更正 %1 已先被他人处理。</translation>
     </message>
 </context>
 <context>
@@ -1364,6 +1391,54 @@
     <message>
         <source>refunded</source>
         <translation>已退款</translation>
+    </message>
+    <message>
+        <source>Mark paid asked for</source>
+        <translation>申请标记已支付</translation>
+    </message>
+    <message>
+        <source>Mark paid refused</source>
+        <translation>标记已支付申请被拒</translation>
+    </message>
+    <message>
+        <source>Mark paid approved</source>
+        <translation>标记已支付已批准</translation>
+    </message>
+    <message>
+        <source>Mark paid approval refused</source>
+        <translation>标记已支付批准被拒</translation>
+    </message>
+    <message>
+        <source>Mark paid rejected</source>
+        <translation>标记已支付已驳回</translation>
+    </message>
+    <message>
+        <source>Mark paid rejection refused</source>
+        <translation>标记已支付驳回被拒</translation>
+    </message>
+    <message>
+        <source>{who} asked to mark payment {payment} of order {order} paid with transaction {txn} ({amount}): {reason}</source>
+        <translation>{who} 申请将订单 {order} 的支付单 {payment} 按交易 {txn}（{amount}）标记为已支付：{reason}</translation>
+    </message>
+    <message>
+        <source>{who} was refused marking an order paid</source>
+        <translation>{who} 标记订单已支付的申请被拒</translation>
+    </message>
+    <message>
+        <source>{who} approved marking order {order} paid with transaction {txn}</source>
+        <translation>{who} 批准将订单 {order} 按交易 {txn} 标记为已支付</translation>
+    </message>
+    <message>
+        <source>{who} was refused approving {object}</source>
+        <translation>{who} 批准{object}被拒</translation>
+    </message>
+    <message>
+        <source>{who} rejected marking order {order} paid</source>
+        <translation>{who} 驳回了将订单 {order} 标记为已支付</translation>
+    </message>
+    <message>
+        <source>{who} was refused rejecting {object}</source>
+        <translation>{who} 驳回{object}被拒</translation>
     </message>
 </context>
 <context>
@@ -2510,6 +2585,156 @@
     <message>
         <source>—</source>
         <translation>—</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::FixupModel</name>
+    <message>
+        <source>No</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>订单</translation>
+    </message>
+    <message>
+        <source>Payment</source>
+        <translation>支付单</translation>
+    </message>
+    <message>
+        <source>Channel transaction</source>
+        <translation>渠道交易号</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Asked by</source>
+        <translation>申请人</translation>
+    </message>
+    <message>
+        <source>Asked</source>
+        <translation>申请时间</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Waiting for review</source>
+        <translation>待审核</translation>
+    </message>
+    <message>
+        <source>Rejected by %1</source>
+        <translation>已被 %1 驳回</translation>
+    </message>
+    <message>
+        <source>Applied by %1, confirmed by the channel</source>
+        <translation>已由 %1 执行，渠道已确认</translation>
+    </message>
+    <message>
+        <source>Applied by %1, channel not reached</source>
+        <translation>已由 %1 执行，未能联系渠道</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::FixupService</name>
+    <message>
+        <source>Fix-ups are asked for by CLERK or FINANCE users; %1 is %2.</source>
+        <translation>更正须由 CLERK 或 FINANCE 用户申请；%1 是%2。</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a channel transaction id (6 to 64 letters, digits, &apos;_&apos; or &apos;-&apos;); copy it from the customer&apos;s payment record or the merchant platform.</source>
+        <translation>“%1”不是渠道交易号（6 至 64 位字母、数字、“_”或“-”）；请从顾客的支付记录或商户平台复制。</translation>
+    </message>
+    <message>
+        <source>Say why the order is to be marked paid (what the customer showed, where the money was seen).</source>
+        <translation>请说明为何标记为已支付（顾客出示了什么，在哪里看到了款项）。</translation>
+    </message>
+    <message>
+        <source>Order %1 is %2: its money is in the books already.</source>
+        <translation>订单 %1 为%2：款项已入账。</translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment to mark paid.</source>
+        <translation>订单 %1 没有可标记为已支付的支付单。</translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment %2.</source>
+        <translation>订单 %1 没有支付单 %2。</translation>
+    </message>
+    <message>
+        <source>Payment %1 is paid in the books already.</source>
+        <translation>支付单 %1 已在账上记为已支付。</translation>
+    </message>
+    <message>
+        <source>Transaction %1 is in the books already, on order %2.</source>
+        <translation>交易 %1 已在账上，属于订单 %2。</translation>
+    </message>
+    <message>
+        <source>Fix-ups are decided by FINANCE staff; %1 is %2.</source>
+        <translation>更正由 FINANCE 人员审批；%1 是%2。</translation>
+    </message>
+    <message>
+        <source>Say why the fix-up is rejected; the requester will read it.</source>
+        <translation>请说明驳回原因，申请人会看到。</translation>
+    </message>
+    <message>
+        <source>Fix-up %1 was decided already (%2 by %3).</source>
+        <translation>更正 %1 已处理（%3：%2）。</translation>
+    </message>
+    <message>
+        <source>You asked for fix-up %1 yourself; another FINANCE colleague has to approve it.</source>
+        <translation>更正 %1 是您本人申请的，须由另一位 FINANCE 同事批准。</translation>
+    </message>
+    <message>
+        <source>%1 says it has no payment %2: it cannot be marked paid.</source>
+        <translation>%1 表示没有支付单 %2：不能标记为已支付。</translation>
+    </message>
+    <message>
+        <source>%1 answered about %2, but the answer could not be verified (%3); nothing was changed. Try again later.</source>
+        <translation>%1 回复了 %2 的情况，但该回复无法验证（%3）；未做任何更改。请稍后再试。</translation>
+    </message>
+    <message>
+        <source>%1 says payment %2 was not made (%3): it cannot be marked paid.</source>
+        <translation>%1 表示支付单 %2 未支付（%3）：不能标记为已支付。</translation>
+    </message>
+    <message>
+        <source>%1 names transaction %2 for payment %3, not %4: check the transaction id and ask again.</source>
+        <translation>%1 给出的支付单 %3 的交易号是 %2，而不是 %4：请核对交易号后重新申请。</translation>
+    </message>
+    <message>
+        <source>%1 says payment %2 was %3 %4, not %5 %6: finance has to look at it.</source>
+        <translation>%1 表示支付单 %2 的金额是 %3 %4，而不是 %5 %6：须由财务核查。</translation>
+    </message>
+    <message>
+        <source>confirmed by %1</source>
+        <translation>已由%1确认</translation>
+    </message>
+    <message>
+        <source>%1 could not be reached; approved on your word</source>
+        <translation>未能联系%1；按您的确认批准</translation>
+    </message>
+    <message>
+        <source>Order %1 is paid (%2).</source>
+        <translation>订单 %1 已支付（%2）。</translation>
+    </message>
+    <message>
+        <source>The money on closed order %1 is in the books (%2); anomaly %3 proposes the refund.</source>
+        <translation>已关闭订单 %1 的款项已入账（%2）；异常 %3 建议退款。</translation>
+    </message>
+    <message>
+        <source>Fix-up %1 applied (%2): %3.</source>
+        <translation>更正 %1 已执行（%2）：%3。</translation>
     </message>
 </context>
 <context>
@@ -3949,6 +4174,49 @@ No new payments can be taken on %1 until a profile is added again.</source>
     </message>
 </context>
 <context>
+    <name>paydesk::ui::FixupReviewBox</name>
+    <message>
+        <source>Appro&amp;ve mark paid</source>
+        <translation>批准标记已支付(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Reject &amp;mark paid</source>
+        <translation>驳回标记已支付(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Mark paid: money that came without an answer</source>
+        <translation>标记已支付：收到款项但没有渠道回复</translation>
+    </message>
+    <message>
+        <source>N&amp;ote:</source>
+        <translation>备注(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>What you checked (required to reject)</source>
+        <translation>您核查了什么（驳回时必填）</translation>
+    </message>
+    <message>
+        <source>Asks the channel first: its verified answer decides; only when it cannot be reached does your word stand</source>
+        <translation>先询问渠道：以经验证的回复为准；只有联系不上渠道时才以您的确认为准</translation>
+    </message>
+    <message>
+        <source>Only a FINANCE user decides a fix-up.</source>
+        <translation>只有 FINANCE 用户可以审批更正。</translation>
+    </message>
+    <message>
+        <source>You asked for this one yourself; another FINANCE colleague approves it.</source>
+        <translation>这是您本人申请的，须由另一位 FINANCE 同事批准。</translation>
+    </message>
+    <message>
+        <source>Asking the channel about fix-up %1…</source>
+        <translation>正在就更正 %1 询问渠道…</translation>
+    </message>
+    <message>
+        <source>Fix-up %1 rejected; order %2 is unchanged.</source>
+        <translation>更正 %1 已驳回；订单 %2 未改变。</translation>
+    </message>
+</context>
+<context>
     <name>paydesk::ui::LoginDialog</name>
     <message>
         <source>&amp;Sign in</source>
@@ -4286,6 +4554,65 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Receipt of the selected paid order or its refund: print or save as PDF</source>
         <translation>所选已支付订单或其退款的凭证：打印或存为 PDF</translation>
+    </message>
+    <message>
+        <source>Mark the selected unpaid order paid (money without an answer; another FINANCE user approves)</source>
+        <translation>将所选未支付订单标记为已支付（有款项无回复；由另一位 FINANCE 用户批准）</translation>
+    </message>
+</context>
+<context>
+    <name>paydesk::ui::MarkPaidDialog</name>
+    <message>
+        <source>&amp;Ask for review</source>
+        <translation>提交审核(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Mark order %1 paid</source>
+        <translation>将订单 %1 标记为已支付</translation>
+    </message>
+    <message>
+        <source>For money that reached you for %1 (%2) without any answer from the channel. Another FINANCE user approves it; the channel is asked once more first, and its answer decides.</source>
+        <translation>用于已收到 %1（%2）的款项但渠道没有任何回复的情况。由另一位 FINANCE 用户批准；批准前会再次询问渠道，以其回复为准。</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3</source>
+        <translation>%1 · %2 · %3</translation>
+    </message>
+    <message>
+        <source>Payment the money came for</source>
+        <translation>款项对应的支付单</translation>
+    </message>
+    <message>
+        <source>&amp;Payment:</source>
+        <translation>支付单(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>e.g. 4200001234202612041234567890</source>
+        <translation>例如 4200001234202612041234567890</translation>
+    </message>
+    <message>
+        <source>Channel transaction id</source>
+        <translation>渠道交易号</translation>
+    </message>
+    <message>
+        <source>Channel &amp;transaction id:</source>
+        <translation>渠道交易号(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>What the customer showed, where the money was seen…</source>
+        <translation>顾客出示了什么，在哪里看到了款项…</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>&amp;Reason:</source>
+        <translation>原因(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Order %1 has no payment to mark paid.</source>
+        <translation>订单 %1 没有可标记为已支付的支付单。</translation>
     </message>
 </context>
 <context>
@@ -4736,6 +5063,18 @@ Search looks in the order number, the title and the buyer; Escape clears the sea
     <message>
         <source>Print or save the customer&apos;s receipt of this payment or a refund</source>
         <translation>打印或保存此笔付款或退款的顾客凭证</translation>
+    </message>
+    <message>
+        <source>&amp;Mark paid…</source>
+        <translation>标记已支付(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Money came for this order without an answer: ask finance to mark it paid</source>
+        <translation>此订单收到款项但没有回复：请财务标记为已支付</translation>
+    </message>
+    <message>
+        <source>Fix-up %1 asks to mark %2 paid; another FINANCE user approves it on the Refund review page.</source>
+        <translation>更正 %1 申请将 %2 标记为已支付；由另一位 FINANCE 用户在退款审核页面批准。</translation>
     </message>
 </context>
 <context>

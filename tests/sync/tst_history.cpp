@@ -570,9 +570,10 @@ Action TestHistory::nextAction(const Books &b)
         for (const AnomalyRow &an : b.anomalies)
             if (an.state == u"OPEN"_s)
                 open << &an;
+        // 5: another process of the same burst resolved it first (the loser is told so).
         if (!open.isEmpty())
             return Action{u"anomaly.resolve"_s, financeStaff().login,
-                          {u"anomaly"_s, u"resolve"_s, QString::number(pick(open)->id), u"--note"_s, u"called the customer"_s}};
+                          {u"anomaly"_s, u"resolve"_s, QString::number(pick(open)->id), u"--note"_s, u"called the customer"_s}, {0, 5}};
     }
     if (roll < 96)
         return Action{u"sync.once"_s, {}, {u"sync"_s, u"--once"_s}};

@@ -240,6 +240,8 @@ void TestReceipt::dialogPreviewsSavesAndPrints()
     QCOMPARE(dialog.language(), Receipt::Language::Chinese);
     QVERIFY(dialog.previewLabel()->pixmap().toImage() != english); // the preview follows the choice
 
+    if (qEnvironmentVariableIsSet("PAYDESK_TEST_SHOTS"))
+        dialog.grab().save(m_dir.filePath(u"receipt-dialog.png"_s));
     dialog.whichBox()->setCurrentIndex(1);
     QVERIFY(dialog.facts()->refund.has_value());
     const QString refundNo = dialog.facts()->refund->outRefundNo;
