@@ -56,7 +56,7 @@ ReviewPage::ReviewPage(UiContext &ctx, QWidget *parent)
     m_table->setTabKeyNavigation(false);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ReviewQueueModel::Reason, QHeaderView::Stretch);
-    layout->addWidget(m_table, 1);
+    layout->addWidget(m_table, 2);
     auto *row = new QHBoxLayout;
     auto *noteLabel = new QLabel(tr("&Note:"), this);
     noteLabel->setBuddy(m_note);

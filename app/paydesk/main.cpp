@@ -155,6 +155,7 @@ int main(int argc, char *argv[])
             DemoSeeder::Options so;
             so.orders = opt.demoOrders;
             so.chinese = chinese; // the demo's people write in the language it is shown in
+            so.lostPayment = true; // a "mark paid" request waiting for finance
             // A big demo takes a while to write: say so, and keep the progress moving.
             std::unique_ptr<QProgressDialog> progress;
             if (so.orders >= 20'000) {

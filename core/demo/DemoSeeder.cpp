@@ -229,6 +229,10 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
     std::sort(created.begin(), created.end());
 
     qint64 orderId = 0, attemptId = 0, refundId = 0;
+    bool lostSeeded = false; // Options::lostPayment: seeded once
+    // The transaction id of the lost payment: made from its attempt, not drawn, so the books
+    // stay the same for a seed.
+    auto lostTxn = [](qint64 attempt) -> QString { return QStringLiteral("4200") + QString::number(4'000'000'000LL + attempt); };
     const QString cny = QStringLiteral("CNY");
     const QString clerk = QStringLiteral("clerk"), finance = QStringLiteral("finance"), timer = QStringLiteral("timer");
     const QString counter = QLatin1String(UserDirectory::kDemoCounterLogin);
@@ -294,7 +298,8 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         const bool repaid = fate == Fate::Paid && rng.bounded(100u) < 6;
         int attemptIndex = 0;
         // `closedAtChannel`: when the channel closed a closed attempt (its sim ledger row).
-        auto addAttempt = [&](AttemptState s, qint64 at, qint64 paid, qint64 closedAtChannel = 0) -> Status {
+        // `lost`: the channel took the customer's money after all, the answer never came (the books keep it closed).
+        auto addAttempt = [&](AttemptState s, qint64 at, qint64 paid, qint64 closedAtChannel = 0, bool lost = false) -> Status {
             A a{++attemptId, Ids::outTradeNo(orderNo, ++attemptIndex), s, paid, at};
             const QString code = channel == ChannelKind::WeChat ? QStringLiteral("weixin://wxpay/bizpayurl?pr=") + randomToken(rng, 7)
                                : channel == ChannelKind::Alipay ? QStringLiteral("https://qr.alipay.com/bax0") + randomToken(rng, 20)
@@ -311,10 +316,13 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             // The same payment in the simulated channel's books, so that in the demo (where the
             // simulator stands in for every channel) the timer's queries, closes and refunds
             // find what the merchant's books say the channel has.
-            const QString simState = s == AttemptState::Succeeded ? QStringLiteral("SUCCESS")
-                                   : s == AttemptState::Closed    ? QStringLiteral("CLOSED")
-                                                                  : QStringLiteral("NOTPAY");
+            const QString simState = s == AttemptState::Succeeded || lost ? QStringLiteral("SUCCESS")
+                                   : s == AttemptState::Closed            ? QStringLiteral("CLOSED")
+                                                                          : QStringLiteral("NOTPAY");
             // `customer`: which of the simulator's stand-ins took it, so each one's daily bill holds its own.
+            if (lost)
+                return run(st.simPayment, a.otn, amount, title, simState, at, expiresAt - 60'000, expiresAt - 90'000, qint64(0),
+                           lostTxn(a.id), toString(channel));
             return run(st.simPayment, a.otn, amount, title, simState, at, expiresAt - 60'000, paid,
                        s == AttemptState::Closed ? qMax(at, closedAtChannel) : qint64(0), txn, toString(channel));
         };
@@ -332,6 +340,7 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             return s.error();
 
         Status as;
+        bool lostHere = false;
         switch (fate) {
         case Fate::Pending:
             as = addAttempt(AttemptState::Paying, createdAt, 0);
@@ -351,7 +360,8 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
             break;
         case Fate::Expired:
         case Fate::Manual:
-            as = addAttempt(AttemptState::Closed, createdAt, 0, closedAt);
+            lostHere = opt.lostPayment && !lostSeeded && fate == Fate::Expired && createdAt > now - kDay;
+            as = addAttempt(AttemptState::Closed, createdAt, 0, closedAt, lostHere);
             break;
         case Fate::PaidAfterClose:
             as = addAttempt(AttemptState::Succeeded, createdAt, closedAt + 2000);
@@ -359,6 +369,27 @@ Result<DemoSeeder::Summary> DemoSeeder::seed(const Options &opt, const std::func
         }
         if (!as)
             return as.error();
+        if (lostHere) {
+            // The clerk's request, as the counter would make it when the customer shows the paid screen.
+            lostSeeded = true;
+            const qint64 askedAt = qMin(now - 5 * kMinute, closedAt + 10 * kMinute);
+            const QString why = opt.chinese ? QStringLiteral("顾客出示了支付成功页面，但订单已超时关闭")
+                                            : QStringLiteral("Customer showed the paid screen; the order had already timed out");
+            auto f = Sql::exec(conn, QStringLiteral("INSERT INTO fixups (kind, order_id, attempt_id, channel_txn_id, amount_minor, currency, "
+                                                    "reason, state, requested_by, requested_at) VALUES ('MARK_PAID', :o, :a, :t, :m, :c, :r, "
+                                                    "'REQUESTED', :by, :at)"),
+                               {{":o", orderId}, {":a", attempts.back().id}, {":t", lostTxn(attempts.back().id)}, {":m", amount}, {":c", cny},
+                                {":r", why}, {":by", clerk}, {":at", askedAt}});
+            if (!f)
+                return f.error();
+            if (Status s = log.append(askedAt, clerk, QStringLiteral("fixup.request"), QStringLiteral("fixup:1"),
+                                      {{QStringLiteral("kind"), QStringLiteral("MARK_PAID")}, {QStringLiteral("order"), orderNo},
+                                       {QStringLiteral("out_trade_no"), attempts.back().otn},
+                                       {QStringLiteral("channel_txn_id"), lostTxn(attempts.back().id)},
+                                       {QStringLiteral("amount"), minorToPlain(amount, 2)}, {QStringLiteral("reason"), why}});
+                !s)
+                return s.error();
+        }
         if (fate == Fate::Paid || fate == Fate::DuplicatePayment)
             if (Status s = log.append(paidAt, timer, QStringLiteral("order.paid"), object,
                                       {{QStringLiteral("out_trade_no"), attempts.back().otn}});

@@ -28,6 +28,11 @@ public:
         /// The texts people typed (titles, buyers, reasons, notes) in Chinese, for a demo shown
         /// in Chinese; the books (amounts, states, times) are the same for a seed either way.
         bool chinese = false;
+        /// One expired order of the last day whose customer did pay (the channel has the
+        /// money, the books never got the answer), with the clerk's "mark paid" request for
+        /// finance to approve: the fix-up flow with something to do. Off for tests that count
+        /// the seeded books.
+        bool lostPayment = false;
     };
     struct Summary
     {

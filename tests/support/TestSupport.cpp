@@ -95,7 +95,7 @@ std::unique_ptr<Services> makeServices(const QString &url, ManualClock **clockOu
     return std::make_unique<Services>(std::move(db.value()), std::move(clock), fastHasher());
 }
 
-DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind simAs)
+DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind simAs, bool lostPayment)
 {
     DemoBooks out;
     out.services = makeServices(url, &out.clock);
@@ -104,6 +104,7 @@ DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind si
     DemoSeeder::Options o;
     o.orders = orders;
     o.days = days;
+    o.lostPayment = lostPayment;
     if (auto seeded = seeder.seed(o); !seeded)
         qFatal("cannot seed the demo books: %s", qPrintable(seeded.error().message));
     auto sim = simAs == ChannelKind::Sim ? SimulatedChannel::create(url, *s.clock) : SimulatedChannel::createAs(simAs, url, *s.clock);

@@ -53,7 +53,7 @@ struct DemoBooks
     ManualClock *clock = nullptr;
     SimulatedChannel *sim = nullptr;
 };
-DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind simAs = ChannelKind::Sim);
+DemoBooks seedDemoBooks(const QString &url, int orders, int days, ChannelKind simAs = ChannelKind::Sim, bool lostPayment = false);
 
 /// Drops the database's own guards (migration 006: audit rows append-only, states forward,
 /// four eyes on APPROVED), as a writer with DDL rights could. Tests that play such a writer,
