@@ -36,6 +36,7 @@ Result<qint64> OrderExport::toCsv(Database &db, OrderRepository &orders, OrderFi
         q.bindValue(it.key(), Sql::bindable(it.value()));
     if (Status s = Sql::execPrepared(q); !s)
         return s.error();
+    file.write(kCsvUtf8Bom);
     file.write("order_no,created_at,title,buyer,amount,currency,state,close_reason,channel,refunded,expires_at,paid_at\n");
     qint64 done = 0;
     QString chunk;

@@ -1,5 +1,7 @@
 #include "FinancePage.h"
 
+#include "util/Csv.h"
+
 #include "DateRange.h"
 #include "DbWorker.h"
 #include "FileDialogs.h"
@@ -405,7 +407,7 @@ void FinancePage::rebuildCharts()
 
 Status FinancePage::exportTable(Table which, const QString &path)
 {
-    return writeFileAtomically(path, m_tables[int(which)]->toCsv().toUtf8());
+    return writeFileAtomically(path, QByteArray(kCsvUtf8Bom) + m_tables[int(which)]->toCsv().toUtf8());
 }
 
 void FinancePage::exportClicked(Table which)

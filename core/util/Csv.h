@@ -4,6 +4,11 @@
 
 namespace paydesk {
 
+/// What a CSV file PayDesk writes starts with: the UTF-8 byte order mark, so a spreadsheet
+/// (Excel on a Chinese Windows reads a bare CSV as GBK) shows Chinese titles and buyers as
+/// typed; LibreOffice and scripts that read UTF-8 skip it.
+inline constexpr char kCsvUtf8Bom[] = "\xEF\xBB\xBF";
+
 /// One CSV cell of text that came from a person (a title, a buyer, a label): quoted when it holds
 /// a comma, quote or line break, and neutralised when a spreadsheet would read it as a formula.
 /// A cell that starts with = + - @ tab or CR gets a leading apostrophe (OWASP's advice), so

@@ -450,7 +450,9 @@ void TestGuiFlow::chartFollowsPayments()
     // The table behind the chart exports.
     QTemporaryDir dir;
     QVERIFY(page->exportTable(FinanceTableModel::Table::Daily, dir.filePath(u"d.csv"_s)).ok());
-    QVERIFY(QFile::exists(dir.filePath(u"d.csv"_s)));
+    QFile csv(dir.filePath(u"d.csv"_s));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QVERIFY(csv.readAll().startsWith("\xEF\xBB\xBF")); // opens as UTF-8 in a spreadsheet
 }
 
 void TestGuiFlow::shortcuts()
