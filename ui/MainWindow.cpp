@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "ClosingDialog.h"
+
 #include "AnomaliesPage.h"
 #include "AuditPage.h"
 #include "ChannelSetup.h"
@@ -108,6 +110,12 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     signOutButton->setFocusPolicy(Qt::TabFocus);
     signOutButton->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 0px;"));
     sideLayout->addWidget(signOutButton);
+    auto *closingButton = new QPushButton(tr("Close shift or &day… (Ctrl+Shift+Z)"), side);
+    closingButton->setObjectName(QStringLiteral("closingButton"));
+    closingButton->setFlat(true);
+    closingButton->setFocusPolicy(Qt::TabFocus);
+    closingButton->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 0px;"));
+    sideLayout->addWidget(closingButton);
     auto *shortcutsButton = new QPushButton(tr("Keyboard shortcuts (F1)"), side);
     shortcutsButton->setObjectName(QStringLiteral("shortcutsButton"));
     shortcutsButton->setFlat(true);
@@ -162,6 +170,16 @@ MainWindow::MainWindow(UiContext &ctx, QWidget *parent)
     connect(signOut, &QAction::triggered, this, [this] { lock(true); });
     connect(signOutButton, &QPushButton::clicked, signOut, &QAction::trigger);
     m_sessionActions << signOut;
+    auto *closing = new QAction(tr("Close shift or day"), this);
+    closing->setObjectName(QStringLiteral("closingAction"));
+    closing->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z));
+    addAction(closing);
+    connect(closing, &QAction::triggered, this, [this] {
+        ClosingDialog dialog(m_ctx.services.closingService, m_ctx.user, this);
+        dialog.exec();
+    });
+    connect(closingButton, &QPushButton::clicked, closing, &QAction::trigger);
+    m_sessionActions << closing;
     auto *quit = new QAction(tr("Quit"), this);
     quit->setShortcut(QKeySequence::Quit);
     addAction(quit);
@@ -412,6 +430,7 @@ QList<std::pair<QString, QString>> MainWindow::shortcutList()
         {keys({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}), tr("Refresh the page")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_E)}), tr("Export the filtered orders as CSV")},
         {keys({QKeySequence::Print}), tr("Receipt of the selected paid order or its refund: print or save as PDF")},
+        {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)}), tr("Close your shift, or a business day (finance): the Z report to print or save")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M)}), tr("Mark the selected unpaid order paid (money without an answer; another FINANCE user approves)")},
         {keys({QKeySequence(Qt::CTRL | Qt::Key_Return)}), tr("Refund review: approve the selected refund (asks first)")},
         {keys({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B)}), tr("Reconciliation: fetch a channel's daily bill and reconcile it")},

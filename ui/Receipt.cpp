@@ -99,14 +99,66 @@ Result<Receipt::Facts> Receipt::refund(OrderRepository &orders, RefundRepository
     return f;
 }
 
-qreal Receipt::layout(QPainter *painter, const Facts &f, Language language, QRectF *qr)
+Receipt::Slip Receipt::slipOf(const Facts &f, Language language)
 {
     const QLocale loc = localeOf(language);
     auto tx = [language](const char *source) { return text(source, language); };
     const auto money = [&](qint64 minor) { return Money(minor, f.order.amount().currency()).toDisplayString(loc); };
-    const QString channel = f.paid.channel == ChannelKind::WeChat ? tx(QT_TRANSLATE_NOOP("Receipt", "WeChat Pay"))
-                          : f.paid.channel == ChannelKind::Alipay ? tx(QT_TRANSLATE_NOOP("Receipt", "Alipay"))
-                                                                  : tx(QT_TRANSLATE_NOOP("Receipt", "Simulated channel (demo)"));
+    const QString channel = channelName(f.paid.channel, language);
+    Slip slip;
+    slip.header = tx(QT_TRANSLATE_NOOP("Receipt", "PayDesk"));
+    slip.title = f.refund ? tx(QT_TRANSLATE_NOOP("Receipt", "Refund receipt")) : tx(QT_TRANSLATE_NOOP("Receipt", "Payment receipt"));
+    QList<Slip::Row> &rows = slip.rows;
+    rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Order no")), f.order.orderNo});
+    rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Item")), f.order.title});
+    if (!f.order.buyer.isEmpty())
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Customer")), f.order.buyer});
+    if (f.refund) {
+        const Refund &r = *f.refund;
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Paid")), money(f.paid.amountMinor)});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refunded")), money(r.amountMinor), true});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refunded at")), Labels::time(r.completedAt)});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Channel")), channel});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refund no")), r.outRefundNo});
+        if (!r.channelRefundId.isEmpty())
+            rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Channel refund id")), r.channelRefundId});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Paid with transaction")), f.paid.channelTxnId});
+    } else {
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Amount paid")), money(f.paid.amountMinor), true});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Paid at")), Labels::time(f.paid.paidAt > 0 ? f.paid.paidAt : f.order.paidAt)});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Channel")), channel});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Transaction id")), f.paid.channelTxnId});
+        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Payment no")), f.paid.outTradeNo});
+        if (f.order.refundedMinor > 0)
+            rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refunded since")), money(f.order.refundedMinor)});
+    }
+    // The order number as a QR code, so the counter can scan a customer's receipt back.
+    slip.qrPayload = f.order.orderNo;
+    slip.qrCaption = f.order.orderNo;
+    const QString by = f.printedBy.isEmpty() ? QString() : Labels::actor(f.printedBy);
+    if (f.printedAt > 0)
+        slip.footer << (by.isEmpty() ? tx(QT_TRANSLATE_NOOP("Receipt", "Printed %1")).arg(Labels::time(f.printedAt))
+                                     : tx(QT_TRANSLATE_NOOP("Receipt", "Printed %1 by %2")).arg(Labels::time(f.printedAt), by));
+    slip.footer << (f.refund ? tx(QT_TRANSLATE_NOOP("Receipt", "The money goes back to the account it was paid from."))
+                             : tx(QT_TRANSLATE_NOOP("Receipt", "Thank you. Keep this receipt for a refund.")));
+    slip.documentTitle = slip.title + u' ' + (f.refund ? f.refund->outRefundNo : f.order.orderNo);
+    return slip;
+}
+
+QString Receipt::channelName(ChannelKind channel, Language language)
+{
+    return channel == ChannelKind::WeChat ? text(QT_TRANSLATE_NOOP("Receipt", "WeChat Pay"), language)
+         : channel == ChannelKind::Alipay ? text(QT_TRANSLATE_NOOP("Receipt", "Alipay"), language)
+                                          : text(QT_TRANSLATE_NOOP("Receipt", "Simulated channel (demo)"), language);
+}
+
+QString Receipt::money(qint64 minor, Language language)
+{
+    return Money(minor, Currency::cny()).toDisplayString(localeOf(language));
+}
+
+qreal Receipt::layout(QPainter *painter, const Slip &slip, QRectF *qr)
+{
     const qreal inner = kPageWidth - 2 * kMargin;
     qreal y = kMargin;
 
@@ -134,42 +186,24 @@ qreal Receipt::layout(QPainter *painter, const Facts &f, Language language, QRec
     const QFont body = receiptFont(30);
     const QFont strong = receiptFont(34, true);
     const QFont small = receiptFont(24);
+    const QFont section = receiptFont(28, true);
 
-    y += block(tx(QT_TRANSLATE_NOOP("Receipt", "PayDesk")), small, Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner, Qt::darkGray);
-    y += 6;
-    y += block(f.refund ? tx(QT_TRANSLATE_NOOP("Receipt", "Refund receipt")) : tx(QT_TRANSLATE_NOOP("Receipt", "Payment receipt")), title,
-               Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner);
+    if (!slip.header.isEmpty()) {
+        y += block(slip.header, small, Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner, Qt::darkGray);
+        y += 6;
+    }
+    y += block(slip.title, title, Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner);
     rule();
 
-    struct Row { QString label; QString value; bool strong = false; };
-    QList<Row> rows;
-    rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Order no")), f.order.orderNo});
-    rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Item")), f.order.title});
-    if (!f.order.buyer.isEmpty())
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Customer")), f.order.buyer});
-    if (f.refund) {
-        const Refund &r = *f.refund;
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Paid")), money(f.paid.amountMinor)});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refunded")), money(r.amountMinor), true});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refunded at")), Labels::time(r.completedAt)});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Channel")), channel});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refund no")), r.outRefundNo});
-        if (!r.channelRefundId.isEmpty())
-            rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Channel refund id")), r.channelRefundId});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Paid with transaction")), f.paid.channelTxnId});
-    } else {
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Amount paid")), money(f.paid.amountMinor), true});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Paid at")), Labels::time(f.paid.paidAt > 0 ? f.paid.paidAt : f.order.paidAt)});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Channel")), channel});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Transaction id")), f.paid.channelTxnId});
-        rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Payment no")), f.paid.outTradeNo});
-        if (f.order.refundedMinor > 0)
-            rows.append({tx(QT_TRANSLATE_NOOP("Receipt", "Refunded since")), money(f.order.refundedMinor)});
-    }
     const qreal labelWidth = inner * 0.36;
     const qreal valueX = kMargin + labelWidth + 10;
     const qreal valueWidth = inner - labelWidth - 10;
-    for (const Row &row : rows) {
+    for (const Slip::Row &row : slip.rows) {
+        if (row.value.isNull() && !row.label.isEmpty()) { // a heading of its own
+            y += 8;
+            y += block(row.label, section, Qt::AlignLeft | Qt::TextWordWrap, kMargin, inner) + 8;
+            continue;
+        }
         if (row.value.isEmpty())
             continue;
         const int wrap = row.value.contains(u' ') || row.value.size() < 12 ? Qt::TextWordWrap : Qt::TextWrapAnywhere;
@@ -179,55 +213,51 @@ qreal Receipt::layout(QPainter *painter, const Facts &f, Language language, QRec
     }
     rule();
 
-    // The order number as a QR code, so the counter can scan a customer's receipt back.
-    const QImage code = QrWidget::encode(f.order.orderNo);
-    const QRectF square((kPageWidth - kQrSide) / 2, y, kQrSide, kQrSide);
-    if (painter && !code.isNull()) {
-        painter->fillRect(square, Qt::white);
-        const int n = code.width();
-        const qreal module = kQrSide / (n + 8); // quiet zone of 4 modules each side
-        painter->setPen(Qt::NoPen);
-        painter->setBrush(Qt::black);
-        for (int row = 0; row < n; ++row) {
-            for (int col = 0; col < n;) { // one rectangle per run of dark modules
-                if (code.pixelIndex(col, row) != 1) {
-                    ++col;
-                    continue;
+    if (!slip.qrPayload.isEmpty()) {
+        const QImage code = QrWidget::encode(slip.qrPayload);
+        const QRectF square((kPageWidth - kQrSide) / 2, y, kQrSide, kQrSide);
+        if (painter && !code.isNull()) {
+            painter->fillRect(square, Qt::white);
+            const int n = code.width();
+            const qreal module = kQrSide / (n + 8); // quiet zone of 4 modules each side
+            painter->setPen(Qt::NoPen);
+            painter->setBrush(Qt::black);
+            for (int row = 0; row < n; ++row) {
+                for (int col = 0; col < n;) { // one rectangle per run of dark modules
+                    if (code.pixelIndex(col, row) != 1) {
+                        ++col;
+                        continue;
+                    }
+                    int end = col;
+                    while (end < n && code.pixelIndex(end, row) == 1)
+                        ++end;
+                    painter->drawRect(QRectF(square.left() + (4 + col) * module, square.top() + (4 + row) * module,
+                                             (end - col) * module, module));
+                    col = end;
                 }
-                int end = col;
-                while (end < n && code.pixelIndex(end, row) == 1)
-                    ++end;
-                painter->drawRect(QRectF(square.left() + (4 + col) * module, square.top() + (4 + row) * module, (end - col) * module,
-                                         module));
-                col = end;
             }
         }
+        if (qr)
+            *qr = QRectF(square.left() / kUnitsPerMm, square.top() / kUnitsPerMm, kQrSide / kUnitsPerMm, kQrSide / kUnitsPerMm);
+        y += kQrSide;
+        if (!slip.qrCaption.isEmpty())
+            y += block(slip.qrCaption, small, Qt::AlignHCenter, kMargin, inner);
+        y += 16;
     }
-    if (qr)
-        *qr = QRectF(square.left() / kUnitsPerMm, square.top() / kUnitsPerMm, kQrSide / kUnitsPerMm, kQrSide / kUnitsPerMm);
-    y += kQrSide;
-    y += block(f.order.orderNo, small, Qt::AlignHCenter, kMargin, inner);
-    y += 16;
-    const QString by = f.printedBy.isEmpty() ? QString() : Labels::actor(f.printedBy);
-    const QString printed = by.isEmpty() ? tx(QT_TRANSLATE_NOOP("Receipt", "Printed %1")).arg(Labels::time(f.printedAt))
-                                         : tx(QT_TRANSLATE_NOOP("Receipt", "Printed %1 by %2")).arg(Labels::time(f.printedAt), by);
-    if (f.printedAt > 0) {
-        y += block(printed, small, Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner, Qt::darkGray);
+    for (const QString &line : slip.footer) {
+        y += block(line, small, Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner, Qt::darkGray);
         y += 6;
     }
-    y += block(f.refund ? tx(QT_TRANSLATE_NOOP("Receipt", "The money goes back to the account it was paid from."))
-                        : tx(QT_TRANSLATE_NOOP("Receipt", "Thank you. Keep this receipt for a refund.")),
-               small, Qt::AlignHCenter | Qt::TextWordWrap, kMargin, inner, Qt::darkGray);
     return y + kMargin;
 }
 
-qreal Receipt::heightMm(const Facts &facts, Language language)
+qreal Receipt::heightMm(const Slip &slip)
 {
     // Measured with the fonts it is drawn with; 6 mm spare for a device's rounding.
-    return layout(nullptr, facts, language, nullptr) / kUnitsPerMm + 6.0;
+    return layout(nullptr, slip, nullptr) / kUnitsPerMm + 6.0;
 }
 
-QRectF Receipt::paint(QPagedPaintDevice &device, const Facts &facts, Language language)
+QRectF Receipt::paint(QPagedPaintDevice &device, const Slip &slip)
 {
     QPainter painter(&device);
     painter.setRenderHint(QPainter::Antialiasing, false); // modules edge to edge, no seams
@@ -236,34 +266,33 @@ QRectF Receipt::paint(QPagedPaintDevice &device, const Facts &facts, Language la
     painter.translate((device.width() - kPageWidth * scale) / 2, 0);
     painter.scale(scale, scale);
     QRectF qr;
-    layout(&painter, facts, language, &qr);
+    layout(&painter, slip, &qr);
     return qr;
 }
 
-QImage Receipt::preview(const Facts &facts, Language language, qreal pixelsPerMm)
+QImage Receipt::preview(const Slip &slip, qreal pixelsPerMm)
 {
     const qreal scale = pixelsPerMm / kUnitsPerMm;
-    QImage image(qCeil(kPageWidth * scale), qCeil(heightMm(facts, language) * pixelsPerMm), QImage::Format_RGB32);
+    QImage image(qCeil(kPageWidth * scale), qCeil(heightMm(slip) * pixelsPerMm), QImage::Format_RGB32);
     image.fill(Qt::white);
     QPainter painter(&image);
     painter.setRenderHint(QPainter::Antialiasing, true);
     painter.setRenderHint(QPainter::TextAntialiasing, true);
     painter.scale(scale, scale);
-    layout(&painter, facts, language, nullptr);
+    layout(&painter, slip, nullptr);
     return image;
 }
 
-Status Receipt::writePdf(const QString &path, const Facts &facts, Language language, QRectF *qrMm)
+Status Receipt::writePdf(const QString &path, const Slip &slip, QRectF *qrMm)
 {
     QPdfWriter pdf(path);
-    pdf.setTitle(facts.refund ? text("Refund receipt", language) + u' ' + facts.refund->outRefundNo
-                              : text("Payment receipt", language) + u' ' + facts.order.orderNo);
+    pdf.setTitle(slip.documentTitle.isEmpty() ? slip.title : slip.documentTitle);
     pdf.setCreator(QStringLiteral("PayDesk"));
-    pdf.setPageSize(QPageSize(QSizeF(kWidthMm, heightMm(facts, language)), QPageSize::Millimeter, QString(), QPageSize::ExactMatch));
+    pdf.setPageSize(QPageSize(QSizeF(kWidthMm, heightMm(slip)), QPageSize::Millimeter, QString(), QPageSize::ExactMatch));
     pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
     if (!pdf.pageLayout().fullRectPixels(pdf.resolution()).isValid())
         return Error::invalid(QStringLiteral("receipt.page"), tr("The receipt's page could not be set up."));
-    const QRectF qr = paint(pdf, facts, language);
+    const QRectF qr = paint(pdf, slip);
     if (qrMm)
         *qrMm = qr;
     // QPdfWriter reports no error of its own: a file that is not there (or empty) was not written.

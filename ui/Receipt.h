@@ -49,26 +49,55 @@ public:
     /// The language a receipt takes by default: the window's.
     static Language defaultLanguage();
 
-    /// Paper: 80 mm wide (a counter's roll), as long as the receipt needs.
-    static constexpr qreal kWidthMm = 80.0;
-    /// How long the receipt is, in millimetres.
-    static qreal heightMm(const Facts &facts, Language language);
+    /// What goes on a slip of paper: a receipt, a shift or day report.
+    struct Slip
+    {
+        struct Row
+        {
+            QString label;
+            QString value;       ///< a null value: `label` is a heading of its own
+            bool strong = false; ///< the amount that matters
+        };
+        QString header;          ///< small, above the title
+        QString title;
+        QList<Row> rows;
+        QString qrPayload;       ///< empty: no QR code
+        QString qrCaption;
+        QStringList footer;
+        QString documentTitle;   ///< the PDF's title
+    };
+    /// A receipt's slip.
+    static Slip slipOf(const Facts &facts, Language language);
+    static QString channelName(ChannelKind channel, Language language);
+    static QString money(qint64 minor, Language language);
 
-    /// Draws the receipt on `device` at its true size (smaller only when the page is narrower
-    /// than 80 mm), centred across the page. Returns where the QR code's
-    /// quiet zone starts and ends, in millimetres from the page's top left (for tests).
-    static QRectF paint(QPagedPaintDevice &device, const Facts &facts, Language language);
-    /// The receipt as a picture for the screen, `pixelsPerMm` pixels to the millimetre.
-    static QImage preview(const Facts &facts, Language language, qreal pixelsPerMm);
-    /// Writes a one-page PDF of exactly the receipt's size.
-    static Status writePdf(const QString &path, const Facts &facts, Language language, QRectF *qrMm = nullptr);
+    /// Paper: 80 mm wide (a counter's roll), as long as the slip needs.
+    static constexpr qreal kWidthMm = 80.0;
+    /// How long the slip is, in millimetres.
+    static qreal heightMm(const Slip &slip);
+    static qreal heightMm(const Facts &facts, Language language) { return heightMm(slipOf(facts, language)); }
+
+    /// Draws the slip on `device` at its true size (smaller only when the page is narrower
+    /// than 80 mm), centred across the page. Returns where the QR code's quiet zone starts and
+    /// ends, in millimetres from the page's top left (for tests).
+    static QRectF paint(QPagedPaintDevice &device, const Slip &slip);
+    static QRectF paint(QPagedPaintDevice &device, const Facts &facts, Language language) { return paint(device, slipOf(facts, language)); }
+    /// The slip as a picture for the screen, `pixelsPerMm` pixels to the millimetre.
+    static QImage preview(const Slip &slip, qreal pixelsPerMm);
+    static QImage preview(const Facts &facts, Language language, qreal pixelsPerMm) { return preview(slipOf(facts, language), pixelsPerMm); }
+    /// Writes a one-page PDF of exactly the slip's size.
+    static Status writePdf(const QString &path, const Slip &slip, QRectF *qrMm = nullptr);
+    static Status writePdf(const QString &path, const Facts &facts, Language language, QRectF *qrMm = nullptr)
+    {
+        return writePdf(path, slipOf(facts, language), qrMm);
+    }
 
     /// A receipt's text in `language` (English is the source; Chinese comes from the
     /// application's catalogue, context "Receipt").
     static QString text(const char *source, Language language);
 
 private:
-    static qreal layout(QPainter *painter, const Facts &facts, Language language, QRectF *qr);
+    static qreal layout(QPainter *painter, const Slip &slip, QRectF *qr);
 };
 
 } // namespace paydesk::ui

@@ -51,6 +51,10 @@ Verbs
                                          money that arrived without an answer (CLERK/FINANCE)
   fixup approve ID [--note N] | fixup reject ID --note N | fixup list [--state S]
                                          another FINANCE user decides; approve asks the channel first
+  shift report | shift close             your shift's Z report since your last close (CLERK/ADMIN)
+  day report [--date D] | day close [--date D]   a business day (Beijing) that is over, once
+                                         (FINANCE/ADMIN; default yesterday), beside the channels' bills
+  closing list                           shifts and days closed, newest first
   sync --once | --until-idle | --daemon [--exit-after 8s]   run the timer headless
   sim ledger [--prefix P] | sim pay OUT_TRADE_NO [--after-close]
   sim script PREFIX --customer never|pay|pay-after-close|pay-twice [--delay 2s]
@@ -255,6 +259,8 @@ int Cli::run(const QStringList &arguments)
         return cmdBill(rest);
     if (verb == QStringLiteral("fixup"))
         return cmdFixup(rest);
+    if (verb == QStringLiteral("shift") || verb == QStringLiteral("day") || verb == QStringLiteral("closing"))
+        return cmdClosing(verb, rest);
     return usage(tr("Unknown verb \"%1\".").arg(verb));
 }
 

@@ -57,6 +57,8 @@ private:
     int cmdBill(const QStringList &args);
     // CliFixup.cpp: fix-ups with four eyes (mark paid).
     int cmdFixup(const QStringList &args);
+    // CliClosing.cpp: shift and day close (Z reports).
+    int cmdClosing(const QString &verb, const QStringList &args);
     int reconRun(paydesk::ChannelKind channel, const QDate &date, const QString &file, bool import);
     paydesk::Result<paydesk::BillFile> fetchBill(paydesk::ChannelKind channel, const QDate &date);
     /// Registers the channels this database can use: the simulator on demo databases, and

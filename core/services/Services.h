@@ -1,6 +1,7 @@
 #pragma once
 
 #include "channels/ChannelRegistry.h"
+#include "services/ClosingService.h"
 #include "services/FixupService.h"
 #include "services/OrderService.h"
 #include "services/PaymentService.h"
@@ -46,7 +47,9 @@ public:
           recon(*db),
           reconService(*db, recon, anomalies, audit, reconciler, users, *this->clock),
           fixups(*db),
-          fixupService(*db, orders, fixups, reconciler, channels, audit, users, *this->clock)
+          fixupService(*db, orders, fixups, reconciler, channels, audit, users, *this->clock),
+          closings(*db),
+          closingService(*db, closings, recon, audit, users, *this->clock)
     {
     }
 
@@ -67,6 +70,8 @@ public:
     ReconService reconService;
     FixupRepository fixups;
     FixupService fixupService;
+    ClosingRepository closings;
+    ClosingService closingService;
 };
 
 } // namespace paydesk

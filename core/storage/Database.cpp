@@ -35,6 +35,7 @@ const Migration kMigrations[] = {
     {10, QStringLiteral(":/paydesk/migrations/010_late_look.sql")},
     {11, QStringLiteral(":/paydesk/migrations/011_find_by_channel_id.sql")},
     {12, QStringLiteral(":/paydesk/migrations/012_fixups.sql")},
+    {13, QStringLiteral(":/paydesk/migrations/013_closings.sql")},
 };
 
 /// Splits a migration into statements and applies the dialect seam:

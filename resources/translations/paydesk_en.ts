@@ -476,6 +476,36 @@
     </message>
 </context>
 <context>
+    <name>ClosingRepository</name>
+    <message>
+        <source>%1 is closed already.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ClosingService</name>
+    <message>
+        <source>A shift is closed by counter staff (CLERK or ADMIN); %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A day is closed by FINANCE or ADMIN users; %1 is %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Give the day as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 was closed already, by %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is not over yet; close it once the day has ended.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Database</name>
     <message>
         <source>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
@@ -1442,6 +1472,30 @@
     </message>
     <message>
         <source>{who} was refused rejecting {object}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shift closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shift close refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Day closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Day close refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} closed their shift: paid {paid}, refunded {refunded}, net {net}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{who} closed the day {date}: paid {paid}, refunded {refunded}, net {net}</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4048,6 +4102,184 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
 </context>
 <context>
+    <name>paydesk::ui::ClosingDialog</name>
+    <message>
+        <source>PayDesk</source>
+        <translation type="unfinished">PayDesk</translation>
+    </message>
+    <message>
+        <source>Day report (Z) %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shift report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation type="unfinished">Clerk</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Payments</source>
+        <translation type="unfinished">Payments</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation type="unfinished">Paid</translation>
+    </message>
+    <message>
+        <source>Refunds</source>
+        <translation type="unfinished">Refunds</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation type="unfinished">Refunded</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation type="unfinished">Net</translation>
+    </message>
+    <message>
+        <source>Still pending</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n order(s), %1</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Against the channels&apos; bills</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not reconciled yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bill agrees (%1 paid, %2 refunded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bill differs: %1 paid, %2 refunded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no payments</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Closed %1 by %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not closed yet: a preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Save as PDF…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Print…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shift and day close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>My shift</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A business day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Report:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Business day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Day:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Close day…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Close shift…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Your role closes no shifts or days.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Closed %1 by %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not closed yet; closing keeps these totals as they are now.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close %1 with net %2? A closed day is kept as it is and cannot be closed again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close your shift with net %1? The next shift starts now.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close shift</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The report was saved to %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>paydesk::ui::CountdownDelegate</name>
     <message>
         <source>closing</source>
@@ -4570,6 +4802,18 @@ No new payments can be taken on %1 until a profile is added again.</translation>
     </message>
     <message>
         <source>Mark the selected unpaid order paid (money without an answer; another FINANCE user approves)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close shift or &amp;day… (Ctrl+Shift+Z)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close shift or day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close your shift, or a business day (finance): the Z report to print or save</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

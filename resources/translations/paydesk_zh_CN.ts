@@ -476,6 +476,36 @@
     </message>
 </context>
 <context>
+    <name>ClosingRepository</name>
+    <message>
+        <source>%1 is closed already.</source>
+        <translation>%1 已关账。</translation>
+    </message>
+</context>
+<context>
+    <name>ClosingService</name>
+    <message>
+        <source>A shift is closed by counter staff (CLERK or ADMIN); %1 is %2.</source>
+        <translation>交班由柜台人员（CLERK 或 ADMIN）操作；%1 是%2。</translation>
+    </message>
+    <message>
+        <source>A day is closed by FINANCE or ADMIN users; %1 is %2.</source>
+        <translation>日结由 FINANCE 或 ADMIN 用户操作；%1 是%2。</translation>
+    </message>
+    <message>
+        <source>Give the day as YYYY-MM-DD.</source>
+        <translation>请按 YYYY-MM-DD 填写日期。</translation>
+    </message>
+    <message>
+        <source>%1 was closed already, by %2.</source>
+        <translation>%1 已由 %2 日结。</translation>
+    </message>
+    <message>
+        <source>%1 is not over yet; close it once the day has ended.</source>
+        <translation>%1 尚未结束；请在当天结束后再日结。</translation>
+    </message>
+</context>
+<context>
     <name>Database</name>
     <message>
         <source>&quot;%1&quot; is not a PostgreSQL URL; use postgresql://user:password@host:port/database.</source>
@@ -1439,6 +1469,30 @@
     <message>
         <source>{who} was refused rejecting {object}</source>
         <translation>{who} 驳回{object}被拒</translation>
+    </message>
+    <message>
+        <source>Shift closed</source>
+        <translation>已交班</translation>
+    </message>
+    <message>
+        <source>Shift close refused</source>
+        <translation>交班被拒</translation>
+    </message>
+    <message>
+        <source>Day closed</source>
+        <translation>已日结</translation>
+    </message>
+    <message>
+        <source>Day close refused</source>
+        <translation>日结被拒</translation>
+    </message>
+    <message>
+        <source>{who} closed their shift: paid {paid}, refunded {refunded}, net {net}</source>
+        <translation>{who} 交班：收款 {paid}，退款 {refunded}，净额 {net}</translation>
+    </message>
+    <message>
+        <source>{who} closed the day {date}: paid {paid}, refunded {refunded}, net {net}</source>
+        <translation>{who} 日结 {date}：收款 {paid}，退款 {refunded}，净额 {net}</translation>
     </message>
 </context>
 <context>
@@ -4038,6 +4092,183 @@ No new payments can be taken on %1 until a profile is added again.</source>
     </message>
 </context>
 <context>
+    <name>paydesk::ui::ClosingDialog</name>
+    <message>
+        <source>PayDesk</source>
+        <translation>PayDesk 收银台</translation>
+    </message>
+    <message>
+        <source>Day report (Z) %1</source>
+        <translation>日结报表（Z）%1</translation>
+    </message>
+    <message>
+        <source>Shift report</source>
+        <translation>交班报表</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <source>Payments</source>
+        <translation>收款笔数</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>收款</translation>
+    </message>
+    <message>
+        <source>Refunds</source>
+        <translation>退款笔数</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation>净额</translation>
+    </message>
+    <message>
+        <source>Still pending</source>
+        <translation>待支付</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n order(s), %1</source>
+        <translation>
+            <numerusform>%n 笔订单，%1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Against the channels&apos; bills</source>
+        <translation>与渠道账单核对</translation>
+    </message>
+    <message>
+        <source>not reconciled yet</source>
+        <translation>尚未对账</translation>
+    </message>
+    <message>
+        <source>bill agrees (%1 paid, %2 refunded)</source>
+        <translation>账单一致（收款 %1，退款 %2）</translation>
+    </message>
+    <message>
+        <source>bill differs: %1 paid, %2 refunded</source>
+        <translation>账单不一致：收款 %1，退款 %2</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>no payments</source>
+        <translation>无收款</translation>
+    </message>
+    <message>
+        <source>Closed %1 by %2</source>
+        <translation>%1 由 %2 关账</translation>
+    </message>
+    <message>
+        <source>Not closed yet: a preview</source>
+        <translation>尚未关账：预览</translation>
+    </message>
+    <message>
+        <source>&amp;Save as PDF…</source>
+        <translation>存为 PDF(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Print…</source>
+        <translation>打印(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Shift and day close</source>
+        <translation>交班与日结</translation>
+    </message>
+    <message>
+        <source>My shift</source>
+        <translation>我的班次</translation>
+    </message>
+    <message>
+        <source>A business day</source>
+        <translation>营业日</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>报表</translation>
+    </message>
+    <message>
+        <source>&amp;Report:</source>
+        <translation>报表(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Business day</source>
+        <translation>营业日</translation>
+    </message>
+    <message>
+        <source>&amp;Day:</source>
+        <translation>日期(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Close day…</source>
+        <translation>日结(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;Close shift…</source>
+        <translation>交班(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Your role closes no shifts or days.</source>
+        <translation>您的角色不能交班或日结。</translation>
+    </message>
+    <message>
+        <source>Closed %1 by %2.</source>
+        <translation>%1 由 %2 关账。</translation>
+    </message>
+    <message>
+        <source>Not closed yet; closing keeps these totals as they are now.</source>
+        <translation>尚未关账；关账会按当前数据保存这些合计。</translation>
+    </message>
+    <message>
+        <source>Close %1 with net %2? A closed day is kept as it is and cannot be closed again.</source>
+        <translation>以净额 %2 日结 %1？日结后数据保持不变，且不能再次日结。</translation>
+    </message>
+    <message>
+        <source>Close your shift with net %1? The next shift starts now.</source>
+        <translation>以净额 %1 交班？下一班从现在开始。</translation>
+    </message>
+    <message>
+        <source>Close day</source>
+        <translation>日结</translation>
+    </message>
+    <message>
+        <source>Close shift</source>
+        <translation>交班</translation>
+    </message>
+    <message>
+        <source>Save report</source>
+        <translation>保存报表</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>The report was saved to %1.</source>
+        <translation>报表已保存到 %1。</translation>
+    </message>
+</context>
+<context>
     <name>paydesk::ui::CountdownDelegate</name>
     <message>
         <source>closing</source>
@@ -4558,6 +4789,18 @@ No new payments can be taken on %1 until a profile is added again.</source>
     <message>
         <source>Mark the selected unpaid order paid (money without an answer; another FINANCE user approves)</source>
         <translation>将所选未支付订单标记为已支付（有款项无回复；由另一位 FINANCE 用户批准）</translation>
+    </message>
+    <message>
+        <source>Close shift or &amp;day… (Ctrl+Shift+Z)</source>
+        <translation>交班或日结(&amp;D)…（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <source>Close shift or day</source>
+        <translation>交班或日结</translation>
+    </message>
+    <message>
+        <source>Close your shift, or a business day (finance): the Z report to print or save</source>
+        <translation>交班，或日结营业日（财务）：可打印或保存的 Z 报表</translation>
     </message>
 </context>
 <context>

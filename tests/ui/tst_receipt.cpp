@@ -3,6 +3,7 @@
 // reads the words back and pdftoppm renders the page, whose QR code must be the order number
 // module for module. Real widgets on the offscreen platform, demo books on SQLite or PostgreSQL.
 #include "ActionPolicy.h"
+#include "ClosingDialog.h"
 #include "DbWorker.h"
 #include "OrdersPage.h"
 #include "UiContext.h"
@@ -17,6 +18,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDateEdit>
 #include <QTimer>
 #include <QLabel>
 #include <QLocale>
@@ -97,6 +99,7 @@ private slots:
     void noReceiptForMoneyThatDidNotMove();
     void dialogPreviewsSavesAndPrints();
     void ordersPageOffersTheReceiptOfAPaidOrder();
+    void shiftAndDayReportsCloseAndPrint();
 
 private:
     Order paidOrder(bool refunded);
@@ -299,6 +302,56 @@ void TestReceipt::ordersPageOffersTheReceiptOfAPaidOrder()
     });
     QTest::keySequence(&page, QKeySequence::Print);
     QVERIFY2(shown.contains(paid.orderNo + u" | "_s + paid.orderNo), qPrintable(shown));
+}
+
+// Z reports: a clerk closes the shift, finance closes yesterday; both kept, and the PDF says
+// what the dialog showed.
+void TestReceipt::shiftAndDayReportsCloseAndPrint()
+{
+    auto clerk = m_s->users.find(u"clerk"_s);
+    QVERIFY(clerk.ok());
+    ClosingDialog shift(m_s->closingService, clerk.value());
+    shift.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&shift));
+    QCOMPARE(shift.kindBox()->count(), 1); // a clerk closes a shift, not a day
+    QVERIFY(shift.report().has_value());
+    QCOMPARE(shift.report()->closedAt, qint64(0));
+    QVERIFY(!shift.previewLabel()->pixmap().isNull());
+    QVERIFY(shift.closeButton()->isEnabled());
+    const QString net = Money::cny(shift.report()->totals.netMinor()).toDisplayString(QLocale());
+    MessageBox::setNextAnswer(QMessageBox::Yes);
+    shift.closeButton()->click();
+    QVERIFY2(shift.report()->closedAt > 0, qPrintable(shift.statusLabel()->text()));
+    QVERIFY(!shift.closeButton()->isEnabled());
+    QCOMPARE(m_s->closings.list().value().size(), 1);
+    const QString shiftPdf = m_dir.filePath(u"shift.pdf"_s);
+    FileDialogs::setNextSaveFileName(shiftPdf);
+    shift.saveButton()->click();
+    QString words = run(u"pdftotext"_s, {u"-layout"_s, shiftPdf, u"-"_s});
+    QVERIFY2(words.contains(u"Shift report"_s) && words.contains(net) && words.contains(u"Closed"_s), qPrintable(words));
+
+    auto finance = m_s->users.find(u"finance"_s);
+    QVERIFY(finance.ok());
+    ClosingDialog day(m_s->closingService, finance.value());
+    QCOMPARE(day.kindBox()->count(), 1);
+    QCOMPARE(day.dateEdit()->date(), m_s->closingService.lastDayOver());
+    QVERIFY(day.report().has_value());
+    const qint64 paid = day.report()->totals.paidMinor();
+    QVERIFY(paid > 0); // the seeded books took money yesterday
+    MessageBox::setNextAnswer(QMessageBox::Yes);
+    day.closeButton()->click();
+    QVERIFY2(day.report()->closedAt > 0, qPrintable(day.statusLabel()->text()));
+    const QString dayPdf = m_dir.filePath(u"day.pdf"_s);
+    FileDialogs::setNextSaveFileName(dayPdf);
+    day.saveButton()->click();
+    words = run(u"pdftotext"_s, {u"-layout"_s, dayPdf, u"-"_s});
+    QVERIFY2(words.contains(u"Day report (Z) "_s + day.dateEdit()->date().toString(Qt::ISODate)), qPrintable(words));
+    QVERIFY2(words.contains(Money::cny(paid).toDisplayString(QLocale())), qPrintable(words));
+    QVERIFY2(words.contains(u"not reconciled yet"_s), qPrintable(words));
+    // Closed once: the day shows as closed, the button stays off.
+    ClosingDialog again(m_s->closingService, finance.value());
+    QVERIFY(again.report()->closedAt > 0);
+    QVERIFY(!again.closeButton()->isEnabled());
 }
 
 QTEST_MAIN(TestReceipt)
