@@ -244,30 +244,10 @@ QVariant TimelineModel::cell(const AuditEntry &e, int column, int role) const
 
 Status AnomalyModel::reload(std::optional<AnomalyState> state, int limit)
 {
-    // LEFT JOIN: an anomaly found in a channel's bill may have no order of ours.
-    QString sql = QStringLiteral("SELECT %1, o.order_no, o.amount_minor FROM anomalies n LEFT JOIN orders o ON o.id = n.order_id")
-                      .arg(AnomalyRepository::columns());
-    if (state)
-        sql += QStringLiteral(" WHERE n.state = :state");
-    sql += QStringLiteral(" ORDER BY n.created_at DESC, n.id DESC LIMIT :limit");
-    auto q = Sql::prepare(m_db.connection(), sql);
-    if (!q)
-        return q.error();
-    if (state)
-        q.value().bindValue(QStringLiteral(":state"), toString(*state));
-    q.value().bindValue(QStringLiteral(":limit"), limit);
-    if (Status s = Sql::execPrepared(q.value()); !s)
-        return s;
-    QList<AnomalyRow> rows;
-    while (q.value().next()) {
-        AnomalyRow r;
-        r.anomaly = AnomalyRepository::read(q.value());
-        const int after = AnomalyRepository::columnCount();
-        r.orderNo = q.value().value(after).toString();
-        r.orderAmountMinor = q.value().value(after + 1).toLongLong();
-        rows << r;
-    }
-    setRows(std::move(rows));
+    auto rows = m_anomalies.listWithOrders(state, limit);
+    if (!rows)
+        return rows.error();
+    setRows(rows.value());
     return {};
 }
 

@@ -3,6 +3,7 @@
 #include "RowTableModel.h"
 
 #include "services/RefundService.h"
+#include "storage/AnomalyRepository.h"
 #include "storage/AuditLog.h"
 #include "storage/FixupRepository.h"
 #include "storage/OrderRepository.h"
@@ -102,12 +103,7 @@ private:
     bool m_showRaw = false;
 };
 
-struct AnomalyRow
-{
-    Anomaly anomaly;
-    QString orderNo;
-    qint64 orderAmountMinor = 0;
-};
+using AnomalyRow = AnomalyListing;
 
 /// Anomalies joined with their order numbers (a read-only SQL helper of its own).
 class AnomalyModel final : public RowTableModel<AnomalyRow>
@@ -116,7 +112,7 @@ class AnomalyModel final : public RowTableModel<AnomalyRow>
     Q_DISABLE_COPY_MOVE(AnomalyModel)
 public:
     enum Column { Id, Kind, OrderNo, State, Details, Created, Resolution, ResolvedBy, ColumnCount };
-    AnomalyModel(Database &db, QObject *parent = nullptr) : RowTableModel(parent), m_db(db) {}
+    AnomalyModel(AnomalyRepository &anomalies, QObject *parent = nullptr) : RowTableModel(parent), m_anomalies(anomalies) {}
     /// nullopt: all states.
     Status reload(std::optional<AnomalyState> state, int limit = 1000);
 
@@ -126,7 +122,7 @@ protected:
     QVariant cell(const AnomalyRow &r, int column, int role) const override;
 
 private:
-    Database &m_db;
+    AnomalyRepository &m_anomalies;
 };
 
 /// Fix-ups (mark paid) for finance's review, newest first.

@@ -19,7 +19,7 @@
 namespace paydesk::ui {
 
 AnomaliesPage::AnomaliesPage(UiContext &ctx, QWidget *parent)
-    : Page(parent), m_ctx(ctx), m_model(new AnomalyModel(*ctx.services.db, this)), m_state(new QComboBox(this)),
+    : Page(parent), m_ctx(ctx), m_model(new AnomalyModel(ctx.services.anomalies, this)), m_state(new QComboBox(this)),
       m_table(new QTableView(this)), m_note(new QLineEdit(this)), m_resolve(new QPushButton(tr("&Resolve"), this)),
       m_open(new QPushButton(tr("&Open order"), this))
 {

@@ -98,11 +98,8 @@ void AuditPage::verify()
     m_progress->setVisible(true);
     m_result->setText(tr("Recomputing every entry's hash…"));
     qint64 total = 0;
-    {
-        auto q = Sql::exec(m_ctx.services.db->connection(), QStringLiteral("SELECT seq FROM audit_head WHERE id = 1"));
-        if (q && q.value().next())
-            total = q.value().value(0).toLongLong();
-    }
+    if (auto head = m_ctx.services.audit.head())
+        total = head->first;
     m_progress->setRange(0, 1000);
     m_progress->setValue(0);
     AuditLog *audit = &m_ctx.services.audit;

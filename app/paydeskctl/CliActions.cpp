@@ -374,10 +374,9 @@ int Cli::cmdAnomaly(const QStringList &argv)
             else if (auto order = s.orders.byId(a.orderId); order)
                 o.insert(QStringLiteral("order_no"), order->orderNo);
             if (a.refundId > 0) {
-                auto q = Sql::exec(s.db->connection(), QStringLiteral("SELECT out_refund_no, state FROM refunds WHERE id = :id"), {{":id", a.refundId}});
-                if (q && q.value().next()) {
-                    o.insert(QStringLiteral("refund_no"), q.value().value(0).toString());
-                    o.insert(QStringLiteral("refund_state"), q.value().value(1).toString());
+                if (auto r = s.refunds.byId(a.refundId)) {
+                    o.insert(QStringLiteral("refund_no"), r->outRefundNo);
+                    o.insert(QStringLiteral("refund_state"), toString(r->state));
                 }
             }
             arr.append(o);

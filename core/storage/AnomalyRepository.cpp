@@ -94,6 +94,32 @@ Result<QList<Anomaly>> AnomalyRepository::list(std::optional<AnomalyState> state
     return out;
 }
 
+Result<QList<AnomalyListing>> AnomalyRepository::listWithOrders(std::optional<AnomalyState> state, int limit)
+{
+    // LEFT JOIN: an anomaly found in a channel's bill may have no order of ours.
+    QString sql = QStringLiteral("SELECT %1, o.order_no, o.amount_minor FROM anomalies n LEFT JOIN orders o ON o.id = n.order_id").arg(columns());
+    if (state)
+        sql += QStringLiteral(" WHERE n.state = :state");
+    sql += QStringLiteral(" ORDER BY n.created_at DESC, n.id DESC LIMIT :limit");
+    auto q = Sql::prepare(m_db.connection(), sql);
+    if (!q)
+        return q.error();
+    if (state)
+        q.value().bindValue(QStringLiteral(":state"), toString(*state));
+    q.value().bindValue(QStringLiteral(":limit"), limit);
+    if (Status s = Sql::execPrepared(q.value()); !s)
+        return s.error();
+    QList<AnomalyListing> rows;
+    while (q.value().next()) {
+        AnomalyListing r;
+        r.anomaly = read(q.value());
+        r.orderNo = q.value().value(columnCount()).toString();
+        r.orderAmountMinor = q.value().value(columnCount() + 1).toLongLong();
+        rows << r;
+    }
+    return rows;
+}
+
 Result<QList<Anomaly>> AnomalyRepository::ofOrder(qint64 orderId)
 {
     auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT ") + columns() + QStringLiteral(" FROM anomalies n WHERE n.order_id = :o ORDER BY n.id"),

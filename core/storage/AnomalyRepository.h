@@ -5,6 +5,14 @@
 
 namespace paydesk {
 
+/// An anomaly with the order it is about (none for one found only in a channel's bill).
+struct AnomalyListing
+{
+    Anomaly anomaly;
+    QString orderNo;
+    qint64 orderAmountMinor = 0;
+};
+
 class AnomalyRepository final
 {
     Q_DECLARE_TR_FUNCTIONS(AnomalyRepository)
@@ -24,6 +32,8 @@ public:
     /// Newest first; `state` nullopt for all.
     Result<QList<Anomaly>> list(std::optional<AnomalyState> state, int limit = 500);
     Result<QList<Anomaly>> ofOrder(qint64 orderId);
+    /// Newest first with their orders (the Anomalies page); `state` nullopt for all.
+    Result<QList<AnomalyListing>> listWithOrders(std::optional<AnomalyState> state, int limit = 1000);
     Status resolve(QSqlDatabase &conn, qint64 id, const QString &by, const QString &resolution, qint64 at);
 
 private:

@@ -113,6 +113,16 @@ Status RefundRepository::insertWithinCap(Transaction &tx, Refund &r, qint64 nowM
     return {};
 }
 
+Result<Refund> RefundRepository::byId(qint64 id)
+{
+    auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT ") + refundColumns() + QStringLiteral(" FROM refunds r WHERE r.id = :id"), {{":id", id}});
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return Error::notFound(QStringLiteral("refund.not_found"), tr("There is no refund %1.").arg(id));
+    return readRefund(q.value());
+}
+
 Result<Refund> RefundRepository::byOutRefundNo(const QString &outRefundNo)
 {
     auto q = Sql::exec(m_db.connection(), QStringLiteral("SELECT ") + refundColumns() + QStringLiteral(" FROM refunds r WHERE r.out_refund_no = :n"),

@@ -33,6 +33,7 @@ public:
     Status insertWithinCap(Transaction &tx, Refund &r, qint64 nowMs);
 
     Result<Refund> byOutRefundNo(const QString &outRefundNo);
+    Result<Refund> byId(qint64 id);
     Result<QList<Refund>> ofOrder(qint64 orderId);
     Result<QList<Refund>> inState(RefundState state, int limit = 500);
 

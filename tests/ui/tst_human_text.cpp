@@ -179,7 +179,7 @@ void TestHumanText::systemTextsAreStoredAsCodesAndShownInTheReadersLanguage()
     QCOMPARE(SystemText::code(it->details), u"payment.paid_after_close"_s);
     QVERIFY(it->details.contains(m_lateTrade));
 
-    AnomalyModel anomalies(*m_s->db);
+    AnomalyModel anomalies(m_s->anomalies);
     QAbstractItemModelTester tester(&anomalies, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(anomalies.reload(AnomalyState::Open).ok());
     int row = -1;
@@ -229,7 +229,7 @@ void TestHumanText::olderPlainRowsAreShownAsStored()
         QVERIFY(AnomalyRepository(*m_s->db).insert(tx.connection(), old).ok());
         QVERIFY(tx.commit().ok());
     }
-    AnomalyModel anomalies(*m_s->db);
+    AnomalyModel anomalies(m_s->anomalies);
     QVERIFY(anomalies.reload(AnomalyState::Open).ok());
     Chinese zh;
     bool seen = false;

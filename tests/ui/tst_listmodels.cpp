@@ -126,7 +126,7 @@ void TestListModels::timeline()
 
 void TestListModels::anomalies()
 {
-    AnomalyModel model(*m_s->db);
+    AnomalyModel model(m_s->anomalies);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(model.reload(AnomalyState::Open).ok());
     const auto fromCore = m_s->refundService.anomalies(AnomalyState::Open).value();
